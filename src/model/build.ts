@@ -1,0 +1,392 @@
+import type { CaptureFiles, CaptureError, NodeFiles } from '../capture/read.js';
+import { parseIptables, mergeIptables, IPTABLES_TABLES, type IptablesData, type IptablesRule } from '../parse/iptables.js';
+import { parseIpvs, type IpvsData } from '../parse/ipvs.js';
+import { parseAddr, parseNeigh, parseRoutes, parseSysctl, type AddrData, type NeighData, type RouteData } from '../parse/net.js';
+import { parseInfo, parseNetwork, parseNodeLs, parseNodes, parseServices, parseTasks, type DockerInfo, type DockerNetwork, type SwarmNode, type SwarmService, type SwarmTask } from '../parse/docker.js';
+import type { Diagnostic, Parsed } from '../parse/types.js';
+import { make } from './classes.js';
+
+export type InputStatus = 'present' | 'missing' | 'uncaptured' | 'invalid';
+
+export interface InputModel {
+  id: string;
+  status: InputStatus;
+  file: string;
+  format: string;
+  message: string;
+  line: bigint;
+}
+
+/** The iptables of one namespace; CEL calls rules() and hasChain() on it. */
+export interface IptablesModel {
+  present: boolean;
+  tables: string[];
+  chains: Record<string, unknown>[];
+  legacyTablesPresent: boolean;
+  /** table -> chain -> rules (CEL model objects). */
+  index: Map<string, Map<string, unknown[]>>;
+}
+
+export interface NodeModel {
+  name: string;
+  inputs: Map<string, InputModel>;
+  [field: string]: unknown;
+}
+
+export interface ClusterModel {
+  inputs: Map<string, InputModel>;
+  [field: string]: unknown;
+}
+
+export interface Snapshot {
+  nodes: NodeModel[];
+  cluster: ClusterModel;
+  /** Every diagnostic of every file, for reporting. */
+  diagnostics: Diagnostic[];
+}
+
+/* ---------- inputs: which file feeds what, and in what state ---------- */
+
+interface Candidate<T> {
+  /** File names relative to the node (or cluster) folder, tried in order. */
+  files: string[];
+  parse: (content: string, file: string, rel: string) => Parsed<T>;
+}
+
+class InputReader {
+  readonly inputs = new Map<string, InputModel>();
+  readonly diagnostics: Diagnostic[] = [];
+  private cache = new Map<string, Parsed<unknown>>();
+
+  constructor(
+    private files: Map<string, string>,
+    private errors: CaptureError[],
+    /** Prefix of file paths in messages: 'nodes/253/' or 'cluster/'. */
+    private prefix: string,
+  ) {}
+
+  /** Parse the first present candidate file once; record the input's state under `id`. */
+  read<T>(id: string, cand: Candidate<T>): T | undefined {
+    const present = cand.files.filter((f) => this.files.has(f));
+    if (present.length === 0) {
+      const err = this.errors.find((e) => cand.files.includes(e.file));
+      this.set(id, err ? 'uncaptured' : 'missing', cand.files[0], '', err ? `${err.command ? err.command + ': ' : ''}${err.error}` : `${this.prefix}${cand.files.join(' or ')} not in capture`, 0);
+      return undefined;
+    }
+    // .txt and .json variants of one file may not both be present.
+    const variants = present.filter((f) => f.endsWith('.json') || f.endsWith('.txt'));
+    const stems = new Set(variants.map((f) => f.replace(/\.(txt|json)$/, '')));
+    if (stems.size < variants.length) {
+      const msg = `both ${variants.map((f) => this.prefix + f).join(' and ')} are present: keep one`;
+      this.diagnostics.push({ file: this.prefix + variants[0], line: 0, severity: 'error', message: msg });
+      this.set(id, 'invalid', variants[0], '', msg, 0);
+      return undefined;
+    }
+    const rel = present[0];
+    const file = this.prefix + rel;
+    let parsed = this.cache.get(rel) as Parsed<T> | undefined;
+    if (!parsed) {
+      parsed = cand.parse(this.files.get(rel)!, file, rel);
+      this.cache.set(rel, parsed as Parsed<unknown>);
+      this.diagnostics.push(...parsed.diagnostics);
+    }
+    const firstError = parsed.diagnostics.find((d) => d.severity === 'error');
+    if (firstError) {
+      this.set(id, 'invalid', rel, parsed.format, `${file}${firstError.line ? ':' + firstError.line : ''}: ${firstError.message}`, firstError.line);
+      return undefined;
+    }
+    this.set(id, 'present', rel, parsed.format, '', 0);
+    return parsed.data;
+  }
+
+  private set(id: string, status: InputStatus, rel: string, format: string, message: string, line: number): void {
+    this.inputs.set(id, make<InputModel>('Input', { id, status, file: this.prefix + rel, format, message, line }));
+  }
+}
+
+const txtOrJson = (stem: string) => [`${stem}.txt`, `${stem}.json`];
+
+/* ---------- iptables ---------- */
+
+function readIptables(r: InputReader, files: Map<string, string>, dir: string, idPrefix: string): IptablesModel {
+  const parts: IptablesData[] = [];
+  const tables: string[] = [];
+  const tableNames = new Set<string>(IPTABLES_TABLES);
+  // Tables named by per-table files, even unusual ones.
+  for (const f of files.keys()) {
+    const m = new RegExp(`^${dir}/iptables-(\\w+)\\.txt$`).exec(f);
+    if (m && m[1] !== 'legacy') tableNames.add(m[1]);
+  }
+  for (const t of tableNames) {
+    const data = r.read<IptablesData>(`${idPrefix}.iptables.${t}`, {
+      files: [`${dir}/iptables-${t}.txt`, `${dir}/iptables.txt`],
+      parse: (content, file, rel) => parseIptables(content, file, rel.endsWith(`iptables-${t}.txt`) ? t : undefined),
+    });
+    if (!data) continue;
+    const only: IptablesData = { tables: new Map(), legacyTablesPresent: data.legacyTablesPresent };
+    only.tables.set(t, data.tables.get(t) ?? new Map());
+    parts.push(only);
+    tables.push(t);
+  }
+  return iptablesModel(mergeIptables(parts), tables);
+}
+
+function iptablesModel(data: IptablesData, tables: string[]): IptablesModel {
+  const chains: Record<string, unknown>[] = [];
+  const index = new Map<string, Map<string, unknown[]>>();
+  for (const [table, chainMap] of data.tables) {
+    const t = new Map<string, unknown[]>();
+    index.set(table, t);
+    for (const c of chainMap.values()) {
+      const rules = c.rules.map((rule) => make('IptablesRule', { ...rule, matches: [...rule.matches] }));
+      t.set(c.name, rules);
+      chains.push(make('IptablesChain', { table, name: c.name, policy: c.policy ?? '', rules }));
+    }
+  }
+  const model = make<IptablesModel>('Iptables', { present: tables.length > 0, tables, chains, legacyTablesPresent: data.legacyTablesPresent });
+  Object.defineProperty(model, 'index', { value: index, enumerable: false });
+  return model;
+}
+
+export function iptablesRules(ipt: IptablesModel, table: string, chain: string): unknown[] {
+  return ipt.index.get(table)?.get(chain) ?? [];
+}
+
+/* ---------- one node ---------- */
+
+function addresses(data: AddrData | undefined): unknown[] {
+  return (data?.addresses ?? []).map((a) => make('Address', { ifname: a.ifname, family: a.family, address: a.address, prefixLen: a.prefixLen, cidr: `${a.address}/${a.prefixLen}` }));
+}
+
+function networkModel(n: DockerNetwork): unknown {
+  return make('Network', {
+    id: n.id, name: n.name, driver: n.driver, scope: n.scope, ingress: n.ingress,
+    subnets: n.subnets, gateways: n.gateways,
+    containers: n.containers.map((c) => make('Endpoint', { ...c })),
+    peers: n.peers.map((p) => make('Peer', { ...p })),
+  });
+}
+
+function ipv4InCidr(ip: string, cidr: string): boolean {
+  const [net, len] = cidr.split('/');
+  const toNum = (a: string) => a.split('.').reduce((acc, o) => (acc << 8) + Number(o), 0) >>> 0;
+  if (!/^\d+\.\d+\.\d+\.\d+$/.test(ip) || !/^\d+\.\d+\.\d+\.\d+$/.test(net)) return false;
+  const bits = Number(len ?? 32);
+  const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
+  return ((toNum(ip) & mask) >>> 0) === ((toNum(net) & mask) >>> 0);
+}
+
+export { ipv4InCidr };
+
+function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] } {
+  const prefix = `nodes/${nf.name}/`;
+  const r = new InputReader(nf.files, nf.errors, prefix);
+  const info = r.read<DockerInfo | undefined>('info', { files: ['info.json'], parse: parseInfo });
+  const networks = new Map<string, unknown>();
+  const netData = new Map<string, DockerNetwork>();
+  const netFiles = [...nf.files.keys()].filter((f) => /^networks\/[^/]+\.json$/.test(f));
+  for (const name of new Set(['ingress', 'docker_gwbridge', ...netFiles.map((f) => f.slice(9, -5))])) {
+    const n = r.read<DockerNetwork | undefined>(`network.${name}`, { files: [`networks/${name}.json`], parse: parseNetwork });
+    if (n) {
+      netData.set(name, n);
+      networks.set(name, networkModel(n));
+    }
+  }
+  const host = readIptables(r, nf.files, 'host', 'host');
+  const legacyData = r.read<IptablesData>('host.iptables-legacy', { files: ['host/iptables-legacy.txt'], parse: (c, f) => parseIptables(c, f) });
+  const hostLegacy = iptablesModel(legacyData ?? { tables: new Map(), legacyTablesPresent: false }, legacyData ? [...legacyData.tables.keys()] : []);
+  const sbox = readIptables(r, nf.files, 'ingress_sbox', 'sbox');
+  const sysctl = r.read<Map<string, string>>('host.sysctl', { files: ['host/sysctl.txt'], parse: parseSysctl }) ?? new Map();
+  const sboxSysctl = r.read<Map<string, string>>('sbox.sysctl', { files: ['ingress_sbox/sysctl.txt'], parse: parseSysctl }) ?? new Map();
+  const hostAddr = r.read<AddrData>('host.addr', { files: txtOrJson('host/addr'), parse: parseAddr });
+  const sboxAddr = r.read<AddrData>('sbox.addr', { files: txtOrJson('ingress_sbox/addr'), parse: parseAddr });
+  const routes = r.read<RouteData>('host.routes', { files: txtOrJson('host/routes'), parse: parseRoutes });
+  const ipvs = r.read<IpvsData>('sbox.ipvs', { files: ['ingress_sbox/ipvs.txt'], parse: parseIpvs });
+  const neigh = r.read<NeighData>('sbox.neigh', { files: txtOrJson('ingress_sbox/neigh'), parse: parseNeigh });
+
+  // ingress_sbox's address on docker_gwbridge: the network's Containers map says it; else the sbox
+  // address inside the bridge subnet; else eth1, where libnetwork puts it.
+  const gw = netData.get('docker_gwbridge');
+  let sboxGwbridgeIp = gw?.containers.find((c) => c.key === 'ingress-sbox')?.ipv4 ?? '';
+  let sboxGwbridgeIpSource = sboxGwbridgeIp ? `${prefix}networks/docker_gwbridge.json` : '';
+  if (!sboxGwbridgeIp && sboxAddr) {
+    const v4 = sboxAddr.addresses.filter((a) => a.family === 'inet');
+    const inSubnet = gw ? v4.find((a) => gw.subnets.some((s) => ipv4InCidr(a.address, s))) : undefined;
+    const pick = inSubnet ?? v4.find((a) => a.ifname === 'eth1');
+    if (pick) {
+      sboxGwbridgeIp = pick.address;
+      sboxGwbridgeIpSource = `${r.inputs.get('sbox.addr')!.file} (${pick.ifname})`;
+    }
+  }
+  const ing = netData.get('ingress');
+  let sboxIngressIp = ing?.containers.find((c) => c.key === 'ingress-sbox')?.ipv4 ?? '';
+  if (!sboxIngressIp && sboxAddr) sboxIngressIp = sboxAddr.addresses.find((a) => a.family === 'inet' && a.ifname === 'eth0' && a.prefixLen < 32)?.address ?? '';
+
+  const ipvsFile = r.inputs.get('sbox.ipvs')!.file;
+  const ipvsBackends: unknown[] = [];
+  const ipvsServices = (ipvs?.services ?? []).map((s) => {
+    const service = s.protocol === 'FWM' ? `FWM ${s.fwmark}` : `${s.protocol} ${s.address.includes(':') ? `[${s.address}]` : s.address}:${s.port}`;
+    const backends = s.backends.map((b) => make('IpvsBackend', { ...b, service, fwmark: s.fwmark }));
+    ipvsBackends.push(...backends);
+    return make('IpvsService', { ...s, file: ipvsFile, backends });
+  });
+  const ipvsByMark = new Map<bigint, unknown>();
+  for (const s of ipvsServices as { protocol: string; fwmark: bigint }[]) if (s.protocol === 'FWM' && !ipvsByMark.has(s.fwmark)) ipvsByMark.set(s.fwmark, s);
+
+  const neighFile = r.inputs.get('sbox.neigh')!.file;
+  const neighbours = (neigh?.entries ?? []).map((n) => make('Neighbour', { ...n, file: neighFile }));
+  const neighbourByIp = new Map<string, unknown>();
+  for (const n of neighbours as { address: string; state: string }[]) {
+    // An address may be listed twice (two devices, or a stale and a fresh row): keep the healthiest.
+    const prev = neighbourByIp.get(n.address) as { state: string } | undefined;
+    if (!prev || BAD_NEIGH.has(prev.state)) neighbourByIp.set(n.address, n);
+  }
+
+  const marks: unknown[] = [];
+  for (const chain of ['PREROUTING', 'INPUT', 'OUTPUT']) {
+    for (const rule of iptablesRules(sbox, 'mangle', chain) as unknown as IptablesRuleModel[]) {
+      if (rule.setMark < 0n) continue;
+      marks.push(make('Mark', { chain, protocol: rule.protocol, port: rule.dport, destination: rule.destination, mark: rule.setMark, file: rule.file, line: rule.line }));
+    }
+  }
+  const ingressDnat = (iptablesRules(host, 'nat', 'DOCKER-INGRESS') as unknown as IptablesRuleModel[]).filter((x) => x.target === 'DNAT');
+  const ingressDnatByPort = new Map<string, unknown[]>();
+  for (const d of ingressDnat) {
+    const key = `${d.protocol}/${d.dport}`;
+    const list = ingressDnatByPort.get(key);
+    if (list) list.push(d);
+    else ingressDnatByPort.set(key, [d]);
+  }
+
+  const node = make<NodeModel>('Node', {
+    name: nf.name,
+    hostname: info?.name ?? '',
+    engineVersion: info?.serverVersion ?? '',
+    nodeId: info?.nodeId ?? '',
+    nodeAddr: info?.nodeAddr ?? '',
+    swarmState: info?.swarmState ?? '',
+    isManager: info?.isManager ?? false,
+    dataPathPort: info?.dataPathPort ?? 4789,
+    inputs: r.inputs,
+    sysctl,
+    sboxSysctl,
+    host,
+    sbox,
+    hostLegacy,
+    hostAddresses: addresses(hostAddr),
+    sboxAddresses: addresses(sboxAddr),
+    routes: (routes?.routes ?? []).map((x) => make('Route', { destination: x.destination, gateway: x.gateway, device: x.device, source: x.source })),
+    networks,
+    sboxGwbridgeIp,
+    sboxGwbridgeIpSource,
+    sboxIngressIp,
+    ipvs: ipvsServices,
+    ipvsByMark,
+    ipvsBackends,
+    neighbours,
+    neighbourByIp,
+    marks,
+    ingressDnat,
+    ingressDnatByPort,
+  });
+  return { node, diagnostics: [...nf.diagnostics, ...r.diagnostics] };
+}
+
+export const BAD_NEIGH = new Set(['INCOMPLETE', 'FAILED']);
+
+type IptablesRuleModel = Omit<IptablesRule, 'index' | 'dport' | 'sport' | 'toPort' | 'setMark' | 'line'> & {
+  index: bigint;
+  dport: bigint;
+  sport: bigint;
+  toPort: bigint;
+  setMark: bigint;
+  line: bigint;
+};
+
+/* ---------- the cluster ---------- */
+
+function buildCluster(capture: CaptureFiles, nodes: NodeModel[]): { cluster: ClusterModel; diagnostics: Diagnostic[] } {
+  const r = new InputReader(capture.cluster, capture.clusterErrors, 'cluster/');
+  let swarmNodes: SwarmNode[] | undefined = r.read<SwarmNode[]>('cluster.nodes', { files: ['nodes.json', 'node-ls.txt'], parse: (c, f, rel) => (rel === 'nodes.json' ? parseNodes(c, f) : parseNodeLs(c, f)) });
+  const services = r.read<SwarmService[]>('cluster.services', { files: ['services.json'], parse: parseServices }) ?? [];
+  const tasks = r.read<SwarmTask[]>('cluster.tasks', { files: ['tasks.json'], parse: parseTasks }) ?? [];
+  swarmNodes ??= [];
+
+  // The ingress network id: from any node's ingress network, else from tasks' attachments.
+  let ingressNetworkId = '';
+  for (const n of nodes) {
+    const ing = (n.networks as Map<string, { id: string }>).get('ingress');
+    if (ing?.id) {
+      ingressNetworkId = ing.id;
+      break;
+    }
+  }
+  if (!ingressNetworkId) ingressNetworkId = tasks.flatMap((t) => t.attachments).find((a) => a.ingress)?.networkId ?? '';
+
+  const nodeModels = swarmNodes.map((n) => make('SwarmNode', { id: n.id, hostname: n.hostname, role: n.role, availability: n.availability, state: n.state, addr: n.addr, engineVersion: n.engineVersion, leader: n.leader }));
+  const serviceModels = services.map((s) =>
+    make('Service', {
+      id: s.id, name: s.name, mode: s.mode, endpointMode: s.endpointMode,
+      ports: s.ports.map((p) => make('PublishedPort', { ...p })),
+      virtualIPs: s.virtualIPs.map((v) => make('VirtualIP', { ...v })),
+    }),
+  );
+  const taskModels = tasks.map((t) =>
+    make('Task', {
+      id: t.id, serviceId: t.serviceId, nodeId: t.nodeId, slot: t.slot, desiredState: t.desiredState, state: t.state,
+      attachments: t.attachments.map((a) => make('TaskAttachment', { ...a })),
+      ingressAddresses: t.attachments.filter((a) => a.ingress || (ingressNetworkId !== '' && a.networkId === ingressNetworkId)).flatMap((a) => a.addresses),
+    }),
+  );
+  const ingressPorts: unknown[] = [];
+  const seen = new Set<string>();
+  for (const s of services) {
+    for (const p of s.ports) {
+      if (p.publishMode !== 'ingress' || !p.publishedPort) continue;
+      const key = `${p.protocol}/${p.publishedPort}`;
+      if (seen.has(`${s.id} ${key}`)) continue;
+      seen.add(`${s.id} ${key}`);
+      ingressPorts.push(make('IngressPort', { key, serviceId: s.id, service: s.name, protocol: p.protocol, port: p.publishedPort, targetPort: p.targetPort }));
+    }
+  }
+  // Engine versions: the manager's node list where there is one; nodes it does not list, from their info.json.
+  const versionSource = r.inputs.get('cluster.nodes')!;
+  const engineVersions: unknown[] = [];
+  const listed = new Set<string>();
+  for (const n of swarmNodes) {
+    if (!n.engineVersion) continue;
+    listed.add(n.hostname);
+    engineVersions.push(make('EngineVersion', { node: n.hostname, version: n.engineVersion, source: versionSource.file }));
+  }
+  for (const n of nodes) {
+    const v = n.engineVersion as string;
+    if (!v || listed.has(n.hostname as string) || listed.has(n.name)) continue;
+    engineVersions.push(make('EngineVersion', { node: n.name, version: v, source: n.inputs.get('info')!.file }));
+  }
+  const cluster = make<ClusterModel>('Cluster', {
+    inputs: r.inputs,
+    nodes: nodeModels,
+    services: serviceModels,
+    tasks: taskModels,
+    ingressPorts,
+    engineVersions,
+    ingressNetworkId,
+    nodeById: new Map(nodeModels.map((n) => [(n as { id: string }).id, n])),
+    serviceById: new Map(serviceModels.map((s) => [(s as { id: string }).id, s])),
+  });
+  return { cluster, diagnostics: r.diagnostics };
+}
+
+/** Parse every file of a capture and build the snapshot the rules see. */
+export function buildSnapshot(capture: CaptureFiles): Snapshot {
+  const diagnostics: Diagnostic[] = [...capture.diagnostics];
+  const nodes: NodeModel[] = [];
+  for (const nf of capture.nodes) {
+    const built = buildNode(nf);
+    nodes.push(built.node);
+    diagnostics.push(...built.diagnostics);
+  }
+  const c = buildCluster(capture, nodes);
+  diagnostics.push(...c.diagnostics);
+  return { nodes, cluster: c.cluster, diagnostics };
+}

@@ -1,0 +1,451 @@
+import { DiagnosticSink, type Parsed, shellSplit, textLines, type TextLine } from './types.js';
+import { parseCounter, parseMark, parsePort, protocolName, SERVICE_PORTS } from './numbers.js';
+
+export const IPTABLES_TABLES = ['filter', 'nat', 'mangle', 'raw', 'security'] as const;
+
+/** One rule, normalised so that the same rule reads the same whichever format it came from. */
+export interface IptablesRule {
+  table: string;
+  chain: string;
+  /** 1-based position in its chain. */
+  index: number;
+  /** Jump or goto target; '' when the rule has none. */
+  target: string;
+  /** 'all', 'tcp', 'udp', ... (numbers printed by newer iptables are named). */
+  protocol: string;
+  /** '0.0.0.0/0' for any; a single IPv4 host without '/32'; '!' prefix when negated. */
+  source: string;
+  destination: string;
+  /** '' for any; '!' prefix when negated. */
+  inInterface: string;
+  outInterface: string;
+  /** Destination / source port when the rule matches exactly one; 0 otherwise. */
+  dport: number;
+  sport: number;
+  /** The port match as written (8080, 1000:2000, 80,443, !8080); '' when none. */
+  dportSpec: string;
+  /** DNAT/SNAT target address and port (0 when no port). */
+  toAddress: string;
+  toPort: number;
+  /** MARK --set-mark / --set-xmark value as a number; -1 when the rule sets none. */
+  setMark: number;
+  /** addrtype match: dst-type / src-type values, '' when absent. */
+  dstType: string;
+  srcType: string;
+  /** Names of -m modules (or listing keywords) the rule uses. */
+  matches: string[];
+  /** The rule's own text as captured. */
+  text: string;
+  file: string;
+  line: number;
+}
+
+export interface IptablesChain {
+  name: string;
+  /** Built-in chains have a policy; user chains have null. */
+  policy: string | null;
+  rules: IptablesRule[];
+}
+
+export interface IptablesData {
+  /** table -> chain name -> chain */
+  tables: Map<string, Map<string, IptablesChain>>;
+  /** A '# Warning: iptables-legacy tables present' line was seen. */
+  legacyTablesPresent: boolean;
+}
+
+const LEGACY_WARNING = /^#?\s*Warning: iptables-legacy tables present/i;
+const CHAIN_HEADER = /^Chain\s+(\S+)\s+\((?:policy\s+(\S+)(?:\s+\d+[KMGT]?\s+packets,\s+\d+[KMGT]?\s+bytes)?|(\d+)\s+references?)\)\s*$/;
+const OPT_TOKEN = /^(--|-f|!f|-)$/;
+
+function emptyRule(table: string, chain: string, file: string, line: number, text: string): IptablesRule {
+  return {
+    table, chain, index: 0, target: '', protocol: 'all', source: '0.0.0.0/0', destination: '0.0.0.0/0',
+    inInterface: '', outInterface: '', dport: 0, sport: 0, dportSpec: '', toAddress: '', toPort: 0,
+    setMark: -1, dstType: '', srcType: '', matches: [], text, file, line,
+  };
+}
+
+function normAddress(a: string, negated = false): string {
+  let v = a;
+  let neg = negated;
+  if (v.startsWith('!')) {
+    neg = true;
+    v = v.slice(1);
+  }
+  if (v === 'anywhere' || v === '0.0.0.0/0' || v === '0/0' || v === '::/0') v = '0.0.0.0/0';
+  else if (/^\d+\.\d+\.\d+\.\d+\/32$/.test(v)) v = v.slice(0, -3);
+  return (neg ? '!' : '') + v;
+}
+
+function normIface(a: string, negated = false): string {
+  let v = a;
+  let neg = negated;
+  if (v.startsWith('!')) {
+    neg = true;
+    v = v.slice(1);
+  }
+  if (v === '*' || v === 'any') return '';
+  return (neg ? '!' : '') + v;
+}
+
+function splitHostPort(text: string): { address: string; port: number } {
+  // [::1]:80, 1.2.3.4:80, 1.2.3.4:80-90, 1.2.3.4
+  const v6 = /^\[([^\]]+)\](?::(\d+))?/.exec(text);
+  if (v6) return { address: v6[1], port: v6[2] ? Number(v6[2]) : 0 };
+  const m = /^([^:]+)(?::(\d+)(?:-\d+)?)?$/.exec(text);
+  if (m) return { address: m[1], port: m[2] ? Number(m[2]) : 0 };
+  return { address: text, port: 0 };
+}
+
+function setDport(rule: IptablesRule, spec: string, negated: boolean): void {
+  rule.dportSpec = (negated ? '!' : '') + spec;
+  rule.dport = !negated && /^\d+$/.test(spec) ? Number(spec) : 0;
+}
+
+/** Options whose next token is their value. */
+const VALUE_OPTIONS = new Set([
+  '-p', '--protocol', '-s', '--source', '--src', '-d', '--destination', '--dst', '-i', '--in-interface',
+  '-o', '--out-interface', '-j', '--jump', '-g', '--goto', '-m', '--match', '--dport', '--destination-port',
+  '--dports', '--destination-ports', '--sport', '--source-port', '--to-destination', '--to-source', '--to',
+  '--set-mark', '--set-xmark', '--dst-type', '--src-type',
+]);
+
+/** Arguments of one rule as iptables-save / -S prints them (after `-A CHAIN`). */
+function applySaveArgs(rule: IptablesRule, tokens: string[], sink: DiagnosticSink): void {
+  let neg = false;
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i];
+    if (t === '!') {
+      neg = true;
+      continue;
+    }
+    const next = tokens[i + 1];
+    if (VALUE_OPTIONS.has(t)) {
+      if (next === undefined) sink.error(rule.line, `option ${t} has no value`);
+      else applyOption(rule, t, next, neg, sink);
+      i++;
+    } else if (t === '-c' || t === '--set-counters') {
+      i += 2;
+    } else if (t.startsWith('-')) {
+      // Any other option (e.g. --ctstate X, --comment "x", --ipvs) takes a value unless the next
+      // token is another option.
+      if (next !== undefined && next !== '!' && !/^-[-a-zA-Z]/.test(next)) i++;
+    } else {
+      sink.warn(rule.line, `unexpected word '${t}' in rule`);
+    }
+    neg = false;
+  }
+}
+
+function applyOption(rule: IptablesRule, opt: string, v: string, neg: boolean, sink: DiagnosticSink): void {
+  switch (opt) {
+    case '-p':
+    case '--protocol':
+      rule.protocol = (neg ? '!' : '') + protocolName(v);
+      break;
+    case '-s':
+    case '--source':
+    case '--src':
+      rule.source = normAddress(v, neg);
+      break;
+    case '-d':
+    case '--destination':
+    case '--dst':
+      rule.destination = normAddress(v, neg);
+      break;
+    case '-i':
+    case '--in-interface':
+      rule.inInterface = normIface(v, neg);
+      break;
+    case '-o':
+    case '--out-interface':
+      rule.outInterface = normIface(v, neg);
+      break;
+    case '-j':
+    case '--jump':
+    case '-g':
+    case '--goto':
+      rule.target = v;
+      break;
+    case '-m':
+    case '--match':
+      rule.matches.push(v);
+      break;
+    case '--sport':
+    case '--source-port':
+      rule.sport = !neg && /^\d+$/.test(v) ? Number(v) : 0;
+      break;
+    case '--to-destination':
+    case '--to-source':
+    case '--to': {
+      const hp = splitHostPort(v);
+      rule.toAddress = hp.address;
+      rule.toPort = hp.port;
+      break;
+    }
+    case '--set-mark':
+    case '--set-xmark': {
+      const m = parseMark(v);
+      if (m === undefined) sink.warn(rule.line, `cannot read mark value '${v}'`);
+      else rule.setMark = m;
+      break;
+    }
+    case '--dst-type':
+      rule.dstType = (neg ? '!' : '') + v;
+      break;
+    case '--src-type':
+      rule.srcType = (neg ? '!' : '') + v;
+      break;
+    default: // --dport and friends
+      setDport(rule, v, neg);
+  }
+}
+
+/** The free text at the end of an `iptables -L` row: "tcp dpt:8080 to:192.168.0.2:8080", "MARK set 0x205a". */
+function applyListingExtras(rule: IptablesRule, extra: string, sink: DiagnosticSink): void {
+  const text = extra.replace(/\/\*.*?\*\//g, ' ');
+  const tokens = text.split(/\s+/).filter(Boolean);
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i];
+    let m: RegExpExecArray | null;
+    if ((m = /^(!?)dpts?:(\S+)$/.exec(t))) {
+      const spec = m[2];
+      const port = parsePort(spec, SERVICE_PORTS);
+      if (port === undefined && !/^[\d:,]+$/.test(spec)) sink.warn(rule.line, `unknown service name '${spec}' for a port (capture with -n)`);
+      setDport(rule, port !== undefined ? String(port) : spec, m[1] === '!');
+    } else if ((m = /^(!?)spts?:(\S+)$/.exec(t))) {
+      const port = parsePort(m[2], SERVICE_PORTS);
+      rule.sport = m[1] === '' && port !== undefined ? port : 0;
+    } else if (t === 'dports' && tokens[i + 1]) {
+      setDport(rule, tokens[++i], false);
+      rule.matches.push('multiport');
+    } else if ((m = /^to:(\S+)$/.exec(t))) {
+      const hp = splitHostPort(m[1]);
+      let port = hp.port;
+      const named = /^(.*):([a-z][\w-]*)$/i.exec(m[1]);
+      if (named && !m[1].startsWith('[')) {
+        const p = parsePort(named[2], SERVICE_PORTS);
+        hp.address = named[1];
+        if (p === undefined) sink.warn(rule.line, `unknown service name '${named[2]}' in to: (capture with -n)`);
+        port = p ?? 0;
+      }
+      rule.toAddress = hp.address;
+      rule.toPort = port;
+    } else if (t === 'MARK' && /^(set|xset|or|and|xor)$/.test(tokens[i + 1] ?? '') && tokens[i + 2]) {
+      const mk = parseMark(tokens[i + 2]);
+      if (mk === undefined) sink.warn(rule.line, `cannot read mark value '${tokens[i + 2]}'`);
+      else if (tokens[i + 1] === 'set' || tokens[i + 1] === 'xset') rule.setMark = mk;
+      i += 2;
+    } else if (t === 'ADDRTYPE' && tokens[i + 1] === 'match') {
+      i += 2;
+      while (i < tokens.length && /^(dst-type|src-type)$/.test(tokens[i])) {
+        const val = tokens[i + 1] ?? '';
+        if (tokens[i] === 'dst-type') rule.dstType = val;
+        else rule.srcType = val;
+        i += 2;
+      }
+      i--;
+      rule.matches.push('addrtype');
+    } else if (t === 'ctstate' || t === 'state') {
+      rule.matches.push(t === 'ctstate' ? 'conntrack' : 'state');
+      i++;
+    } else if (t === 'tcp' || t === 'udp' || t === 'sctp') {
+      rule.matches.push(t);
+    } else if (t === 'ipvs') {
+      rule.matches.push('ipvs');
+    }
+  }
+}
+
+function ensureChain(tables: IptablesData['tables'], table: string, chain: string, policy: string | null): IptablesChain {
+  let t = tables.get(table);
+  if (!t) {
+    t = new Map();
+    tables.set(table, t);
+  }
+  let c = t.get(chain);
+  if (!c) {
+    c = { name: chain, policy, rules: [] };
+    t.set(chain, c);
+  } else if (policy !== null) c.policy = policy;
+  return c;
+}
+
+function pushRule(chain: IptablesChain, rule: IptablesRule): void {
+  rule.index = chain.rules.length + 1;
+  chain.rules.push(rule);
+}
+
+function parseSave(lines: TextLine[], file: string, sink: DiagnosticSink, data: IptablesData, defaultTable: string | undefined, format: 'save' | 'S'): void {
+  let table: string | undefined = format === 'S' ? defaultTable ?? 'filter' : undefined;
+  for (const { no, text } of lines) {
+    const line = text.trim();
+    if (line.startsWith('#')) continue;
+    if (line.startsWith('*')) {
+      table = line.slice(1).trim();
+      ensureTable(data, table);
+      continue;
+    }
+    if (line === 'COMMIT') continue;
+    if (line.startsWith(':')) {
+      const m = /^:(\S+)\s+(\S+)/.exec(line);
+      if (!m || !table) {
+        sink.error(no, `chain declaration outside a table or malformed: '${line}'`);
+        continue;
+      }
+      ensureChain(data.tables, table, m[1], m[2] === '-' ? null : m[2]);
+      continue;
+    }
+    let body = line;
+    if (/^\[\d+:\d+\]\s/.test(body)) body = body.replace(/^\[\d+:\d+\]\s+/, '');
+    const tokens = shellSplit(body);
+    const op = tokens[0];
+    if (!table) {
+      sink.error(no, `rule before any '*table' line`);
+      continue;
+    }
+    if (op === '-P' && tokens[1] && tokens[2]) {
+      ensureChain(data.tables, table, tokens[1], tokens[2]);
+    } else if (op === '-N' && tokens[1]) {
+      ensureChain(data.tables, table, tokens[1], null);
+    } else if ((op === '-A' || op === '--append') && tokens[1]) {
+      const chain = ensureChain(data.tables, table, tokens[1], data.tables.get(table)?.get(tokens[1])?.policy ?? null);
+      const rule = emptyRule(table, tokens[1], file, no, body);
+      applySaveArgs(rule, tokens.slice(2), sink);
+      pushRule(chain, rule);
+    } else {
+      sink.error(no, `not an iptables rule line: '${line.slice(0, 80)}'`);
+    }
+  }
+}
+
+function ensureTable(data: IptablesData, table: string): void {
+  if (!data.tables.has(table)) data.tables.set(table, new Map());
+}
+
+interface ListingColumns {
+  num: boolean;
+  verbose: boolean;
+}
+
+function parseListing(lines: TextLine[], file: string, sink: DiagnosticSink, data: IptablesData, table: string): void {
+  let chain: IptablesChain | undefined;
+  let cols: ListingColumns | undefined;
+  ensureTable(data, table);
+  for (const { no, text } of lines) {
+    const line = text.trim();
+    if (LEGACY_WARNING.test(line)) continue;
+    const header = CHAIN_HEADER.exec(line);
+    if (header) {
+      chain = ensureChain(data.tables, table, header[1], header[2] ?? null);
+      cols = undefined;
+      continue;
+    }
+    if (/^(num\s+)?(pkts\s+bytes\s+)?target\s+prot\s+/.test(line)) {
+      cols = { num: line.startsWith('num'), verbose: /\bpkts\s+bytes\b/.test(line) };
+      continue;
+    }
+    if (!chain || !cols) {
+      sink.error(no, `row outside a 'Chain' block: '${line.slice(0, 80)}'`);
+      continue;
+    }
+    const tokens = line.split(/\s+/);
+    let i = 0;
+    if (cols.num) {
+      if (!/^\d+$/.test(tokens[i] ?? '')) {
+        sink.error(no, `expected a rule number, found '${tokens[i]}'`);
+        continue;
+      }
+      i++;
+    }
+    if (cols.verbose) {
+      if (parseCounter(tokens[i] ?? '') === undefined || parseCounter(tokens[i + 1] ?? '') === undefined) {
+        sink.error(no, `expected packet and byte counters, found '${tokens.slice(i, i + 2).join(' ')}'`);
+        continue;
+      }
+      i += 2;
+    }
+    // The target column is empty for rules without one: then the protocol comes first.
+    let target = tokens[i] ?? '';
+    const protoLike = (s: string | undefined): boolean => s !== undefined && /^(!?)(all|tcp|udp|icmp|icmpv6|esp|ah|sctp|udplite|gre|ipv6-icmp|\d+)$/.test(s);
+    if (protoLike(tokens[i]) && (OPT_TOKEN.test(tokens[i + 1] ?? '') || !protoLike(tokens[i + 1]))) {
+      const after = tokens[i + 1] ?? '';
+      // "all -- ..." or "tcp * * ..." (no opt column): no target.
+      if (OPT_TOKEN.test(after) || after === '*' || /^[\d.:/!]|^anywhere$/.test(after)) target = '';
+      else i++;
+    } else i++;
+    const rule = emptyRule(table, chain.name, file, no, line);
+    rule.target = target;
+    const proto = tokens[i++];
+    if (proto === undefined) {
+      sink.error(no, `row ends before its protocol column`);
+      continue;
+    }
+    rule.protocol = proto.startsWith('!') ? '!' + protocolName(proto.slice(1)) : protocolName(proto);
+    if (OPT_TOKEN.test(tokens[i] ?? '')) i++;
+    if (cols.verbose) {
+      rule.inInterface = normIface(tokens[i++] ?? '*');
+      rule.outInterface = normIface(tokens[i++] ?? '*');
+    }
+    const src = tokens[i++];
+    const dst = tokens[i++];
+    if (src === undefined || dst === undefined) {
+      sink.error(no, `row ends before its source and destination columns`);
+      continue;
+    }
+    rule.source = normAddress(src);
+    rule.destination = normAddress(dst);
+    applyListingExtras(rule, tokens.slice(i).join(' '), sink);
+    pushRule(chain, rule);
+  }
+}
+
+export type IptablesFormat = 'iptables-save' | 'iptables-S' | 'iptables-L';
+
+export function detectIptablesFormat(lines: TextLine[]): IptablesFormat | undefined {
+  for (const { text } of lines) {
+    const t = text.trim();
+    if (LEGACY_WARNING.test(t)) continue;
+    if (t.startsWith('# Generated by') || t.startsWith('*') || /^:\S+\s+\S+\s+\[/.test(t)) return 'iptables-save';
+    if (t.startsWith('#')) continue;
+    if (/^-[PNA]\s/.test(t)) return 'iptables-S';
+    if (/^Chain\s+\S+\s+\(/.test(t)) return 'iptables-L';
+    return undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Parse iptables output in any of its printed forms. `table` names the table when the content
+ * cannot (an -S or -L listing of one table); for iptables-save the content names its tables.
+ */
+export function parseIptables(content: string, file: string, table?: string): Parsed<IptablesData> {
+  const sink = new DiagnosticSink(file);
+  const data: IptablesData = { tables: new Map(), legacyTablesPresent: false };
+  const lines = textLines(content);
+  for (const l of lines) if (LEGACY_WARNING.test(l.text.trim())) data.legacyTablesPresent = true;
+  const format = detectIptablesFormat(lines);
+  if (!format) {
+    const first = lines.find((l) => !LEGACY_WARNING.test(l.text.trim()));
+    if (first) sink.error(first.no, `not iptables output (expected iptables-save, -S or -L): '${first.text.slice(0, 80)}'`);
+    else sink.error(0, 'empty file: no iptables output');
+    return { format: 'unknown', data, diagnostics: sink.list };
+  }
+  if (format === 'iptables-save') parseSave(lines, file, sink, data, table, 'save');
+  else if (!table) {
+    sink.error(lines[0].no, `${format === 'iptables-S' ? '-S' : '-L'} output names no table: save one table per file as iptables-<TABLE>.txt, or use iptables-save`);
+  } else if (format === 'iptables-S') parseSave(lines, file, sink, data, table, 'S');
+  else parseListing(lines, file, sink, data, table);
+  return { format, data, diagnostics: sink.list };
+}
+
+/** Merge the tables of several files (iptables.txt and iptables-<TABLE>.txt); later files win per table. */
+export function mergeIptables(parts: IptablesData[]): IptablesData {
+  const out: IptablesData = { tables: new Map(), legacyTablesPresent: false };
+  for (const p of parts) {
+    out.legacyTablesPresent ||= p.legacyTablesPresent;
+    for (const [name, chains] of p.tables) out.tables.set(name, chains);
+  }
+  return out;
+}

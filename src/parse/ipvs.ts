@@ -1,0 +1,244 @@
+import { DiagnosticSink, type Parsed, shellSplit, textLines, type TextLine } from './types.js';
+import { parseMark } from './numbers.js';
+
+export interface IpvsBackend {
+  address: string;
+  port: number;
+  /** Masq, Route, Tunnel (ipvsadm names; -m/-g/-i in -S form). '' when not printed (--stats). */
+  forward: string;
+  /** -1 when the listing does not print it (--stats / --rate). */
+  weight: number;
+  activeConn: number;
+  inactConn: number;
+  line: number;
+}
+
+export interface IpvsService {
+  /** 'FWM', 'TCP', 'UDP' or 'SCTP'. */
+  protocol: string;
+  /** The firewall mark for FWM services; 0 otherwise. */
+  fwmark: number;
+  /** Virtual address and port for TCP/UDP services; '' and 0 for FWM. */
+  address: string;
+  port: number;
+  scheduler: string;
+  backends: IpvsBackend[];
+  line: number;
+}
+
+export interface IpvsData {
+  services: IpvsService[];
+}
+
+const PROTOS = new Set(['TCP', 'UDP', 'SCTP', 'FWM']);
+
+function hexToIPv4(h: string): string {
+  const n = parseInt(h, 16);
+  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+}
+
+function hexToIPv6(h: string): string {
+  // /proc prints [2001:0db8:0000:...]: groups of 4 hex digits; compress leading zeros only.
+  return h
+    .split(':')
+    .map((g) => g.replace(/^0+(?=.)/, '').toLowerCase())
+    .join(':')
+    .replace(/(^|:)0(:0)+(:|$)/, '::');
+}
+
+/** "0A000062:0000" or "[2001:...]:0050" as printed by /proc/net/ip_vs. */
+function procAddr(text: string): { address: string; port: number } | undefined {
+  const v6 = /^\[([0-9a-fA-F:]+)\]:([0-9a-fA-F]{4})$/.exec(text);
+  if (v6) return { address: hexToIPv6(v6[1]), port: parseInt(v6[2], 16) };
+  const v4 = /^([0-9a-fA-F]{8}):([0-9a-fA-F]{4})$/.exec(text);
+  if (v4) return { address: hexToIPv4(v4[1]), port: parseInt(v4[2], 16) };
+  return undefined;
+}
+
+/** "10.0.0.98:0", "[::1]:80", "10.0.0.97:http" as printed by ipvsadm. */
+function decAddr(text: string): { address: string; port: number } | undefined {
+  const v6 = /^\[([^\]]+)\]:(\d+)$/.exec(text);
+  if (v6) return { address: v6[1], port: Number(v6[2]) };
+  const v4 = /^([^:\s]+):(\d+)$/.exec(text);
+  if (v4) return { address: v4[1], port: Number(v4[2]) };
+  return undefined;
+}
+
+type Flavor = 'proc-ip_vs' | 'ipvsadm-L' | 'ipvsadm-S';
+
+function detect(lines: TextLine[]): Flavor | undefined {
+  for (const { text } of lines) {
+    const t = text.trim();
+    if (/^-[AaE]\s/.test(t)) return 'ipvsadm-S';
+    if (/^(Prot|IP Virtual Server|->)/.test(t)) continue;
+    const m = /^(TCP|UDP|SCTP|FWM)\s+(\S+)/.exec(t);
+    if (m) {
+      if (m[1] === 'FWM') return /^[0-9A-F]{8}$/.test(m[2]) ? 'proc-ip_vs' : 'ipvsadm-L';
+      return /^\[?[0-9A-F:]+\]?:[0-9A-F]{4}$/.test(m[2]) && !m[2].includes('.') ? 'proc-ip_vs' : 'ipvsadm-L';
+    }
+    return undefined;
+  }
+  // Only headers: an empty table. The header tells which listing it is.
+  const joined = lines.map((l) => l.text).join('\n');
+  if (/IP Virtual Server/.test(joined)) return /size=/.test(joined) && /Flags/.test(joined) ? 'proc-ip_vs' : 'ipvsadm-L';
+  return undefined;
+}
+
+function parseListing(lines: TextLine[], sink: DiagnosticSink, hex: boolean): IpvsData {
+  const services: IpvsService[] = [];
+  let current: IpvsService | undefined;
+  for (const { no, text } of lines) {
+    const t = text.trim();
+    if (/^IP Virtual Server version/.test(t) || /^Prot\s/.test(t) || /^->\s*RemoteAddress/.test(t)) continue;
+    if (t.startsWith('->')) {
+      const parts = t.slice(2).trim().split(/\s+/);
+      if (parts[0] === 'RemoteAddress:Port') continue;
+      const addr = hex ? procAddr(parts[0]) : decAddr(parts[0]);
+      if (!current) {
+        sink.error(no, 'backend line before any virtual service');
+        continue;
+      }
+      if (!addr) {
+        sink.error(no, `cannot read backend address '${parts[0]}'`);
+        continue;
+      }
+      const num = (s: string | undefined) => (s !== undefined && /^\d+$/.test(s) ? Number(s) : -1);
+      // "Masq 1 0 0" (listing) or counters only (--stats/--rate: no forward method), or nothing.
+      const isForward = /^(Masq|Route|Tunnel|Local|FullNat)$/i.test(parts[1] ?? '');
+      current.backends.push({
+        address: addr.address,
+        port: addr.port,
+        forward: isForward ? parts[1] : '',
+        weight: isForward ? num(parts[2]) : -1,
+        activeConn: isForward ? Math.max(0, num(parts[3])) : 0,
+        inactConn: isForward ? Math.max(0, num(parts[4])) : 0,
+        line: no,
+      });
+      continue;
+    }
+    const parts = t.split(/\s+/);
+    if (!PROTOS.has(parts[0]) || parts.length < 2) {
+      sink.error(no, `not an IPVS service line: '${t.slice(0, 80)}'`);
+      current = undefined;
+      continue;
+    }
+    const svc: IpvsService = { protocol: parts[0], fwmark: 0, address: '', port: 0, scheduler: '', backends: [], line: no };
+    if (parts[0] === 'FWM') {
+      const mark = parseMark(parts[1], hex);
+      if (mark === undefined) {
+        sink.error(no, `cannot read firewall mark '${parts[1]}'`);
+        current = undefined;
+        continue;
+      }
+      svc.fwmark = mark;
+    } else {
+      const addr = hex ? procAddr(parts[1]) : decAddr(parts[1]);
+      if (!addr) {
+        sink.error(no, `cannot read virtual address '${parts[1]}'`);
+        current = undefined;
+        continue;
+      }
+      svc.address = addr.address;
+      svc.port = addr.port;
+    }
+    // The scheduler is a word (rr, wrr, lc, ...); --stats rows have counters instead.
+    if (parts[2] && /^[a-z]+$/.test(parts[2])) svc.scheduler = parts[2];
+    services.push(svc);
+    current = svc;
+  }
+  return { services };
+}
+
+const FORWARD_FLAGS: Record<string, string> = { '-m': 'Masq', '--masquerading': 'Masq', '-g': 'Route', '--gatewaying': 'Route', '-i': 'Tunnel', '--ipip': 'Tunnel' };
+
+function parseRules(lines: TextLine[], sink: DiagnosticSink): IpvsData {
+  const services: IpvsService[] = [];
+  const key = (proto: string, spec: string) => `${proto} ${spec}`;
+  const byKey = new Map<string, IpvsService>();
+  for (const { no, text } of lines) {
+    const tokens = shellSplit(text.trim());
+    const op = tokens[0];
+    if (op !== '-A' && op !== '-a' && op !== '-E') {
+      sink.error(no, `not an 'ipvsadm -S' line: '${text.trim().slice(0, 80)}'`);
+      continue;
+    }
+    let proto = '';
+    let spec = '';
+    let real = '';
+    let sched = '';
+    let forward = '';
+    let weight = -1;
+    for (let i = 1; i < tokens.length; i++) {
+      const t = tokens[i];
+      const v = tokens[i + 1] ?? '';
+      if (t === '-f' || t === '--fwmark-service') [proto, spec, i] = ['FWM', v, i + 1];
+      else if (t === '-t' || t === '--tcp-service') [proto, spec, i] = ['TCP', v, i + 1];
+      else if (t === '-u' || t === '--udp-service') [proto, spec, i] = ['UDP', v, i + 1];
+      else if (t === '--sctp-service') [proto, spec, i] = ['SCTP', v, i + 1];
+      else if (t === '-r' || t === '--real-server') [real, i] = [v, i + 1];
+      else if (t === '-s' || t === '--scheduler') [sched, i] = [v, i + 1];
+      else if (t === '-w' || t === '--weight') [weight, i] = [/^\d+$/.test(v) ? Number(v) : -1, i + 1];
+      else if (FORWARD_FLAGS[t]) forward = FORWARD_FLAGS[t];
+      else if (/^-(p|M|b|x|y|-persistent|-netmask|-sched-flags|-u-threshold|-l-threshold|-pe)$/.test(t) && v && !v.startsWith('-')) i++;
+    }
+    if (!proto) {
+      sink.error(no, 'ipvsadm rule names no virtual service (-f, -t or -u)');
+      continue;
+    }
+    if (op === '-A' || op === '-E') {
+      const svc: IpvsService = { protocol: proto, fwmark: 0, address: '', port: 0, scheduler: sched, backends: [], line: no };
+      if (proto === 'FWM') {
+        const m = parseMark(spec);
+        if (m === undefined) {
+          sink.error(no, `cannot read firewall mark '${spec}'`);
+          continue;
+        }
+        svc.fwmark = m;
+      } else {
+        const a = decAddr(spec);
+        if (!a) {
+          sink.error(no, `cannot read virtual address '${spec}'`);
+          continue;
+        }
+        svc.address = a.address;
+        svc.port = a.port;
+      }
+      const k = key(proto, proto === 'FWM' ? String(svc.fwmark) : spec);
+      if (!byKey.has(k)) {
+        byKey.set(k, svc);
+        services.push(svc);
+      }
+    } else {
+      const k = key(proto, proto === 'FWM' ? String(parseMark(spec) ?? spec) : spec);
+      const svc = byKey.get(k);
+      const a = decAddr(real) ?? (real ? { address: real, port: 0 } : undefined);
+      if (!svc) {
+        sink.error(no, `real server for ${proto} ${spec}, which no '-A' line declares`);
+        continue;
+      }
+      if (!a) {
+        sink.error(no, "real server line without '-r ADDRESS'");
+        continue;
+      }
+      svc.backends.push({ address: a.address, port: a.port, forward, weight, activeConn: 0, inactConn: 0, line: no });
+    }
+  }
+  return { services };
+}
+
+/** IPVS state as /proc/net/ip_vs (hex), `ipvsadm -Ln` (also --stats / --rate) or `ipvsadm -S -n` prints it. */
+export function parseIpvs(content: string, file: string): Parsed<IpvsData> {
+  const sink = new DiagnosticSink(file);
+  const lines = textLines(content);
+  if (lines.length === 0) {
+    sink.error(0, 'empty file: expected /proc/net/ip_vs or ipvsadm output');
+    return { format: 'unknown', data: { services: [] }, diagnostics: sink.list };
+  }
+  const flavor = detect(lines);
+  if (!flavor) {
+    sink.error(lines[0].no, `not IPVS output (expected /proc/net/ip_vs, ipvsadm -Ln or ipvsadm -S -n): '${lines[0].text.slice(0, 80)}'`);
+    return { format: 'unknown', data: { services: [] }, diagnostics: sink.list };
+  }
+  const data = flavor === 'ipvsadm-S' ? parseRules(lines, sink) : parseListing(lines, sink, flavor === 'proc-ip_vs');
+  return { format: flavor, data, diagnostics: sink.list };
+}

@@ -1,0 +1,101 @@
+import { Environment } from '@marcbachmann/cel-js';
+import { celType, snapshotSchema } from '../model/schema.js';
+import { modelClass } from '../model/classes.js';
+import { iptablesRules, ipv4InCidr, type IptablesModel, type InputModel } from '../model/build.js';
+
+/**
+ * The typed functions rules may call: the shared capabilities, so that no rule needs TypeScript of
+ * its own. Each has a signature CEL checks at load time and a description `rules functions` shows.
+ */
+export const FUNCTIONS: { signature: string; description: string; handler: (...args: never[]) => unknown }[] = [
+  {
+    signature: 'Iptables.rules(string, string): list<IptablesRule>',
+    description: 'rules of one chain of one table, in order; empty when the chain does not exist',
+    handler: ((ipt: IptablesModel, table: string, chain: string) => iptablesRules(ipt, table, chain)) as never,
+  },
+  {
+    signature: 'Iptables.hasChain(string, string): bool',
+    description: 'whether the chain exists in the table',
+    handler: ((ipt: IptablesModel, table: string, chain: string) => ipt.index.get(table)?.has(chain) ?? false) as never,
+  },
+  {
+    signature: 'notFound(Input): bool',
+    description: 'the collector tried to read the input and the file did not exist on the node (ENOENT)',
+    handler: ((i: InputModel) => i.status === 'uncaptured' && /no such file|ENOENT|does not exist/i.test(i.message)) as never,
+  },
+  {
+    signature: 'versionDelta(list<string>): string',
+    description: "how far apart the versions are: 'none', 'patch', 'minor' or 'major' (numeric components, a leading v and suffixes ignored)",
+    handler: ((versions: string[]) => versionDelta(versions)) as never,
+  },
+  {
+    signature: 'distinct(list<string>): list<string>',
+    description: 'the values without repeats, in first-seen order',
+    handler: ((xs: string[]) => [...new Set(xs)]) as never,
+  },
+  {
+    signature: 'cidrContains(string, string): bool',
+    description: "whether an IPv4 address lies in a prefix: cidrContains('10.0.0.0/24', '10.0.0.98')",
+    handler: ((cidr: string, ip: string) => ipv4InCidr(ip, cidr)) as never,
+  },
+  {
+    signature: 'hex(int): string',
+    description: 'an integer as iptables prints marks: hex(8282) == "0x205a"',
+    handler: ((n: bigint) => '0x' + n.toString(16)) as never,
+  },
+];
+
+export function versionDelta(versions: string[]): 'none' | 'patch' | 'minor' | 'major' {
+  const parsed = [...new Set(versions)].map((v) => (/(\d+)(?:\.(\d+))?(?:\.(\d+))?/.exec(v) ?? []).slice(1, 4).map((x) => Number(x ?? 0)));
+  if (parsed.length < 2) return 'none';
+  const differs = (i: number) => new Set(parsed.map((p) => p[i])).size > 1;
+  if (differs(0)) return 'major';
+  if (differs(1)) return 'minor';
+  if (differs(2)) return 'patch';
+  return new Set(versions).size > 1 ? 'patch' : 'none';
+}
+
+let base: Environment | undefined;
+
+/** The base environment: snapshot types from the schema, the capability functions. Built once. */
+export function baseEnvironment(): Environment {
+  if (base) return base;
+  const env = new Environment({ homogeneousAggregateLiterals: false });
+  const defs = snapshotSchema().$defs ?? {};
+  for (const [name, def] of Object.entries(defs)) {
+    const fields: Record<string, string> = {};
+    for (const [k, p] of Object.entries(def.properties ?? {})) fields[k] = celType(p);
+    env.registerType(name, { ctor: modelClass(name), fields } as never);
+  }
+  for (const f of FUNCTIONS) {
+    const m = /^(?:(\w+)\.)?(\w+)\((.*)\):\s*(.+)$/.exec(f.signature)!;
+    const [, receiver, name, params, returnType] = m;
+    const paramTypes = params ? splitTypes(params) : [];
+    if (receiver) {
+      env.registerFunction({
+        name, receiverType: receiver, returnType, description: f.description,
+        handler: f.handler as never,
+        params: paramTypes.map((type, i) => ({ name: `arg${i}`, type })),
+      } as never);
+    } else env.registerFunction(`${name}(${params}): ${returnType}`, f.handler as never);
+  }
+  base = env;
+  return env;
+}
+
+/** Split "string, map<string, int>" on top-level commas. */
+export function splitTypes(s: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let cur = '';
+  for (const c of s) {
+    if (c === '<') depth++;
+    if (c === '>') depth--;
+    if (c === ',' && depth === 0) {
+      out.push(cur.trim());
+      cur = '';
+    } else cur += c;
+  }
+  if (cur.trim()) out.push(cur.trim());
+  return out;
+}

@@ -1,0 +1,131 @@
+import type { ClusterModel, InputModel, NodeModel, Snapshot } from '../model/build.js';
+import { toJson } from '../model/classes.js';
+import type { LoadedRule, Program, Result, Status } from './types.js';
+
+/** Why a rule cannot run on this node: its inputs. */
+function gate(rule: LoadedRule, node: NodeModel | undefined, cluster: ClusterModel): { status: Status; message: string } | undefined {
+  let skip: string | undefined;
+  for (const req of rule.requires) {
+    const input: InputModel | undefined = req.input.startsWith('cluster.') ? cluster.inputs.get(req.input) : node?.inputs.get(req.input);
+    if (!input) {
+      if (!req.optional) skip ??= `needs ${req.input}, which this capture does not have`;
+      continue;
+    }
+    if (input.status === 'invalid') return { status: 'error', message: `cannot check: ${input.message}` };
+    if (req.optional) continue;
+    if (input.status === 'missing') skip ??= `needs ${input.file}, which is not in the capture`;
+    else if (input.status === 'uncaptured') skip ??= `${input.file} was not captured (${input.message})`;
+  }
+  return skip ? { status: 'skip', message: skip } : undefined;
+}
+
+function firstLine(e: unknown): string {
+  return String((e as Error)?.message ?? e).split('\n')[0];
+}
+
+class EvalError extends Error {
+  constructor(
+    readonly field: string,
+    cause: unknown,
+  ) {
+    super(`${field}: ${firstLine(cause)}`);
+  }
+}
+
+function run(p: Program, ctx: Record<string, unknown>, field: string): unknown {
+  try {
+    return p(ctx);
+  } catch (e) {
+    throw new EvalError(field, e);
+  }
+}
+
+/** Evaluate one rule in one context (a node, or the cluster); every outcome becomes a result. */
+function evaluateIn(rule: LoadedRule, nodeName: string | null, ctx: Record<string, unknown>, node: NodeModel | undefined, cluster: ClusterModel, out: Result[]): void {
+  const spec = rule.spec;
+  const base = { rule: spec.id, severity: spec.severity, node: nodeName, remediation: spec.remediation.trim(), docs: rule.docs };
+  const push = (status: Status, subject: string, message: string, evidence: Record<string, unknown> = {}) =>
+    out.push({ ...base, status, subject, message, evidence });
+
+  const blocked = gate(rule, node, cluster);
+  if (blocked) {
+    push(blocked.status, '', blocked.message);
+    return;
+  }
+  let subject = '';
+  try {
+    for (const v of rule.variables) ctx[v.name] = run(v.program, ctx, `variables.${v.name}`);
+    if (rule.when && run(rule.when, ctx, 'when') !== true) {
+      push('skip', '', rule.skipMessage ? String(run(rule.skipMessage, ctx, 'skipMessage')) : `does not apply here (when: ${spec.when?.trim()})`);
+      return;
+    }
+    const items: unknown[] = rule.forEach ? (run(rule.forEach, ctx, 'forEach') as unknown[]) : [undefined];
+    if (items.length === 0) {
+      push(spec.emptyStatus ?? 'pass', '', rule.empty ? String(run(rule.empty, ctx, 'empty')) : 'nothing to check here');
+      return;
+    }
+    for (const item of items) {
+      if (rule.forEach) ctx.item = item;
+      try {
+        subject = rule.subject ? String(run(rule.subject, ctx, 'subject')) : '';
+        let status: Status = 'pass';
+        let message: Program = rule.pass;
+        let field = 'pass';
+        for (const c of rule.checks) {
+          if (run(c.assert, ctx, `${c.field}.assert`) !== true) {
+            status = c.severity;
+            message = c.message;
+            field = `${c.field}.message`;
+            break;
+          }
+        }
+        const text = String(run(message, ctx, field));
+        const evidence = rule.evidence ? (toJson(run(rule.evidence, ctx, 'evidence')) as Record<string, unknown>) : {};
+        push(status, subject, text, evidence);
+      } catch (e) {
+        push('error', subject, `rule evaluation failed at ${e instanceof EvalError ? e.message : firstLine(e)}`);
+      }
+    }
+  } catch (e) {
+    push('error', subject, `rule evaluation failed at ${e instanceof EvalError ? e.message : firstLine(e)}`);
+  }
+}
+
+/**
+ * Every rule against the snapshot: node rules once per node folder, cluster rules once. Every rule
+ * yields at least one result for every node it applies to; silence is never a result.
+ */
+export function evaluate(rules: LoadedRule[], snap: Snapshot): Result[] {
+  const out: Result[] = [];
+  for (const rule of rules) {
+    if (rule.spec.scope === 'cluster') {
+      evaluateIn(rule, null, { cluster: snap.cluster, nodes: snap.nodes }, undefined, snap.cluster, out);
+    } else {
+      for (const node of snap.nodes) evaluateIn(rule, node.name, { node, cluster: snap.cluster }, node, snap.cluster, out);
+    }
+  }
+  return out;
+}
+
+export interface Summary {
+  pass: number;
+  warn: number;
+  fail: number;
+  skip: number;
+  error: number;
+}
+
+export function summarize(results: Result[]): Summary {
+  const s: Summary = { pass: 0, warn: 0, fail: 0, skip: 0, error: 0 };
+  for (const r of results) s[r.status]++;
+  return s;
+}
+
+export type FailOn = 'fail' | 'warn' | 'none';
+
+/** Exit code from results and --fail-on alone: 1 when any result is at or above the level (error counts as fail). */
+export function exitCode(results: Result[], failOn: FailOn): 0 | 1 {
+  if (failOn === 'none') return 0;
+  const bad = failOn === 'warn' ? new Set(['warn', 'fail', 'error']) : new Set(['fail', 'error']);
+  return results.some((r) => bad.has(r.status)) ? 1 : 0;
+}

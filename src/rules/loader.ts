@@ -1,0 +1,157 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import { baseEnvironment } from './cel.js';
+import { validateRuleSpec } from './validate.js';
+import type { LoadedRule, Program, RuleSpec } from './types.js';
+import { UsageError } from '../util/errors.js';
+
+/** The rules shipped with mesh-doctor. */
+export const BUNDLED_RULES_DIR = fileURLToPath(new URL('../../rules/', import.meta.url));
+const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** A rule file that cannot be used: stops the run before anything is checked (exit 2). */
+export class RuleLoadError extends UsageError {
+  constructor(file: string, line: number, field: string, message: string) {
+    super(`${file}${line ? ':' + line : ''}: ${field ? field + ': ' : ''}${message}`);
+    this.name = 'RuleLoadError';
+  }
+}
+
+function lineOf(doc: Document, lc: LineCounter, path: (string | number)[]): number {
+  for (let p = path; p.length >= 0; p = p.slice(0, -1)) {
+    const node = p.length ? doc.getIn(p, true) : doc.contents;
+    if (isNode(node) && node.range) return lc.linePos(node.range[0]).line;
+    if (p.length === 0) break;
+  }
+  return 0;
+}
+
+function fieldName(path: (string | number)[]): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i ? `.${p}` : p)).join('');
+}
+
+function elementType(listType: string): string {
+  const m = /^list<(.+)>$/.exec(listType);
+  return m ? m[1] : 'dyn';
+}
+
+/** Load, validate and type-check one rule file. */
+export function loadRuleFile(path: string, displayName?: string): LoadedRule {
+  const file = displayName ?? relative(process.cwd(), path) ?? path;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new RuleLoadError(file, 0, '', `cannot read rule file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
+  if (doc.errors.length) {
+    const err = doc.errors[0];
+    throw new RuleLoadError(file, err.linePos?.[0]?.line ?? 0, '', `invalid YAML: ${err.message.split('\n')[0]}`);
+  }
+  const raw = doc.toJS();
+  const problem = validateRuleSpec(raw);
+  if (problem) throw new RuleLoadError(file, lineOf(doc, lc, problem.path), fieldName(problem.path) || '(top level)', problem.message);
+  const spec = raw as RuleSpec;
+  const stem = basename(path).replace(/\.ya?ml$/, '');
+  if (spec.id !== stem) throw new RuleLoadError(file, lineOf(doc, lc, ['id']), 'id', `'${spec.id}' differs from the file name '${stem}'`);
+
+  const env = baseEnvironment().clone();
+  if (spec.scope === 'node') {
+    env.registerVariable('node', 'Node');
+    env.registerVariable('cluster', 'Cluster');
+  } else {
+    env.registerVariable('cluster', 'Cluster');
+    env.registerVariable('nodes', 'list<Node>');
+  }
+  const compile = (path: (string | number)[], expr: string, want: 'bool' | 'string' | 'list' | 'map' | 'any'): { program: Program; type: string } => {
+    const where = () => [lineOf(doc, lc, path), fieldName(path)] as const;
+    let result: { valid: boolean; type?: string; error?: Error };
+    try {
+      result = env.check(expr) as typeof result;
+    } catch (e) {
+      result = { valid: false, error: e as Error };
+    }
+    if (!result.valid) {
+      const [line, field] = where();
+      const msg = (result.error?.message ?? 'invalid expression').split('\n')[0];
+      throw new RuleLoadError(file, line, field, `CEL: ${msg}`);
+    }
+    const type = result.type ?? 'dyn';
+    const ok =
+      want === 'any' || type === 'dyn' ||
+      (want === 'bool' && type === 'bool') ||
+      (want === 'string' && type === 'string') ||
+      (want === 'list' && type.startsWith('list<')) ||
+      (want === 'map' && type.startsWith('map<'));
+    if (!ok) {
+      const [line, field] = where();
+      throw new RuleLoadError(file, line, field, `CEL: expected ${want === 'list' ? 'a list' : want === 'map' ? 'a map' : want}, the expression gives ${type}`);
+    }
+    return { program: env.parse(expr) as unknown as Program, type };
+  };
+
+  const variables = (spec.variables ?? []).map((v, i) => {
+    const c = compile(['variables', i, 'expression'], v.expression, 'any');
+    env.registerVariable(v.name, c.type);
+    return { name: v.name, program: c.program };
+  });
+  const when = spec.when ? compile(['when'], spec.when, 'bool').program : undefined;
+  const skipMessage = spec.skipMessage ? compile(['skipMessage'], spec.skipMessage, 'string').program : undefined;
+  let forEach: Program | undefined;
+  if (spec.forEach) {
+    const c = compile(['forEach'], spec.forEach, 'list');
+    forEach = c.program;
+    env.registerVariable('item', elementType(c.type));
+  }
+  const rule: LoadedRule = {
+    spec,
+    file: path,
+    docs: path.startsWith(PACKAGE_ROOT) ? relative(PACKAGE_ROOT, path) : file,
+    requires: (spec.requires ?? []).map((r) => ({ input: r.replace(/\?$/, ''), optional: r.endsWith('?') })),
+    variables,
+    when,
+    skipMessage,
+    forEach,
+    subject: spec.subject ? compile(['subject'], spec.subject, 'string').program : undefined,
+    checks: spec.checks.map((c, i) => {
+      const sev = c.severity ?? spec.severity;
+      if (spec.severity === 'warn' && sev === 'fail') throw new RuleLoadError(file, lineOf(doc, lc, ['checks', i, 'severity']), `checks[${i}].severity`, "'fail' is above the rule's severity 'warn'");
+      return {
+        assert: compile(['checks', i, 'assert'], c.assert, 'bool').program,
+        message: compile(['checks', i, 'message'], c.message, 'string').program,
+        severity: sev,
+        field: `checks[${i}]`,
+      };
+    }),
+    pass: compile(['pass'], spec.pass, 'string').program,
+    empty: spec.empty ? compile(['empty'], spec.empty, 'string').program : undefined,
+    evidence: spec.evidence ? compile(['evidence'], spec.evidence, 'map').program : undefined,
+  };
+  if (rule.empty && !rule.forEach) throw new RuleLoadError(file, lineOf(doc, lc, ['empty']), 'empty', 'needs forEach');
+  return rule;
+}
+
+/** Load every *.yaml / *.yml rule of a folder, sorted by id. Any broken file stops the load. */
+export function loadRules(dir: string = BUNDLED_RULES_DIR): LoadedRule[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => /\.ya?ml$/.test(n)).sort();
+  } catch (e) {
+    throw new UsageError(`cannot read rules folder ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  if (names.length === 0) throw new UsageError(`no rule files (*.yaml) in ${dir}`);
+  const rules = names.map((n) => {
+    const p = join(dir, n);
+    return loadRuleFile(p, p.startsWith(PACKAGE_ROOT) ? relative(PACKAGE_ROOT, p) : relative(process.cwd(), p) || p);
+  });
+  const ids = new Set<string>();
+  for (const r of rules) {
+    if (ids.has(r.spec.id)) throw new RuleLoadError(r.docs, 0, 'id', `duplicate rule id '${r.spec.id}'`);
+    ids.add(r.spec.id);
+  }
+  return rules;
+}

@@ -1,0 +1,57 @@
+export type Status = 'pass' | 'warn' | 'fail' | 'skip' | 'error';
+export type Severity = 'fail' | 'warn';
+
+/** A rule file as written (after schema validation). */
+export interface RuleSpec {
+  id: string;
+  title: string;
+  severity: Severity;
+  scope: 'node' | 'cluster';
+  description: string;
+  requires?: string[];
+  variables?: { name: string; expression: string }[];
+  when?: string;
+  skipMessage?: string;
+  forEach?: string;
+  subject?: string;
+  checks: { assert: string; severity?: Severity; message: string }[];
+  pass: string;
+  empty?: string;
+  emptyStatus?: 'pass' | 'skip';
+  evidence?: string;
+  remediation: string;
+  references: string[];
+}
+
+/** A compiled CEL expression: call it with the evaluation context. */
+export type Program = (ctx: Record<string, unknown>) => unknown;
+
+export interface LoadedRule {
+  spec: RuleSpec;
+  /** The rule file, as reports cite it (rules/<id>.yaml for the bundled rules). */
+  docs: string;
+  file: string;
+  requires: { input: string; optional: boolean }[];
+  variables: { name: string; program: Program }[];
+  when?: Program;
+  skipMessage?: Program;
+  forEach?: Program;
+  subject?: Program;
+  checks: { assert: Program; message: Program; severity: Severity; field: string }[];
+  pass: Program;
+  empty?: Program;
+  evidence?: Program;
+}
+
+/** One verdict: the record every reporter reads (spec/report-format.md). */
+export interface Result {
+  rule: string;
+  status: Status;
+  severity: Severity;
+  node: string | null;
+  subject: string;
+  message: string;
+  evidence: Record<string, unknown>;
+  remediation: string;
+  docs: string;
+}

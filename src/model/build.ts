@@ -17,14 +17,20 @@ export interface InputModel {
   line: bigint;
 }
 
-/** The iptables of one namespace; CEL calls rules() and hasChain() on it. */
+/**
+ * The iptables of one namespace; CEL calls rules() and hasChain() on it. Model objects for a chain's
+ * rules are made on first use: a rule set reads a few chains, a node has hundreds of rules elsewhere.
+ */
 export interface IptablesModel {
   present: boolean;
   tables: string[];
-  chains: Record<string, unknown>[];
+  /** Every chain of every table (built on first read). */
+  readonly chains: Record<string, unknown>[];
   legacyTablesPresent: boolean;
-  /** table -> chain -> rules (CEL model objects). */
-  index: Map<string, Map<string, unknown[]>>;
+  /** The parsed tables behind the model. */
+  parsed: IptablesData;
+  /** 'table chain' -> CEL model objects of its rules. */
+  ruleCache: Map<string, unknown[]>;
 }
 
 export interface NodeModel {
@@ -132,24 +138,32 @@ function readIptables(r: InputReader, files: Map<string, string>, dir: string, i
 }
 
 function iptablesModel(data: IptablesData, tables: string[]): IptablesModel {
-  const chains: Record<string, unknown>[] = [];
-  const index = new Map<string, Map<string, unknown[]>>();
-  for (const [table, chainMap] of data.tables) {
-    const t = new Map<string, unknown[]>();
-    index.set(table, t);
-    for (const c of chainMap.values()) {
-      const rules = c.rules.map((rule) => make('IptablesRule', { ...rule, matches: [...rule.matches] }));
-      t.set(c.name, rules);
-      chains.push(make('IptablesChain', { table, name: c.name, policy: c.policy ?? '', rules }));
-    }
-  }
-  const model = make<IptablesModel>('Iptables', { present: tables.length > 0, tables, chains, legacyTablesPresent: data.legacyTablesPresent });
-  Object.defineProperty(model, 'index', { value: index, enumerable: false });
+  const model = make<IptablesModel>('Iptables', { present: tables.length > 0, tables, legacyTablesPresent: data.legacyTablesPresent });
+  Object.defineProperty(model, 'parsed', { value: data, enumerable: false });
+  Object.defineProperty(model, 'ruleCache', { value: new Map(), enumerable: false });
+  let chains: Record<string, unknown>[] | undefined;
+  Object.defineProperty(model, 'chains', {
+    enumerable: true,
+    get: () =>
+      (chains ??= [...data.tables].flatMap(([table, chainMap]) =>
+        [...chainMap.values()].map((c) => make<Record<string, unknown>>('IptablesChain', { table, name: c.name, policy: c.policy ?? '', rules: iptablesRules(model, table, c.name) })),
+      )),
+  });
   return model;
 }
 
 export function iptablesRules(ipt: IptablesModel, table: string, chain: string): unknown[] {
-  return ipt.index.get(table)?.get(chain) ?? [];
+  const key = `${table} ${chain}`;
+  let rules = ipt.ruleCache.get(key);
+  if (!rules) {
+    rules = (ipt.parsed.tables.get(table)?.get(chain)?.rules ?? []).map((rule) => make('IptablesRule', rule));
+    ipt.ruleCache.set(key, rules);
+  }
+  return rules;
+}
+
+export function iptablesHasChain(ipt: IptablesModel, table: string, chain: string): boolean {
+  return ipt.parsed.tables.get(table)?.has(chain) ?? false;
 }
 
 /* ---------- one node ---------- */
@@ -226,7 +240,8 @@ function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] 
   const ipvsBackends: unknown[] = [];
   const ipvsServices = (ipvs?.services ?? []).map((s) => {
     const service = s.protocol === 'FWM' ? `FWM ${s.fwmark}` : `${s.protocol} ${s.address.includes(':') ? `[${s.address}]` : s.address}:${s.port}`;
-    const backends = s.backends.map((b) => make('IpvsBackend', { ...b, service, fwmark: s.fwmark }));
+    // The parsed objects belong to this build: add the service fields in place rather than copy.
+    const backends = s.backends.map((b) => make('IpvsBackend', Object.assign(b, { service, fwmark: s.fwmark })));
     ipvsBackends.push(...backends);
     return make('IpvsService', { ...s, file: ipvsFile, backends });
   });
@@ -234,7 +249,7 @@ function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] 
   for (const s of ipvsServices as { protocol: string; fwmark: bigint }[]) if (s.protocol === 'FWM' && !ipvsByMark.has(s.fwmark)) ipvsByMark.set(s.fwmark, s);
 
   const neighFile = r.inputs.get('sbox.neigh')!.file;
-  const neighbours = (neigh?.entries ?? []).map((n) => make('Neighbour', { ...n, file: neighFile }));
+  const neighbours = (neigh?.entries ?? []).map((n) => make('Neighbour', Object.assign(n, { file: neighFile })));
   const neighbourByIp = new Map<string, unknown>();
   for (const n of neighbours as { address: string; state: string }[]) {
     // An address may be listed twice (two devices, or a stale and a fresh row): keep the healthiest.

@@ -5,48 +5,46 @@ import { snapshotSchema } from './schema.js';
  * per-evaluation conversion), and knows their fields from the schema, so a misspelt field in a rule
  * is caught when the rule is loaded.
  */
-export type ModelClass = new () => Record<string, unknown>;
+export type ModelClass = new (fields: Record<string, unknown>) => Record<string, unknown>;
 
-interface TypeInfo {
-  cls: ModelClass;
-  intFields: string[];
+let types: Map<string, ModelClass> | undefined;
+
+/**
+ * A constructor per schema type that assigns every field in schema order (one hidden class per
+ * type, so CEL's field access stays monomorphic) and turns integer fields into BigInt, as CEL's
+ * int requires. Generated from the schema, which is ours: no outside text reaches the code.
+ */
+function constructorFor(name: string, props: Record<string, { type?: string }>): ModelClass {
+  if (!/^[A-Z]\w*$/.test(name)) throw new Error(`bad snapshot type name ${name}`);
+  const body = Object.entries(props)
+    .map(([k, p]) => {
+      if (!/^[a-zA-Z]\w*$/.test(k)) throw new Error(`bad field name ${name}.${k}`);
+      return p.type === 'integer' ? `this.${k} = typeof f.${k} === 'number' ? BigInt(f.${k}) : f.${k};` : `this.${k} = f.${k};`;
+    })
+    .join('\n');
+  return new Function(`return function ${name}(f) {\n${body}\n}`)() as ModelClass;
 }
 
-let types: Map<string, TypeInfo> | undefined;
-
-function load(): Map<string, TypeInfo> {
+function load(): Map<string, ModelClass> {
   if (types) return types;
   types = new Map();
-  for (const [name, def] of Object.entries(snapshotSchema().$defs ?? {})) {
-    const cls = { [name]: class {} }[name] as unknown as ModelClass;
-    const intFields = Object.entries(def.properties ?? {})
-      .filter(([, p]) => p.type === 'integer')
-      .map(([k]) => k);
-    types.set(name, { cls, intFields });
-  }
+  for (const [name, def] of Object.entries(snapshotSchema().$defs ?? {})) types.set(name, constructorFor(name, def.properties ?? {}));
   return types;
 }
 
 export function modelClass(name: string): ModelClass {
   const t = load().get(name);
   if (!t) throw new Error(`no snapshot type ${name}`);
-  return t.cls;
+  return t;
 }
 
 export function modelTypeNames(): string[] {
   return [...load().keys()];
 }
 
-/** An instance of snapshot type `name` with the fields of `fields`; integer fields become BigInt. */
-export function make<T = Record<string, unknown>>(name: string, fields: Record<string, unknown>): T {
-  const t = load().get(name);
-  if (!t) throw new Error(`no snapshot type ${name}`);
-  const o = Object.assign(new t.cls(), fields);
-  for (const f of t.intFields) {
-    const v = o[f];
-    if (typeof v === 'number') o[f] = BigInt(v);
-  }
-  return o as T;
+/** An instance of snapshot type `name` from `fields` (extra keys are ignored; integers become BigInt). */
+export function make<T = Record<string, unknown>>(name: string, fields: object): T {
+  return new (modelClass(name))(fields as Record<string, unknown>) as T;
 }
 
 /** The snapshot as plain JSON: BigInt -> number, Map -> object. */

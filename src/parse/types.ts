@@ -36,7 +36,7 @@ export function textLines(content: string): TextLine[] {
   const raw = content.replace(/\r\n?/g, '\n').split('\n');
   const out: TextLine[] = [];
   for (let i = 0; i < raw.length; i++) {
-    const text = raw[i].replace(/\s+$/, '');
+    const text = raw[i].trimEnd();
     if (text === '') continue;
     out.push({ no: i + 1, text });
   }
@@ -51,6 +51,8 @@ export function isPromptLine(text: string): boolean {
 
 /** Split a line on runs of whitespace, keeping quoted strings ("a b" or 'a b') as one token. */
 export function shellSplit(line: string): string[] {
+  // Almost every line has no quotes: split on whitespace directly.
+  if (!line.includes('"') && !line.includes("'")) return line.split(/[ \t]+/).filter((t) => t !== '');
   const out: string[] = [];
   let cur = '';
   let quote: string | null = null;

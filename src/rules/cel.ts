@@ -1,7 +1,7 @@
 import { Environment } from '@marcbachmann/cel-js';
 import { celType, snapshotSchema } from '../model/schema.js';
 import { modelClass } from '../model/classes.js';
-import { iptablesRules, ipv4InCidr, type IptablesModel, type InputModel } from '../model/build.js';
+import { iptablesHasChain, iptablesRules, ipv4InCidr, type IptablesModel, type InputModel } from '../model/build.js';
 
 /**
  * The typed functions rules may call: the shared capabilities, so that no rule needs TypeScript of
@@ -16,7 +16,7 @@ export const FUNCTIONS: { signature: string; description: string; handler: (...a
   {
     signature: 'Iptables.hasChain(string, string): bool',
     description: 'whether the chain exists in the table',
-    handler: ((ipt: IptablesModel, table: string, chain: string) => ipt.index.get(table)?.has(chain) ?? false) as never,
+    handler: ((ipt: IptablesModel, table: string, chain: string) => iptablesHasChain(ipt, table, chain)) as never,
   },
   {
     signature: 'notFound(Input): bool',

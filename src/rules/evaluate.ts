@@ -43,9 +43,10 @@ function run(p: Program, ctx: Record<string, unknown>, field: string): unknown {
 /** Evaluate one rule in one context (a node, or the cluster); every outcome becomes a result. */
 function evaluateIn(rule: LoadedRule, nodeName: string | null, ctx: Record<string, unknown>, node: NodeModel | undefined, cluster: ClusterModel, out: Result[]): void {
   const spec = rule.spec;
-  const base = { rule: spec.id, severity: spec.severity, node: nodeName, remediation: spec.remediation.trim(), docs: rule.docs };
+  const remediation = spec.remediation.trim();
+  // Remediation is for results a person acts on; a pass, skip or error carries an empty one.
   const push = (status: Status, subject: string, message: string, evidence: Record<string, unknown> = {}) =>
-    out.push({ ...base, status, subject, message, evidence });
+    out.push({ rule: spec.id, status, severity: spec.severity, node: nodeName, subject, message, evidence, remediation: status === 'warn' || status === 'fail' ? remediation : '', docs: rule.docs });
 
   const blocked = gate(rule, node, cluster);
   if (blocked) {
@@ -80,7 +81,8 @@ function evaluateIn(rule: LoadedRule, nodeName: string | null, ctx: Record<strin
           }
         }
         const text = String(run(message, ctx, field));
-        const evidence = rule.evidence ? (toJson(run(rule.evidence, ctx, 'evidence')) as Record<string, unknown>) : {};
+        // Evidence backs a warn or fail; computing it for every pass would dominate large captures.
+        const evidence = rule.evidence && status !== 'pass' ? (toJson(run(rule.evidence, ctx, 'evidence')) as Record<string, unknown>) : {};
         push(status, subject, text, evidence);
       } catch (e) {
         push('error', subject, `rule evaluation failed at ${e instanceof EvalError ? e.message : firstLine(e)}`);

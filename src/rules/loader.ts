@@ -1,9 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { basename, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
-import { baseEnvironment } from './cel.js';
+import type { Document, LineCounter } from 'yaml';
 import { validateRuleSpec } from './validate.js';
+import { baseEnvironment } from './cel.js';
 import type { LoadedRule, Program, RuleSpec } from './types.js';
 import { UsageError } from '../util/errors.js';
 
@@ -19,13 +20,43 @@ export class RuleLoadError extends UsageError {
   }
 }
 
+const require = createRequire(import.meta.url);
+type YamlModule = typeof import('yaml');
+let yamlModule: YamlModule | undefined;
+/** yaml costs ~35 ms to import and parse: loaded only when a rule file is not in the build's cache. */
+const yaml = (): YamlModule => (yamlModule ??= require('yaml') as YamlModule);
+
 function lineOf(doc: Document, lc: LineCounter, path: (string | number)[]): number {
   for (let p = path; p.length >= 0; p = p.slice(0, -1)) {
     const node = p.length ? doc.getIn(p, true) : doc.contents;
-    if (isNode(node) && node.range) return lc.linePos(node.range[0]).line;
+    if (yaml().isNode(node) && node.range) return lc.linePos(node.range[0]).line;
     if (p.length === 0) break;
   }
   return 0;
+}
+
+/**
+ * Bundled rules as `npm run build` validated them (scripts/build-rules-cache.js): the exact text of
+ * each file and its parsed spec. A file whose text is unchanged skips YAML parsing and the schema
+ * check; its CEL is still type-checked. Anything else is loaded in full.
+ */
+interface CacheEntry {
+  text: string;
+  spec: RuleSpec;
+}
+let ruleCache: Map<string, CacheEntry> | undefined;
+function cached(path: string, text: string): RuleSpec | undefined {
+  if (!ruleCache) {
+    ruleCache = new Map();
+    try {
+      const raw = JSON.parse(readFileSync(new URL('../rules-cache.json', import.meta.url), 'utf8')) as Record<string, CacheEntry>;
+      for (const [name, entry] of Object.entries(raw)) ruleCache.set(join(BUNDLED_RULES_DIR, name), entry);
+    } catch {
+      // No cache (running from source, or not built): every file is loaded in full.
+    }
+  }
+  const hit = ruleCache.get(path);
+  return hit && hit.text === text ? structuredClone(hit.spec) : undefined;
 }
 
 function fieldName(path: (string | number)[]): string {
@@ -46,6 +77,16 @@ export function loadRuleFile(path: string, displayName?: string): LoadedRule {
   } catch (e) {
     throw new RuleLoadError(file, 0, '', `cannot read rule file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
+  const fromCache = cached(path, text);
+  if (fromCache) {
+    try {
+      return compileRule(fromCache, path, file, () => 0);
+    } catch (e) {
+      if (!(e instanceof RuleLoadError)) throw e;
+      // Fall through: the full load names the line.
+    }
+  }
+  const { LineCounter, parseDocument } = yaml();
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
   if (doc.errors.length) {
@@ -55,9 +96,13 @@ export function loadRuleFile(path: string, displayName?: string): LoadedRule {
   const raw = doc.toJS();
   const problem = validateRuleSpec(raw);
   if (problem) throw new RuleLoadError(file, lineOf(doc, lc, problem.path), fieldName(problem.path) || '(top level)', problem.message);
-  const spec = raw as RuleSpec;
+  return compileRule(raw as RuleSpec, path, file, (p) => lineOf(doc, lc, p));
+}
+
+/** Type-check and compile the CEL of a schema-valid rule. `locate` gives the line of a field. */
+function compileRule(spec: RuleSpec, path: string, file: string, locate: (path: (string | number)[]) => number): LoadedRule {
   const stem = basename(path).replace(/\.ya?ml$/, '');
-  if (spec.id !== stem) throw new RuleLoadError(file, lineOf(doc, lc, ['id']), 'id', `'${spec.id}' differs from the file name '${stem}'`);
+  if (spec.id !== stem) throw new RuleLoadError(file, locate(['id']), 'id', `'${spec.id}' differs from the file name '${stem}'`);
 
   const env = baseEnvironment().clone();
   if (spec.scope === 'node') {
@@ -68,7 +113,7 @@ export function loadRuleFile(path: string, displayName?: string): LoadedRule {
     env.registerVariable('nodes', 'list<Node>');
   }
   const compile = (path: (string | number)[], expr: string, want: 'bool' | 'string' | 'list' | 'map' | 'any'): { program: Program; type: string } => {
-    const where = () => [lineOf(doc, lc, path), fieldName(path)] as const;
+    const where = () => [locate(path), fieldName(path)] as const;
     let result: { valid: boolean; type?: string; error?: Error };
     try {
       result = env.check(expr) as typeof result;
@@ -119,7 +164,7 @@ export function loadRuleFile(path: string, displayName?: string): LoadedRule {
     subject: spec.subject ? compile(['subject'], spec.subject, 'string').program : undefined,
     checks: spec.checks.map((c, i) => {
       const sev = c.severity ?? spec.severity;
-      if (spec.severity === 'warn' && sev === 'fail') throw new RuleLoadError(file, lineOf(doc, lc, ['checks', i, 'severity']), `checks[${i}].severity`, "'fail' is above the rule's severity 'warn'");
+      if (spec.severity === 'warn' && sev === 'fail') throw new RuleLoadError(file, locate(['checks', i, 'severity']), `checks[${i}].severity`, "'fail' is above the rule's severity 'warn'");
       return {
         assert: compile(['checks', i, 'assert'], c.assert, 'bool').program,
         message: compile(['checks', i, 'message'], c.message, 'string').program,
@@ -131,7 +176,7 @@ export function loadRuleFile(path: string, displayName?: string): LoadedRule {
     empty: spec.empty ? compile(['empty'], spec.empty, 'string').program : undefined,
     evidence: spec.evidence ? compile(['evidence'], spec.evidence, 'map').program : undefined,
   };
-  if (rule.empty && !rule.forEach) throw new RuleLoadError(file, lineOf(doc, lc, ['empty']), 'empty', 'needs forEach');
+  if (rule.empty && !rule.forEach) throw new RuleLoadError(file, locate(['empty']), 'empty', 'needs forEach');
   return rule;
 }
 

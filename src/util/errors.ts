@@ -6,3 +6,9 @@ export class UsageError extends Error {
     this.name = 'UsageError';
   }
 }
+
+/** Print an error as one line on stderr (no wrapping, no stack) and set exit code 2. */
+export function reportUsageError(message: string): void {
+  process.stderr.write(`mesh-doctor: error: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
+  process.exitCode = 2;
+}

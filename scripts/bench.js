@@ -1,0 +1,87 @@
+#!/usr/bin/env node
+// mesh-doctor benchmark: start-up of `check` on the seed fixture next to `node -e 0`, and the
+// phases of a check (read, parse + snapshot, rules, report) on generated captures of growing size,
+// to show that time grows linearly. Needs a build (`npm run build`, done by `npm ci`).
+// Usage: node scripts/bench.js [--runs N] [--quick]
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../', import.meta.url));
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const runs = Number(args[args.indexOf('--runs') + 1]) || (quick ? 5 : 15);
+const bin = join(root, 'bin/run.js');
+
+function wall(cmd, argv, n) {
+  const times = [];
+  for (let i = 0; i < n; i++) {
+    const t = process.hrtime.bigint();
+    const r = spawnSync(cmd, argv, { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+    times.push(Number(process.hrtime.bigint() - t) / 1e6);
+    if (r.status !== 0 && r.status !== 1) throw new Error(`${cmd} ${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+const ms = (x) => `${x.toFixed(0)} ms`;
+console.log(`mesh-doctor benchmark (node ${process.version}, median of ${runs} runs)\n`);
+
+// 1. Start-up: the whole CLI on the bundled seed capture.
+const base = wall(process.execPath, ['-e', '0'], runs);
+const seed = wall(process.execPath, [bin, 'check', 'fixtures/seed-cluster'], runs);
+console.log('start-up');
+console.log(`  node -e 0                                   ${ms(base)}`);
+console.log(`  mesh-doctor check fixtures/seed-cluster     ${ms(seed)}   (${(seed / base).toFixed(2)}x node -e 0; goal < 4x)`);
+
+// 2. Phases on generated captures, in process, and the whole CLI.
+const { readCapture } = await import('../dist/capture/read.js');
+const { buildSnapshot } = await import('../dist/model/build.js');
+const { loadRules } = await import('../dist/rules/loader.js');
+const { evaluate, summarize } = await import('../dist/rules/evaluate.js');
+const { stylishReport } = await import('../dist/report/stylish.js');
+const { jsonReport } = await import('../dist/report/json.js');
+
+const sizes = quick ? [[10, 100, 400], [50, 500, 2000]] : [[10, 500, 2000], [25, 500, 2000], [50, 500, 2000]];
+console.log('\ncheck of generated captures (nodes x services x tasks): phases in process, then the whole CLI');
+console.log('  size              read    parse+snapshot   rules    stylish   json      CLI total   results');
+const rows = [];
+for (const [n, s, t] of sizes) {
+  const dir = mkdtempSync(join(tmpdir(), 'mesh-doctor-bench-'));
+  try {
+    const gen = spawnSync(process.execPath, [join(root, 'scripts/gen-capture.js'), dir, String(n), String(s), String(t)], { stdio: 'inherit' });
+    if (gen.status !== 0) throw new Error('gen-capture failed');
+    const rules = loadRules();
+    let t0 = performance.now();
+    const cap = readCapture(dir);
+    const tRead = performance.now() - t0;
+    t0 = performance.now();
+    const snap = buildSnapshot(cap);
+    const tSnap = performance.now() - t0;
+    t0 = performance.now();
+    const results = evaluate(rules, snap);
+    const tEval = performance.now() - t0;
+    const input = { source: dir, capturedAt: '', captureSource: '', generatedAt: '', nodes: snap.nodes.map((x) => x.name), rules, results, summary: summarize(results), diagnostics: snap.diagnostics, toolVersion: '', color: false, verbose: false };
+    t0 = performance.now();
+    stylishReport(input);
+    const tSty = performance.now() - t0;
+    t0 = performance.now();
+    jsonReport(input);
+    const tJson = performance.now() - t0;
+    const cli = wall(process.execPath, [bin, 'check', dir], Math.max(3, Math.floor(runs / 5)));
+    rows.push({ n, cli });
+    console.log(`  ${`${n} x ${s} x ${t}`.padEnd(16)}  ${ms(tRead).padStart(6)}  ${ms(tSnap).padStart(10)}      ${ms(tEval).padStart(7)}  ${ms(tSty).padStart(7)}  ${ms(tJson).padStart(7)}   ${ms(cli).padStart(8)}    ${results.length}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+if (rows.length >= 2) {
+  const [a, b] = [rows[0], rows[rows.length - 1]];
+  const slope = (b.cli - a.cli) / (b.n - a.n);
+  console.log(`\n  growth: ${slope.toFixed(1)} ms per node (500 services each); fixed part ${ms(a.cli - slope * a.n)}`);
+  const big = rows.find((r) => r.n === 50);
+  if (big) console.log(`  50-node check: ${ms(big.cli)} (goal < 2000 ms)`);
+}

@@ -1,0 +1,104 @@
+import type { Result, Status } from '../rules/types.js';
+import type { ReportInput } from './types.js';
+
+const ICON: Record<Status, string> = { pass: '✔', warn: '⚠', fail: '✖', skip: '○', error: '!' };
+const COLOR: Record<Status, number> = { pass: 32, warn: 33, fail: 31, skip: 90, error: 35 };
+const ORDER: Record<Status, number> = { error: 0, fail: 1, warn: 2, skip: 3, pass: 4 };
+
+/**
+ * The terminal report: grouped by node, problems first and in full, passes counted per rule (each
+ * listed with --verbose), then what to do next for every rule that failed, and the counts.
+ */
+export function stylishReport(r: ReportInput): string {
+  const paint = (code: number, s: string) => (r.color ? `\x1b[${code}m${s}\x1b[0m` : s);
+  const bold = (s: string) => paint(1, s);
+  const dim = (s: string) => paint(2, s);
+  const out: string[] = [];
+  const when = r.capturedAt ? `captured ${r.capturedAt}, ` : '';
+  out.push(`${bold('mesh-doctor')} ${r.source} ${dim(`(${when}${r.nodes.length} node${r.nodes.length === 1 ? '' : 's'}, ${r.rules.length} rules)`)}`);
+
+  const groups = new Map<string, Result[]>();
+  groups.set('cluster', []);
+  for (const n of r.nodes) groups.set(`node ${n}`, []);
+  for (const res of r.results) {
+    const key = res.node === null ? 'cluster' : `node ${res.node}`;
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key)!.push(res);
+  }
+  const line = (res: Result) => {
+    const subject = res.subject ? `${res.subject}: ` : '';
+    return `  ${paint(COLOR[res.status], `${ICON[res.status]} ${res.status.padEnd(5)}`)} ${res.rule}  ${subject}${res.message}`;
+  };
+  for (const [name, list] of groups) {
+    if (list.length === 0) continue;
+    const counts = countOf(list);
+    out.push('', `${bold(name)}  ${dim(summaryText(counts))}`);
+    const problems = list.filter((x) => x.status !== 'pass').sort((a, b) => ORDER[a.status] - ORDER[b.status]);
+    for (const p of problems) out.push(line(p));
+    const passes = list.filter((x) => x.status === 'pass');
+    if (r.verbose) for (const p of passes) out.push(line(p));
+    else {
+      const perRule = new Map<string, Result[]>();
+      for (const p of passes) {
+        const list = perRule.get(p.rule);
+        if (list) list.push(p);
+        else perRule.set(p.rule, [p]);
+      }
+      for (const [rule, ps] of perRule) {
+        const text = ps.length === 1 ? `${ps[0].subject ? ps[0].subject + ': ' : ''}${ps[0].message}` : `${ps.length} subjects pass`;
+        out.push(`  ${paint(COLOR.pass, `${ICON.pass} pass `)} ${rule}  ${text}`);
+      }
+    }
+  }
+
+  const failing = r.rules.filter((rule) => r.results.some((x) => x.rule === rule.spec.id && (x.status === 'fail' || x.status === 'warn')));
+  if (failing.length) {
+    out.push('', bold('What to do next'));
+    for (const rule of failing) {
+      const hits = r.results.filter((x) => x.rule === rule.spec.id && (x.status === 'fail' || x.status === 'warn'));
+      const where = [...new Set(hits.map((h) => h.node ?? 'cluster'))];
+      out.push(
+        '',
+        `  ${bold(rule.spec.id)} — ${rule.spec.title} ${dim(`(${hits.length} result${hits.length === 1 ? '' : 's'} on ${where.join(', ')})`)}`,
+        ...wrap(rule.spec.remediation.trim(), 96).map((l) => `    ${l}`),
+        `    ${dim(`details: mesh-doctor rules show ${rule.spec.id}  (${rule.docs})`)}`,
+      );
+    }
+  }
+  const errs = r.results.filter((x) => x.status === 'error');
+  if (errs.length) out.push('', `  ${paint(COLOR.error, `${errs.length} result(s) could not be evaluated: fix or recapture the files named above.`)}`);
+
+  const notes = r.diagnostics;
+  if (notes.length) {
+    out.push('', bold('Capture notes'));
+    const shown = notes.slice(0, 20);
+    for (const d of shown) out.push(`  ${d.severity === 'error' ? paint(COLOR.error, 'error  ') : paint(COLOR.warn, 'warning')} ${d.file}${d.line ? ':' + d.line : ''}: ${d.message}`);
+    if (notes.length > shown.length) out.push(dim(`  ... and ${notes.length - shown.length} more (--format json lists them all)`));
+  }
+  out.push('', `${bold(summaryText(r.summary))}`);
+  return out.join('\n') + '\n';
+}
+
+function countOf(list: Result[]): Record<Status, number> {
+  const c: Record<Status, number> = { pass: 0, warn: 0, fail: 0, skip: 0, error: 0 };
+  for (const x of list) c[x.status]++;
+  return c;
+}
+
+function summaryText(c: Record<Status, number>): string {
+  return `${c.pass} pass, ${c.warn} warn, ${c.fail} fail, ${c.skip} skip, ${c.error} error`;
+}
+
+function wrap(text: string, width: number): string[] {
+  const words = text.replace(/\s+/g, ' ').split(' ');
+  const lines: string[] = [];
+  let cur = '';
+  for (const w of words) {
+    if (cur && cur.length + 1 + w.length > width) {
+      lines.push(cur);
+      cur = w;
+    } else cur = cur ? `${cur} ${w}` : w;
+  }
+  if (cur) lines.push(cur);
+  return lines;
+}

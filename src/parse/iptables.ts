@@ -57,6 +57,7 @@ export interface IptablesData {
 const LEGACY_WARNING = /^#?\s*Warning: iptables-legacy tables present/i;
 const CHAIN_HEADER = /^Chain\s+(\S+)\s+\((?:policy\s+(\S+)(?:\s+\d+[KMGT]?\s+packets,\s+\d+[KMGT]?\s+bytes)?|(\d+)\s+references?)\)\s*$/;
 const OPT_TOKEN = /^(--|-f|!f|-)$/;
+const LISTING_HEADER = /^(num\s+)?(pkts\s+bytes\s+)?target\s+prot\s+(opt\s+)?(in\s+out\s+)?source\s+destination$/;
 
 function emptyRule(table: string, chain: string, file: string, line: number, text: string): IptablesRule {
   return {
@@ -344,6 +345,7 @@ function parseListing(lines: TextLine[], file: string, sink: DiagnosticSink, dat
     }
     if (/^(num\s+)?(pkts\s+bytes\s+)?target\s+prot\s+/.test(line)) {
       cols = { num: line.startsWith('num'), verbose: /\bpkts\s+bytes\b/.test(line) };
+      if (!LISTING_HEADER.test(line)) sink.error(no, `malformed column header (two lines run together?): '${line.slice(0, 100)}'`);
       continue;
     }
     if (!chain || !cols) {

@@ -1,0 +1,104 @@
+#!/usr/bin/env node
+// Derive the broken fixtures from fixtures/seed-cluster: each is the healthy capture with one
+// fault a real swarm can have, written as an ordinary capture folder with a README saying what is
+// broken and which rule must catch it. Re-run after changing the seed: node scripts/make-fixtures.js
+import { cpSync, readFileSync, rmSync, writeFileSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const fixtures = fileURLToPath(new URL('../fixtures/', import.meta.url));
+const seed = join(fixtures, 'seed-cluster');
+
+function edit(dir, file, fn) {
+  const p = join(dir, file);
+  const before = readFileSync(p, 'utf8');
+  const after = fn(before);
+  if (after === before) throw new Error(`${file}: edit changed nothing`);
+  writeFileSync(p, after);
+}
+const json = (dir, file, fn) => edit(dir, file, (t) => JSON.stringify(fn(JSON.parse(t)), null, 2) + '\n');
+
+const variants = {
+  'broken-dnat-target': {
+    says: "Node 253's DOCKER-INGRESS DNATs tcp/8080 to 192.168.0.3, but ingress_sbox is 192.168.0.2 on docker_gwbridge (a stale rule after docker_gwbridge was recreated).",
+    fails: 'dnat-target-is-sbox on node 253',
+    make: (d) => edit(d, 'nodes/253/host/iptables-nat.txt', (t) => t.replace('to:192.168.0.2:8080', 'to:192.168.0.3:8080')),
+  },
+  'broken-dnat-duplicate': {
+    says: "Node 234's DOCKER-INGRESS has two DNAT rules for tcp/8080; the second is stale and never used.",
+    fails: 'dnat-target-is-sbox on node 234 (both rules: the port has 2 DNAT rules)',
+    make: (d) => edit(d, 'nodes/234/host/iptables.txt', (t) => t.replace('-A DOCKER-INGRESS -j RETURN', '-A DOCKER-INGRESS -p tcp -m tcp --dport 8080 -j DNAT --to-destination 192.168.0.2:8080\n-A DOCKER-INGRESS -j RETURN')),
+  },
+  'broken-fwmark-no-backend': {
+    says: 'On node 228, IPVS has the FWM 8282 service for tcp/8080 but no backend: the port times out from 228.',
+    fails: 'fwmark-has-backend on node 228',
+    make: (d) => edit(d, 'nodes/228/ingress_sbox/ipvs.txt', (t) => t.replace('-a -f 8282 -r 10.0.0.98:0 -m -w 1\n', '')),
+  },
+  'broken-fwmark-no-service': {
+    says: "On node 234, ingress_sbox marks tcp/8080 with 0x205a but IPVS has no service at all (/proc/net/ip_vs lists only its headers).",
+    fails: 'fwmark-has-backend on node 234',
+    make: (d) => edit(d, 'nodes/234/ingress_sbox/ipvs.txt', (t) => t.replace(/FWM {2}0000205A rr\n.*\n/, '')),
+  },
+  'broken-backend-arp': {
+    says: "Node 234's ingress_sbox has the backend 10.0.0.98 INCOMPLETE (the VXLAN path to node 253 is broken); node 228 has no entry for it at all.",
+    fails: 'backend-in-arp: fail on node 234, warn on node 228',
+    make: (d) => {
+      edit(d, 'nodes/234/ingress_sbox/neigh.txt', (t) => t.replace('10.0.0.98 dev eth0 lladdr 02:42:0a:00:00:62 REACHABLE', '10.0.0.98 dev eth0  INCOMPLETE'));
+      edit(d, 'nodes/228/ingress_sbox/neigh.txt', (t) => t.replace(/10\.0\.0\.98 .*\n/, ''));
+    },
+  },
+  'broken-engine-major': {
+    says: 'Node 228 was upgraded to engine 24.0.7 while 234 and 253 run 20.10.12.',
+    fails: 'peer-engine-versions (fail: major versions differ)',
+    make: (d) => {
+      json(d, 'cluster/nodes.json', (nodes) => nodes.map((n) => (n.Description.Hostname === '228' ? { ...n, Description: { ...n.Description, Engine: { ...n.Description.Engine, EngineVersion: '24.0.7' } } } : n)));
+      json(d, 'nodes/228/info.json', (i) => ({ ...i, ServerVersion: '24.0.7' }));
+      edit(d, 'cluster/node-ls.txt', (t) => t.replace(/(228 .*)20\.10\.12/, (_, head) => `${head}24.0.7`));
+    },
+  },
+  'broken-engine-patch': {
+    says: 'Node 234 runs engine 20.10.21, the others 20.10.12: a rolling upgrade left half done.',
+    fails: 'peer-engine-versions (warn: patch versions differ)',
+    make: (d) => {
+      json(d, 'cluster/nodes.json', (nodes) => nodes.map((n) => (n.Description.Hostname === '234' ? { ...n, Description: { ...n.Description, Engine: { ...n.Description.Engine, EngineVersion: '20.10.21' } } } : n)));
+      json(d, 'nodes/234/info.json', (i) => ({ ...i, ServerVersion: '20.10.21' }));
+      edit(d, 'cluster/node-ls.txt', (t) => t.replace(/(234 .*)20\.10\.12/, (_, head) => `${head}20.10.21`));
+    },
+  },
+  'broken-no-ipvs': {
+    says: 'The kernel has no IPVS on any node (as in the swarm lab): /proc/net/ip_vs is absent in ingress_sbox, so dockerd programmed no DOCKER-INGRESS DNAT and no sbox MARK.',
+    fails: 'ipvs-available and published-port-has-dnat on every node',
+    make: (d) => {
+      for (const n of ['228', '234', '253']) {
+        unlinkSync(join(d, `nodes/${n}/ingress_sbox/ipvs.txt`));
+        writeFileSync(join(d, `nodes/${n}/errors.json`), JSON.stringify([{ file: 'ingress_sbox/ipvs.txt', command: 'cat /proc/net/ip_vs', error: 'No such file or directory' }], null, 2) + '\n');
+      }
+      edit(d, 'nodes/253/host/iptables-nat.txt', (t) => t.replace(/.*DNAT .*dpt:8080 to:192\.168\.0\.2:8080\n/, ''));
+      edit(d, 'nodes/234/host/iptables.txt', (t) => t.replace(/-A DOCKER-INGRESS -p tcp -m tcp --dport 8080 -j DNAT.*\n/, ''));
+      edit(d, 'nodes/228/host/iptables-nat.txt', (t) => t.replace(/-A DOCKER-INGRESS -p tcp -m tcp --dport 8080 -j DNAT.*\n/, ''));
+      edit(d, 'nodes/253/ingress_sbox/iptables-mangle.txt', (t) => t.replace(/.*MARK set 0x205a\n/g, ''));
+      edit(d, 'nodes/234/ingress_sbox/iptables.txt', (t) => t.replace(/-A (PREROUTING|INPUT) .*MARK.*\n/g, ''));
+      edit(d, 'nodes/228/ingress_sbox/iptables-mangle.txt', (t) => t.replace(/-A (PREROUTING|INPUT) .*MARK.*\n/g, ''));
+    },
+  },
+  'broken-missing-dnat': {
+    says: "Node 228's DOCKER-INGRESS was flushed (a firewalld --reload): tcp/8080 answers on 234 and 253 but not on 228.",
+    fails: 'published-port-has-dnat on node 228',
+    make: (d) => edit(d, 'nodes/228/host/iptables-nat.txt', (t) => t.replace(/-A DOCKER-INGRESS -p tcp -m tcp --dport 8080 -j DNAT.*\n/, '')),
+  },
+  'invalid-iptables-line': {
+    says: "Node 253's host nat listing has a line damaged in pasting. The rules that read host nat report an error naming the file and line on 253; everything else is still checked.",
+    fails: 'error results for dnat-target-is-sbox and published-port-has-dnat on node 253',
+    make: (d) => edit(d, 'nodes/253/host/iptables-nat.txt', (t) => t.replace('Chain DOCKER-INGRESS (2 references)', 'Chain DOCKER-INGRESS (2 references)\n pkts bytes target     prot opt in     out     source               destination0     0 DNAT')),
+  },
+};
+
+for (const [name, v] of Object.entries(variants)) {
+  const dir = join(fixtures, name);
+  rmSync(dir, { recursive: true, force: true });
+  cpSync(seed, dir, { recursive: true });
+  v.make(dir);
+  json(dir, 'capture.json', (c) => ({ ...c, source: `fixtures/seed-cluster with one fault: ${v.says}` }));
+  writeFileSync(join(dir, 'README.md'), `# ${name}\n\n${v.says}\n\nMust be caught by: ${v.fails}.\n\nDerived from \`seed-cluster\` by \`scripts/make-fixtures.js\`.\n`);
+}
+console.log(`wrote ${Object.keys(variants).length} fixtures`);

@@ -88,10 +88,10 @@ export function loadRuleFile(path: string, displayName?: string): LoadedRule {
   }
   const { LineCounter, parseDocument } = yaml();
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: true });
   if (doc.errors.length) {
     const err = doc.errors[0];
-    throw new RuleLoadError(file, err.linePos?.[0]?.line ?? 0, '', `invalid YAML: ${err.message.split('\n')[0]}`);
+    throw new RuleLoadError(file, err.linePos?.[0]?.line ?? 0, '', `invalid YAML: ${err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`);
   }
   const raw = doc.toJS();
   const problem = validateRuleSpec(raw);

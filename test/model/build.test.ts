@@ -1,0 +1,126 @@
+import { cpSync, mkdtempSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readCapture } from '../../src/capture/read.js';
+import { buildSnapshot, iptablesRules } from '../../src/model/build.js';
+import { toJson } from '../../src/model/classes.js';
+import { FIXTURES, fixture, snapshotOf, validator } from '../helpers/fixtures.js';
+
+const validate = validator('snapshot.schema.json', true);
+
+function copyOf(name: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'md-model-'));
+  cpSync(fixture(name), dir, { recursive: true });
+  return dir;
+}
+
+describe('snapshot', () => {
+  it.each(readdirSync(FIXTURES))('of fixture %s matches the published JSON Schema', (name) => {
+    const snap = snapshotOf(name);
+    const json = toJson({ nodes: snap.nodes, cluster: snap.cluster });
+    const ok = validate(json);
+    expect(validate.errors ?? []).toEqual([]);
+    expect(ok).toBe(true);
+  });
+
+  it('gives every integer as a BigInt, so CEL sees int', () => {
+    const n = snapshotOf('seed-cluster').nodes.find((x) => x.name === '253')!;
+    const [dnat] = n.ingressDnat as { dport: unknown; line: unknown }[];
+    expect(dnat.dport).toBe(8080n);
+    expect((n.ipvsByMark as Map<bigint, unknown>).has(8282n)).toBe(true);
+  });
+
+  it("finds ingress_sbox's docker_gwbridge address in the network, else in the sbox addresses", () => {
+    const snap = snapshotOf('seed-cluster');
+    expect(snap.nodes.map((n) => [n.name, n.sboxGwbridgeIp, n.sboxIngressIp])).toEqual([
+      ['228', '192.168.0.2', '10.0.0.4'],
+      ['234', '192.168.0.2', '10.0.0.3'],
+      ['253', '192.168.0.2', '10.0.0.2'],
+    ]);
+    const dir = copyOf('seed-cluster');
+    try {
+      unlinkSync(join(dir, 'nodes/253/networks/docker_gwbridge.json'));
+      const n = buildSnapshot(readCapture(dir)).nodes.find((x) => x.name === '253')!;
+      expect(n.sboxGwbridgeIp).toBe('192.168.0.2');
+      expect(n.sboxGwbridgeIpSource).toBe('nodes/253/ingress_sbox/addr.txt (eth1)');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('indexes what rules look up: DNAT by port, IPVS by mark, neighbours by address, marks', () => {
+    const n = snapshotOf('seed-cluster').nodes.find((x) => x.name === '234')!;
+    expect([...(n.ingressDnatByPort as Map<string, unknown[]>).keys()]).toEqual(['tcp/8080']);
+    expect((n.neighbourByIp as Map<string, { state: string }>).get('10.0.0.98')!.state).toBe('REACHABLE');
+    expect((n.marks as { chain: string; mark: bigint; port: bigint }[]).map((m) => [m.chain, m.mark, m.port])).toEqual([
+      ['PREROUTING', 8282n, 8080n],
+      ['INPUT', 8282n, 0n],
+    ]);
+    expect((n.ipvsBackends as { address: string; service: string }[]).map((b) => `${b.service} ${b.address}`)).toEqual(['FWM 8282 10.0.0.98']);
+  });
+
+  it('derives the cluster view: ingress ports, task ingress addresses, engine versions and their source', () => {
+    const c = snapshotOf('seed-cluster').cluster;
+    expect((c.ingressPorts as { key: string; service: string }[]).map((p) => `${p.service} ${p.key}`)).toEqual(['whoami tcp/8080']);
+    expect((c.tasks as { ingressAddresses: string[] }[])[0].ingressAddresses).toEqual(['10.0.0.98']);
+    expect((c.engineVersions as { node: string; source: string }[]).map((e) => `${e.node} ${e.source}`)).toEqual(['228 cluster/nodes.json', '234 cluster/nodes.json', '253 cluster/nodes.json']);
+    expect(c.ingressNetworkId).toBe('n3dex97iv1gs5ugdluoc34dxi');
+  });
+
+  it('builds iptables rule objects of a chain only when asked, once', () => {
+    const n = snapshotOf('seed-cluster').nodes.find((x) => x.name === '234')!;
+    const host = n.host as Parameters<typeof iptablesRules>[0];
+    expect(host.ruleCache.has('filter FORWARD')).toBe(false);
+    const a = iptablesRules(host, 'filter', 'FORWARD');
+    expect(a).toHaveLength(11);
+    expect(iptablesRules(host, 'filter', 'FORWARD')).toBe(a);
+    expect(iptablesRules(host, 'filter', 'NO-SUCH-CHAIN')).toEqual([]);
+  });
+});
+
+describe('inputs', () => {
+  it('tells present, missing, not captured and invalid apart', () => {
+    const dir = copyOf('seed-cluster');
+    try {
+      unlinkSync(join(dir, 'nodes/253/ingress_sbox/ipvs.txt'));
+      writeFileSync(join(dir, 'nodes/253/errors.json'), JSON.stringify([{ file: 'ingress_sbox/ipvs.txt', command: 'cat /proc/net/ip_vs', error: 'No such file or directory' }]));
+      unlinkSync(join(dir, 'nodes/228/ingress_sbox/neigh.txt'));
+      writeFileSync(join(dir, 'nodes/234/ingress_sbox/neigh.txt'), '10.0.0.98 dev eth0 lladdr 02:42:0a:00:00:62 REACHABLE\nnot a neighbour line\n');
+      const snap = buildSnapshot(readCapture(dir));
+      const input = (node: string, id: string) => snap.nodes.find((n) => n.name === node)!.inputs.get(id)!;
+      expect(input('253', 'sbox.ipvs')).toMatchObject({ status: 'uncaptured', message: 'cat /proc/net/ip_vs: No such file or directory', file: 'nodes/253/ingress_sbox/ipvs.txt' });
+      expect(input('228', 'sbox.neigh')).toMatchObject({ status: 'missing', file: 'nodes/228/ingress_sbox/neigh.txt' });
+      expect(input('234', 'sbox.neigh')).toMatchObject({ status: 'invalid', line: 2n });
+      expect(input('234', 'sbox.neigh').message).toMatch(/^nodes\/234\/ingress_sbox\/neigh.txt:2: /);
+      expect(input('253', 'host.iptables.nat')).toMatchObject({ status: 'present', format: 'iptables-L', file: 'nodes/253/host/iptables-nat.txt' });
+      expect(input('234', 'host.iptables.nat')).toMatchObject({ status: 'present', format: 'iptables-save', file: 'nodes/234/host/iptables.txt' });
+      expect(snap.diagnostics).toEqual([expect.objectContaining({ file: 'nodes/234/ingress_sbox/neigh.txt', line: 2, severity: 'error' })]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses .txt and .json variants of one file side by side', () => {
+    const dir = copyOf('seed-cluster');
+    try {
+      writeFileSync(join(dir, 'nodes/234/ingress_sbox/addr.txt'), '1: lo: <LOOPBACK> mtu 65536\n');
+      const n = buildSnapshot(readCapture(dir)).nodes.find((x) => x.name === '234')!;
+      expect(n.inputs.get('sbox.addr')).toMatchObject({ status: 'invalid' });
+      expect(n.inputs.get('sbox.addr')!.message).toMatch(/both .*addr.txt and .*addr.json/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('falls back to docker node ls when nodes.json is absent', () => {
+    const dir = copyOf('seed-cluster');
+    try {
+      unlinkSync(join(dir, 'cluster/nodes.json'));
+      const c = buildSnapshot(readCapture(dir)).cluster;
+      expect(c.inputs.get('cluster.nodes')).toMatchObject({ status: 'present', format: 'docker-node-ls' });
+      expect((c.engineVersions as { node: string; version: string }[]).map((e) => `${e.node}=${e.version}`)).toEqual(['228=20.10.12', '234=20.10.12', '253=20.10.12']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,94 @@
+import { parseIpvs } from '../../src/parse/ipvs.js';
+
+const PROC = `IP Virtual Server version 1.2.1 (size=4096)
+Prot LocalAddress:Port Scheduler Flags
+  -> RemoteAddress:Port Forward Weight ActiveConn InActConn
+FWM  0000205A rr
+  -> 0A000062:0000      Masq    1      0          0
+  -> 0A000063:0000      Masq    0      2          5
+TCP  0A000061:0050 rr
+  -> 0A000062:0050      Masq    1      0          0
+TCP  [2001:0DB8:0000:0000:0000:0000:0000:0001]:0050 rr
+  -> [2001:0DB8:0000:0000:0000:0000:0000:0002]:0050      Masq    1      0          0
+`;
+
+describe('IPVS formats', () => {
+  it('reads /proc/net/ip_vs hex, IPv4 and IPv6', () => {
+    const p = parseIpvs(PROC, 'ipvs.txt');
+    expect(p.format).toBe('proc-ip_vs');
+    expect(p.diagnostics).toEqual([]);
+    const [fwm, tcp, v6] = p.data.services;
+    expect(fwm).toMatchObject({ protocol: 'FWM', fwmark: 8282, scheduler: 'rr' });
+    expect(fwm.backends.map((b) => [b.address, b.port, b.forward, b.weight, b.activeConn, b.inactConn])).toEqual([
+      ['10.0.0.98', 0, 'Masq', 1, 0, 0],
+      ['10.0.0.99', 0, 'Masq', 0, 2, 5],
+    ]);
+    expect(tcp).toMatchObject({ protocol: 'TCP', address: '10.0.0.97', port: 80 });
+    expect(v6).toMatchObject({ address: '2001:db8::1', port: 80 });
+    expect(v6.backends[0].address).toBe('2001:db8::2');
+  });
+
+  it('reads ipvsadm -Ln, with and without the prompt line', () => {
+    const text = `[root@253 netns]# nsenter --net=/run/docker/netns/ingress_sbox ipvsadm -Ln
+IP Virtual Server version 1.2.1 (size=4096)
+Prot LocalAddress:Port Scheduler Flags
+  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn
+FWM  8282 rr
+  -> 10.0.0.98:0                  Masq    1      0          0
+`;
+    const p = parseIpvs(text, 'ipvs.txt');
+    expect(p.format).toBe('ipvsadm-L');
+    expect(p.diagnostics).toEqual([]);
+    expect(p.data.services[0]).toMatchObject({ fwmark: 8282 });
+    expect(p.data.services[0].backends[0]).toMatchObject({ address: '10.0.0.98', port: 0, forward: 'Masq', weight: 1 });
+  });
+
+  it('reads ipvsadm -S -n', () => {
+    const p = parseIpvs('-A -f 8282 -s rr\n-a -f 8282 -r 10.0.0.98:0 -m -w 1\n-A -t 10.0.0.97:80 -s wrr\n-a -t 10.0.0.97:80 -r 10.0.0.98:80 -g -w 0\n', 'ipvs.txt');
+    expect(p.format).toBe('ipvsadm-S');
+    expect(p.diagnostics).toEqual([]);
+    expect(p.data.services.map((s) => [s.protocol, s.fwmark, s.address, s.port, s.scheduler, s.backends.length])).toEqual([
+      ['FWM', 8282, '', 0, 'rr', 1],
+      ['TCP', 0, '10.0.0.97', 80, 'wrr', 1],
+    ]);
+    expect(p.data.services[1].backends[0]).toMatchObject({ forward: 'Route', weight: 0 });
+  });
+
+  it('gives one mark number whichever spelling the file uses', () => {
+    const a = parseIpvs('FWM  0000205A rr\n', 'a').data.services[0].fwmark;
+    const b = parseIpvs('IP Virtual Server version 1.2.1 (size=4096)\nFWM  8282 rr\n', 'b').data.services[0].fwmark;
+    const c = parseIpvs('-A -f 8282 -s rr\n', 'c').data.services[0].fwmark;
+    expect([a, b, c]).toEqual([8282, 8282, 8282]);
+  });
+
+  it('tolerates --stats rows, with and without counters', () => {
+    const stats = `IP Virtual Server version 1.2.1 (size=4096)
+Prot LocalAddress:Port               Conns   InPkts  OutPkts  InBytes OutBytes
+  -> RemoteAddress:Port
+FWM  8282                                3       18        0     1096        0
+  -> 10.0.0.98:0                         3       18        0     1096        0
+  -> 10.0.0.99:0
+`;
+    const p = parseIpvs(stats, 'ipvs.txt');
+    expect(p.diagnostics).toEqual([]);
+    expect(p.data.services[0]).toMatchObject({ fwmark: 8282, scheduler: '' });
+    expect(p.data.services[0].backends.map((b) => [b.address, b.weight, b.forward])).toEqual([
+      ['10.0.0.98', -1, ''],
+      ['10.0.0.99', -1, ''],
+    ]);
+  });
+
+  it('reads an empty table as no services, not as an error', () => {
+    const p = parseIpvs('IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port Forward Weight ActiveConn InActConn\n', 'ipvs.txt');
+    expect(p.diagnostics).toEqual([]);
+    expect(p.data.services).toEqual([]);
+  });
+
+  it('names the line of what it cannot read, and never returns silently empty data', () => {
+    const p = parseIpvs('FWM  8282 rr\n  -> nonsense\n', 'ipvs.txt');
+    expect(p.diagnostics).toEqual([expect.objectContaining({ severity: 'error', line: 2, file: 'ipvs.txt' })]);
+    expect(parseIpvs('hello world\n', 'x').diagnostics[0]).toMatchObject({ severity: 'error', line: 1 });
+    expect(parseIpvs('', 'x').diagnostics[0].severity).toBe('error');
+    expect(parseIpvs('-a -f 1 -r 10.0.0.1:0 -m\n', 'x').diagnostics[0].message).toMatch(/no '-A' line/);
+  });
+});

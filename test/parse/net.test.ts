@@ -1,0 +1,117 @@
+import { parseAddr, parseNeigh, parseRoutes, parseSysctl } from '../../src/parse/net.js';
+
+describe('neighbour tables', () => {
+  it('reads ip neigh states, with lladdr absent when incomplete', () => {
+    const p = parseNeigh(
+      '10.0.0.98 dev eth0 lladdr 02:42:0a:00:00:62 REACHABLE\n10.0.0.5 dev eth0  INCOMPLETE\n10.0.0.6 dev eth0 FAILED\n10.0.0.1 dev eth0 lladdr 02:42:0a:00:00:01 router STALE\n10.0.0.7 dev eth0 lladdr 02:42:0a:00:00:07 PERMANENT\n',
+      'neigh.txt',
+    );
+    expect(p.format).toBe('ip-neigh');
+    expect(p.diagnostics).toEqual([]);
+    expect(p.data.entries.map((e) => [e.address, e.lladdr, e.state, e.device])).toEqual([
+      ['10.0.0.98', '02:42:0a:00:00:62', 'REACHABLE', 'eth0'],
+      ['10.0.0.5', '', 'INCOMPLETE', 'eth0'],
+      ['10.0.0.6', '', 'FAILED', 'eth0'],
+      ['10.0.0.1', '02:42:0a:00:00:01', 'STALE', 'eth0'],
+      ['10.0.0.7', '02:42:0a:00:00:07', 'PERMANENT', 'eth0'],
+    ]);
+  });
+
+  it('reads ip -j neigh', () => {
+    const p = parseNeigh('[{"dst":"10.0.0.98","dev":"eth0","lladdr":"02:42:0a:00:00:62","state":["REACHABLE"]},{"dst":"10.0.0.5","dev":"eth0","state":["INCOMPLETE"]}]', 'neigh.json');
+    expect(p.format).toBe('ip-j-neigh');
+    expect(p.data.entries.map((e) => [e.address, e.state, e.lladdr])).toEqual([
+      ['10.0.0.98', 'REACHABLE', '02:42:0a:00:00:62'],
+      ['10.0.0.5', 'INCOMPLETE', ''],
+    ]);
+  });
+
+  it('reads arp -a and arp -an, <incomplete> and PERM', () => {
+    const p = parseNeigh('? (10.0.0.37) at 02:42:0a:00:00:25 [ether] on eth0\nhost-x (10.0.0.5) at <incomplete> on eth0\n? (10.0.0.7) at 02:42:0a:00:00:07 [ether] PERM on eth0\n', 'neigh.txt');
+    expect(p.format).toBe('arp-a');
+    expect(p.diagnostics).toEqual([]);
+    expect(p.data.entries.map((e) => [e.address, e.state, e.device])).toEqual([
+      ['10.0.0.37', 'COMPLETE', 'eth0'],
+      ['10.0.0.5', 'INCOMPLETE', 'eth0'],
+      ['10.0.0.7', 'PERMANENT', 'eth0'],
+    ]);
+  });
+
+  it('reads /proc/net/arp, flags 0x0 as incomplete', () => {
+    const p = parseNeigh('IP address       HW type     Flags       HW address            Mask     Device\n10.0.0.98        0x1         0x2         02:42:0a:00:00:62     *        eth0\n10.0.0.5         0x1         0x0         00:00:00:00:00:00     *        eth0\n10.0.0.7         0x1         0x6         02:42:0a:00:00:07     *        eth0\n', 'neigh.txt');
+    expect(p.format).toBe('proc-net-arp');
+    expect(p.data.entries.map((e) => [e.address, e.state, e.lladdr])).toEqual([
+      ['10.0.0.98', 'COMPLETE', '02:42:0a:00:00:62'],
+      ['10.0.0.5', 'INCOMPLETE', ''],
+      ['10.0.0.7', 'PERMANENT', '02:42:0a:00:00:07'],
+    ]);
+  });
+
+  it('reads arp (table form)', () => {
+    const p = parseNeigh('Address                  HWtype  HWaddress           Flags Mask            Iface\n10.0.0.98                ether   02:42:0a:00:00:62   C                     eth0\n10.0.0.5                         (incomplete)                              eth0\n', 'neigh.txt');
+    expect(p.data.entries.map((e) => [e.address, e.state])).toEqual([
+      ['10.0.0.98', 'COMPLETE'],
+      ['10.0.0.5', 'INCOMPLETE'],
+    ]);
+  });
+
+  it('names file and line of a line it cannot read; invalid JSON names its line', () => {
+    expect(parseNeigh('10.0.0.98 dev eth0 lladdr 02:42:0a:00:00:62 REACHABLE\ngarbage here\n', 'n.txt').diagnostics).toEqual([expect.objectContaining({ file: 'n.txt', line: 2, severity: 'error' })]);
+    expect(parseNeigh('[\n{"dst": "10.0.0.1",\n"dev": eth0}\n]', 'n.json').diagnostics[0]).toMatchObject({ line: 3, severity: 'error' });
+  });
+});
+
+describe('addresses', () => {
+  const IP_ADDR = `1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN group default qlen 1000
+    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00
+    inet 127.0.0.1/8 scope host lo
+       valid_lft forever preferred_lft forever
+2504: eth0@if2505: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1450 qdisc noqueue state UP group default
+    link/ether 02:42:0a:00:00:02 brd ff:ff:ff:ff:ff:ff link-netnsid 0
+    inet 10.0.0.2/24 brd 10.0.0.255 scope global eth0
+       valid_lft forever preferred_lft forever
+    inet 10.0.0.97/32 scope global eth0
+       valid_lft forever preferred_lft forever
+    inet6 fe80::42:aff:fe00:2/64 scope link
+       valid_lft forever preferred_lft forever
+`;
+  it('reads ip addr: interfaces, MTU, MAC and every address', () => {
+    const p = parseAddr(IP_ADDR, 'addr.txt');
+    expect(p.diagnostics).toEqual([]);
+    expect(p.data.interfaces.map((i) => [i.ifname, i.mtu, i.mac])).toEqual([
+      ['lo', 65536, '00:00:00:00:00:00'],
+      ['eth0', 1450, '02:42:0a:00:00:02'],
+    ]);
+    expect(p.data.addresses.map((a) => `${a.ifname} ${a.address}/${a.prefixLen}`)).toEqual(['lo 127.0.0.1/8', 'eth0 10.0.0.2/24', 'eth0 10.0.0.97/32', 'eth0 fe80::42:aff:fe00:2/64']);
+  });
+
+  it('reads ip -j addr the same way', () => {
+    const p = parseAddr(JSON.stringify([{ ifname: 'eth1', mtu: 1500, address: '02:42:c0:a8:00:02', addr_info: [{ family: 'inet', local: '192.168.0.2', prefixlen: 20 }] }]), 'addr.json');
+    expect(p.format).toBe('ip-j-addr');
+    expect(p.data.addresses).toEqual([expect.objectContaining({ ifname: 'eth1', address: '192.168.0.2', prefixLen: 20, family: 'inet' })]);
+  });
+
+  it('is an error for text that is not ip addr output', () => {
+    expect(parseAddr('hello\n', 'addr.txt').diagnostics[0]).toMatchObject({ severity: 'error', line: 1 });
+    expect(parseAddr('', 'addr.txt').diagnostics[0].severity).toBe('error');
+  });
+});
+
+describe('routes and sysctls', () => {
+  it('reads ip route and ip -j route', () => {
+    const p = parseRoutes('default via 192.168.100.1 dev ens192 proto static metric 100\n10.0.0.0/24 dev eth0 proto kernel scope link src 10.0.0.2\n', 'routes.txt');
+    expect(p.diagnostics).toEqual([]);
+    expect(p.data.routes.map((r) => [r.destination, r.gateway, r.device, r.source])).toEqual([
+      ['default', '192.168.100.1', 'ens192', ''],
+      ['10.0.0.0/24', '', 'eth0', '10.0.0.2'],
+    ]);
+    expect(parseRoutes('[{"dst":"default","gateway":"10.0.0.1","dev":"eth0"}]', 'routes.json').data.routes[0]).toMatchObject({ destination: 'default', gateway: '10.0.0.1' });
+  });
+
+  it('reads key = value and key=value, skipping sysctl notes', () => {
+    const p = parseSysctl('net.ipv4.ip_forward = 1\nnet.ipv4.vs.conntrack=1\nsysctl: permission denied on key "fs.protected_regular"\nnet/ipv4/conf/all/rp_filter = 2\n', 'sysctl.txt');
+    expect(p.diagnostics).toEqual([]);
+    expect(Object.fromEntries(p.data)).toEqual({ 'net.ipv4.ip_forward': '1', 'net.ipv4.vs.conntrack': '1', 'net.ipv4.conf.all.rp_filter': '2' });
+    expect(parseSysctl('this is prose\n', 's').diagnostics[0]).toMatchObject({ severity: 'error', line: 1 });
+  });
+});

@@ -1,0 +1,26 @@
+import { baseEnvironment, versionDelta, FUNCTIONS } from '../../src/rules/cel.js';
+
+describe('CEL capability functions', () => {
+  const env = baseEnvironment();
+
+  it('versionDelta names the largest difference', () => {
+    expect(versionDelta(['20.10.12', '20.10.12'])).toBe('none');
+    expect(versionDelta(['20.10.12', '20.10.21'])).toBe('patch');
+    expect(versionDelta(['24.0.7', '24.1.0'])).toBe('minor');
+    expect(versionDelta(['20.10.12', '24.0.7'])).toBe('major');
+    expect(versionDelta(['v27.5.1', '27.5.1-ce'])).toBe('patch');
+    expect(versionDelta(['27.5.1'])).toBe('none');
+  });
+
+  it('are callable from CEL with the types their signatures give', () => {
+    expect(env.evaluate('hex(8282)', {})).toBe('0x205a');
+    expect(env.evaluate('cidrContains("10.0.0.0/24", "10.0.0.98")', {})).toBe(true);
+    expect(env.evaluate('cidrContains("10.0.0.0/24", "10.0.1.1")', {})).toBe(false);
+    expect(env.evaluate('distinct(["a", "b", "a"])', {})).toEqual(['a', 'b']);
+    expect(env.evaluate('versionDelta(["20.10.12", "24.0.7"])', {})).toBe('major');
+  });
+
+  it('every function has a description for the rules documentation', () => {
+    for (const f of FUNCTIONS) expect(f.description.length).toBeGreaterThan(10);
+  });
+});

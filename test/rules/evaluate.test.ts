@@ -1,0 +1,139 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadRules, loadRuleFile } from '../../src/rules/loader.js';
+import { evaluate, exitCode, summarize } from '../../src/rules/evaluate.js';
+import type { Result } from '../../src/rules/types.js';
+import { snapshotOf } from '../helpers/fixtures.js';
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'md-eval-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const HEAD = (id: string) => `id: ${id}
+title: A rule made by the tests
+severity: fail
+scope: node
+description: Made by the evaluator tests to prove one behaviour.
+remediation: Nothing to do, this is a test rule of the suite.
+references: [test]
+`;
+
+function rule(id: string, body: string) {
+  const p = join(dir, `${id}.yaml`);
+  writeFileSync(p, HEAD(id) + body);
+  return loadRuleFile(p, `rules/${id}.yaml`);
+}
+
+const seed = snapshotOf('seed-cluster');
+const only = (rs: Result[], node = '253') => rs.filter((r) => r.node === node);
+
+describe('evaluation', () => {
+  it('turns a run-time CEL failure into an error result naming the field, and goes on', () => {
+    const r = rule('runtime-error', `forEach: node.marks
+checks:
+  - assert: node.ipvsByMark[item.mark + 1].backends.size() > 0
+    message: '"x"'
+pass: '"ok"'
+`);
+    const [res] = only(evaluate([r], seed));
+    expect(res.status).toBe('error');
+    expect(res.message).toMatch(/^rule evaluation failed at checks\[0\]\.assert: /);
+    expect(evaluate([r], seed).filter((x) => x.status === 'error')).toHaveLength(6); // two marks on each of three nodes
+  });
+
+  it('gives the first failing check: its severity and message; else the pass message', () => {
+    const r = rule('ordered-checks', `severity: fail
+forEach: node.marks
+subject: item.chain
+checks:
+  - assert: item.chain != "INPUT"
+    severity: warn
+    message: '"input mark " + hex(item.mark)'
+  - assert: item.port != 8080
+    message: '"port 8080"'
+pass: '"fine"'
+`.replace('severity: fail\n', ''));
+    const rs = only(evaluate([r], seed));
+    expect(rs.map((x) => [x.subject, x.status, x.message])).toEqual([
+      ['PREROUTING', 'fail', 'port 8080'],
+      ['INPUT', 'warn', 'input mark 0x205a'],
+    ]);
+  });
+
+  it('reports an empty forEach as pass (or skip) with its message: never silence', () => {
+    const pass = rule('empty-pass', `forEach: node.marks.filter(m, m.chain == "NONE")
+checks: [{assert: 'true', message: '"x"'}]
+pass: '"x"'
+empty: '"nothing marked"'
+`);
+    const skip = rule('empty-skip', `forEach: node.marks.filter(m, m.chain == "NONE")
+emptyStatus: skip
+checks: [{assert: 'true', message: '"x"'}]
+pass: '"x"'
+`);
+    expect(only(evaluate([pass], seed)).map((x) => [x.status, x.message])).toEqual([['pass', 'nothing marked']]);
+    expect(only(evaluate([skip], seed)).map((x) => [x.status, x.message])).toEqual([['skip', 'nothing to check here']]);
+  });
+
+  it('skips with its skipMessage when `when` is false', () => {
+    const r = rule('when-false', `variables:
+  - name: n
+    expression: node.name
+when: n == "228"
+skipMessage: '"only 228, not " + n'
+checks: [{assert: 'true', message: '"x"'}]
+pass: '"on 228"'
+`);
+    expect(evaluate([r], seed).map((x) => [x.node, x.status, x.message])).toEqual([
+      ['228', 'pass', 'on 228'],
+      ['234', 'skip', 'only 228, not 234'],
+      ['253', 'skip', 'only 228, not 253'],
+    ]);
+  });
+
+  it('gates on required inputs: missing is a skip naming the file, optional ones do not gate', () => {
+    const r = rule('needs-legacy', `requires: [host.iptables-legacy]
+checks: [{assert: 'true', message: '"x"'}]
+pass: '"x"'
+`);
+    expect(only(evaluate([r], seed))[0]).toMatchObject({ status: 'skip', message: 'needs nodes/253/host/iptables-legacy.txt, which is not in the capture' });
+    const opt = rule('optional-legacy', `requires: ['host.iptables-legacy?']
+checks: [{assert: 'true', message: '"x"'}]
+pass: '"ran"'
+`);
+    expect(only(evaluate([opt], seed))[0]).toMatchObject({ status: 'pass', message: 'ran' });
+  });
+
+  it('fills evidence and remediation for warn and fail only', () => {
+    const rs = evaluate(loadRules(), snapshotOf('broken-dnat-target'));
+    for (const r of rs) {
+      if (r.status === 'fail' || r.status === 'warn') {
+        expect(Object.keys(r.evidence).length).toBeGreaterThan(0);
+        expect(r.remediation).not.toBe('');
+      } else {
+        expect(r.evidence).toEqual({});
+        expect(r.remediation).toBe('');
+      }
+    }
+  });
+});
+
+describe('exit code and summary', () => {
+  const mk = (status: Result['status']): Result => ({ rule: 'r', status, severity: 'fail', node: null, subject: '', message: 'm', evidence: {}, remediation: '', docs: '' });
+
+  it('follows --fail-on: fail (default), warn, none; error counts as fail', () => {
+    expect(exitCode([mk('pass'), mk('warn'), mk('skip')], 'fail')).toBe(0);
+    expect(exitCode([mk('pass'), mk('fail')], 'fail')).toBe(1);
+    expect(exitCode([mk('error')], 'fail')).toBe(1);
+    expect(exitCode([mk('warn')], 'warn')).toBe(1);
+    expect(exitCode([mk('skip'), mk('pass')], 'warn')).toBe(0);
+    expect(exitCode([mk('fail'), mk('error')], 'none')).toBe(0);
+  });
+
+  it('counts every status', () => {
+    expect(summarize([mk('pass'), mk('pass'), mk('warn'), mk('error')])).toEqual({ pass: 2, warn: 1, fail: 0, skip: 0, error: 1 });
+  });
+});

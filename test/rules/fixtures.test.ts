@@ -1,0 +1,92 @@
+import { readdirSync } from 'node:fs';
+import { loadRules } from '../../src/rules/loader.js';
+import { evaluate } from '../../src/rules/evaluate.js';
+import type { Result, Status } from '../../src/rules/types.js';
+import { FIXTURES, snapshotOf } from '../helpers/fixtures.js';
+
+type Expected = [rule: string, node: string | null, status: Status];
+
+/** Every result that is not a pass, per fixture. Anything not listed must pass. */
+const EXPECTED: Record<string, Expected[]> = {
+  'seed-cluster': [],
+  'broken-dnat-target': [['dnat-target-is-sbox', '253', 'fail']],
+  'broken-dnat-duplicate': [
+    ['dnat-target-is-sbox', '234', 'fail'],
+    ['dnat-target-is-sbox', '234', 'fail'],
+  ],
+  'broken-fwmark-no-backend': [['fwmark-has-backend', '228', 'fail']],
+  'broken-fwmark-no-service': [['fwmark-has-backend', '234', 'fail']],
+  'broken-backend-arp': [
+    ['backend-in-arp', '228', 'warn'],
+    ['backend-in-arp', '234', 'fail'],
+  ],
+  'broken-engine-major': [['peer-engine-versions', null, 'fail']],
+  'broken-engine-patch': [['peer-engine-versions', null, 'warn']],
+  'broken-missing-dnat': [['published-port-has-dnat', '228', 'fail']],
+  'broken-no-ipvs': ['228', '234', '253'].flatMap((n): Expected[] => [
+    ['backend-in-arp', n, 'skip'],
+    ['fwmark-has-backend', n, 'skip'],
+    ['ipvs-available', n, 'fail'],
+    ['published-port-has-dnat', n, 'fail'],
+  ]),
+  'invalid-iptables-line': [
+    ['dnat-target-is-sbox', '253', 'error'],
+    ['published-port-has-dnat', '253', 'error'],
+  ],
+};
+
+const rules = loadRules();
+const results = new Map<string, Result[]>(readdirSync(FIXTURES).map((name) => [name, evaluate(rules, snapshotOf(name))]));
+const key = (r: { rule: string; node: string | null; status: string }) => `${r.rule} ${r.node} ${r.status}`;
+
+describe('rules against the fixtures', () => {
+  it('covers every fixture folder in the table', () => {
+    expect([...results.keys()].sort()).toEqual(Object.keys(EXPECTED).sort());
+  });
+
+  it.each(Object.entries(EXPECTED))('%s gives exactly its expected non-pass results', (name, expected) => {
+    const got = results.get(name)!.filter((r) => r.status !== 'pass').map(key).sort();
+    expect(got).toEqual(expected.map(([rule, node, status]) => key({ rule, node, status })).sort());
+  });
+
+  it.each(rules.map((r) => r.spec.id))('%s passes on a fixture and fails (or warns) on another', (id) => {
+    const passing = [...results].filter(([, rs]) => rs.some((r) => r.rule === id) && rs.filter((r) => r.rule === id).every((r) => r.status === 'pass'));
+    const failing = [...results].filter(([, rs]) => rs.some((r) => r.rule === id && (r.status === 'fail' || r.status === 'warn')));
+    expect(passing.map(([n]) => n)).toContain('seed-cluster');
+    expect(failing.length).toBeGreaterThan(0);
+  });
+
+  it.each([...results.keys()])('%s: every rule gives at least one result for every node it applies to', (name) => {
+    const rs = results.get(name)!;
+    const nodes = snapshotOf(name).nodes.map((n) => n.name);
+    for (const rule of rules) {
+      const targets = rule.spec.scope === 'cluster' ? [null] : nodes;
+      for (const node of targets) expect(rs.filter((r) => r.rule === rule.spec.id && r.node === node).length).toBeGreaterThan(0);
+    }
+  });
+
+  it('reports the DNAT mismatch with the message and evidence of the report spec', () => {
+    const r = results.get('broken-dnat-target')!.find((x) => x.status === 'fail')!;
+    expect(r).toMatchObject({
+      rule: 'dnat-target-is-sbox',
+      severity: 'fail',
+      node: '253',
+      subject: 'tcp/8080',
+      message: 'DOCKER-INGRESS DNATs tcp/8080 to 192.168.0.3, but ingress_sbox is 192.168.0.2 on docker_gwbridge',
+      docs: 'rules/dnat-target-is-sbox.yaml',
+    });
+    expect(r.evidence).toMatchObject({ toAddress: '192.168.0.3', sboxAddress: '192.168.0.2', file: 'nodes/253/host/iptables-nat.txt' });
+    expect(r.remediation).toMatch(/docker_gwbridge/);
+  });
+
+  it('names the file and line of unparseable input in the error results, and still checks the rest', () => {
+    const rs = results.get('invalid-iptables-line')!;
+    for (const r of rs.filter((x) => x.status === 'error')) expect(r.message).toMatch(/^cannot check: nodes\/253\/host\/iptables-nat.txt:29: /);
+    expect(rs.filter((r) => r.node === '253' && r.status === 'pass').map((r) => r.rule).sort()).toEqual(['backend-in-arp', 'fwmark-has-backend', 'ipvs-available']);
+  });
+
+  it('says why a rule was skipped: the file that was not captured and the collector error', () => {
+    const skip = results.get('broken-no-ipvs')!.find((r) => r.rule === 'fwmark-has-backend' && r.node === '253')!;
+    expect(skip.message).toBe('nodes/253/ingress_sbox/ipvs.txt was not captured (cat /proc/net/ip_vs: No such file or directory)');
+  });
+});

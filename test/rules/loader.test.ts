@@ -1,0 +1,90 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadRuleFile, loadRules, BUNDLED_RULES_DIR, RuleLoadError } from '../../src/rules/loader.js';
+
+const GOOD = readFileSync(join(BUNDLED_RULES_DIR, 'published-port-has-dnat.yaml'), 'utf8');
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'md-rules-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Write a rule file into a fresh folder and load it; returns the error message or 'loaded'. */
+function load(text: string, name = 'published-port-has-dnat.yaml'): string {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  try {
+    loadRuleFile(p, `rules/${name}`);
+    return 'loaded';
+  } catch (e) {
+    expect(e).toBeInstanceOf(RuleLoadError);
+    return (e as Error).message;
+  }
+}
+
+const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
+
+describe('rule loading', () => {
+  it('loads every bundled rule, sorted by id, with the six ids the report spec fixes', () => {
+    const ids = loadRules().map((r) => r.spec.id);
+    expect(ids).toEqual(expect.arrayContaining(['dnat-target-is-sbox', 'fwmark-has-backend', 'backend-in-arp', 'peer-engine-versions', 'ipvs-available', 'published-port-has-dnat']));
+    expect(ids).toEqual([...ids].sort());
+  });
+
+  it('gives every bundled rule a title, severity, remediation and references', () => {
+    for (const r of loadRules()) {
+      expect(r.spec.title.length).toBeGreaterThan(5);
+      expect(['fail', 'warn']).toContain(r.spec.severity);
+      expect(r.spec.remediation.length).toBeGreaterThan(40);
+      expect(r.spec.references.length).toBeGreaterThan(0);
+      expect(r.docs).toBe(`rules/${r.spec.id}.yaml`);
+    }
+  });
+
+  it('names file and line of a YAML syntax error', () => {
+    const bad = GOOD.replace('severity: fail', 'severity: [fail');
+    expect(load(bad)).toMatch(/^rules\/published-port-has-dnat.yaml:\d+: invalid YAML/);
+  });
+
+  it('names file, line and field of a schema violation', () => {
+    const bad = GOOD.replace('scope: node', 'scope: node\nsevrity: fail');
+    expect(load(bad)).toBe(`rules/published-port-has-dnat.yaml:${lineOf(bad, 'sevrity')}: sevrity: unknown field 'sevrity'`);
+    const badEnum = GOOD.replace('severity: fail', 'severity: critical');
+    expect(load(badEnum)).toBe(`rules/published-port-has-dnat.yaml:${lineOf(badEnum, 'severity: critical')}: severity: must be one of "fail", "warn"`);
+    expect(load(GOOD.replace(/^title: .*\n/m, ''))).toMatch(/\(top level\): missing required field 'title'/);
+  });
+
+  it('names file, line and field of a misspelt snapshot field, caught by the CEL type check', () => {
+    const bad = GOOD.replace('assert: item.key in node.ingressDnatByPort', 'assert: item.key in node.ingressDnatByPrt');
+    expect(load(bad)).toBe(`rules/published-port-has-dnat.yaml:${lineOf(bad, 'ingressDnatByPrt')}: checks[0].assert: CEL: No such key: ingressDnatByPrt`);
+  });
+
+  it('refuses an expression of the wrong type and an unknown function', () => {
+    expect(load(GOOD.replace('assert: item.key in node.ingressDnatByPort', 'assert: item.key'))).toMatch(/checks\[0\]\.assert: CEL: expected bool, the expression gives string/);
+    expect(load(GOOD.replace('forEach: cluster.ingressPorts', 'forEach: cluster.ingressPorts.size()'))).toMatch(/forEach: CEL: expected a list, the expression gives int/);
+    expect(load(GOOD.replace('assert: item.key in node.ingressDnatByPort', 'assert: frobnicate(item.key)'))).toMatch(/checks\[0\]\.assert: CEL: .*frobnicate/);
+  });
+
+  it('refuses an id that differs from the file name, and a check above the rule severity', () => {
+    expect(load(GOOD, 'other-name.yaml')).toMatch(/id: 'published-port-has-dnat' differs from the file name 'other-name'/);
+    const warnRule = GOOD.replace('severity: fail', 'severity: warn').replace('  - assert: item.key in node.ingressDnatByPort', '  - assert: item.key in node.ingressDnatByPort\n    severity: fail');
+    expect(load(warnRule)).toMatch(/checks\[0\]\.severity: 'fail' is above the rule's severity 'warn'/);
+  });
+
+  it('refuses an unknown capture input in requires', () => {
+    expect(load(GOOD.replace('requires: [cluster.services, host.iptables.nat]', 'requires: [cluster.servics]'))).toMatch(/requires\[0\]: must match pattern/);
+  });
+
+  it('stops the whole load on one broken file, and on an empty or missing folder', () => {
+    writeFileSync(join(dir, 'published-port-has-dnat.yaml'), GOOD);
+    writeFileSync(join(dir, 'broken.yaml'), 'id: broken\n');
+    expect(() => loadRules(dir)).toThrow(/broken.yaml/);
+    rmSync(join(dir, 'broken.yaml'));
+    expect(loadRules(dir).map((r) => r.spec.id)).toEqual(['published-port-has-dnat']);
+    expect(() => loadRules(join(dir, 'none'))).toThrow(/cannot read rules folder/);
+    rmSync(join(dir, 'published-port-has-dnat.yaml'));
+    expect(() => loadRules(dir)).toThrow(/no rule files/);
+  });
+});

@@ -45,7 +45,7 @@ const { evaluate, summarize } = await import('../dist/rules/evaluate.js');
 const { stylishReport } = await import('../dist/report/stylish.js');
 const { jsonReport } = await import('../dist/report/json.js');
 
-const sizes = quick ? [[10, 100, 400], [50, 500, 2000]] : [[10, 500, 2000], [25, 500, 2000], [50, 500, 2000]];
+const sizes = quick ? [[10, 500, 2000], [50, 500, 2000]] : [[10, 500, 2000], [25, 500, 2000], [50, 500, 2000]];
 console.log('\ncheck of generated captures (nodes x services x tasks): phases in process, then the whole CLI');
 console.log('  size              read    parse+snapshot   rules    stylish   json      CLI total   results');
 const rows = [];

@@ -18,6 +18,15 @@ function edit(dir, file, fn) {
 }
 const json = (dir, file, fn) => edit(dir, file, (t) => JSON.stringify(fn(JSON.parse(t)), null, 2) + '\n');
 
+/** One node runs another engine version: in the manager's node list, `docker node ls` and its info. */
+function setEngine(d, host, version) {
+  json(d, 'cluster/nodes.json', (nodes) =>
+    nodes.map((n) => (n.Description.Hostname === host ? { ...n, Description: { ...n.Description, Engine: { ...n.Description.Engine, EngineVersion: version } } } : n)),
+  );
+  json(d, `nodes/${host}/info.json`, (i) => ({ ...i, ServerVersion: version }));
+  edit(d, 'cluster/node-ls.txt', (t) => t.replace(new RegExp(`(${host} .*)20\\.10\\.12`), (_, head) => `${head}${version}`));
+}
+
 const variants = {
   'broken-dnat-target': {
     says: "Node 253's DOCKER-INGRESS DNATs tcp/8080 to 192.168.0.3, but ingress_sbox is 192.168.0.2 on docker_gwbridge (a stale rule after docker_gwbridge was recreated).",
@@ -50,20 +59,12 @@ const variants = {
   'broken-engine-major': {
     says: 'Node 228 was upgraded to engine 24.0.7 while 234 and 253 run 20.10.12.',
     fails: 'peer-engine-versions (fail: major versions differ)',
-    make: (d) => {
-      json(d, 'cluster/nodes.json', (nodes) => nodes.map((n) => (n.Description.Hostname === '228' ? { ...n, Description: { ...n.Description, Engine: { ...n.Description.Engine, EngineVersion: '24.0.7' } } } : n)));
-      json(d, 'nodes/228/info.json', (i) => ({ ...i, ServerVersion: '24.0.7' }));
-      edit(d, 'cluster/node-ls.txt', (t) => t.replace(/(228 .*)20\.10\.12/, (_, head) => `${head}24.0.7`));
-    },
+    make: (d) => setEngine(d, '228', '24.0.7'),
   },
   'broken-engine-patch': {
     says: 'Node 234 runs engine 20.10.21, the others 20.10.12: a rolling upgrade left half done.',
     fails: 'peer-engine-versions (warn: patch versions differ)',
-    make: (d) => {
-      json(d, 'cluster/nodes.json', (nodes) => nodes.map((n) => (n.Description.Hostname === '234' ? { ...n, Description: { ...n.Description, Engine: { ...n.Description.Engine, EngineVersion: '20.10.21' } } } : n)));
-      json(d, 'nodes/234/info.json', (i) => ({ ...i, ServerVersion: '20.10.21' }));
-      edit(d, 'cluster/node-ls.txt', (t) => t.replace(/(234 .*)20\.10\.12/, (_, head) => `${head}20.10.21`));
-    },
+    make: (d) => setEngine(d, '234', '20.10.21'),
   },
   'broken-no-ipvs': {
     says: 'The kernel has no IPVS on any node (as in the swarm lab): /proc/net/ip_vs is absent in ingress_sbox, so dockerd programmed no DOCKER-INGRESS DNAT and no sbox MARK.',

@@ -16,6 +16,8 @@ export interface CheckOptions {
   verbose: boolean;
   toolVersion: string;
   now?: Date;
+  /** What the report names as its source; default the folder. */
+  sourceLabel?: string;
 }
 
 export interface CheckOutcome {
@@ -40,7 +42,7 @@ export function runCheck(o: CheckOptions): CheckOutcome {
   const snapshot = buildSnapshot(capture);
   const results = evaluate(rules, snapshot);
   const input: ReportInput = {
-    source: o.dir,
+    source: o.sourceLabel ?? o.dir,
     capturedAt: capture.meta?.capturedAt ?? '',
     captureSource: capture.meta?.source ?? '',
     generatedAt: (o.now ?? new Date()).toISOString(),

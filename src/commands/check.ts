@@ -8,6 +8,7 @@ export default class Check extends Command {
 Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result counts as fail); 2 the check could not run (bad usage, an invalid rule file, an unreadable capture).`;
 
   static override examples = [
+    '<%= config.bin %> check                      # this node, live (as root on a swarm node)',
     '<%= config.bin %> check fixtures/seed-cluster',
     '<%= config.bin %> check ./capture --format json > report.json',
     '<%= config.bin %> check ./capture --fail-on warn',
@@ -15,7 +16,7 @@ Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result c
   ];
 
   static override args = {
-    dir: Args.string({ description: 'capture folder (capture.json, cluster/, nodes/<NODE>/...)', required: true }),
+    dir: Args.string({ description: 'capture folder (capture.json, cluster/, nodes/<NODE>/...); none: capture this node live' }),
   };
 
   static override flags = {
@@ -25,15 +26,37 @@ Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result c
     rule: Flags.string({ description: 'check only this rule id (repeatable)', multiple: true }),
     verbose: Flags.boolean({ char: 'v', description: 'list every passing subject, not only counts', default: false }),
     color: Flags.boolean({ description: 'colour the terminal report (default: when stdout is a terminal and NO_COLOR is unset)', allowNo: true }),
+    live: Flags.boolean({ description: 'capture this node now (to a temporary folder) and check it; the default without DIR', default: false }),
+    'exec-root': Flags.string({ description: "with --live: dockerd's exec-root, where the netns files live", default: '/run/docker' }),
+    timeout: Flags.integer({ description: 'with --live: seconds allowed to each command and API call', default: 10, min: 1 }),
   };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Check);
     const { runCheck } = await import('../check.js');
     const { UsageError, reportUsageError } = await import('../util/errors.js');
+    let liveDir: string | undefined;
     try {
+      if (args.dir && flags.live) throw new UsageError('give a capture folder or --live, not both');
+      let dir = args.dir;
+      if (!dir) {
+        // Live: capture this node to a temporary folder, then check that folder like any other.
+        const { mkdtempSync } = await import('node:fs');
+        const { tmpdir } = await import('node:os');
+        const { join } = await import('node:path');
+        const { captureLocal } = await import('../collect/local.js');
+        const { progress } = await import('../collect/progress.js');
+        liveDir = mkdtempSync(join(tmpdir(), 'mesh-doctor-live-'));
+        const spin = await progress(flags.format === 'stylish', 'capturing this node');
+        try {
+          await captureLocal({ outDir: liveDir, execRoot: flags['exec-root'], timeoutMs: flags.timeout * 1000, onStep: (s) => spin.update(`capturing: ${s}`) });
+        } finally {
+          spin.stop();
+        }
+        dir = liveDir;
+      }
       const outcome = runCheck({
-        dir: args.dir,
+        dir,
         rulesDir: flags.rules,
         ruleIds: flags.rule,
         format: flags.format,
@@ -41,6 +64,7 @@ Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result c
         color: flags.color ?? (Boolean(process.stdout.isTTY) && !process.env.NO_COLOR),
         verbose: flags.verbose,
         toolVersion: this.config.version,
+        sourceLabel: liveDir ? 'live' : undefined,
       });
       process.stdout.write(outcome.report);
       process.exitCode = outcome.exitCode;
@@ -48,6 +72,11 @@ Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result c
       if (e instanceof UsageError) return reportUsageError(e.message);
       if (process.env.DEBUG) throw e;
       reportUsageError(`internal error: ${(e as Error).message} (run with DEBUG=* for the stack)`);
+    } finally {
+      if (liveDir) {
+        const { rmSync } = await import('node:fs');
+        rmSync(liveDir, { recursive: true, force: true });
+      }
     }
   }
 }

@@ -14,6 +14,8 @@ export interface InputModel {
   file: string;
   format: string;
   message: string;
+  command: string;
+  error: string;
   line: bigint;
 }
 
@@ -76,7 +78,7 @@ class InputReader {
     const present = cand.files.filter((f) => this.files.has(f));
     if (present.length === 0) {
       const err = this.errors.find((e) => cand.files.includes(e.file));
-      this.set(id, err ? 'uncaptured' : 'missing', cand.files[0], '', err ? `${err.command ? err.command + ': ' : ''}${err.error}` : `${this.prefix}${cand.files.join(' or ')} not in capture`, 0);
+      this.set(id, err ? 'uncaptured' : 'missing', cand.files[0], '', err ? `${err.command ? err.command + ': ' : ''}${err.error}` : `${this.prefix}${cand.files.join(' or ')} not in capture`, 0, err);
       return undefined;
     }
     // .txt and .json variants of one file may not both be present.
@@ -105,8 +107,8 @@ class InputReader {
     return parsed.data;
   }
 
-  private set(id: string, status: InputStatus, rel: string, format: string, message: string, line: number): void {
-    this.inputs.set(id, make<InputModel>('Input', { id, status, file: this.prefix + rel, format, message, line }));
+  private set(id: string, status: InputStatus, rel: string, format: string, message: string, line: number, err?: CaptureError): void {
+    this.inputs.set(id, make<InputModel>('Input', { id, status, file: this.prefix + rel, format, message, command: err?.command ?? '', error: err?.error ?? '', line }));
   }
 }
 

@@ -20,8 +20,8 @@ export const FUNCTIONS: { signature: string; description: string; handler: (...a
   },
   {
     signature: 'notFound(Input): bool',
-    description: 'the collector tried to read the input and the file did not exist on the node (ENOENT)',
-    handler: ((i: InputModel) => i.status === 'uncaptured' && /no such file|ENOENT|does not exist/i.test(i.message)) as never,
+    description: 'the collector tried to read the input and got "no such file" (ENOENT) for it',
+    handler: ((i: InputModel) => i.status === 'uncaptured' && /no such file|ENOENT|does not exist/i.test(i.error)) as never,
   },
   {
     signature: 'versionDelta(list<string>): string',

@@ -1,0 +1,62 @@
+/**
+ * The only way mesh-doctor runs a program: read-only commands from a fixed list, through execa,
+ * without a shell, with a timeout, no stdin and the C locale. Anything else is refused before it
+ * runs, so no code path can change a node's state.
+ */
+export interface CommandResult {
+  ok: boolean;
+  stdout: string;
+  /** Why it failed, as one line (stderr, exit code, or the timeout); '' when ok. */
+  error: string;
+  /** ENOENT: the program is not installed. */
+  missing: boolean;
+  timedOut: boolean;
+  ms: number;
+}
+
+/** Program -> check of its arguments. Every entry can only read. */
+const READ_ONLY: Record<string, (args: string[]) => boolean> = {
+  'iptables-save': (a) => a.every((x) => x === '-c' || /^-t$|^(filter|nat|mangle|raw|security)$/.test(x)),
+  'iptables-legacy-save': (a) => a.every((x) => x === '-c' || /^-t$|^(filter|nat|mangle|raw|security)$/.test(x)),
+  'iptables-nft-save': (a) => a.every((x) => x === '-c' || /^-t$|^(filter|nat|mangle|raw|security)$/.test(x)),
+  ip: (a) => a.length >= 2 && /^-j$|^-json$/.test(a[0]) && ['addr', 'route', 'neigh', 'link'].includes(a[1]) && (a.length === 2 || a[2] === 'show'),
+  cat: (a) => a.length > 0 && a.every((x) => x.startsWith('/proc/')),
+  grep: (a) => a.length === 3 && a[0] === '-r' && a[1] === '.' && a[2].startsWith('/proc/sys/'),
+  nsenter: (a) => {
+    // nsenter --net=<path> <one of the commands above>
+    const m = /^--net=(\/.+)$/.exec(a[0] ?? '');
+    return !!m && a[1] !== undefined && a[1] !== 'nsenter' && isReadOnly(a[1], a.slice(2));
+  },
+};
+
+export function isReadOnly(program: string, args: string[]): boolean {
+  const check = READ_ONLY[program];
+  return check !== undefined && check(args);
+}
+
+export class RefusedCommand extends Error {}
+
+export async function runReadOnly(program: string, args: string[], timeoutMs: number): Promise<CommandResult> {
+  if (!isReadOnly(program, args)) throw new RefusedCommand(`refused to run a command not known to be read-only: ${[program, ...args].join(' ')}`);
+  const { execa } = await import('execa');
+  const t = performance.now();
+  const r = await execa(program, args, {
+    reject: false,
+    timeout: timeoutMs,
+    forceKillAfterDelay: 1000,
+    stdin: 'ignore',
+    maxBuffer: 256 * 1024 * 1024,
+    env: { LC_ALL: 'C', PATH: `${process.env.PATH ?? ''}:/usr/sbin:/sbin:/usr/bin:/bin` },
+    extendEnv: false,
+    stripFinalNewline: false,
+  });
+  const ms = performance.now() - t;
+  const missing = (r as { code?: string }).code === 'ENOENT';
+  if (r.timedOut) return { ok: false, stdout: String(r.stdout ?? ''), error: `timed out after ${timeoutMs / 1000}s and was stopped`, missing: false, timedOut: true, ms };
+  if (missing) return { ok: false, stdout: '', error: `${program}: command not found`, missing: true, timedOut: false, ms };
+  if (r.exitCode !== 0) {
+    const err = String(r.stderr ?? '').trim().split('\n').filter(Boolean).pop() ?? '';
+    return { ok: false, stdout: String(r.stdout ?? ''), error: err || `exited with code ${r.exitCode}`, missing: false, timedOut: false, ms };
+  }
+  return { ok: true, stdout: String(r.stdout), error: '', missing: false, timedOut: false, ms };
+}

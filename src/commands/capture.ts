@@ -1,0 +1,42 @@
+import { Command, Flags } from '@oclif/core';
+
+export default class Capture extends Command {
+  static override summary = 'Capture this swarm node into a capture folder (read-only)';
+
+  static override description = `Run on a swarm node, as root. Reads the Docker API (and the swarm's nodes, services and tasks on a manager), host iptables, sysctls, addresses and routes, and inside ingress_sbox its iptables, IPVS (/proc/net/ip_vs), neighbours, addresses and IPVS sysctls. Nothing on the node is changed. What cannot be read is listed in nodes/<NODE>/errors.json.
+
+Capture several nodes into the same folder (the manager adds cluster/) and check it once to see the whole swarm.`;
+
+  static override examples = [
+    '<%= config.bin %> capture -o /tmp/mesh-capture',
+    'DOCKER_HOST=unix:///run/docker.sock <%= config.bin %> capture -o ./capture && <%= config.bin %> check ./capture',
+  ];
+
+  static override flags = {
+    output: Flags.string({ char: 'o', description: 'capture folder to write (created; an existing capture gets this node added)', default: './mesh-capture' }),
+    'exec-root': Flags.string({ description: "dockerd's exec-root, where the netns files live", default: '/run/docker' }),
+    timeout: Flags.integer({ description: 'seconds allowed to each command and API call', default: 10, min: 1 }),
+    quiet: Flags.boolean({ char: 'q', description: 'print nothing but errors', default: false }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Capture);
+    const { UsageError, reportUsageError } = await import('../util/errors.js');
+    const { captureLocal } = await import('../collect/local.js');
+    const { progress } = await import('../collect/progress.js');
+    const spin = await progress(!flags.quiet, 'capturing');
+    try {
+      const r = await captureLocal({ outDir: flags.output, execRoot: flags['exec-root'], timeoutMs: flags.timeout * 1000, onStep: (s) => spin.update(`capturing: ${s}`) });
+      spin.stop();
+      if (!flags.quiet) {
+        process.stderr.write(`captured ${r.node}${r.isManager ? ' (manager: with the swarm view)' : ''} into ${r.dir}\n`);
+        for (const e of r.errors) process.stderr.write(`  not captured: ${e.file}: ${e.command}: ${e.error}\n`);
+      }
+    } catch (e) {
+      spin.stop();
+      if (e instanceof UsageError) return reportUsageError(e.message);
+      if (process.env.DEBUG) throw e;
+      reportUsageError(`internal error: ${(e as Error).message} (run with DEBUG=* for the stack)`);
+    }
+  }
+}

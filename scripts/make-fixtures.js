@@ -92,6 +92,21 @@ const variants = {
     fails: 'error results for dnat-target-is-sbox and published-port-has-dnat on node 253',
     make: (d) => edit(d, 'nodes/253/host/iptables-nat.txt', (t) => t.replace('Chain DOCKER-INGRESS (2 references)', 'Chain DOCKER-INGRESS (2 references)\n pkts bytes target     prot opt in     out     source               destination0     0 DNAT')),
   },
+  'broken-ip-forward-off': {
+    says: 'Node 228 had net.ipv4.ip_forward set to 0 by a hardening profile after dockerd started.',
+    fails: 'ip-forward-enabled on node 228',
+    make: (d) => edit(d, 'nodes/228/host/sysctl.txt', (t) => t.replace('net.ipv4.ip_forward = 1', 'net.ipv4.ip_forward = 0')),
+  },
+  'broken-gwbridge-masquerade': {
+    says: "Node 234's MASQUERADE rule for docker_gwbridge's subnet was deleted from host nat POSTROUTING.",
+    fails: 'gwbridge-masquerade on node 234',
+    make: (d) => edit(d, 'nodes/234/host/iptables.txt', (t) => t.replace('-A POSTROUTING -s 192.168.0.0/20 ! -o docker_gwbridge -j MASQUERADE\n', '')),
+  },
+  'broken-node-down': {
+    says: "The manager sees node 228 as down: its engine was stopped.",
+    fails: 'swarm-nodes-ready',
+    make: (d) => json(d, 'cluster/nodes.json', (nodes) => nodes.map((n) => (n.Description.Hostname === '228' ? { ...n, Status: { ...n.Status, State: 'down', Message: 'heartbeat failure' } } : n))),
+  },
 };
 
 for (const [name, v] of Object.entries(variants)) {

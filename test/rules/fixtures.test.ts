@@ -29,7 +29,11 @@ const EXPECTED: Record<string, Expected[]> = {
     ['ipvs-available', n, 'fail'],
     ['published-port-has-dnat', n, 'fail'],
   ]),
+  'broken-ip-forward-off': [['ip-forward-enabled', '228', 'fail']],
+  'broken-gwbridge-masquerade': [['gwbridge-masquerade', '234', 'fail']],
+  'broken-node-down': [['swarm-nodes-ready', null, 'fail']],
   'invalid-iptables-line': [
+    ['gwbridge-masquerade', '253', 'error'],
     ['dnat-target-is-sbox', '253', 'error'],
     ['published-port-has-dnat', '253', 'error'],
   ],
@@ -82,7 +86,7 @@ describe('rules against the fixtures', () => {
   it('names the file and line of unparseable input in the error results, and still checks the rest', () => {
     const rs = results.get('invalid-iptables-line')!;
     for (const r of rs.filter((x) => x.status === 'error')) expect(r.message).toMatch(/^cannot check: nodes\/253\/host\/iptables-nat.txt:29: /);
-    expect(rs.filter((r) => r.node === '253' && r.status === 'pass').map((r) => r.rule).sort()).toEqual(['backend-in-arp', 'fwmark-has-backend', 'ipvs-available']);
+    expect(rs.filter((r) => r.node === '253' && r.status === 'pass').map((r) => r.rule).sort()).toEqual(['backend-in-arp', 'fwmark-has-backend', 'ip-forward-enabled', 'ipvs-available']);
   });
 
   it('says why a rule was skipped: the file that was not captured and the collector error', () => {

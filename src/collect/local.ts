@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CAPTURE_FORMAT, CAPTURE_VERSION, type CaptureError } from '../capture/read.js';
 import { UsageError } from '../util/errors.js';
-import { runReadOnly, type CommandResult } from './run.js';
+import { runReadOnly, searchPath, type CommandResult } from './run.js';
 
 export interface LocalCaptureOptions {
   /** The capture folder: created if missing; an existing capture of other nodes is added to. */
@@ -15,6 +15,8 @@ export interface LocalCaptureOptions {
   timeoutMs?: number;
   /** Progress, for a spinner. */
   onStep?: (text: string) => void;
+  /** Where to look for programs (default: PATH and the system folders). */
+  path?: string;
 }
 
 export interface StepTiming {
@@ -123,6 +125,8 @@ export async function captureLocal(o: LocalCaptureOptions): Promise<LocalCapture
   const timeoutMs = o.timeoutMs ?? 10_000;
   const execRoot = o.execRoot ?? '/run/docker';
   const step = o.onStep ?? (() => {});
+  const path = o.path ?? searchPath();
+  const onPath = (program: string) => path.split(':').filter(Boolean).some((d) => existsSync(join(d, program)));
   const timings: StepTiming[] = [];
   const timed = async <T>(what: string, f: () => Promise<T>, ok: (v: T) => boolean = () => true): Promise<T> => {
     step(what);
@@ -207,7 +211,7 @@ export async function captureLocal(o: LocalCaptureOptions): Promise<LocalCapture
 
   // Host kernel state.
   const run = async (file: string, program: string, args: string[]): Promise<CommandResult> => {
-    const r = await timed([program, ...args].join(' '), () => runReadOnly(program, args, timeoutMs), (x) => x.ok);
+    const r = await timed([program, ...args].join(' '), () => runReadOnly(program, args, timeoutMs, path), (x) => x.ok);
     if (r.ok) writeFileSync(join(dir, file), r.stdout);
     else errors.push({ file, command: [program, ...args].join(' '), error: r.error });
     return r;
@@ -215,7 +219,7 @@ export async function captureLocal(o: LocalCaptureOptions): Promise<LocalCapture
   const ipt = await run('host/iptables.txt', 'iptables-save', []);
   // Both backends: where iptables is the nf_tables one and the legacy tables exist too.
   if (onPath('iptables-legacy-save') && /nf_tables/.test(ipt.stdout.split('\n')[0] ?? '')) {
-    const legacy = await timed('iptables-legacy-save', () => runReadOnly('iptables-legacy-save', [], timeoutMs), (x) => x.ok);
+    const legacy = await timed('iptables-legacy-save', () => runReadOnly('iptables-legacy-save', [], timeoutMs, path), (x) => x.ok);
     if (legacy.ok && /^\*/m.test(legacy.stdout)) writeFileSync(join(dir, 'host/iptables-legacy.txt'), legacy.stdout);
     else if (!legacy.ok) errors.push({ file: 'host/iptables-legacy.txt', command: 'iptables-legacy-save', error: legacy.error });
   }
@@ -275,9 +279,4 @@ function grepToSysctl(text: string): string {
       return `${l.slice(0, i).replace('/proc/sys/', '').replace(/\//g, '.')} = ${l.slice(i + 1).trim()}`;
     })
     .join('\n') + '\n';
-}
-
-export function onPath(program: string): boolean {
-  const dirs = `${process.env.PATH ?? ''}:/usr/sbin:/sbin:/usr/bin:/bin`.split(':').filter(Boolean);
-  return dirs.some((d) => existsSync(join(d, program)));
 }

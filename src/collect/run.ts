@@ -36,7 +36,12 @@ export function isReadOnly(program: string, args: string[]): boolean {
 
 export class RefusedCommand extends Error {}
 
-export async function runReadOnly(program: string, args: string[], timeoutMs: number): Promise<CommandResult> {
+/** Where programs are looked for: PATH, then the system folders a cron PATH often lacks. */
+export function searchPath(): string {
+  return `${process.env.PATH ?? ''}:/usr/sbin:/sbin:/usr/bin:/bin`;
+}
+
+export async function runReadOnly(program: string, args: string[], timeoutMs: number, path: string = searchPath()): Promise<CommandResult> {
   if (!isReadOnly(program, args)) throw new RefusedCommand(`refused to run a command not known to be read-only: ${[program, ...args].join(' ')}`);
   const { execa } = await import('execa');
   const t = performance.now();
@@ -46,7 +51,7 @@ export async function runReadOnly(program: string, args: string[], timeoutMs: nu
     forceKillAfterDelay: 1000,
     stdin: 'ignore',
     maxBuffer: 256 * 1024 * 1024,
-    env: { LC_ALL: 'C', PATH: `${process.env.PATH ?? ''}:/usr/sbin:/sbin:/usr/bin:/bin` },
+    env: { LC_ALL: 'C', PATH: path },
     extendEnv: false,
     stripFinalNewline: false,
   });

@@ -1,0 +1,81 @@
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isReadOnly, runReadOnly, RefusedCommand } from '../../src/collect/run.js';
+
+describe('the read-only command allowlist', () => {
+  it.each([
+    ['iptables-save', []],
+    ['iptables-save', ['-t', 'nat']],
+    ['iptables-legacy-save', []],
+    ['ip', ['-j', 'addr']],
+    ['ip', ['-j', 'neigh', 'show']],
+    ['cat', ['/proc/net/ip_vs']],
+    ['grep', ['-r', '.', '/proc/sys/net/ipv4/vs']],
+    ['nsenter', ['--net=/run/docker/netns/ingress_sbox', 'iptables-save']],
+    ['nsenter', ['--net=/run/docker/netns/ingress_sbox', 'cat', '/proc/net/ip_vs']],
+  ])('allows %s %j', (program, args) => {
+    expect(isReadOnly(program, args as string[])).toBe(true);
+  });
+
+  it.each([
+    ['iptables', ['-t', 'nat', '-F']],
+    ['iptables-restore', []],
+    ['iptables-save', ['-t', 'nat', '-F']],
+    ['ip', ['neigh', 'flush', 'all']],
+    ['ip', ['-j', 'addr', 'add', '10.0.0.1/24', 'dev', 'eth0']],
+    ['ip', ['-j', 'link', 'set', 'eth0', 'down']],
+    ['cat', ['/etc/shadow']],
+    ['grep', ['-r', '.', '/etc']],
+    ['sysctl', ['-w', 'net.ipv4.ip_forward=0']],
+    ['ipvsadm', ['-C']],
+    ['nsenter', ['--net=/run/docker/netns/ingress_sbox', 'iptables', '-F']],
+    ['nsenter', ['--net=/x', 'nsenter', '--net=/y', 'iptables-save']],
+    ['nsenter', ['--mount=/proc/1/ns/mnt', 'iptables-save']],
+    ['sh', ['-c', 'iptables-save']],
+  ])('refuses %s %j, before running anything', async (program, args) => {
+    expect(isReadOnly(program, args as string[])).toBe(false);
+    await expect(runReadOnly(program, args as string[], 1000)).rejects.toBeInstanceOf(RefusedCommand);
+  });
+});
+
+describe('running a command', () => {
+  let bin: string;
+  const savedPath = process.env.PATH;
+  beforeAll(() => {
+    bin = mkdtempSync(join(tmpdir(), 'md-bin-'));
+    const stub = (name: string, body: string) => {
+      writeFileSync(join(bin, name), `#!/bin/sh\n${body}\n`);
+      chmodSync(join(bin, name), 0o755);
+    };
+    stub('iptables-save', 'if [ "$1" = "-t" ]; then exec sleep 30; fi; echo "*nat"; echo COMMIT');
+    stub('iptables-legacy-save', 'echo "iptables-legacy-save: permission denied (you must be root)" >&2; exit 4');
+    process.env.PATH = `${bin}:${savedPath}`;
+  });
+  afterAll(() => {
+    process.env.PATH = savedPath;
+    rmSync(bin, { recursive: true, force: true });
+  });
+
+  it('returns the output of a command that works', async () => {
+    const r = await runReadOnly('iptables-save', [], 5000);
+    expect(r).toMatchObject({ ok: true, stdout: '*nat\nCOMMIT\n', error: '' });
+  });
+
+  it('cuts off a command that hangs, and says so', async () => {
+    const t = Date.now();
+    const r = await runReadOnly('iptables-save', ['-t', 'nat'], 300);
+    expect(Date.now() - t).toBeLessThan(5000);
+    expect(r).toMatchObject({ ok: false, timedOut: true, error: 'timed out after 0.3s and was stopped' });
+  });
+
+  it('reports the last stderr line of a failing command', async () => {
+    const r = await runReadOnly('iptables-legacy-save', [], 5000);
+    expect(r).toMatchObject({ ok: false, missing: false, error: 'iptables-legacy-save: permission denied (you must be root)' });
+  });
+
+  it('tells a missing program apart', async () => {
+    const r = await runReadOnly('ip', ['-j', 'addr'], 5000, bin); // only the stub folder: no `ip` there
+    expect(r).toMatchObject({ ok: false, missing: true, error: 'ip: command not found' });
+  });
+});

@@ -3,6 +3,8 @@
 // phases of a check (read, parse + snapshot, rules, report) on generated captures of growing size,
 // to show that time grows linearly. Needs a build (`npm run build`, done by `npm ci`).
 // Usage: node scripts/bench.js [--runs N] [--quick]
+//        node scripts/bench.js --live   (on a swarm node, as root: live capture next to its raw commands;
+//                                        scripts/bench-live.sh runs it inside a lab node)
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,13 +17,14 @@ const quick = args.includes('--quick');
 const runs = Number(args[args.indexOf('--runs') + 1]) || (quick ? 5 : 15);
 const bin = join(root, 'bin/run.js');
 
-function wall(cmd, argv, n) {
+function wall(cmd, argv, n, { after = () => {}, anyExit = false } = {}) {
   const times = [];
   for (let i = 0; i < n; i++) {
+    after();
     const t = process.hrtime.bigint();
-    const r = spawnSync(cmd, argv, { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+    const r = spawnSync(cmd, argv, { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
     times.push(Number(process.hrtime.bigint() - t) / 1e6);
-    if (r.status !== 0 && r.status !== 1) throw new Error(`${cmd} ${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
+    if (!anyExit && r.status !== 0 && r.status !== 1) throw new Error(`${cmd} ${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
   }
   times.sort((a, b) => a - b);
   return times[Math.floor(times.length / 2)];
@@ -29,6 +32,37 @@ function wall(cmd, argv, n) {
 
 const ms = (x) => `${x.toFixed(0)} ms`;
 console.log(`mesh-doctor benchmark (node ${process.version}, median of ${runs} runs)\n`);
+
+if (args.includes('--live')) {
+  await live();
+  process.exit(0);
+}
+
+/** Live capture of this node next to the raw commands it runs, run directly. */
+async function live() {
+  const { captureLocal } = await import('../dist/collect/local.js');
+  const dir = mkdtempSync(join(tmpdir(), 'mesh-doctor-bench-live-'));
+  try {
+    const r = await captureLocal({ outDir: join(dir, 'probe') });
+    const commands = r.timings.filter((t) => !t.what.startsWith('docker') && !t.what.startsWith('GET') && t.what !== 'host sysctls');
+    const api = r.timings.filter((t) => t.what.startsWith('docker') || t.what.startsWith('GET'));
+    // The same commands, each spawned directly (no node, no mesh-doctor), median of runs.
+    let raw = 0;
+    for (const c of commands) {
+      const [cmd, ...argv] = c.what.split(' ');
+      raw += wall(cmd, argv, runs, { anyExit: true }); // some fail on a kernel without IPVS, as in the capture
+    }
+    const capture = wall(process.execPath, [bin, 'capture', '-q', '-o', join(dir, 'cli')], runs, { after: () => rmSync(join(dir, 'cli'), { recursive: true, force: true }) });
+    const checkLive = wall(process.execPath, [bin, 'check', '--live'], runs);
+    console.log(`live capture of ${r.node} (${r.isManager ? 'manager' : 'worker'})`);
+    console.log(`  the ${commands.length} commands it runs, spawned directly     ${ms(raw)}   (${commands.map((c) => c.what.replace(/^nsenter --net=\S+ /, 'sbox: ')).join(', ')})`);
+    console.log(`  its ${api.length} Docker API calls (in process)              ${ms(api.reduce((a, t) => a + t.ms, 0))}`);
+    console.log(`  mesh-doctor capture (whole CLI)                ${ms(capture)}`);
+    console.log(`  mesh-doctor check --live (capture + check)     ${ms(checkLive)}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 // 1. Start-up: the whole CLI on the bundled seed capture.
 const base = wall(process.execPath, ['-e', '0'], runs);

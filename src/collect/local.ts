@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CAPTURE_FORMAT, CAPTURE_VERSION, type CaptureError } from '../capture/read.js';
 import { UsageError } from '../util/errors.js';
-import { runReadOnly, searchPath, type CommandResult } from './run.js';
+import { runReadOnly, searchPath } from './run.js';
 
 export interface LocalCaptureOptions {
   /** The capture folder: created if missing; an existing capture of other nodes is added to. */
@@ -209,45 +209,43 @@ export async function captureLocal(o: LocalCaptureOptions): Promise<LocalCapture
     ]);
   }
 
-  // Host kernel state.
-  const run = async (file: string, program: string, args: string[]): Promise<CommandResult> => {
-    const r = await timed([program, ...args].join(' '), () => runReadOnly(program, args, timeoutMs, path), (x) => x.ok);
-    if (r.ok) writeFileSync(join(dir, file), r.stdout);
-    else errors.push({ file, command: [program, ...args].join(' '), error: r.error });
-    return r;
-  };
-  const ipt = await run('host/iptables.txt', 'iptables-save', []);
-  // Both backends: where iptables is the nf_tables one and the legacy tables exist too.
-  if (onPath('iptables-legacy-save') && /nf_tables/.test(ipt.stdout.split('\n')[0] ?? '')) {
+  // Host and sbox kernel state: independent reads, run together; results kept in listing order.
+  const sbox = join(execRoot, 'netns', 'ingress_sbox');
+  const sboxExists = existsSync(sbox);
+  const jobs: { file: string; program: string; args: string[] }[] = [
+    { file: 'host/iptables.txt', program: 'iptables-save', args: [] },
+    { file: 'host/addr.json', program: 'ip', args: ['-j', 'addr'] },
+    { file: 'host/routes.json', program: 'ip', args: ['-j', 'route'] },
+  ];
+  const sboxJobs: { file: string; program: string; args: string[] }[] = [
+    { file: 'ingress_sbox/iptables.txt', program: 'iptables-save', args: [] },
+    { file: 'ingress_sbox/ipvs.txt', program: 'cat', args: ['/proc/net/ip_vs'] },
+    { file: 'ingress_sbox/neigh.json', program: 'ip', args: ['-j', 'neigh'] },
+    { file: 'ingress_sbox/addr.json', program: 'ip', args: ['-j', 'addr'] },
+    { file: 'ingress_sbox/sysctl.txt', program: 'grep', args: ['-r', '.', '/proc/sys/net/ipv4/vs'] },
+  ];
+  if (sboxExists) jobs.push(...sboxJobs.map((j) => ({ file: j.file, program: 'nsenter', args: [`--net=${sbox}`, j.program, ...j.args] })));
+  step('iptables, addresses, routes, ingress_sbox');
+  const results = await Promise.all(jobs.map((j) => timed([j.program, ...j.args].join(' '), () => runReadOnly(j.program, j.args, timeoutMs, path), (x) => x.ok)));
+  jobs.forEach((j, i) => {
+    const r = results[i];
+    if (!r.ok) errors.push({ file: j.file, command: [j.program, ...j.args].join(' '), error: r.error });
+    // grep -r prints path:value; the capture wants `key = value`.
+    else writeFileSync(join(dir, j.file), j.file.endsWith('sysctl.txt') ? grepToSysctl(r.stdout) : r.stdout);
+  });
+  if (!sboxExists) {
+    for (const j of sboxJobs) {
+      errors.push({ file: j.file, command: `nsenter --net=${sbox} ${[j.program, ...j.args].join(' ')}`, error: `the ingress_sbox netns ${sbox} does not exist on this node (no ingress sandbox; or set --exec-root)` });
+    }
+  }
+  // Both iptables backends: where iptables is the nf_tables one and legacy tables exist too.
+  if (onPath('iptables-legacy-save') && /nf_tables/.test(results[0].stdout.split('\n')[0] ?? '')) {
     const legacy = await timed('iptables-legacy-save', () => runReadOnly('iptables-legacy-save', [], timeoutMs, path), (x) => x.ok);
     if (legacy.ok && /^\*/m.test(legacy.stdout)) writeFileSync(join(dir, 'host/iptables-legacy.txt'), legacy.stdout);
     else if (!legacy.ok) errors.push({ file: 'host/iptables-legacy.txt', command: 'iptables-legacy-save', error: legacy.error });
   }
   step('host sysctls');
   writeFileSync(join(dir, 'host/sysctl.txt'), readSysctls(HOST_SYSCTLS));
-  await run('host/addr.json', 'ip', ['-j', 'addr']);
-  await run('host/routes.json', 'ip', ['-j', 'route']);
-
-  // Inside ingress_sbox.
-  const sbox = join(execRoot, 'netns', 'ingress_sbox');
-  const sboxFiles: [string, string, string[]][] = [
-    ['ingress_sbox/iptables.txt', 'iptables-save', []],
-    ['ingress_sbox/ipvs.txt', 'cat', ['/proc/net/ip_vs']],
-    ['ingress_sbox/neigh.json', 'ip', ['-j', 'neigh']],
-    ['ingress_sbox/addr.json', 'ip', ['-j', 'addr']],
-    ['ingress_sbox/sysctl.txt', 'grep', ['-r', '.', '/proc/sys/net/ipv4/vs']],
-  ];
-  if (!existsSync(sbox)) {
-    for (const [file, program, args] of sboxFiles) {
-      errors.push({ file, command: `nsenter --net=${sbox} ${[program, ...args].join(' ')}`, error: `the ingress_sbox netns ${sbox} does not exist on this node (no ingress sandbox; or set --exec-root)` });
-    }
-  } else {
-    for (const [file, program, args] of sboxFiles) {
-      const r = await run(file, 'nsenter', [`--net=${sbox}`, program, ...args]);
-      // grep -r prints path:value; the capture wants `key = value`.
-      if (r.ok && program === 'grep') writeFileSync(join(dir, file), grepToSysctl(r.stdout));
-    }
-  }
 
   writeErrors(join(dir, 'errors.json'), errors);
   writeMeta(o.outDir, `mesh-doctor capture on ${node} (dockerd ${String(info.ServerVersion ?? '?')})`);

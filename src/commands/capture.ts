@@ -21,7 +21,7 @@ Capture several nodes into the same folder (the manager adds cluster/) and check
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Capture);
-    const { UsageError, reportUsageError } = await import('../util/errors.js');
+    const { reportError } = await import('../util/errors.js');
     const { captureLocal } = await import('../collect/local.js');
     const { progress } = await import('../collect/progress.js');
     const spin = await progress(!flags.quiet, 'capturing');
@@ -34,9 +34,7 @@ Capture several nodes into the same folder (the manager adds cluster/) and check
       }
     } catch (e) {
       spin.stop();
-      if (e instanceof UsageError) return reportUsageError(e.message);
-      if (process.env.DEBUG) throw e;
-      reportUsageError(`internal error: ${(e as Error).message} (run with DEBUG=* for the stack)`);
+      reportError(e);
     }
   }
 }

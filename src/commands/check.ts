@@ -34,7 +34,7 @@ Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result c
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Check);
     const { runCheck } = await import('../check.js');
-    const { UsageError, reportUsageError } = await import('../util/errors.js');
+    const { UsageError, reportError } = await import('../util/errors.js');
     let liveDir: string | undefined;
     try {
       if (args.dir && flags.live) throw new UsageError('give a capture folder or --live, not both');
@@ -69,9 +69,7 @@ Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result c
       process.stdout.write(outcome.report);
       process.exitCode = outcome.exitCode;
     } catch (e) {
-      if (e instanceof UsageError) return reportUsageError(e.message);
-      if (process.env.DEBUG) throw e;
-      reportUsageError(`internal error: ${(e as Error).message} (run with DEBUG=* for the stack)`);
+      reportError(e);
     } finally {
       if (liveDir) {
         const { rmSync } = await import('node:fs');

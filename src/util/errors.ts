@@ -12,3 +12,10 @@ export function reportUsageError(message: string): void {
   process.stderr.write(`mesh-doctor: error: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
   process.exitCode = 2;
 }
+
+/** How every command ends on an exception: a UsageError as itself, anything else as an internal error; exit 2. */
+export function reportError(e: unknown): void {
+  if (e instanceof UsageError) return reportUsageError(e.message);
+  if (process.env.DEBUG) throw e;
+  reportUsageError(`internal error: ${(e as Error).message} (run with DEBUG=* for the stack)`);
+}

@@ -13,7 +13,7 @@ export default class RulesList extends Command {
   async run(): Promise<void> {
     const { flags } = await this.parse(RulesList);
     const { loadRules, BUNDLED_RULES_DIR } = await import('../../rules/loader.js');
-    const { UsageError, reportUsageError } = await import('../../util/errors.js');
+    const { reportError } = await import('../../util/errors.js');
     try {
       const rules = loadRules(flags.rules ?? BUNDLED_RULES_DIR);
       if (flags.format === 'json') {
@@ -26,8 +26,7 @@ export default class RulesList extends Command {
       for (const r of rules) lines.push(`${r.spec.id.padEnd(w)}  ${r.spec.severity.padEnd(8)}  ${r.spec.scope.padEnd(7)}  ${r.spec.title}`);
       process.stdout.write(lines.join('\n') + '\n');
     } catch (e) {
-      if (e instanceof UsageError) return reportUsageError(e.message);
-      throw e;
+      reportError(e);
     }
   }
 }

@@ -17,7 +17,7 @@ export default class RulesShow extends Command {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(RulesShow);
     const { loadRules, BUNDLED_RULES_DIR } = await import('../../rules/loader.js');
-    const { UsageError, reportUsageError } = await import('../../util/errors.js');
+    const { UsageError, reportError } = await import('../../util/errors.js');
     try {
       const rules = loadRules(flags.rules ?? BUNDLED_RULES_DIR);
       const rule = rules.find((r) => r.spec.id === args.id);
@@ -42,8 +42,7 @@ export default class RulesShow extends Command {
       ];
       process.stdout.write(lines.join('\n'));
     } catch (e) {
-      if (e instanceof UsageError) return reportUsageError(e.message);
-      throw e;
+      reportError(e);
     }
   }
 }

@@ -1,8 +1,11 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CAPTURE_FORMAT, CAPTURE_VERSION, type CaptureError } from '../capture/read.js';
+import type { CaptureError } from '../capture/read.js';
+import { writeErrors, writeJson, writeMeta } from '../capture/write.js';
+import { dockerClient, dockerError } from './docker.js';
 import { UsageError } from '../util/errors.js';
 import { runReadOnly, searchPath } from './run.js';
+import { grepToSysctl, HOST_COMMANDS, HOST_SYSCTLS, inSbox, SBOX_COMMANDS, sboxPath, type CaptureCommand } from './commands.js';
 
 export interface LocalCaptureOptions {
   /** The capture folder: created if missing; an existing capture of other nodes is added to. */
@@ -33,88 +36,6 @@ export interface LocalCaptureResult {
   timings: StepTiming[];
 }
 
-/** Host sysctls the rules read, as files under /proc/sys (read directly: no process, per netns). */
-const HOST_SYSCTLS = [
-  'net.ipv4.ip_forward',
-  'net.ipv4.conf.all.rp_filter',
-  'net.ipv4.conf.default.rp_filter',
-  'net.ipv4.conf.docker_gwbridge.rp_filter',
-  'net.ipv4.conf.docker_gwbridge.route_localnet',
-  'net.bridge.bridge-nf-call-iptables',
-  'net.netfilter.nf_conntrack_count',
-  'net.netfilter.nf_conntrack_max',
-  'net.ipv4.neigh.default.gc_thresh1',
-  'net.ipv4.neigh.default.gc_thresh2',
-  'net.ipv4.neigh.default.gc_thresh3',
-  'net.ipv4.tcp_keepalive_time',
-];
-
-interface DockerLike {
-  info(): Promise<Record<string, unknown>>;
-  listNetworks(): Promise<{ Name: string; Id: string; Driver: string }[]>;
-  getNetwork(id: string): { inspect(): Promise<unknown> };
-  listNodes(): Promise<unknown[]>;
-  listServices(): Promise<unknown[]>;
-  listTasks(): Promise<unknown[]>;
-}
-
-function dockerTarget(host: string | undefined): { label: string; options: Record<string, unknown> } {
-  const h = host ?? process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
-  if (h.startsWith('unix://')) return { label: h, options: { socketPath: h.slice(7) } };
-  if (h.startsWith('/')) return { label: `unix://${h}`, options: { socketPath: h } };
-  const m = /^(tcp|http|https):\/\/([^:/]+)(?::(\d+))?/.exec(h);
-  if (m) {
-    const port = Number(m[3] ?? 2375);
-    const tls = process.env.DOCKER_TLS_VERIFY === '1' || port === 2376 || m[1] === 'https';
-    const certs = process.env.DOCKER_CERT_PATH;
-    const options: Record<string, unknown> = { host: m[2], port, protocol: tls ? 'https' : 'http' };
-    if (tls && certs) {
-      options.ca = readFileSync(join(certs, 'ca.pem'));
-      options.cert = readFileSync(join(certs, 'cert.pem'));
-      options.key = readFileSync(join(certs, 'key.pem'));
-    }
-    return { label: h, options };
-  }
-  throw new UsageError(`DOCKER_HOST '${h}' is not understood (unix:///path or tcp://host:port)`);
-}
-
-/** A Docker API failure as the one line a person needs. */
-export function dockerError(e: unknown, label: string, timeoutMs: number): UsageError {
-  const err = e as NodeJS.ErrnoException & { statusCode?: number; json?: { message?: string } };
-  switch (err.code) {
-    case 'ENOENT':
-    case 'ECONNREFUSED':
-      return new UsageError(`Docker is not reachable at ${label} (${err.code}): is dockerd running? Set DOCKER_HOST to reach another engine`);
-    case 'EACCES':
-    case 'EPERM':
-      return new UsageError(`permission denied on ${label}: run as root or as a member of the docker group`);
-    case 'ETIMEDOUT':
-    case 'ESOCKETTIMEDOUT':
-      return new UsageError(`Docker at ${label} did not answer within ${timeoutMs / 1000}s`);
-  }
-  if (/timeout/i.test(String(err.message))) return new UsageError(`Docker at ${label} did not answer within ${timeoutMs / 1000}s`);
-  return new UsageError(`Docker API error from ${label}: ${err.json?.message ?? err.message}`);
-}
-
-function writeJson(path: string, value: unknown): void {
-  writeFileSync(path, JSON.stringify(value, null, 2) + '\n');
-}
-
-/** Merge into capture.json: a capture of several nodes records each source. */
-function writeMeta(outDir: string, source: string): void {
-  const p = join(outDir, 'capture.json');
-  let sources: string[] = [];
-  if (existsSync(p)) {
-    try {
-      const prev = JSON.parse(readFileSync(p, 'utf8'));
-      if (prev.format !== CAPTURE_FORMAT) throw new Error();
-      sources = String(prev.source ?? '').split('; ').filter(Boolean);
-    } catch {
-      throw new UsageError(`${p} exists and is not a mesh-doctor capture.json: choose another -o folder`);
-    }
-  }
-  writeJson(p, { format: CAPTURE_FORMAT, version: CAPTURE_VERSION, capturedAt: new Date().toISOString(), source: [...sources, source].join('; ') });
-}
 
 /**
  * Capture the node this runs on: Docker API (and the cluster view when it is a manager), host
@@ -137,14 +58,12 @@ export async function captureLocal(o: LocalCaptureOptions): Promise<LocalCapture
   };
 
   // Docker first: without it there is nothing to name the node by.
-  const target = dockerTarget(o.dockerHost);
-  const { default: Docker } = await import('dockerode');
-  const docker = new Docker({ ...target.options, timeout: timeoutMs } as never) as unknown as DockerLike;
+  const { docker, label } = await dockerClient(o.dockerHost, timeoutMs);
   let info: Record<string, unknown>;
   try {
     info = await timed('docker info', () => docker.info());
   } catch (e) {
-    throw dockerError(e, target.label, timeoutMs);
+    throw dockerError(e, label, timeoutMs);
   }
   const swarm = (info.Swarm ?? {}) as Record<string, unknown>;
   if (swarm.LocalNodeState !== 'active') {
@@ -210,32 +129,19 @@ export async function captureLocal(o: LocalCaptureOptions): Promise<LocalCapture
   }
 
   // Host and sbox kernel state: independent reads, run together; results kept in listing order.
-  const sbox = join(execRoot, 'netns', 'ingress_sbox');
+  const sbox = sboxPath(execRoot);
   const sboxExists = existsSync(sbox);
-  const jobs: { file: string; program: string; args: string[] }[] = [
-    { file: 'host/iptables.txt', program: 'iptables-save', args: [] },
-    { file: 'host/addr.json', program: 'ip', args: ['-j', 'addr'] },
-    { file: 'host/routes.json', program: 'ip', args: ['-j', 'route'] },
-  ];
-  const sboxJobs: { file: string; program: string; args: string[] }[] = [
-    { file: 'ingress_sbox/iptables.txt', program: 'iptables-save', args: [] },
-    { file: 'ingress_sbox/ipvs.txt', program: 'cat', args: ['/proc/net/ip_vs'] },
-    { file: 'ingress_sbox/neigh.json', program: 'ip', args: ['-j', 'neigh'] },
-    { file: 'ingress_sbox/addr.json', program: 'ip', args: ['-j', 'addr'] },
-    { file: 'ingress_sbox/sysctl.txt', program: 'grep', args: ['-r', '.', '/proc/sys/net/ipv4/vs'] },
-  ];
-  if (sboxExists) jobs.push(...sboxJobs.map((j) => ({ file: j.file, program: 'nsenter', args: [`--net=${sbox}`, j.program, ...j.args] })));
+  const jobs: CaptureCommand[] = [...HOST_COMMANDS, ...(sboxExists ? SBOX_COMMANDS.map((c) => inSbox(execRoot, c)) : [])];
   step('iptables, addresses, routes, ingress_sbox');
-  const results = await Promise.all(jobs.map((j) => timed([j.program, ...j.args].join(' '), () => runReadOnly(j.program, j.args, timeoutMs, path), (x) => x.ok)));
+  const results = await Promise.all(jobs.map((j) => timed(j.argv.join(' '), () => runReadOnly(j.argv[0], j.argv.slice(1), timeoutMs, path), (x) => x.ok)));
   jobs.forEach((j, i) => {
     const r = results[i];
-    if (!r.ok) errors.push({ file: j.file, command: [j.program, ...j.args].join(' '), error: r.error });
-    // grep -r prints path:value; the capture wants `key = value`.
-    else writeFileSync(join(dir, j.file), j.file.endsWith('sysctl.txt') ? grepToSysctl(r.stdout) : r.stdout);
+    if (!r.ok) errors.push({ file: j.file, command: j.argv.join(' '), error: r.error });
+    else writeFileSync(join(dir, j.file), j.post === 'sysctl' ? grepToSysctl(r.stdout) : r.stdout);
   });
   if (!sboxExists) {
-    for (const j of sboxJobs) {
-      errors.push({ file: j.file, command: `nsenter --net=${sbox} ${[j.program, ...j.args].join(' ')}`, error: `the ingress_sbox netns ${sbox} does not exist on this node (no ingress sandbox; or set --exec-root)` });
+    for (const j of SBOX_COMMANDS) {
+      errors.push({ file: j.file, command: inSbox(execRoot, j).argv.join(' '), error: `the ingress_sbox netns ${sbox} does not exist on this node (no ingress sandbox; or set --exec-root)` });
     }
   }
   // Both iptables backends: where iptables is the nf_tables one and legacy tables exist too.
@@ -252,10 +158,6 @@ export async function captureLocal(o: LocalCaptureOptions): Promise<LocalCapture
   return { node, dir, isManager, errors, timings };
 }
 
-function writeErrors(path: string, errors: CaptureError[]): void {
-  if (errors.length) writeJson(path, errors);
-}
-
 function readSysctls(keys: string[]): string {
   const lines: string[] = [];
   for (const k of keys) {
@@ -266,15 +168,4 @@ function readSysctls(keys: string[]): string {
     }
   }
   return lines.join('\n') + '\n';
-}
-
-function grepToSysctl(text: string): string {
-  return text
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => {
-      const i = l.indexOf(':');
-      return `${l.slice(0, i).replace('/proc/sys/', '').replace(/\//g, '.')} = ${l.slice(i + 1).trim()}`;
-    })
-    .join('\n') + '\n';
 }

@@ -21,7 +21,13 @@ const READ_ONLY: Record<string, (args: string[]) => boolean> = {
   'iptables-nft-save': (a) => a.every((x) => x === '-c' || /^-t$|^(filter|nat|mangle|raw|security)$/.test(x)),
   ip: (a) => a.length >= 2 && /^-j$|^-json$/.test(a[0]) && ['addr', 'route', 'neigh', 'link'].includes(a[1]) && (a.length === 2 || a[2] === 'show'),
   cat: (a) => a.length > 0 && a.every((x) => x.startsWith('/proc/')),
-  grep: (a) => a.length === 3 && a[0] === '-r' && a[1] === '.' && a[2].startsWith('/proc/sys/'),
+  grep: (a) => a.length >= 3 && a[0] === '-r' && a[1] === '.' && a.slice(2).every((x) => x.startsWith('/proc/sys/')),
+  // The node's own docker CLI, as the swarm probe runs it: info and network inspect only.
+  docker: (a) =>
+    a[0] === '-H' && /^unix:\/\//.test(a[1] ?? '') &&
+    ((a[2] === 'info' && a[3] === '--format' && a[4] === '{{json .}}' && a.length === 5) ||
+      (a[2] === 'network' && a[3] === 'inspect' && a.length === 5 && /^[\w.-]+$/.test(a[4]))),
+  base64: (a) => a.length === 0,
   nsenter: (a) => {
     // nsenter --net=<path> <one of the commands above>
     const m = /^--net=(\/.+)$/.exec(a[0] ?? '');

@@ -2,7 +2,8 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { captureLocal, dockerError } from '../../src/collect/local.js';
+import { captureLocal } from '../../src/collect/local.js';
+import { dockerError } from '../../src/collect/docker.js';
 import { runCheck } from '../../src/check.js';
 import { UsageError } from '../../src/util/errors.js';
 

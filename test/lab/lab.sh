@@ -11,6 +11,8 @@
 #
 # Needs root, dockerd (Debian's docker.io), iproute2, util-linux, busybox-static.
 # Every address it uses is inside namespaces it made: 10.77.0.0/24 on the lab bridge.
+# Each engine also listens on /run/docker/docker.sock inside its node (what a probe running on the
+# node sees); from the machine, use $LAB/NODE/docker.sock.
 set -euo pipefail
 
 LAB=${MD_LAB_DIR:-/tmp/mdlab}
@@ -67,7 +69,7 @@ start_node() {
         mkdir -p /sys/fs/cgroup/\$c && mount -t cgroup -o \$c cgroup /sys/fs/cgroup/\$c
       done
       mkdir -p /sys/fs/cgroup/systemd && mount -t cgroup -o none,name=systemd cgroup /sys/fs/cgroup/systemd
-      exec dockerd --data-root '$dir/data' -H '$(sock "$n")' --pidfile /run/docker/dockerd.pid
+      exec dockerd --data-root '$dir/data' -H '$(sock "$n")' -H unix:///run/docker/docker.sock --pidfile /run/docker/dockerd.pid
     " >"$dir/dockerd.log" 2>&1 &
   echo $! >"$dir/unshare.pid"
 }
@@ -76,7 +78,7 @@ make_image() {
   local root="$LAB/rootfs"
   rm -rf "$root" && mkdir -p "$root/bin" "$root/www"
   cp /bin/busybox "$root/bin/busybox"
-  for a in sh httpd ls cat echo sleep; do ln -s busybox "$root/bin/$a"; done
+  for a in sh httpd ls cat echo sleep chroot; do ln -s busybox "$root/bin/$a"; done
   echo "mesh-doctor lab" >"$root/www/index.html"
   tar -C "$root" -c . | dk node1 import --change 'CMD ["/bin/sh"]' - "$IMAGE" >/dev/null
   local n

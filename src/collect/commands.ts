@@ -1,0 +1,63 @@
+/**
+ * What a capture of one node reads, shared by the local collector and the swarm probe, so both
+ * write the same files from the same read-only commands (each checked against the allowlist of
+ * src/collect/run.ts before it runs or is put in a probe script).
+ */
+export interface CaptureCommand {
+  /** File in the node's capture folder. */
+  file: string;
+  argv: string[];
+  /** How stdout becomes the file: as is, or `grep -r .` output turned into `key = value` lines. */
+  post?: 'sysctl';
+}
+
+/** Host sysctls the rules read (read from /proc/sys: per network namespace). */
+export const HOST_SYSCTLS = [
+  'net.ipv4.ip_forward',
+  'net.ipv4.conf.all.rp_filter',
+  'net.ipv4.conf.default.rp_filter',
+  'net.ipv4.conf.docker_gwbridge.rp_filter',
+  'net.ipv4.conf.docker_gwbridge.route_localnet',
+  'net.bridge.bridge-nf-call-iptables',
+  'net.netfilter.nf_conntrack_count',
+  'net.netfilter.nf_conntrack_max',
+  'net.ipv4.neigh.default.gc_thresh1',
+  'net.ipv4.neigh.default.gc_thresh2',
+  'net.ipv4.neigh.default.gc_thresh3',
+  'net.ipv4.tcp_keepalive_time',
+];
+
+export const HOST_COMMANDS: CaptureCommand[] = [
+  { file: 'host/iptables.txt', argv: ['iptables-save'] },
+  { file: 'host/addr.json', argv: ['ip', '-j', 'addr'] },
+  { file: 'host/routes.json', argv: ['ip', '-j', 'route'] },
+];
+
+/** Run inside ingress_sbox (prefixed with nsenter --net=...). */
+export const SBOX_COMMANDS: CaptureCommand[] = [
+  { file: 'ingress_sbox/iptables.txt', argv: ['iptables-save'] },
+  { file: 'ingress_sbox/ipvs.txt', argv: ['cat', '/proc/net/ip_vs'] },
+  { file: 'ingress_sbox/neigh.json', argv: ['ip', '-j', 'neigh'] },
+  { file: 'ingress_sbox/addr.json', argv: ['ip', '-j', 'addr'] },
+  { file: 'ingress_sbox/sysctl.txt', argv: ['grep', '-r', '.', '/proc/sys/net/ipv4/vs'], post: 'sysctl' },
+];
+
+export function sboxPath(execRoot: string): string {
+  return `${execRoot.replace(/\/$/, '')}/netns/ingress_sbox`;
+}
+
+export function inSbox(execRoot: string, c: CaptureCommand): CaptureCommand {
+  return { ...c, argv: ['nsenter', `--net=${sboxPath(execRoot)}`, ...c.argv] };
+}
+
+/** `grep -r .` prints path:value; the capture wants `key = value`. */
+export function grepToSysctl(text: string): string {
+  const lines = text
+    .split('\n')
+    .filter((l) => l.includes(':'))
+    .map((l) => {
+      const i = l.indexOf(':');
+      return `${l.slice(0, i).replace('/proc/sys/', '').replace(/\//g, '.')} = ${l.slice(i + 1).trim()}`;
+    });
+  return lines.length ? lines.join('\n') + '\n' : '';
+}

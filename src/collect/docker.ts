@@ -1,0 +1,59 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UsageError } from '../util/errors.js';
+
+/** The parts of dockerode mesh-doctor uses: all reads, plus creating and removing the probe job. */
+export interface DockerLike {
+  info(): Promise<Record<string, unknown>>;
+  listNetworks(): Promise<{ Name: string; Id: string; Driver: string }[]>;
+  getNetwork(id: string): { inspect(): Promise<unknown> };
+  listNodes(): Promise<unknown[]>;
+  listServices(): Promise<unknown[]>;
+  listTasks(): Promise<unknown[]>;
+}
+
+export function dockerTarget(host: string | undefined): { label: string; options: Record<string, unknown> } {
+  const h = host ?? process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
+  if (h.startsWith('unix://')) return { label: h, options: { socketPath: h.slice(7) } };
+  if (h.startsWith('/')) return { label: `unix://${h}`, options: { socketPath: h } };
+  const m = /^(tcp|http|https):\/\/([^:/]+)(?::(\d+))?/.exec(h);
+  if (m) {
+    const port = Number(m[3] ?? 2375);
+    const tls = process.env.DOCKER_TLS_VERIFY === '1' || port === 2376 || m[1] === 'https';
+    const certs = process.env.DOCKER_CERT_PATH;
+    const options: Record<string, unknown> = { host: m[2], port, protocol: tls ? 'https' : 'http' };
+    if (tls && certs) {
+      options.ca = readFileSync(join(certs, 'ca.pem'));
+      options.cert = readFileSync(join(certs, 'cert.pem'));
+      options.key = readFileSync(join(certs, 'key.pem'));
+    }
+    return { label: h, options };
+  }
+  throw new UsageError(`DOCKER_HOST '${h}' is not understood (unix:///path or tcp://host:port)`);
+}
+
+/** A Docker API failure as the one line a person needs. */
+export function dockerError(e: unknown, label: string, timeoutMs: number): UsageError {
+  const err = e as NodeJS.ErrnoException & { statusCode?: number; json?: { message?: string } };
+  switch (err.code) {
+    case 'ENOENT':
+    case 'ECONNREFUSED':
+      return new UsageError(`Docker is not reachable at ${label} (${err.code}): is dockerd running? Set DOCKER_HOST to reach another engine`);
+    case 'EACCES':
+    case 'EPERM':
+      return new UsageError(`permission denied on ${label}: run as root or as a member of the docker group`);
+    case 'ETIMEDOUT':
+    case 'ESOCKETTIMEDOUT':
+      return new UsageError(`Docker at ${label} did not answer within ${timeoutMs / 1000}s`);
+  }
+  if (/timeout/i.test(String(err.message))) return new UsageError(`Docker at ${label} did not answer within ${timeoutMs / 1000}s`);
+  return new UsageError(`Docker API error from ${label}: ${err.json?.message ?? err.message}`);
+}
+
+
+/** A dockerode client for DOCKER_HOST (or the given host), with a timeout per call. */
+export async function dockerClient(host: string | undefined, timeoutMs: number): Promise<{ docker: DockerLike; label: string }> {
+  const target = dockerTarget(host);
+  const { default: Docker } = await import('dockerode');
+  return { docker: new Docker({ ...target.options, timeout: timeoutMs } as never) as unknown as DockerLike, label: target.label };
+}

@@ -1,0 +1,102 @@
+import { HOST_COMMANDS, HOST_SYSCTLS, inSbox, SBOX_COMMANDS, type CaptureCommand } from './commands.js';
+import { isReadOnly } from './run.js';
+
+/*
+ * The probe a Swarm global job runs on every node. It needs only a POSIX shell and chroot in its
+ * image: every command is the node's own, run through `chroot /host` (the node's root, mounted
+ * read-only). Each output is printed base64-encoded between markers, so the job's logs carry it
+ * intact (Docker splits log lines longer than 16 KiB; one-line JSON outputs are often longer).
+ */
+
+const MARK = '@@mesh-doctor';
+
+/** Everything a probe captures on one node: the local capture's commands plus the node's Docker view. */
+export function probeCommands(execRoot: string, socket: string): CaptureCommand[] {
+  const dockerCli = (...args: string[]) => ['docker', '-H', `unix://${socket}`, ...args];
+  return [
+    { file: 'info.json', argv: dockerCli('info', '--format', '{{json .}}') },
+    { file: 'networks/ingress.json', argv: dockerCli('network', 'inspect', 'ingress') },
+    { file: 'networks/docker_gwbridge.json', argv: dockerCli('network', 'inspect', 'docker_gwbridge') },
+    ...HOST_COMMANDS,
+    { file: 'host/iptables-legacy.txt', argv: ['iptables-legacy-save'] },
+    { file: 'host/sysctl.txt', argv: ['grep', '-r', '.', ...HOST_SYSCTLS.map((k) => `/proc/sys/${k.replace(/\./g, '/')}`)], post: 'sysctl' },
+    ...SBOX_COMMANDS.map((c) => inSbox(execRoot, c)),
+  ];
+}
+
+const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+export function probeScript(execRoot: string, socket: string): string {
+  const commands = probeCommands(execRoot, socket);
+  for (const c of commands) {
+    if (!isReadOnly(c.argv[0], c.argv.slice(1))) throw new Error(`probe command not known to be read-only: ${c.argv.join(' ')}`);
+  }
+  return [
+    'H=/host',
+    // Output goes to files in the probe container's own root (never the node's), then through the
+    // node's base64.
+    'emit() {',
+    '  f=$1; shift',
+    '  chroot "$H" "$@" >/.md-out 2>/.md-err',
+    '  rc=$?',
+    `  echo "${MARK} file $f $rc"`,
+    '  chroot "$H" base64 </.md-out',
+    `  echo "${MARK} stderr $f"`,
+    '  chroot "$H" base64 </.md-err',
+    `  echo "${MARK} end $f"`,
+    '}',
+    `echo "${MARK} node $MD_NODE $MD_NODE_ID"`,
+    ...commands.map((c) => `emit ${quote(c.file)} ${c.argv.map(quote).join(' ')}`),
+    `echo "${MARK} done"`,
+  ].join('\n');
+}
+
+export interface ProbeFile {
+  rc: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ProbeOutput {
+  node: string;
+  nodeId: string;
+  files: Map<string, ProbeFile>;
+  /** The probe printed its last line: it ran to the end. */
+  complete: boolean;
+}
+
+/** Read a probe's log text back into files. Lines outside the markers (pull messages) are ignored. */
+export function parseProbeLog(text: string): ProbeOutput {
+  const out: ProbeOutput = { node: '', nodeId: '', files: new Map(), complete: false };
+  let current: { file: string; rc: number; part: 'stdout' | 'stderr'; stdout: string[]; stderr: string[] } | undefined;
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/\r$/, '');
+    if (line.startsWith(MARK)) {
+      const [, kind, a, b] = line.split(' ');
+      if (kind === 'node') [out.node, out.nodeId] = [a ?? '', b ?? ''];
+      else if (kind === 'file') current = { file: a, rc: Number(b), part: 'stdout', stdout: [], stderr: [] };
+      else if (kind === 'stderr' && current) current.part = 'stderr';
+      else if (kind === 'end' && current) {
+        const decode = (xs: string[]) => Buffer.from(xs.join(''), 'base64').toString('utf8');
+        out.files.set(current.file, { rc: current.rc, stdout: decode(current.stdout), stderr: decode(current.stderr) });
+        current = undefined;
+      } else if (kind === 'done') out.complete = true;
+      continue;
+    }
+    if (current) current[current.part].push(line.trim());
+  }
+  return out;
+}
+
+/** Docker's multiplexed log stream (8-byte frame headers) as text; a plain (TTY) stream as is. */
+export function demuxLogs(buf: Buffer): string {
+  const chunks: Buffer[] = [];
+  let i = 0;
+  while (i + 8 <= buf.length && buf[i] <= 2 && buf[i + 1] === 0 && buf[i + 2] === 0 && buf[i + 3] === 0) {
+    const size = buf.readUInt32BE(i + 4);
+    chunks.push(buf.subarray(i + 8, i + 8 + size));
+    i += 8 + size;
+  }
+  if (i === 0) return buf.toString('utf8');
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -9,7 +9,11 @@ export interface DockerLike {
   getNetwork(id: string): { inspect(): Promise<unknown> };
   listNodes(): Promise<unknown[]>;
   listServices(): Promise<unknown[]>;
-  listTasks(): Promise<unknown[]>;
+  listTasks(opts?: { filters?: Record<string, string[]> }): Promise<unknown[]>;
+  version(): Promise<{ ApiVersion?: string; Version?: string }>;
+  createService(spec: object): Promise<{ id: string }>;
+  getService(id: string): { remove(): Promise<unknown> };
+  getTask(id: string): { logs(opts: object): Promise<Buffer | string> };
 }
 
 export function dockerTarget(host: string | undefined): { label: string; options: Record<string, unknown> } {

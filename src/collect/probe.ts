@@ -33,16 +33,19 @@ export function probeScript(execRoot: string, socket: string): string {
   }
   return [
     'H=/host',
+    // The node's own tools: its env by absolute path, with a PATH of its own (a busybox chroot
+    // would otherwise run its built-in applets instead of the node's programs).
+    'node() { chroot "$H" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C "$@"; }',
     // Output goes to files in the probe container's own root (never the node's), then through the
     // node's base64.
     'emit() {',
     '  f=$1; shift',
-    '  chroot "$H" "$@" >/.md-out 2>/.md-err',
+    '  node "$@" >/.md-out 2>/.md-err',
     '  rc=$?',
     `  echo "${MARK} file $f $rc"`,
-    '  chroot "$H" base64 </.md-out',
+    '  node base64 </.md-out',
     `  echo "${MARK} stderr $f"`,
-    '  chroot "$H" base64 </.md-err',
+    '  node base64 </.md-err',
     `  echo "${MARK} end $f"`,
     '}',
     `echo "${MARK} node $MD_NODE $MD_NODE_ID"`,

@@ -1,4 +1,5 @@
 import { Args, Command, Flags } from '@oclif/core';
+import { swarmFlags } from '../cli/swarm-flags.js';
 
 export default class Check extends Command {
   static override summary = 'Check a capture of a swarm: where does the ingress routing mesh break?';
@@ -9,6 +10,7 @@ Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result c
 
   static override examples = [
     '<%= config.bin %> check                      # this node, live (as root on a swarm node)',
+    '<%= config.bin %> check --swarm              # every node, from a manager, through a global job',
     '<%= config.bin %> check fixtures/seed-cluster',
     '<%= config.bin %> check ./capture --format json > report.json',
     '<%= config.bin %> check ./capture --fail-on warn',
@@ -29,6 +31,7 @@ Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result c
     live: Flags.boolean({ description: 'capture this node now (to a temporary folder) and check it; the default without DIR', default: false }),
     'exec-root': Flags.string({ description: "with --live: dockerd's exec-root, where the netns files live", default: '/run/docker' }),
     timeout: Flags.integer({ description: 'with --live: seconds allowed to each command and API call', default: 10, min: 1 }),
+    ...swarmFlags,
   };
 
   async run(): Promise<void> {
@@ -37,19 +40,26 @@ Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result c
     const { UsageError, reportError } = await import('../util/errors.js');
     let liveDir: string | undefined;
     try {
-      if (args.dir && flags.live) throw new UsageError('give a capture folder or --live, not both');
+      if (args.dir && (flags.live || flags.swarm)) throw new UsageError('give a capture folder, or --live, or --swarm');
+      if (flags.live && flags.swarm) throw new UsageError('--live checks this node, --swarm every node: choose one');
       let dir = args.dir;
       if (!dir) {
-        // Live: capture this node to a temporary folder, then check that folder like any other.
+        // Live: capture (this node, or every node) to a temporary folder, then check that folder like any other.
         const { mkdtempSync } = await import('node:fs');
         const { tmpdir } = await import('node:os');
         const { join } = await import('node:path');
-        const { captureLocal } = await import('../collect/local.js');
         const { progress } = await import('../collect/progress.js');
         liveDir = mkdtempSync(join(tmpdir(), 'mesh-doctor-live-'));
-        const spin = await progress(flags.format === 'stylish', 'capturing this node');
+        const spin = await progress(flags.format === 'stylish', flags.swarm ? 'probing the swarm' : 'capturing this node');
         try {
-          await captureLocal({ outDir: liveDir, execRoot: flags['exec-root'], timeoutMs: flags.timeout * 1000, onStep: (s) => spin.update(`capturing: ${s}`) });
+          if (flags.swarm) {
+            const { captureSwarm } = await import('../collect/swarm.js');
+            const r = await captureSwarm({ outDir: liveDir, execRoot: flags['exec-root'], timeoutMs: flags.timeout * 1000, probeImage: flags['probe-image'], probeSocket: flags['probe-socket'], probeTimeoutMs: flags['probe-timeout'] * 1000, onStep: (s) => spin.update(s) });
+            if (!r.removed) process.stderr.write(`mesh-doctor: warning: could not remove the probe job: docker service rm ${r.service}\n`);
+          } else {
+            const { captureLocal } = await import('../collect/local.js');
+            await captureLocal({ outDir: liveDir, execRoot: flags['exec-root'], timeoutMs: flags.timeout * 1000, onStep: (s) => spin.update(`capturing: ${s}`) });
+          }
         } finally {
           spin.stop();
         }
@@ -64,7 +74,7 @@ Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result c
         color: flags.color ?? (Boolean(process.stdout.isTTY) && !process.env.NO_COLOR),
         verbose: flags.verbose,
         toolVersion: this.config.version,
-        sourceLabel: liveDir ? 'live' : undefined,
+        sourceLabel: liveDir ? (flags.swarm ? 'live: the whole swarm' : 'live') : undefined,
       });
       process.stdout.write(outcome.report);
       process.exitCode = outcome.exitCode;

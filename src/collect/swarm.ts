@@ -1,0 +1,230 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CaptureError } from '../capture/read.js';
+import { writeErrors, writeJson, writeMeta } from '../capture/write.js';
+import { UsageError } from '../util/errors.js';
+import { grepToSysctl } from './commands.js';
+import { dockerClient, dockerError, type DockerLike } from './docker.js';
+import { demuxLogs, parseProbeLog, probeCommands, probeScript, type ProbeOutput } from './probe.js';
+
+export interface SwarmCaptureOptions {
+  outDir: string;
+  dockerHost?: string;
+  /** Any image with a POSIX shell and chroot. */
+  probeImage?: string;
+  /** The engine socket as seen on each node. */
+  probeSocket?: string;
+  execRoot?: string;
+  /** Per API call. */
+  timeoutMs?: number;
+  /** For the whole job: nodes whose probe has not finished by then are reported as timed out. */
+  probeTimeoutMs?: number;
+  onStep?: (text: string) => void;
+}
+
+export interface NodeOutcome {
+  node: string;
+  id: string;
+  /** 'captured', or why not: 'down', 'failed', 'timed out', 'not scheduled'. */
+  outcome: string;
+  detail: string;
+}
+
+export interface SwarmCaptureResult {
+  service: string;
+  nodes: NodeOutcome[];
+  /** The probe job was removed (always attempted; false only if the removal itself failed). */
+  removed: boolean;
+  ms: number;
+}
+
+export const DEFAULT_PROBE_IMAGE = 'busybox:stable';
+export const PROBE_LABEL = 'org.mesh-doctor.probe';
+const MIN_API = [1, 41];
+const TERMINAL = new Set(['complete', 'failed', 'rejected', 'shutdown', 'orphaned', 'remove']);
+
+type Obj = Record<string, unknown>;
+const o = (v: unknown): Obj => (v && typeof v === 'object' ? (v as Obj) : {});
+
+function apiAtLeast(v: string | undefined): boolean {
+  const [a, b] = String(v ?? '0.0').split('.').map(Number);
+  return a > MIN_API[0] || (a === MIN_API[0] && b >= MIN_API[1]);
+}
+
+/**
+ * Capture every node of the swarm from a manager: a one-shot read-only probe runs on each node as
+ * a global job; its logs are the node's capture. The job service is removed whatever happens.
+ */
+export async function captureSwarm(opts: SwarmCaptureOptions): Promise<SwarmCaptureResult> {
+  const t0 = performance.now();
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  const probeTimeoutMs = opts.probeTimeoutMs ?? 60_000;
+  const execRoot = opts.execRoot ?? '/run/docker';
+  const socket = opts.probeSocket ?? '/var/run/docker.sock';
+  const image = opts.probeImage ?? DEFAULT_PROBE_IMAGE;
+  const step = opts.onStep ?? (() => {});
+  const { docker, label } = await dockerClient(opts.dockerHost, timeoutMs);
+
+  step('docker version');
+  let version: { ApiVersion?: string; Version?: string };
+  let info: Obj;
+  try {
+    version = await docker.version();
+    info = await docker.info();
+  } catch (e) {
+    throw dockerError(e, label, timeoutMs);
+  }
+  if (!apiAtLeast(version.ApiVersion)) {
+    throw new UsageError(`the engine at ${label} speaks API ${version.ApiVersion} (Docker ${version.Version}); --swarm needs API 1.41 (Docker 20.10) for global jobs: capture each node with \`mesh-doctor capture\` into one folder, or use --host once per engine`);
+  }
+  const swarm = o(info.Swarm);
+  if (swarm.LocalNodeState !== 'active') throw new UsageError(`the engine at ${label} is not in a swarm (Swarm.LocalNodeState: ${String(swarm.LocalNodeState || 'inactive')})`);
+  if (swarm.ControlAvailable !== true) throw new UsageError(`the engine at ${label} is not a swarm manager: run --swarm on a manager (docker node ls lists them)`);
+
+  step('swarm nodes, services and tasks');
+  const [nodes, services, tasks] = await Promise.all([docker.listNodes(), docker.listServices(), docker.listTasks()]).catch((e) => {
+    throw dockerError(e, label, timeoutMs);
+  });
+  const isProbe = (svc: unknown) => o(o(o(svc).Spec).Labels)[PROBE_LABEL] !== undefined;
+  const probeIds = new Set(services.filter(isProbe).map((s) => String(o(s).ID)));
+  mkdirSync(join(opts.outDir, 'cluster'), { recursive: true });
+  writeJson(join(opts.outDir, 'cluster/nodes.json'), nodes);
+  writeJson(join(opts.outDir, 'cluster/services.json'), services.filter((s) => !isProbe(s)));
+  writeJson(join(opts.outDir, 'cluster/tasks.json'), tasks.filter((t) => !probeIds.has(String(o(t).ServiceID))));
+
+  const name = `mesh-doctor-probe-${Date.now().toString(36)}`;
+  const spec = {
+    Name: name,
+    Labels: { [PROBE_LABEL]: 'true' },
+    TaskTemplate: {
+      ContainerSpec: {
+        Image: image,
+        Command: ['/bin/sh', '-c', probeScript(execRoot, socket)],
+        Env: ['MD_NODE={{.Node.Hostname}}', 'MD_NODE_ID={{.Node.ID}}'],
+        Mounts: [{ Type: 'bind', Source: '/', Target: '/host', ReadOnly: true }],
+        CapabilityAdd: ['CAP_NET_ADMIN', 'CAP_SYS_ADMIN'],
+      },
+      Networks: [{ Target: 'host' }],
+      RestartPolicy: { Condition: 'none' },
+    },
+    Mode: { GlobalJob: {} },
+  };
+
+  // Removal whatever happens: errors, timeouts, and Ctrl-C or a kill from cron.
+  let serviceId: string | undefined;
+  let removed = false;
+  const remove = async () => {
+    if (!serviceId || removed) return;
+    try {
+      await docker.getService(serviceId).remove();
+      removed = true;
+    } catch (e) {
+      if (/no such service|not found/i.test(String((e as Error).message))) removed = true;
+    }
+  };
+  const onSignal = (sig: NodeJS.Signals) => {
+    void remove().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const outcomes: NodeOutcome[] = [];
+  try {
+    step(`starting the probe job ${name} (${image})`);
+    try {
+      serviceId = (await docker.createService(spec)).id;
+    } catch (e) {
+      throw new UsageError(`could not create the probe job on ${label}: ${(e as Error).message}`);
+    }
+    // Nodes a global job will run on: ready and active. The others are reported, not waited for.
+    const nodeList = nodes.map((n) => ({
+      id: String(o(n).ID),
+      host: String(o(o(n).Description).Hostname),
+      state: String(o(o(n).Status).State),
+      availability: String(o(o(n).Spec).Availability),
+    }));
+    const expected = nodeList.filter((n) => n.state === 'ready' && n.availability === 'active');
+    const deadline = Date.now() + probeTimeoutMs;
+    let latest = new Map<string, Obj>();
+    for (;;) {
+      const ts = (await docker.listTasks({ filters: { service: [serviceId] } })) as Obj[];
+      latest = new Map();
+      for (const t of ts) {
+        const prev = latest.get(String(t.NodeID));
+        if (!prev || String(t.CreatedAt) > String(prev.CreatedAt)) latest.set(String(t.NodeID), t);
+      }
+      const finished = expected.filter((n) => TERMINAL.has(String(o(latest.get(n.id)?.Status).State))).length;
+      step(`probing: ${finished} of ${expected.length} nodes done`);
+      if (finished === expected.length || Date.now() > deadline) break;
+      await new Promise((ok) => setTimeout(ok, 300));
+    }
+
+    // Each node's logs become its folder of the capture.
+    const commands = probeCommands(execRoot, socket);
+    await Promise.all(
+      nodeList.map(async (n) => {
+        const task = latest.get(n.id);
+        const status = o(task?.Status);
+        const state = String(status.State ?? '');
+        let out: ProbeOutput | undefined;
+        let why: { outcome: string; detail: string } | undefined;
+        if (!task) {
+          why = n.state !== 'ready' ? { outcome: 'down', detail: `node is ${n.state}: the probe cannot run there` } : n.availability !== 'active' ? { outcome: 'not scheduled', detail: `node availability is ${n.availability}: no task runs there` } : { outcome: 'timed out', detail: `no probe task started within ${probeTimeoutMs / 1000}s` };
+        } else if (!TERMINAL.has(state)) {
+          why = { outcome: 'timed out', detail: `the probe did not finish within ${probeTimeoutMs / 1000}s (task ${state})` };
+        } else {
+          try {
+            out = parseProbeLog(demuxLogs(Buffer.from(await docker.getTask(String(task.ID)).logs({ stdout: true, stderr: true, follow: false }))));
+          } catch (e) {
+            why = { outcome: 'failed', detail: `could not read the probe's logs: ${(e as Error).message}` };
+          }
+          if (out && !out.complete) why = { outcome: 'failed', detail: `the probe ${state}${status.Err ? `: ${String(status.Err)}` : ''} before it finished` };
+        }
+        const host = out?.node || n.host || n.id;
+        writeNode(opts.outDir, host, commands, out, why);
+        outcomes.push({ node: host, id: n.id, outcome: why?.outcome ?? 'captured', detail: why?.detail ?? '' });
+      }),
+    );
+  } finally {
+    step('removing the probe job');
+    await remove();
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+  writeMeta(opts.outDir, `mesh-doctor capture --swarm from ${String(info.Name)} (probe image ${image})`);
+  outcomes.sort((a, b) => a.node.localeCompare(b.node));
+  return { service: name, nodes: outcomes, removed, ms: performance.now() - t0 };
+}
+
+/** One node's folder from its probe output; what is missing goes to errors.json with the reason. */
+function writeNode(outDir: string, host: string, commands: ReturnType<typeof probeCommands>, out: ProbeOutput | undefined, why: { detail: string } | undefined): void {
+  const dir = join(outDir, 'nodes', host);
+  for (const sub of ['host', 'ingress_sbox', 'networks']) mkdirSync(join(dir, sub), { recursive: true });
+  const errors: CaptureError[] = [];
+  const hostIptables = out?.files.get('host/iptables.txt');
+  for (const c of commands) {
+    const command = c.argv.join(' ');
+    const f = out?.files.get(c.file);
+    if (!f) {
+      errors.push({ file: c.file, command, error: why?.detail ?? 'the probe stopped before this command' });
+      continue;
+    }
+    if (c.file === 'host/iptables-legacy.txt') {
+      // Only where iptables is the nf_tables one and legacy tables exist; absent tools are no error.
+      if (f.rc === 0 && /^\*/m.test(f.stdout) && /nf_tables/.test(hostIptables?.stdout.split('\n')[0] ?? '')) writeFileSync(join(dir, c.file), f.stdout);
+      else if (f.rc !== 0 && f.rc !== 127) errors.push({ file: c.file, command, error: lastLine(f.stderr) || `exited with code ${f.rc}` });
+      continue;
+    }
+    // grep exits 2 when some sysctls do not exist on this kernel: the others are still good.
+    if (c.post === 'sysctl' && f.stdout.trim() && f.rc !== 127) {
+      writeFileSync(join(dir, c.file), grepToSysctl(f.stdout));
+      continue;
+    }
+    if (f.rc === 0) writeFileSync(join(dir, c.file), f.stdout);
+    else errors.push({ file: c.file, command, error: f.rc === 127 ? `${c.argv[0]}: command not found on the node` : lastLine(f.stderr) || `exited with code ${f.rc}` });
+  }
+  writeErrors(join(dir, 'errors.json'), errors);
+}
+
+function lastLine(s: string): string {
+  return s.trim().split('\n').filter(Boolean).pop() ?? '';
+}

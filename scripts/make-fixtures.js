@@ -107,6 +107,26 @@ const variants = {
     fails: 'swarm-nodes-ready',
     make: (d) => json(d, 'cluster/nodes.json', (nodes) => nodes.map((n) => (n.Description.Hostname === '228' ? { ...n, Status: { ...n.Status, State: 'down', Message: 'heartbeat failure' } } : n))),
   },
+  'broken-missing-mark': {
+    says: "On node 228, ingress_sbox mangle PREROUTING lost the MARK for tcp/8080: the DNAT brings the port into the sbox, where IPVS never sees it.",
+    fails: 'published-port-has-mark on node 228',
+    make: (d) => edit(d, 'nodes/228/ingress_sbox/iptables-mangle.txt', (t) => t.replace(/-A PREROUTING .*MARK.*\n/, '')),
+  },
+  'broken-stale-backend': {
+    says: "Node 234's IPVS still balances tcp/8080 over 10.0.0.96, the address of a task that no longer runs (a stale backend after a restart).",
+    fails: 'ipvs-backends-match-tasks on node 234 (and backend-in-arp warns there: nothing answers for 10.0.0.96)',
+    make: (d) => edit(d, 'nodes/234/ingress_sbox/ipvs.txt', (t) => t.replace('  -> 0A000062:0000      Masq    1      0          0\n', '  -> 0A000062:0000      Masq    1      0          0\n  -> 0A000060:0000      Masq    1      0          0\n')),
+  },
+  'broken-peers-incomplete': {
+    says: "Node 234's ingress network does not list node 228 (192.168.100.228) among its peers: gossip on 7946 is blocked between them.",
+    fails: 'ingress-peers-complete on node 234',
+    make: (d) => json(d, 'nodes/234/networks/ingress.json', (nets) => nets.map((n) => ({ ...n, Peers: n.Peers.filter((p) => p.IP !== '192.168.100.228') }))),
+  },
+  'broken-ingress-recreated': {
+    says: 'Node 228 still holds an old ingress network (another id) after ingress was removed and recreated while it was away.',
+    fails: 'ingress-network-consistent',
+    make: (d) => json(d, 'nodes/228/networks/ingress.json', (nets) => nets.map((n) => ({ ...n, Id: 'x0ldingre55netw0rk1d00000' }))),
+  },
 };
 
 for (const [name, v] of Object.entries(variants)) {

@@ -266,6 +266,11 @@ function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] 
       marks.push(make('Mark', { chain, protocol: rule.protocol, port: rule.dport, destination: rule.destination, mark: rule.setMark, file: rule.file, line: rule.line }));
     }
   }
+  const markByPort = new Map<string, unknown>();
+  for (const m of marks as { chain: string; protocol: string; port: bigint }[]) {
+    const key = `${m.protocol}/${m.port}`;
+    if (m.chain === 'PREROUTING' && m.port > 0n && !markByPort.has(key)) markByPort.set(key, m);
+  }
   const ingressDnat = (iptablesRules(host, 'nat', 'DOCKER-INGRESS') as unknown as IptablesRuleModel[]).filter((x) => x.target === 'DNAT');
   const ingressDnatByPort = new Map<string, unknown[]>();
   for (const d of ingressDnat) {
@@ -303,6 +308,7 @@ function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] 
     neighbours,
     neighbourByIp,
     marks,
+    markByPort,
     ingressDnat,
     ingressDnatByPort,
   });
@@ -380,12 +386,23 @@ function buildCluster(capture: CaptureFiles, nodes: NodeModel[]): { cluster: Clu
     if (!v || listed.has(n.hostname as string) || listed.has(n.name)) continue;
     engineVersions.push(make('EngineVersion', { node: n.name, version: v, source: n.inputs.get('info')!.file }));
   }
+  const runningIngressAddresses = new Map<string, string[]>();
+  for (const t of taskModels as { serviceId: string; desiredState: string; ingressAddresses: string[] }[]) {
+    if (t.desiredState !== 'running') continue;
+    const list = runningIngressAddresses.get(t.serviceId);
+    if (list) list.push(...t.ingressAddresses);
+    else runningIngressAddresses.set(t.serviceId, [...t.ingressAddresses]);
+  }
+  const ingressPortByKey = new Map<string, unknown>();
+  for (const p of ingressPorts as { key: string }[]) if (!ingressPortByKey.has(p.key)) ingressPortByKey.set(p.key, p);
   const cluster = make<ClusterModel>('Cluster', {
     inputs: r.inputs,
     nodes: nodeModels,
     services: serviceModels,
     tasks: taskModels,
+    runningIngressAddresses,
     ingressPorts,
+    ingressPortByKey,
     engineVersions,
     ingressNetworkId,
     nodeById: new Map(nodeModels.map((n) => [(n as { id: string }).id, n])),

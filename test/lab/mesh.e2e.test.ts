@@ -13,6 +13,12 @@ let baseline: Result[];
 let baseVerdicts: Map<string, string>;
 const dirs: string[] = [];
 
+/** Probe job services left on the swarm (there must be none after any run). */
+async function probeServices(): Promise<string[]> {
+  const out = await lab('docker', 'node1', 'service', 'ls', '--filter', 'label=org.mesh-doctor.probe', '--format', '{{.Name}}');
+  return out.split('\n').filter(Boolean);
+}
+
 async function captureAndCheck(nodes = NODES) {
   const dir = await captureAll(nodes);
   dirs.push(dir);
@@ -37,7 +43,11 @@ describe('the lab swarm, checked', () => {
     for (const node of NODES) {
       expect(baseline.find((r) => r.rule === 'ipvs-available' && r.node === node)).toMatchObject({ status: 'fail' });
       expect(baseline.find((r) => r.rule === 'published-port-has-dnat' && r.node === node)).toMatchObject({ status: 'fail', subject: 'tcp/8080' });
+      expect(baseline.find((r) => r.rule === 'published-port-has-mark' && r.node === node)).toMatchObject({ status: 'fail', subject: 'tcp/8080' });
     }
+    expect(baseline.filter((r) => r.status === 'fail').map((r) => r.rule).sort()).toEqual(
+      ['ipvs-available', 'published-port-has-dnat', 'published-port-has-mark'].flatMap((r) => [r, r, r]),
+    );
     expect(baseline.filter((r) => r.status === 'error')).toEqual([]);
   });
 
@@ -45,11 +55,13 @@ describe('the lab swarm, checked', () => {
     const statusOf = (rule: string, node: string | null) => baseline.filter((r) => r.rule === rule && r.node === node).map((r) => r.status);
     expect(statusOf('peer-engine-versions', null)).toEqual(['pass']);
     expect(statusOf('swarm-nodes-ready', null)).toEqual(['pass', 'pass', 'pass']);
+    expect(statusOf('ingress-network-consistent', null)).toEqual(['pass']);
     for (const node of NODES) {
       expect(statusOf('ip-forward-enabled', node)).toEqual(['pass']);
       expect(statusOf('gwbridge-masquerade', node)).toEqual(['pass']);
       expect(statusOf('dnat-target-is-sbox', node)).toEqual(['pass']); // no DNAT at all: nothing stale
       expect(statusOf('fwmark-has-backend', node)).toEqual(['skip']); // no /proc/net/ip_vs to read
+      expect(statusOf('ingress-peers-complete', node)).toEqual(['pass', 'pass', 'pass']);
     }
   });
 
@@ -69,6 +81,47 @@ describe('the lab swarm, checked', () => {
     }
     const after = await Promise.all(NODES.map(kernelState));
     expect(after).toEqual(before);
+  });
+});
+
+describe('the whole swarm from one command on the manager (--swarm)', () => {
+  const SWARM = ['--swarm', '--probe-image', 'mdlab/busybox:1', '--probe-socket', '/run/docker/docker.sock'];
+
+  it('covers all three nodes with the same verdicts as per-node captures, and removes its job', async () => {
+    const r = await meshDoctor('node1', 'check', ...SWARM, '--format', 'json');
+    expect(r.exitCode).toBe(1);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.capture.nodes).toEqual(NODES);
+    expect(changes(baseVerdicts, verdicts(doc.results))).toEqual([]);
+    expect(await probeServices()).toEqual([]);
+  });
+
+  it('capture --swarm writes one capture of the whole swarm that check reads alike', async () => {
+    const dir = `/tmp/md-swarm-capture`;
+    rmSync(dir, { recursive: true, force: true });
+    dirs.push(dir);
+    const r = await meshDoctor('node1', 'capture', ...SWARM, '-o', dir);
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toMatch(/captured 3 of 3 nodes into \/tmp\/md-swarm-capture in [\d.]+s; probe job mesh-doctor-probe-\w+ removed/);
+    expect(changes(baseVerdicts, verdicts((await checkJson(dir)).results))).toEqual([]);
+    expect(await probeServices()).toEqual([]);
+  });
+
+  it('reports a node whose probe fails, checks the others, and still removes the job', async () => {
+    // The probe image exists on node1 and node3 only: node2 cannot start it.
+    for (const n of ['node1', 'node3']) await lab('docker', n, 'tag', 'mdlab/busybox:1', 'mdlab/probe-only-some:1');
+    const r = await meshDoctor('node1', 'check', '--swarm', '--probe-image', 'mdlab/probe-only-some:1', '--probe-socket', '/run/docker/docker.sock', '--probe-timeout', '30', '--format', 'json');
+    expect(r.exitCode).toBe(1);
+    const results: Result[] = JSON.parse(r.stdout).results;
+    for (const n of ['node1', 'node3']) {
+      expect(results.find((x) => x.rule === 'ipvs-available' && x.node === n)).toMatchObject({ status: 'fail' });
+    }
+    const node2 = results.filter((x) => x.node === 'node2');
+    expect(node2.length).toBeGreaterThan(0);
+    expect(node2.filter((x) => x.status !== 'skip')).toEqual([]);
+    expect(node2.find((x) => x.rule === 'published-port-has-dnat')!.message).toMatch(/was not captured \(.*(probe|No such image|not finish)/);
+    expect(results.filter((x) => x.status === 'error')).toEqual([]);
+    expect(await probeServices()).toEqual([]);
   });
 });
 
@@ -143,6 +196,15 @@ describe('faults the lab can really have', () => {
     expect(last.find((r) => r.rule === 'swarm-nodes-ready' && r.subject === 'node3')).toMatchObject({ status: 'fail' });
     expect(last.filter((r) => r.rule === 'swarm-nodes-ready' && r.subject !== 'node3').map((r) => r.status)).toEqual(['pass', 'pass']);
     expect(last.filter((r) => r.status === 'error')).toEqual([]);
+    // The whole swarm from the manager: node3 is reported down, the others are checked as before.
+    const sw = await meshDoctor('node1', 'check', '--swarm', '--probe-image', 'mdlab/busybox:1', '--probe-socket', '/run/docker/docker.sock', '--format', 'json');
+    expect(sw.exitCode).toBe(1);
+    const results: Result[] = JSON.parse(sw.stdout).results;
+    expect(results.find((r) => r.rule === 'swarm-nodes-ready' && r.subject === 'node3')).toMatchObject({ status: 'fail' });
+    expect(results.filter((r) => r.node === 'node3').every((r) => r.status === 'skip' && /node is down/.test(r.message))).toBe(true);
+    for (const n of ['node1', 'node2']) expect(results.find((r) => r.rule === 'ipvs-available' && r.node === n)).toMatchObject({ status: 'fail' });
+    expect(results.filter((r) => r.status === 'error')).toEqual([]);
+    expect(await probeServices()).toEqual([]);
   });
 });
 

@@ -14,6 +14,14 @@ export interface DockerLike {
   createService(spec: object): Promise<{ id: string }>;
   getService(id: string): { remove(): Promise<unknown> };
   getTask(id: string): { logs(opts: object): Promise<Buffer | string> };
+  createContainer(spec: object): Promise<{ id: string }>;
+  getContainer(id: string): {
+    start(): Promise<unknown>;
+    wait(): Promise<{ StatusCode?: number }>;
+    logs(opts: object): Promise<Buffer | string>;
+    kill(): Promise<unknown>;
+    remove(opts: object): Promise<unknown>;
+  };
 }
 
 export function dockerTarget(host: string | undefined): { label: string; options: Record<string, unknown> } {
@@ -33,7 +41,9 @@ export function dockerTarget(host: string | undefined): { label: string; options
     }
     return { label: h, options };
   }
-  throw new UsageError(`DOCKER_HOST '${h}' is not understood (unix:///path or tcp://host:port)`);
+  const ssh = /^ssh:\/\/(?:([^@/]+)@)?([^:/]+)(?::(\d+))?\/?$/.exec(h);
+  if (ssh) return { label: h, options: { ssh: { user: ssh[1], host: ssh[2], port: ssh[3] ? Number(ssh[3]) : undefined } } };
+  throw new UsageError(`engine address '${h}' is not understood (unix:///path, tcp://host:port, ssh://[user@]host[:port])`);
 }
 
 /** A Docker API failure as the one line a person needs. */
@@ -59,5 +69,10 @@ export function dockerError(e: unknown, label: string, timeoutMs: number): Usage
 export async function dockerClient(host: string | undefined, timeoutMs: number): Promise<{ docker: DockerLike; label: string }> {
   const target = dockerTarget(host);
   const { default: Docker } = await import('dockerode');
-  return { docker: new Docker({ ...target.options, timeout: timeoutMs } as never) as unknown as DockerLike, label: target.label };
+  let options = target.options;
+  if (options.ssh) {
+    const { SshDialAgent } = await import('./ssh.js');
+    options = { protocol: 'http', host: 'docker', port: 80, agent: new SshDialAgent(options.ssh as { user?: string; host: string; port?: number }) };
+  }
+  return { docker: new Docker({ ...options, timeout: timeoutMs } as never) as unknown as DockerLike, label: target.label };
 }

@@ -1,4 +1,8 @@
-import { HOST_COMMANDS, HOST_SYSCTLS, inSbox, SBOX_COMMANDS, type CaptureCommand } from './commands.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CaptureError } from '../capture/read.js';
+import { writeErrors } from '../capture/write.js';
+import { grepToSysctl, HOST_COMMANDS, HOST_SYSCTLS, inSbox, SBOX_COMMANDS, type CaptureCommand } from './commands.js';
 import { isReadOnly } from './run.js';
 
 /*
@@ -102,4 +106,38 @@ export function demuxLogs(buf: Buffer): string {
   }
   if (i === 0) return buf.toString('utf8');
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** One node's folder from its probe output; what is missing goes to errors.json with the reason. */
+export function writeNode(outDir: string, host: string, commands: ReturnType<typeof probeCommands>, out: ProbeOutput | undefined, why: { detail: string } | undefined): void {
+  const dir = join(outDir, 'nodes', host);
+  for (const sub of ['host', 'ingress_sbox', 'networks']) mkdirSync(join(dir, sub), { recursive: true });
+  const errors: CaptureError[] = [];
+  const hostIptables = out?.files.get('host/iptables.txt');
+  for (const c of commands) {
+    const command = c.argv.join(' ');
+    const f = out?.files.get(c.file);
+    if (!f) {
+      errors.push({ file: c.file, command, error: why?.detail ?? 'the probe stopped before this command' });
+      continue;
+    }
+    if (c.file === 'host/iptables-legacy.txt') {
+      // Only where iptables is the nf_tables one and legacy tables exist; absent tools are no error.
+      if (f.rc === 0 && /^\*/m.test(f.stdout) && /nf_tables/.test(hostIptables?.stdout.split('\n')[0] ?? '')) writeFileSync(join(dir, c.file), f.stdout);
+      else if (f.rc !== 0 && f.rc !== 127) errors.push({ file: c.file, command, error: lastLine(f.stderr) || `exited with code ${f.rc}` });
+      continue;
+    }
+    // grep exits 2 when some sysctls do not exist on this kernel: the others are still good.
+    if (c.post === 'sysctl' && f.stdout.trim() && f.rc !== 127) {
+      writeFileSync(join(dir, c.file), grepToSysctl(f.stdout));
+      continue;
+    }
+    if (f.rc === 0) writeFileSync(join(dir, c.file), f.stdout);
+    else errors.push({ file: c.file, command, error: f.rc === 127 ? `${c.argv[0]}: command not found on the node` : lastLine(f.stderr) || `exited with code ${f.rc}` });
+  }
+  writeErrors(join(dir, 'errors.json'), errors);
+}
+
+function lastLine(s: string): string {
+  return s.trim().split('\n').filter(Boolean).pop() ?? '';
 }

@@ -28,6 +28,17 @@ const READ_ONLY: Record<string, (args: string[]) => boolean> = {
     ((a[2] === 'info' && a[3] === '--format' && a[4] === '{{json .}}' && a.length === 5) ||
       (a[2] === 'network' && a[3] === 'inspect' && a.length === 5 && /^[\w.-]+$/.test(a[4]))),
   base64: (a) => a.length === 0,
+  // A transport, not a read of the node: the Docker API over ssh, as the Docker CLI reaches ssh:// engines.
+  ssh: (a) => {
+    let i = 0;
+    if (a[i] !== '-o' || a[i + 1] !== 'BatchMode=yes') return false;
+    i += 2;
+    if (a[i] === '-p') {
+      if (!/^\d+$/.test(a[i + 1] ?? '')) return false;
+      i += 2;
+    }
+    return /^([\w.-]+@)?[\w.:-]+$/.test(a[i] ?? '') && a.slice(i + 1).join(' ') === '-- docker system dial-stdio';
+  },
   nsenter: (a) => {
     // nsenter --net=<path> <one of the commands above>
     const m = /^--net=(\/.+)$/.exec(a[0] ?? '');

@@ -1,5 +1,5 @@
 import { Args, Command, Flags } from '@oclif/core';
-import { swarmFlags } from '../cli/swarm-flags.js';
+import { collectFlags } from '../cli/collect.js';
 
 export default class Check extends Command {
   static override summary = 'Check a capture of a swarm: where does the ingress routing mesh break?';
@@ -11,6 +11,7 @@ Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result c
   static override examples = [
     '<%= config.bin %> check                      # this node, live (as root on a swarm node)',
     '<%= config.bin %> check --swarm              # every node, from a manager, through a global job',
+    '<%= config.bin %> check --host unix:///run/n1.sock --host tcp://n2:2376   # these engines, one probe container each',
     '<%= config.bin %> check fixtures/seed-cluster',
     '<%= config.bin %> check ./capture --format json > report.json',
     '<%= config.bin %> check ./capture --fail-on warn',
@@ -29,9 +30,7 @@ Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result c
     verbose: Flags.boolean({ char: 'v', description: 'list every passing subject, not only counts', default: false }),
     color: Flags.boolean({ description: 'colour the terminal report (default: when stdout is a terminal and NO_COLOR is unset)', allowNo: true }),
     live: Flags.boolean({ description: 'capture this node now (to a temporary folder) and check it; the default without DIR', default: false }),
-    'exec-root': Flags.string({ description: "with --live: dockerd's exec-root, where the netns files live", default: '/run/docker' }),
-    timeout: Flags.integer({ description: 'with --live: seconds allowed to each command and API call', default: 10, min: 1 }),
-    ...swarmFlags,
+    ...collectFlags,
   };
 
   async run(): Promise<void> {
@@ -40,26 +39,23 @@ Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result c
     const { UsageError, reportError } = await import('../util/errors.js');
     let liveDir: string | undefined;
     try {
-      if (args.dir && (flags.live || flags.swarm)) throw new UsageError('give a capture folder, or --live, or --swarm');
-      if (flags.live && flags.swarm) throw new UsageError('--live checks this node, --swarm every node: choose one');
+      const remote = flags.swarm || Boolean(flags.host?.length);
+      if (args.dir && (flags.live || remote)) throw new UsageError('give a capture folder, or capture now (--live, --swarm, --host): not both');
+      if (flags.live && remote) throw new UsageError('--live checks this node; --swarm and --host probe others: choose one');
       let dir = args.dir;
       if (!dir) {
-        // Live: capture (this node, or every node) to a temporary folder, then check that folder like any other.
+        // Live: capture (this node, the swarm, or the engines given) to a temporary folder, then
+        // check that folder like any other.
         const { mkdtempSync } = await import('node:fs');
         const { tmpdir } = await import('node:os');
         const { join } = await import('node:path');
         const { progress } = await import('../collect/progress.js');
+        const { collect } = await import('../cli/collect.js');
         liveDir = mkdtempSync(join(tmpdir(), 'mesh-doctor-live-'));
-        const spin = await progress(flags.format === 'stylish', flags.swarm ? 'probing the swarm' : 'capturing this node');
+        const spin = await progress(flags.format === 'stylish', remote ? 'probing' : 'capturing this node');
         try {
-          if (flags.swarm) {
-            const { captureSwarm } = await import('../collect/swarm.js');
-            const r = await captureSwarm({ outDir: liveDir, execRoot: flags['exec-root'], timeoutMs: flags.timeout * 1000, probeImage: flags['probe-image'], probeSocket: flags['probe-socket'], probeTimeoutMs: flags['probe-timeout'] * 1000, onStep: (s) => spin.update(s) });
-            if (!r.removed) process.stderr.write(`mesh-doctor: warning: could not remove the probe job: docker service rm ${r.service}\n`);
-          } else {
-            const { captureLocal } = await import('../collect/local.js');
-            await captureLocal({ outDir: liveDir, execRoot: flags['exec-root'], timeoutMs: flags.timeout * 1000, onStep: (s) => spin.update(`capturing: ${s}`) });
-          }
+          const r = await collect(flags, liveDir, (s) => spin.update(s));
+          if (r.warning) process.stderr.write(`mesh-doctor: warning: ${r.warning}\n`);
         } finally {
           spin.stop();
         }
@@ -74,7 +70,7 @@ Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result c
         color: flags.color ?? (Boolean(process.stdout.isTTY) && !process.env.NO_COLOR),
         verbose: flags.verbose,
         toolVersion: this.config.version,
-        sourceLabel: liveDir ? (flags.swarm ? 'live: the whole swarm' : 'live') : undefined,
+        sourceLabel: liveDir ? (flags.swarm ? 'live: the whole swarm' : flags.host?.length ? `live: ${flags.host.join(', ')}` : 'live') : undefined,
       });
       process.stdout.write(outcome.report);
       process.exitCode = outcome.exitCode;

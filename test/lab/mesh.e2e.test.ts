@@ -125,6 +125,22 @@ describe('the whole swarm from one command on the manager (--swarm)', () => {
   });
 });
 
+describe('each engine with --host, for clusters that forbid services', () => {
+  it('gives the same node verdicts as per-node captures, reports an engine it cannot reach, and leaves no container', async () => {
+    const hosts = NODES.flatMap((n) => ['--host', `unix:///tmp/mdlab/${n}/docker.sock`]);
+    // From the machine itself, not from a node: only the engines' sockets are needed.
+    const r = await execa(process.execPath, ['bin/run.js', 'check', ...hosts, '--host', 'tcp://127.0.0.1:1', '--probe-image', 'mdlab/busybox:1', '--probe-socket', '/run/docker/docker.sock', '--format', 'json'], { reject: false });
+    expect(r.exitCode).toBe(1);
+    const doc = JSON.parse(r.stdout);
+    const unreachable: Result[] = doc.results.filter((x: Result) => x.node === '127.0.0.1_1');
+    expect(unreachable.length).toBeGreaterThan(0);
+    expect(unreachable.every((x) => x.status === 'skip' && /Docker is not reachable at tcp:\/\/127\.0\.0\.1:1/.test(x.message))).toBe(true);
+    const rest = verdicts(doc.results.filter((x: Result) => x.node !== '127.0.0.1_1'));
+    expect(changes(baseVerdicts, rest)).toEqual([]);
+    for (const n of NODES) expect(await lab('docker', n, 'ps', '-a', '--filter', 'label=org.mesh-doctor.probe', '--format', '{{.ID}}')).toBe('');
+  });
+});
+
 describe('faults the lab can really have', () => {
   async function expectOnly(expected: string[]) {
     const r = await captureAndCheck();

@@ -1,0 +1,55 @@
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { dockerClient, dockerTarget } from '../../src/collect/docker.js';
+import { isReadOnly } from '../../src/collect/run.js';
+
+let root: string;
+let server: Server;
+const savedPath = process.env.PATH;
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'md-ssh-'));
+  const sock = join(root, 'docker.sock');
+  server = createServer((req, res) => {
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ Name: 'over-ssh', ServerVersion: '27.5.1', Swarm: { LocalNodeState: 'active' } }));
+  });
+  await new Promise<void>((ok) => server.listen(sock, ok));
+  // A stub ssh: records its arguments, then carries stdio to the fake engine, as `docker system dial-stdio` would.
+  writeFileSync(
+    join(root, 'ssh'),
+    `#!${process.execPath}\nrequire('fs').writeFileSync(${JSON.stringify(join(root, 'args'))}, JSON.stringify(process.argv.slice(2)));\nconst s = require('net').connect(${JSON.stringify(sock)});\nprocess.stdin.pipe(s); s.pipe(process.stdout); s.on('end', () => process.exit(0));\n`,
+  );
+  chmodSync(join(root, 'ssh'), 0o755);
+  process.env.PATH = `${root}:${savedPath}`;
+});
+
+afterAll(async () => {
+  process.env.PATH = savedPath;
+  await new Promise((ok) => server.close(ok));
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe('engine addresses', () => {
+  it('reads unix, tcp and ssh forms, and refuses others with the forms it knows', () => {
+    expect(dockerTarget('unix:///run/docker.sock').options).toEqual({ socketPath: '/run/docker.sock' });
+    expect(dockerTarget('tcp://10.0.0.5:2375').options).toMatchObject({ host: '10.0.0.5', port: 2375, protocol: 'http' });
+    expect(dockerTarget('ssh://ops@node-3:2222').options).toEqual({ ssh: { user: 'ops', host: 'node-3', port: 2222 } });
+    expect(() => dockerTarget('ftp://x')).toThrow(/not understood \(unix:\/\/\/path, tcp:\/\/host:port, ssh:\/\/\[user@\]host\[:port\]\)/);
+  });
+
+  it('reaches an ssh:// engine through the system ssh and docker system dial-stdio', async () => {
+    const { docker } = await dockerClient('ssh://ops@node-3:2222', 5000);
+    expect(await docker.info()).toMatchObject({ Name: 'over-ssh' });
+    expect(JSON.parse(readFileSync(join(root, 'args'), 'utf8'))).toEqual(['-o', 'BatchMode=yes', '-p', '2222', 'ops@node-3', '--', 'docker', 'system', 'dial-stdio']);
+  });
+
+  it('only lets ssh carry dial-stdio', () => {
+    expect(isReadOnly('ssh', ['-o', 'BatchMode=yes', 'node-3', '--', 'docker', 'system', 'dial-stdio'])).toBe(true);
+    expect(isReadOnly('ssh', ['-o', 'BatchMode=yes', 'node-3', '--', 'iptables', '-F'])).toBe(false);
+    expect(isReadOnly('ssh', ['node-3', '--', 'docker', 'system', 'dial-stdio'])).toBe(false);
+    expect(isReadOnly('ssh', ['-o', 'BatchMode=yes', '-o', 'ProxyCommand=x', 'node-3', '--', 'docker', 'system', 'dial-stdio'])).toBe(false);
+  });
+});

@@ -3,8 +3,10 @@
 // phases of a check (read, parse + snapshot, rules, report) on generated captures of growing size,
 // to show that time grows linearly. Needs a build (`npm run build`, done by `npm ci`).
 // Usage: node scripts/bench.js [--runs N] [--quick]
-//        node scripts/bench.js --live   (on a swarm node, as root: live capture next to its raw commands;
-//                                        scripts/bench-live.sh runs it inside a lab node)
+//        node scripts/bench.js --live [--probe-image IMG [--probe-socket PATH]]
+//            on a swarm node, as root: live capture next to its raw commands, and with a probe image
+//            (on a manager) the whole-swarm check next to this node's; scripts/bench-live.sh runs it
+//            inside the lab's manager
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,6 +39,21 @@ if (args.includes('--live')) {
   await live();
   process.exit(0);
 }
+if (args.includes('--hosts')) {
+  hosts();
+  process.exit(0);
+}
+
+/** check --host with one engine, then with all: the probes run in parallel, so the time should barely grow. */
+function hosts() {
+  const list = args[args.indexOf('--hosts') + 1].split(',');
+  const extra = ['--probe-image', args[args.indexOf('--probe-image') + 1], '--probe-socket', args[args.indexOf('--probe-socket') + 1]];
+  const one = wall(process.execPath, [bin, 'check', '--host', list[0], ...extra], runs);
+  const all = wall(process.execPath, [bin, 'check', ...list.flatMap((h) => ['--host', h]), ...extra], runs);
+  console.log('check --host (one probe container per engine, in parallel)');
+  console.log(`  1 engine                                       ${ms(one)}`);
+  console.log(`  ${list.length} engines                                      ${ms(all)}   (${(all / one).toFixed(2)}x; the sum would be ${list.length}x)`);
+}
 
 /** Live capture of this node next to the raw commands it runs, run directly. */
 async function live() {
@@ -59,6 +76,13 @@ async function live() {
     console.log(`  its ${api.length} Docker API calls (in process)              ${ms(api.reduce((a, t) => a + t.ms, 0))}`);
     console.log(`  mesh-doctor capture (whole CLI)                ${ms(capture)}`);
     console.log(`  mesh-doctor check --live (capture + check)     ${ms(checkLive)}`);
+    // The whole swarm from this manager, next to this one node (needs a probe image on every node).
+    const image = args[args.indexOf('--probe-image') + 1];
+    if (args.includes('--probe-image') && image) {
+      const socket = args.includes('--probe-socket') ? args[args.indexOf('--probe-socket') + 1] : '/var/run/docker.sock';
+      const swarm = wall(process.execPath, [bin, 'check', '--swarm', '--probe-image', image, '--probe-socket', socket], Math.max(3, Math.floor(runs / 2)));
+      console.log(`  mesh-doctor check --swarm (every node)          ${ms(swarm)}   (${(swarm / checkLive).toFixed(1)}x this node's check --live)`);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

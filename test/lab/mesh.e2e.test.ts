@@ -72,13 +72,17 @@ describe('the lab swarm, checked', () => {
     expect(changes(verdicts(captured.results), verdicts(JSON.parse(live.stdout).results))).toEqual([]);
   });
 
-  it('never changes a node: iptables, IPVS and neighbour state are the same after capture and check --live', async () => {
+  it('never changes a node: iptables, IPVS and neighbour state are the same after capture, check --live, --swarm and --host', async () => {
     const before = await Promise.all(NODES.map(kernelState));
     for (const n of NODES) {
       expect((await meshDoctor(n, 'capture', '-q', '-o', `/tmp/md-readonly-${n}`)).exitCode).toBe(0);
       expect((await meshDoctor(n, 'check', '--format', 'json')).exitCode).toBe(1);
       rmSync(`/tmp/md-readonly-${n}`, { recursive: true, force: true });
     }
+    // The probes of --swarm and --host read the same state through the node's own tools.
+    expect((await meshDoctor('node1', 'check', '--swarm', '--probe-image', 'mdlab/busybox:1', '--probe-socket', '/run/docker/docker.sock', '--format', 'json')).exitCode).toBe(1);
+    const hosts = NODES.flatMap((n) => ['--host', `unix:///tmp/mdlab/${n}/docker.sock`]);
+    expect((await execa(process.execPath, ['bin/run.js', 'check', ...hosts, '--probe-image', 'mdlab/busybox:1', '--probe-socket', '/run/docker/docker.sock', '--format', 'json'], { reject: false })).exitCode).toBe(1);
     const after = await Promise.all(NODES.map(kernelState));
     expect(after).toEqual(before);
   });

@@ -61,3 +61,11 @@ export function grepToSysctl(text: string): string {
     });
   return lines.length ? lines.join('\n') + '\n' : '';
 }
+
+/**
+ * Keep iptables-legacy-save's output only where both backends hold rules: iptables is the nf_tables
+ * one (its save header says so) and the legacy tables are not empty.
+ */
+export function keepLegacy(iptablesSave: string, legacySave: string): boolean {
+  return /nf_tables/.test(iptablesSave.split('\n')[0] ?? '') && /^\*/m.test(legacySave);
+}

@@ -1,21 +1,11 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { writeJson, writeMeta } from '../capture/write.js';
+import { writeMeta } from '../capture/write.js';
 import { UsageError } from '../util/errors.js';
 import { dockerClient, dockerError, type DockerLike } from './docker.js';
-import { demuxLogs, parseProbeLog, probeCommands, probeScript, writeNode, type ProbeOutput } from './probe.js';
-import { DEFAULT_PROBE_IMAGE, PROBE_LABEL, type NodeOutcome } from './swarm.js';
+import { demuxLogs, parseProbeLog, probeCommands, probeDefaults, probeScript, PROBE_LABEL, writeCluster, writeNode, type NodeOutcome, type ProbeOptions, type ProbeOutput } from './probe.js';
 
-export interface HostsCaptureOptions {
-  outDir: string;
-  /** Docker engines: unix:///path, tcp://host:port (TLS from DOCKER_TLS_VERIFY / DOCKER_CERT_PATH or port 2376). */
+export interface HostsCaptureOptions extends ProbeOptions {
+  /** Docker engines: unix:///path, tcp://host:port (TLS from DOCKER_TLS_VERIFY / DOCKER_CERT_PATH or port 2376), ssh://. */
   hosts: string[];
-  probeImage?: string;
-  probeSocket?: string;
-  execRoot?: string;
-  timeoutMs?: number;
-  probeTimeoutMs?: number;
-  onStep?: (text: string) => void;
 }
 
 export interface HostsCaptureResult {
@@ -34,12 +24,7 @@ const o = (v: unknown): Obj => (v && typeof v === 'object' ? (v as Obj) : {});
 export async function captureHosts(opts: HostsCaptureOptions): Promise<HostsCaptureResult> {
   const t0 = performance.now();
   if (opts.hosts.length === 0) throw new UsageError('--host: give at least one engine');
-  const timeoutMs = opts.timeoutMs ?? 10_000;
-  const probeTimeoutMs = opts.probeTimeoutMs ?? 60_000;
-  const execRoot = opts.execRoot ?? '/run/docker';
-  const socket = opts.probeSocket ?? '/var/run/docker.sock';
-  const image = opts.probeImage ?? DEFAULT_PROBE_IMAGE;
-  const step = opts.onStep ?? (() => {});
+  const { timeoutMs, probeTimeoutMs, execRoot, socket, image, step } = probeDefaults(opts);
   const commands = probeCommands(execRoot, socket);
   const script = probeScript(execRoot, socket);
   let clusterFrom: string | undefined;
@@ -64,10 +49,7 @@ export async function captureHosts(opts: HostsCaptureOptions): Promise<HostsCapt
         if (o(info.Swarm).ControlAvailable === true && !clusterFrom) {
           clusterFrom = name;
           const [nodes, services, tasks] = await Promise.all([docker.listNodes(), docker.listServices(), docker.listTasks()]);
-          mkdirSync(join(opts.outDir, 'cluster'), { recursive: true });
-          writeJson(join(opts.outDir, 'cluster/nodes.json'), nodes);
-          writeJson(join(opts.outDir, 'cluster/services.json'), services.filter((s) => o(o(o(s).Spec).Labels)[PROBE_LABEL] === undefined));
-          writeJson(join(opts.outDir, 'cluster/tasks.json'), tasks);
+          writeCluster(opts.outDir, nodes, services, tasks);
         }
         out = await runProbeContainer(docker, { image, script, node: name, nodeId: id, probeTimeoutMs });
         if (!out.complete) why = { outcome: 'failed', detail: `the probe on ${label} stopped before it finished` };

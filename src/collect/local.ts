@@ -5,7 +5,8 @@ import { writeErrors, writeJson, writeMeta } from '../capture/write.js';
 import { dockerClient, dockerError } from './docker.js';
 import { UsageError } from '../util/errors.js';
 import { runReadOnly, searchPath } from './run.js';
-import { grepToSysctl, HOST_COMMANDS, HOST_SYSCTLS, inSbox, SBOX_COMMANDS, sboxPath, type CaptureCommand } from './commands.js';
+import { grepToSysctl, HOST_COMMANDS, HOST_SYSCTLS, inSbox, keepLegacy, SBOX_COMMANDS, sboxPath, type CaptureCommand } from './commands.js';
+import { writeCluster } from './probe.js';
 
 export interface LocalCaptureOptions {
   /** The capture folder: created if missing; an existing capture of other nodes is added to. */
@@ -104,17 +105,17 @@ export async function captureLocal(o: LocalCaptureOptions): Promise<LocalCapture
   const clusterDir = join(o.outDir, 'cluster');
   const clusterErrors: CaptureError[] = [];
   if (isManager) {
-    mkdirSync(clusterDir, { recursive: true });
-    for (const [file, call, get] of [
-      ['nodes.json', 'GET /nodes', () => docker.listNodes()],
-      ['services.json', 'GET /services', () => docker.listServices()],
-      ['tasks.json', 'GET /tasks', () => docker.listTasks()],
-    ] as const) {
-      try {
-        writeJson(join(clusterDir, file), await timed(call, get));
-      } catch (e) {
-        clusterErrors.push({ file, command: call, error: (e as Error).message });
+    step('swarm nodes, services and tasks');
+    try {
+      const t = performance.now();
+      const [nodes, services, tasks] = await Promise.all([docker.listNodes(), docker.listServices(), docker.listTasks()]);
+      timings.push({ what: 'GET /nodes, /services, /tasks', ms: performance.now() - t, ok: true });
+      writeCluster(o.outDir, nodes, services, tasks);
+    } catch (e) {
+      for (const [file, command] of [['nodes.json', 'GET /nodes'], ['services.json', 'GET /services'], ['tasks.json', 'GET /tasks']]) {
+        clusterErrors.push({ file, command, error: (e as Error).message });
       }
+      mkdirSync(clusterDir, { recursive: true });
     }
     writeErrors(join(clusterDir, 'errors.json'), clusterErrors);
   } else if (!existsSync(join(clusterDir, 'services.json'))) {
@@ -145,9 +146,9 @@ export async function captureLocal(o: LocalCaptureOptions): Promise<LocalCapture
     }
   }
   // Both iptables backends: where iptables is the nf_tables one and legacy tables exist too.
-  if (onPath('iptables-legacy-save') && /nf_tables/.test(results[0].stdout.split('\n')[0] ?? '')) {
+  if (onPath('iptables-legacy-save') && keepLegacy(results[0].stdout, '*')) {
     const legacy = await timed('iptables-legacy-save', () => runReadOnly('iptables-legacy-save', [], timeoutMs, path), (x) => x.ok);
-    if (legacy.ok && /^\*/m.test(legacy.stdout)) writeFileSync(join(dir, 'host/iptables-legacy.txt'), legacy.stdout);
+    if (legacy.ok && keepLegacy(results[0].stdout, legacy.stdout)) writeFileSync(join(dir, 'host/iptables-legacy.txt'), legacy.stdout);
     else if (!legacy.ok) errors.push({ file: 'host/iptables-legacy.txt', command: 'iptables-legacy-save', error: legacy.error });
   }
   step('host sysctls');

@@ -1,8 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CaptureError } from '../capture/read.js';
-import { writeErrors } from '../capture/write.js';
-import { grepToSysctl, HOST_COMMANDS, HOST_SYSCTLS, inSbox, SBOX_COMMANDS, type CaptureCommand } from './commands.js';
+import { writeErrors, writeJson } from '../capture/write.js';
+import { grepToSysctl, HOST_COMMANDS, HOST_SYSCTLS, inSbox, keepLegacy, SBOX_COMMANDS, type CaptureCommand } from './commands.js';
 import { isReadOnly } from './run.js';
 
 /*
@@ -13,6 +13,62 @@ import { isReadOnly } from './run.js';
  */
 
 const MARK = '@@mesh-doctor';
+
+export const DEFAULT_PROBE_IMAGE = 'busybox:stable';
+/** Marks the probe's service or containers, so they are recognised and kept out of captures. */
+export const PROBE_LABEL = 'org.mesh-doctor.probe';
+
+/** What --swarm and --host have in common. */
+export interface ProbeOptions {
+  outDir: string;
+  /** The engine to start from (--swarm: a manager); default DOCKER_HOST or the local socket. */
+  dockerHost?: string;
+  /** Any image with a POSIX shell and chroot. */
+  probeImage?: string;
+  /** The engine socket as seen on each node. */
+  probeSocket?: string;
+  execRoot?: string;
+  /** Per API call. */
+  timeoutMs?: number;
+  /** For all probes: nodes not done by then are reported as timed out. */
+  probeTimeoutMs?: number;
+  onStep?: (text: string) => void;
+}
+
+export function probeDefaults(o: ProbeOptions) {
+  return {
+    timeoutMs: o.timeoutMs ?? 10_000,
+    probeTimeoutMs: o.probeTimeoutMs ?? 60_000,
+    execRoot: o.execRoot ?? '/run/docker',
+    socket: o.probeSocket ?? '/var/run/docker.sock',
+    image: o.probeImage ?? DEFAULT_PROBE_IMAGE,
+    step: o.onStep ?? (() => {}),
+  };
+}
+
+/** A node that was probed, or why not: 'captured', 'down', 'failed', 'timed out', 'not scheduled'. */
+export interface NodeOutcome {
+  node: string;
+  id: string;
+  outcome: string;
+  detail: string;
+}
+
+type Obj = Record<string, unknown>;
+const obj = (v: unknown): Obj => (v && typeof v === 'object' ? (v as Obj) : {});
+
+export function isProbeService(svc: unknown): boolean {
+  return obj(obj(obj(svc).Spec).Labels)[PROBE_LABEL] !== undefined;
+}
+
+/** cluster/ from a manager's lists, without mesh-doctor's own probe services and their tasks. */
+export function writeCluster(outDir: string, nodes: unknown[], services: unknown[], tasks: unknown[]): void {
+  const probeIds = new Set(services.filter(isProbeService).map((s) => String(obj(s).ID)));
+  mkdirSync(join(outDir, 'cluster'), { recursive: true });
+  writeJson(join(outDir, 'cluster/nodes.json'), nodes);
+  writeJson(join(outDir, 'cluster/services.json'), services.filter((s) => !isProbeService(s)));
+  writeJson(join(outDir, 'cluster/tasks.json'), tasks.filter((t) => !probeIds.has(String(obj(t).ServiceID))));
+}
 
 /** Everything a probe captures on one node: the local capture's commands plus the node's Docker view. */
 export function probeCommands(execRoot: string, socket: string): CaptureCommand[] {
@@ -122,8 +178,8 @@ export function writeNode(outDir: string, host: string, commands: ReturnType<typ
       continue;
     }
     if (c.file === 'host/iptables-legacy.txt') {
-      // Only where iptables is the nf_tables one and legacy tables exist; absent tools are no error.
-      if (f.rc === 0 && /^\*/m.test(f.stdout) && /nf_tables/.test(hostIptables?.stdout.split('\n')[0] ?? '')) writeFileSync(join(dir, c.file), f.stdout);
+      // Absent tools are no error.
+      if (f.rc === 0 && keepLegacy(hostIptables?.stdout ?? '', f.stdout)) writeFileSync(join(dir, c.file), f.stdout);
       else if (f.rc !== 0 && f.rc !== 127) errors.push({ file: c.file, command, error: lastLine(f.stderr) || `exited with code ${f.rc}` });
       continue;
     }

@@ -1,32 +1,9 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { writeJson, writeMeta } from '../capture/write.js';
+import { writeMeta } from '../capture/write.js';
 import { UsageError } from '../util/errors.js';
 import { dockerClient, dockerError, type DockerLike } from './docker.js';
-import { demuxLogs, parseProbeLog, probeCommands, probeScript, writeNode, type ProbeOutput } from './probe.js';
+import { demuxLogs, parseProbeLog, probeCommands, probeDefaults, probeScript, PROBE_LABEL, writeCluster, writeNode, type NodeOutcome, type ProbeOptions, type ProbeOutput } from './probe.js';
 
-export interface SwarmCaptureOptions {
-  outDir: string;
-  dockerHost?: string;
-  /** Any image with a POSIX shell and chroot. */
-  probeImage?: string;
-  /** The engine socket as seen on each node. */
-  probeSocket?: string;
-  execRoot?: string;
-  /** Per API call. */
-  timeoutMs?: number;
-  /** For the whole job: nodes whose probe has not finished by then are reported as timed out. */
-  probeTimeoutMs?: number;
-  onStep?: (text: string) => void;
-}
-
-export interface NodeOutcome {
-  node: string;
-  id: string;
-  /** 'captured', or why not: 'down', 'failed', 'timed out', 'not scheduled'. */
-  outcome: string;
-  detail: string;
-}
+export type SwarmCaptureOptions = ProbeOptions;
 
 export interface SwarmCaptureResult {
   service: string;
@@ -36,8 +13,6 @@ export interface SwarmCaptureResult {
   ms: number;
 }
 
-export const DEFAULT_PROBE_IMAGE = 'busybox:stable';
-export const PROBE_LABEL = 'org.mesh-doctor.probe';
 const MIN_API = [1, 41];
 const TERMINAL = new Set(['complete', 'failed', 'rejected', 'shutdown', 'orphaned', 'remove']);
 
@@ -55,12 +30,7 @@ function apiAtLeast(v: string | undefined): boolean {
  */
 export async function captureSwarm(opts: SwarmCaptureOptions): Promise<SwarmCaptureResult> {
   const t0 = performance.now();
-  const timeoutMs = opts.timeoutMs ?? 10_000;
-  const probeTimeoutMs = opts.probeTimeoutMs ?? 60_000;
-  const execRoot = opts.execRoot ?? '/run/docker';
-  const socket = opts.probeSocket ?? '/var/run/docker.sock';
-  const image = opts.probeImage ?? DEFAULT_PROBE_IMAGE;
-  const step = opts.onStep ?? (() => {});
+  const { timeoutMs, probeTimeoutMs, execRoot, socket, image, step } = probeDefaults(opts);
   const { docker, label } = await dockerClient(opts.dockerHost, timeoutMs);
 
   step('docker version');
@@ -83,12 +53,7 @@ export async function captureSwarm(opts: SwarmCaptureOptions): Promise<SwarmCapt
   const [nodes, services, tasks] = await Promise.all([docker.listNodes(), docker.listServices(), docker.listTasks()]).catch((e) => {
     throw dockerError(e, label, timeoutMs);
   });
-  const isProbe = (svc: unknown) => o(o(o(svc).Spec).Labels)[PROBE_LABEL] !== undefined;
-  const probeIds = new Set(services.filter(isProbe).map((s) => String(o(s).ID)));
-  mkdirSync(join(opts.outDir, 'cluster'), { recursive: true });
-  writeJson(join(opts.outDir, 'cluster/nodes.json'), nodes);
-  writeJson(join(opts.outDir, 'cluster/services.json'), services.filter((s) => !isProbe(s)));
-  writeJson(join(opts.outDir, 'cluster/tasks.json'), tasks.filter((t) => !probeIds.has(String(o(t).ServiceID))));
+  writeCluster(opts.outDir, nodes, services, tasks);
 
   const name = `mesh-doctor-probe-${Date.now().toString(36)}`;
   const spec = {

@@ -24,7 +24,7 @@ const READ_ONLY: Record<string, (args: string[]) => boolean> = {
   grep: (a) => a.length >= 3 && a[0] === '-r' && a[1] === '.' && a.slice(2).every((x) => x.startsWith('/proc/sys/')),
   // The node's own docker CLI, as the swarm probe runs it: info and network inspect only.
   docker: (a) =>
-    a[0] === '-H' && /^unix:\/\//.test(a[1] ?? '') &&
+    a[0] === '-H' && /^unix:\/\/\/[\w./-]+$/.test(a[1] ?? '') &&
     ((a[2] === 'info' && a[3] === '--format' && a[4] === '{{json .}}' && a.length === 5) ||
       (a[2] === 'network' && a[3] === 'inspect' && a.length === 5 && /^[\w.-]+$/.test(a[4]))),
   base64: (a) => a.length === 0,

@@ -5,9 +5,12 @@ export interface Progress {
 }
 
 export async function progress(enabled: boolean, first: string): Promise<Progress> {
-  if (!enabled || !process.stderr.isTTY || process.env.CI) return { update() {}, stop() {} };
+  // Only on a terminal with a known width: on a 0-column pty ora clears lines without end.
+  if (!enabled || !process.stderr.isTTY || !(process.stderr.columns > 0) || process.env.CI) return { update() {}, stop() {} };
   const { default: ora } = await import('ora');
-  const spinner = ora({ text: first, stream: process.stderr }).start();
+  // discardStdin would put stdin in raw mode and read it: under a pty with no input that spins and
+  // keeps the process alive. mesh-doctor never reads stdin.
+  const spinner = ora({ text: first, stream: process.stderr, discardStdin: false }).start();
   return {
     update: (text) => {
       spinner.text = text;

@@ -40,6 +40,25 @@ describe('engine addresses', () => {
     expect(() => dockerTarget('ftp://x')).toThrow(/not understood \(unix:\/\/\/path, tcp:\/\/host:port, ssh:\/\/\[user@\]host\[:port\]\)/);
   });
 
+  it('uses TLS with the client certificates of DOCKER_CERT_PATH when DOCKER_TLS_VERIFY=1 or on port 2376', () => {
+    const certs = mkdtempSync(join(tmpdir(), 'md-certs-'));
+    for (const f of ['ca.pem', 'cert.pem', 'key.pem']) writeFileSync(join(certs, f), `--- ${f} ---`);
+    const saved = { ...process.env };
+    try {
+      process.env.DOCKER_CERT_PATH = certs;
+      delete process.env.DOCKER_TLS_VERIFY;
+      const t = dockerTarget('tcp://node-1:2376').options;
+      expect(t).toMatchObject({ host: 'node-1', port: 2376, protocol: 'https' });
+      expect([t.ca, t.cert, t.key].map(String)).toEqual(['--- ca.pem ---', '--- cert.pem ---', '--- key.pem ---']);
+      expect(dockerTarget('tcp://node-1:2375').options.protocol).toBe('http');
+      process.env.DOCKER_TLS_VERIFY = '1';
+      expect(dockerTarget('tcp://node-1:2375').options.protocol).toBe('https');
+    } finally {
+      process.env = saved;
+      rmSync(certs, { recursive: true, force: true });
+    }
+  });
+
   it('reaches an ssh:// engine through the system ssh and docker system dial-stdio', async () => {
     const { docker } = await dockerClient('ssh://ops@node-3:2222', 5000);
     expect(await docker.info()).toMatchObject({ Name: 'over-ssh' });

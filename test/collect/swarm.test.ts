@@ -8,7 +8,7 @@ import { captureSwarm } from '../../src/collect/swarm.js';
 let root: string;
 let server: Server;
 let sock: string;
-const state = { api: '1.41', manager: true, failTasks: false, created: 0, removed: [] as string[], spec: undefined as Record<string, unknown> | undefined };
+const state = { api: '1.41', manager: true, failTasks: false, hang: false, created: 0, removed: [] as string[], spec: undefined as Record<string, unknown> | undefined };
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 function frame(s: string): Buffer {
@@ -52,7 +52,7 @@ beforeAll(async () => {
       if (url.startsWith('/tasks')) {
         if (url.includes('svc1')) {
           if (state.failTasks) return send({ message: 'manager lost leadership' }, 500);
-          return send([{ ID: 't1', ServiceID: 'svc1', NodeID: 'n1', CreatedAt: '2026-01-01', Status: { State: 'complete' } }]);
+          return send([{ ID: 't1', ServiceID: 'svc1', NodeID: 'n1', CreatedAt: '2026-01-01', Status: { State: state.hang ? 'running' : 'complete' } }]);
         }
         return send([]);
       }
@@ -67,9 +67,9 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-beforeEach(() => Object.assign(state, { api: '1.41', manager: true, failTasks: false, created: 0, removed: [], spec: undefined }));
+beforeEach(() => Object.assign(state, { api: '1.41', manager: true, failTasks: false, hang: false, created: 0, removed: [], spec: undefined }));
 
-const run = (out: string) => captureSwarm({ outDir: join(root, out), dockerHost: `unix://${sock}`, probeTimeoutMs: 5000, probeImage: 'busybox:stable' });
+const run = (out: string, probeTimeoutMs = 5000) => captureSwarm({ outDir: join(root, out), dockerHost: `unix://${sock}`, probeTimeoutMs, probeImage: 'busybox:stable' });
 
 describe('captureSwarm', () => {
   it('runs a global job with the node root read-only and host network, writes each node, reports a down one, removes the job', async () => {
@@ -96,6 +96,16 @@ describe('captureSwarm', () => {
     state.failTasks = true;
     await expect(run('fail')).rejects.toThrow(/lost leadership/);
     expect(state.created).toBe(1);
+    expect(state.removed).toEqual(['svc1']);
+  });
+
+  it('reports a probe that does not finish in time as timed out, and still removes the job', async () => {
+    state.hang = true;
+    const t = Date.now();
+    const r = await run('hang', 1000);
+    expect(Date.now() - t).toBeLessThan(4000);
+    expect(r.nodes.find((n) => n.node === 'm1')).toMatchObject({ outcome: 'timed out', detail: 'the probe did not finish within 1s (task running)' });
+    expect(JSON.parse(readFileSync(join(root, 'hang/nodes/m1/errors.json'), 'utf8'))[0].error).toBe('the probe did not finish within 1s (task running)');
     expect(state.removed).toEqual(['svc1']);
   });
 

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../util/errors.js';
 
@@ -32,9 +33,10 @@ export function dockerTarget(host: string | undefined): { label: string; options
   if (m) {
     const port = Number(m[3] ?? 2375);
     const tls = process.env.DOCKER_TLS_VERIFY === '1' || port === 2376 || m[1] === 'https';
-    const certs = process.env.DOCKER_CERT_PATH;
+    // As the Docker CLI: DOCKER_CERT_PATH, else ~/.docker.
+    const certs = process.env.DOCKER_CERT_PATH ?? join(homedir(), '.docker');
     const options: Record<string, unknown> = { host: m[2], port, protocol: tls ? 'https' : 'http' };
-    if (tls && certs) {
+    if (tls && existsSync(join(certs, 'ca.pem'))) {
       options.ca = readFileSync(join(certs, 'ca.pem'));
       options.cert = readFileSync(join(certs, 'cert.pem'));
       options.key = readFileSync(join(certs, 'key.pem'));

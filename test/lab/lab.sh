@@ -12,7 +12,8 @@
 # Needs root, dockerd (Debian's docker.io), iproute2, util-linux, busybox-static.
 # Every address it uses is inside namespaces it made: 10.77.0.0/24 on the lab bridge.
 # Each engine also listens on /run/docker/docker.sock inside its node (what a probe running on the
-# node sees); from the machine, use $LAB/NODE/docker.sock.
+# node sees); from the machine, use $LAB/NODE/docker.sock. node1 also listens with TLS on
+# tcp://10.77.0.11:2376 (certificates in $LAB/tls: ca.pem, cert.pem, key.pem for a client).
 set -euo pipefail
 
 LAB=${MD_LAB_DIR:-/tmp/mdlab}
@@ -45,6 +46,19 @@ wait_for() { # seconds, description, command...
   die "timed out waiting for $what"
 }
 
+# A CA, a server certificate for node1's lab address and a client certificate, for --host over TLS.
+make_tls() {
+  local d="$LAB/tls"
+  mkdir -p "$d"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=mdlab-ca -keyout "$d/ca-key.pem" -out "$d/ca.pem" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj /CN=node1 -keyout "$d/server-key.pem" -out "$d/server.csr" 2>/dev/null
+  printf 'subjectAltName=IP:%s.11\nextendedKeyUsage=serverAuth\n' "$NET" >"$d/server.ext"
+  openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca-key.pem" -CAcreateserial -days 2 -extfile "$d/server.ext" -out "$d/server.pem" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj /CN=mdlab-client -keyout "$d/key.pem" -out "$d/client.csr" 2>/dev/null
+  printf 'extendedKeyUsage=clientAuth\n' >"$d/client.ext"
+  openssl x509 -req -in "$d/client.csr" -CA "$d/ca.pem" -CAkey "$d/ca-key.pem" -CAcreateserial -days 2 -extfile "$d/client.ext" -out "$d/cert.pem" 2>/dev/null
+}
+
 start_node() {
   local i=$1 n="node$1"
   local ns="mdlab-$n" dir="$LAB/$n"
@@ -69,9 +83,14 @@ start_node() {
         mkdir -p /sys/fs/cgroup/\$c && mount -t cgroup -o \$c cgroup /sys/fs/cgroup/\$c
       done
       mkdir -p /sys/fs/cgroup/systemd && mount -t cgroup -o none,name=systemd cgroup /sys/fs/cgroup/systemd
-      exec dockerd --data-root '$dir/data' -H '$(sock "$n")' -H unix:///run/docker/docker.sock --pidfile /run/docker/dockerd.pid
+      exec dockerd --data-root '$dir/data' -H '$(sock "$n")' -H unix:///run/docker/docker.sock --pidfile /run/docker/dockerd.pid $(tls_args "$i")
     " >"$dir/dockerd.log" 2>&1 &
   echo $! >"$dir/unshare.pid"
+}
+
+tls_args() {
+  [ "$1" = 1 ] || return 0
+  echo "--tlsverify --tlscacert $LAB/tls/ca.pem --tlscert $LAB/tls/server.pem --tlskey $LAB/tls/server-key.pem -H tcp://$NET.11:2376"
 }
 
 make_image() {
@@ -88,7 +107,7 @@ make_image() {
 up() {
   local count=${1:-3}
   [ "$(id -u)" = 0 ] || die "needs root"
-  for b in dockerd docker nsenter unshare ip busybox; do command -v "$b" >/dev/null || die "$b is missing (apt-get install docker.io iproute2 util-linux busybox-static)"; done
+  for b in dockerd docker nsenter unshare ip busybox openssl; do command -v "$b" >/dev/null || die "$b is missing (apt-get install docker.io iproute2 util-linux busybox-static)"; done
   [ -z "$(nodes)" ] || die "a lab is already up in $LAB (lab.sh down first)"
   mkdir -p "$LAB"
   ip link add "$BR" type bridge
@@ -96,6 +115,8 @@ up() {
   # bridge-nf-call-iptables sends bridged frames through the host FORWARD chain.
   iptables -I FORWARD -i "$BR" -o "$BR" -j ACCEPT
   touch "$LAB/forward-rule"
+  command -v openssl >/dev/null || die "openssl is missing (apt-get install openssl)"
+  make_tls
   local i
   for i in $(seq "$count"); do start_node "$i"; done
   for i in $(seq "$count"); do wait_for 60 "dockerd on node$i" dk "node$i" version; done

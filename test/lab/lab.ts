@@ -21,6 +21,11 @@ export async function inNode(node: string, ...cmd: string[]) {
   return execa(LAB, ['exec', node, ...cmd], { reject: false, stdin: 'ignore' });
 }
 
+/** The same, with environment variables set for the command. */
+export async function inNodeEnv(node: string, env: Record<string, string>, ...cmd: string[]) {
+  return inNode(node, 'env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...cmd);
+}
+
 /** mesh-doctor itself, run inside a node (mount, network and PID namespaces of that node). */
 export async function meshDoctor(node: string, ...args: string[]) {
   return inNode(node, process.execPath, join(ROOT, 'bin/run.js'), ...args);

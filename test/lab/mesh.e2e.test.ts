@@ -1,6 +1,6 @@
 import { execa } from 'execa';
 import { rmSync } from 'node:fs';
-import { captureAll, changes, checkJson, inNode, kernelState, lab, leftovers, meshDoctor, NODES, verdicts } from './lab.js';
+import { captureAll, changes, checkJson, inNode, inNodeEnv, kernelState, lab, leftovers, meshDoctor, NODES, ROOT, verdicts } from './lab.js';
 import type { Result } from '../../src/rules/types.js';
 
 /*
@@ -142,6 +142,31 @@ describe('each engine with --host, for clusters that forbid services', () => {
     const rest = verdicts(doc.results.filter((x: Result) => x.node !== '127.0.0.1_1'));
     expect(changes(baseVerdicts, rest)).toEqual([]);
     for (const n of NODES) expect(await lab('docker', n, 'ps', '-a', '--filter', 'label=org.mesh-doctor.probe', '--format', '{{.ID}}')).toBe('');
+  });
+});
+
+describe('--host over TCP with TLS', () => {
+  const args = ['bin/run.js', 'check', '--host', 'tcp://10.77.0.11:2376', '--probe-image', 'mdlab/busybox:1', '--probe-socket', '/run/docker/docker.sock', '--format', 'json'];
+
+  it("from node2, reaches node1's engine with client certificates and finds node1's verdicts", async () => {
+    const r = await inNodeEnv('node2', { DOCKER_CERT_PATH: '/tmp/mdlab/tls', DOCKER_TLS_VERIFY: '1' }, process.execPath, `${ROOT}/${args[0]}`, ...args.slice(1));
+    expect(r.exitCode).toBe(1);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.capture.nodes).toEqual(['node1']);
+    const node1 = new Map([...baseVerdicts].filter(([k]) => k.split(' ')[1] === 'node1'));
+    const cluster = new Map([...baseVerdicts].filter(([k]) => k.split(' ')[1] === 'cluster'));
+    // One node only: the cross-node comparison has nothing to compare, and says so.
+    expect(changes(new Map([...node1, ...cluster]), verdicts(doc.results))).toEqual(['ingress-network-consistent cluster : none -> skip', 'ingress-network-consistent cluster ingress: pass -> none']);
+  });
+
+  it('reports the engine, not a crash, when the certificates are not there', async () => {
+    const r = await inNodeEnv('node2', { DOCKER_CERT_PATH: '/nonexistent', DOCKER_TLS_VERIFY: '1' }, process.execPath, `${ROOT}/${args[0]}`, ...args.slice(1));
+    const results: Result[] = JSON.parse(r.stdout).results;
+    const engine = results.filter((x) => x.node === '10.77.0.11_2376');
+    expect(engine.length).toBeGreaterThan(0);
+    expect(engine.every((x) => x.status === 'skip')).toBe(true);
+    expect(engine.find((x) => x.rule === 'ipvs-available')!.message).toMatch(/Docker API error from tcp:\/\/10\.77\.0\.11:2376: .*certificate/);
+    expect(results.filter((x) => x.status === 'error')).toEqual([]);
   });
 });
 

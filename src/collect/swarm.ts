@@ -1,6 +1,6 @@
 import { writeMeta } from '../capture/write.js';
 import { UsageError } from '../util/errors.js';
-import { dockerClient, dockerError, type DockerLike } from './docker.js';
+import { dockerClient, dockerError } from './docker.js';
 import { demuxLogs, parseProbeLog, probeCommands, probeDefaults, probeScript, PROBE_LABEL, writeCluster, writeNode, type NodeOutcome, type ProbeOptions, type ProbeOutput } from './probe.js';
 
 export type SwarmCaptureOptions = ProbeOptions;

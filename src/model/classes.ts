@@ -38,10 +38,6 @@ export function modelClass(name: string): ModelClass {
   return t;
 }
 
-export function modelTypeNames(): string[] {
-  return [...load().keys()];
-}
-
 /** An instance of snapshot type `name` from `fields` (extra keys are ignored; integers become BigInt). */
 export function make<T = Record<string, unknown>>(name: string, fields: object): T {
   return new (modelClass(name))(fields as Record<string, unknown>) as T;

@@ -6,5 +6,3 @@ export const REPORTERS: Record<string, Reporter> = {
   stylish: stylishReport,
   json: jsonReport,
 };
-
-export const FORMATS = Object.keys(REPORTERS);

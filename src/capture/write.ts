@@ -1,7 +1,14 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CAPTURE_FORMAT, CAPTURE_VERSION, type CaptureError } from './read.js';
 import { UsageError } from '../util/errors.js';
+
+/** A node's folder of the capture, with the subfolders its files go to. */
+export function nodeDir(outDir: string, node: string): string {
+  const dir = join(outDir, 'nodes', node);
+  for (const sub of ['host', 'ingress_sbox', 'networks']) mkdirSync(join(dir, sub), { recursive: true });
+  return dir;
+}
 
 export function writeJson(path: string, value: unknown): void {
   writeFileSync(path, JSON.stringify(value, null, 2) + '\n');

@@ -1,4 +1,5 @@
 import { writeMeta } from '../capture/write.js';
+import { obj as o, type Obj } from '../util/obj.js';
 import { UsageError } from '../util/errors.js';
 import { dockerClient, dockerError, type DockerLike } from './docker.js';
 import { demuxLogs, parseProbeLog, probeCommands, probeDefaults, probeScript, PROBE_LABEL, writeCluster, writeNode, type NodeOutcome, type ProbeOptions, type ProbeOutput } from './probe.js';
@@ -13,8 +14,6 @@ export interface HostsCaptureResult {
   ms: number;
 }
 
-type Obj = Record<string, unknown>;
-const o = (v: unknown): Obj => (v && typeof v === 'object' ? (v as Obj) : {});
 
 /**
  * Capture each engine given with --host: the same read-only probe as --swarm, run as a one-shot

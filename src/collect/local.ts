@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CaptureError } from '../capture/read.js';
-import { writeErrors, writeJson, writeMeta } from '../capture/write.js';
+import { nodeDir, writeErrors, writeJson, writeMeta } from '../capture/write.js';
 import { dockerClient, dockerError } from './docker.js';
 import { UsageError } from '../util/errors.js';
 import { runReadOnly, searchPath } from './run.js';
@@ -75,10 +75,7 @@ export async function captureLocal(o: LocalCaptureOptions): Promise<LocalCapture
   if (missing.length) throw new UsageError(`${missing.join(' and ')} not found: install ${missing.map((m) => (m === 'nsenter' ? 'util-linux' : 'iptables')).join(' and ')} (capture runs the node's own tools)`);
 
   const node = String(info.Name || 'unknown');
-  const dir = join(o.outDir, 'nodes', node);
-  mkdirSync(join(dir, 'host'), { recursive: true });
-  mkdirSync(join(dir, 'ingress_sbox'), { recursive: true });
-  mkdirSync(join(dir, 'networks'), { recursive: true });
+  const dir = nodeDir(o.outDir, node);
   const errors: CaptureError[] = [];
   writeJson(join(dir, 'info.json'), info);
 
@@ -105,11 +102,8 @@ export async function captureLocal(o: LocalCaptureOptions): Promise<LocalCapture
   const clusterDir = join(o.outDir, 'cluster');
   const clusterErrors: CaptureError[] = [];
   if (isManager) {
-    step('swarm nodes, services and tasks');
     try {
-      const t = performance.now();
-      const [nodes, services, tasks] = await Promise.all([docker.listNodes(), docker.listServices(), docker.listTasks()]);
-      timings.push({ what: 'GET /nodes, /services, /tasks', ms: performance.now() - t, ok: true });
+      const [nodes, services, tasks] = await timed('GET /nodes, /services, /tasks', () => Promise.all([docker.listNodes(), docker.listServices(), docker.listTasks()]));
       writeCluster(o.outDir, nodes, services, tasks);
     } catch (e) {
       for (const [file, command] of [['nodes.json', 'GET /nodes'], ['services.json', 'GET /services'], ['tasks.json', 'GET /tasks']]) {

@@ -1,7 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CaptureError } from '../capture/read.js';
-import { writeErrors, writeJson } from '../capture/write.js';
+import { nodeDir, writeErrors, writeJson } from '../capture/write.js';
+import { obj } from '../util/obj.js';
 import { grepToSysctl, HOST_COMMANDS, HOST_SYSCTLS, inSbox, keepLegacy, SBOX_COMMANDS, type CaptureCommand } from './commands.js';
 import { isReadOnly } from './run.js';
 
@@ -54,8 +55,6 @@ export interface NodeOutcome {
   detail: string;
 }
 
-type Obj = Record<string, unknown>;
-const obj = (v: unknown): Obj => (v && typeof v === 'object' ? (v as Obj) : {});
 
 export function isProbeService(svc: unknown): boolean {
   return obj(obj(obj(svc).Spec).Labels)[PROBE_LABEL] !== undefined;
@@ -166,8 +165,7 @@ export function demuxLogs(buf: Buffer): string {
 
 /** One node's folder from its probe output; what is missing goes to errors.json with the reason. */
 export function writeNode(outDir: string, host: string, commands: ReturnType<typeof probeCommands>, out: ProbeOutput | undefined, why: { detail: string } | undefined): void {
-  const dir = join(outDir, 'nodes', host);
-  for (const sub of ['host', 'ingress_sbox', 'networks']) mkdirSync(join(dir, sub), { recursive: true });
+  const dir = nodeDir(outDir, host);
   const errors: CaptureError[] = [];
   const hostIptables = out?.files.get('host/iptables.txt');
   for (const c of commands) {

@@ -1,4 +1,5 @@
 import { writeMeta } from '../capture/write.js';
+import { obj as o, type Obj } from '../util/obj.js';
 import { UsageError } from '../util/errors.js';
 import { dockerClient, dockerError } from './docker.js';
 import { demuxLogs, parseProbeLog, probeCommands, probeDefaults, probeScript, PROBE_LABEL, writeCluster, writeNode, type NodeOutcome, type ProbeOptions, type ProbeOutput } from './probe.js';
@@ -16,8 +17,6 @@ export interface SwarmCaptureResult {
 const MIN_API = [1, 41];
 const TERMINAL = new Set(['complete', 'failed', 'rejected', 'shutdown', 'orphaned', 'remove']);
 
-type Obj = Record<string, unknown>;
-const o = (v: unknown): Obj => (v && typeof v === 'object' ? (v as Obj) : {});
 
 function apiAtLeast(v: string | undefined): boolean {
   const [a, b] = String(v ?? '0.0').split('.').map(Number);

@@ -1,4 +1,5 @@
 import { DiagnosticSink, type Parsed, readJson, textLines } from './types.js';
+import { obj, type Obj } from '../util/obj.js';
 
 /* Docker objects as the API or the CLI prints them, reduced to what the mesh depends on. */
 
@@ -99,8 +100,6 @@ export interface SwarmTask {
   attachments: TaskAttachment[];
 }
 
-type Obj = Record<string, unknown>;
-const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
 const str = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '');
 const num = (v: unknown): number => (typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : 0);
 const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);

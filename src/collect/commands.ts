@@ -7,8 +7,9 @@ export interface CaptureCommand {
   /** File in the node's capture folder. */
   file: string;
   argv: string[];
-  /** How stdout becomes the file: as is, or `grep -r .` output turned into `key = value` lines. */
-  post?: 'sysctl';
+  /** How stdout becomes the file: as is, `grep -r .` output turned into `key = value` lines, or a
+   *  `docker network inspect` array split into networks/<NAME>.json. */
+  post?: 'sysctl' | 'networks';
 }
 
 /** Host sysctls the rules read (read from /proc/sys: per network namespace). */

@@ -26,7 +26,7 @@ const READ_ONLY: Record<string, (args: string[]) => boolean> = {
   docker: (a) =>
     a[0] === '-H' && /^unix:\/\/\/[\w./-]+$/.test(a[1] ?? '') &&
     ((a[2] === 'info' && a[3] === '--format' && a[4] === '{{json .}}' && a.length === 5) ||
-      (a[2] === 'network' && a[3] === 'inspect' && a.length === 5 && /^[\w.-]+$/.test(a[4]))),
+      (a[2] === 'network' && a[3] === 'inspect' && a.length >= 5 && a.slice(4).every((x) => /^[\w.-]+$/.test(x)))),
   base64: (a) => a.length === 0,
   // A transport, not a read of the node: the Docker API over ssh, as the Docker CLI reaches ssh:// engines.
   ssh: (a) => {

@@ -1,5 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { demuxLogs, parseProbeLog, probeCommands, probeScript } from '../../src/collect/probe.js';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { demuxLogs, parseProbeLog, probeCommands, probeInner, probeScript, writeNode } from '../../src/collect/probe.js';
 import { isReadOnly } from '../../src/collect/run.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
@@ -9,10 +12,52 @@ describe('the probe script', () => {
     for (const c of probeCommands('/run/docker', '/var/run/docker.sock')) expect(isReadOnly(c.argv[0], c.argv.slice(1))).toBe(true);
   });
 
-  it('is valid POSIX sh, and quotes every argument', () => {
+  it('is valid POSIX sh, and quotes every argument, also inside the chroot', () => {
     const script = probeScript("/run/it's", '/var/run/docker.sock');
     execFileSync('sh', ['-n', '-c', script]); // parse only
-    expect(script).toContain(`'--net=/run/it'\\''s/netns/ingress_sbox'`);
+    const inner = probeInner("/run/it's", '/var/run/docker.sock');
+    execFileSync('sh', ['-n', '-c', inner]);
+    expect(inner).toContain(`'--net=/run/it'\\''s/netns/ingress_sbox'`);
+    // The whole inner script is one argument of the node's sh, run once through chroot.
+    expect(script.match(/chroot/g)).toHaveLength(1);
+  });
+
+  it("runs in the node's shell and carries every output, exit code and stderr intact to the capture", () => {
+    // The node's programs, stood in for by scripts: a docker CLI that knows only the ingress
+    // network, an nsenter that runs its command here, iptables and ip that print fixed text.
+    const bin = mkdtempSync(join(tmpdir(), 'md-probe-bin-'));
+    const stub = (name: string, body: string) => writeFileSync(join(bin, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+    stub('docker', [
+      'case "$3" in',
+      `  info) echo '{"Name":"node2","ServerVersion":"20.10.24"}' ;;`,
+      `  network) echo '[{"Name":"ingress","Id":"abc"}]'; echo 'Error: No such network: docker_gwbridge' >&2; exit 1 ;;`,
+      'esac',
+    ].join('\n'));
+    stub('iptables-save', "printf '*nat\\n-A DOCKER-INGRESS -p tcp --dport 8080 -j DNAT --to-destination 172.18.0.2:8080\\nCOMMIT\\n'");
+    stub('ip', `echo '[]'`);
+    stub('nsenter', 'shift; exec "$@"');
+    const out = execFileSync('sh', ['-c', probeInner('/run/docker', '/var/run/docker.sock')], {
+      env: { PATH: `${bin}:/usr/bin:/bin`, MD_NODE: 'node2', MD_NODE_ID: 'id2' },
+      encoding: 'utf8',
+    });
+    const parsed = parseProbeLog(out);
+    expect(parsed).toMatchObject({ node: 'node2', nodeId: 'id2', complete: true });
+    expect(parsed.files.get('host/iptables.txt')).toEqual({ rc: 0, stdout: '*nat\n-A DOCKER-INGRESS -p tcp --dport 8080 -j DNAT --to-destination 172.18.0.2:8080\nCOMMIT\n', stderr: '' });
+    expect(parsed.files.get('ingress_sbox/ipvs.txt')?.rc).not.toBe(0); // no /proc/net/ip_vs on this machine
+    expect(parsed.files.get('host/iptables-legacy.txt')?.rc).toBe(127); // not installed
+
+    const dir = mkdtempSync(join(tmpdir(), 'md-probe-cap-'));
+    writeNode(dir, 'node2', probeCommands('/run/docker', '/var/run/docker.sock'), parsed, undefined);
+    const nd = join(dir, 'nodes/node2');
+    expect(JSON.parse(readFileSync(join(nd, 'networks/ingress.json'), 'utf8'))).toEqual([{ Name: 'ingress', Id: 'abc' }]);
+    expect(existsSync(join(nd, 'networks/docker_gwbridge.json'))).toBe(false);
+    const errors = JSON.parse(readFileSync(join(nd, 'errors.json'), 'utf8')) as { file: string; error: string }[];
+    expect(errors.find((e) => e.file === 'networks/docker_gwbridge.json')?.error).toBe('Error: No such network: docker_gwbridge');
+    expect(errors.find((e) => e.file === 'ingress_sbox/ipvs.txt')?.error).toMatch(/ip_vs/);
+    expect(errors.some((e) => e.file === 'host/iptables-legacy.txt')).toBe(false); // an absent tool is no error
+    expect(readFileSync(join(nd, 'host/iptables.txt'), 'utf8')).toContain('DNAT --to-destination 172.18.0.2:8080');
+    rmSync(bin, { recursive: true });
+    rmSync(dir, { recursive: true });
   });
 
   it('refuses to build a script around a command that is not read-only', () => {
@@ -21,7 +66,7 @@ describe('the probe script', () => {
 });
 
 describe('reading probe logs', () => {
-  it('decodes each file, its exit code and stderr, ignoring lines outside the markers', () => {
+  it('decodes each file (the format of earlier probes), its exit code and stderr, ignoring lines outside the markers', () => {
     const log = [
       'Error response from daemon: pull access denied', // a failed pull before the run
       '@@mesh-doctor node node2 abc123',

@@ -78,7 +78,7 @@ class InputReader {
     const present = cand.files.filter((f) => this.files.has(f));
     if (present.length === 0) {
       const err = this.errors.find((e) => cand.files.includes(e.file));
-      this.set(id, err ? 'uncaptured' : 'missing', cand.files[0], '', err ? `${err.command ? err.command + ': ' : ''}${err.error}` : `${this.prefix}${cand.files.join(' or ')} not in capture`, 0, err);
+      this.set(id, err ? 'uncaptured' : 'missing', err?.file ?? cand.files[0], '', err ? `${err.command ? err.command + ': ' : ''}${err.error}` : `${this.prefix}${cand.files.join(' or ')} not in capture`, 0, err);
       return undefined;
     }
     // .txt and .json variants of one file may not both be present.
@@ -393,6 +393,15 @@ function buildCluster(capture: CaptureFiles, nodes: NodeModel[]): { cluster: Clu
     if (list) list.push(...t.ingressAddresses);
     else runningIngressAddresses.set(t.serviceId, [...t.ingressAddresses]);
   }
+  // Who holds each ingress address, as the holding node reports it (tasks and sboxes are node-local
+  // entries of the ingress network's Containers map).
+  const ingressEndpointByIp = new Map<string, unknown>();
+  for (const n of nodes) {
+    const ing = (n.networks as Map<string, { containers: { name: string; ipv4: string; mac: string }[] }>).get('ingress');
+    for (const c of ing?.containers ?? []) {
+      if (c.ipv4 && !ingressEndpointByIp.has(c.ipv4)) ingressEndpointByIp.set(c.ipv4, make('IngressEndpoint', { node: n.name, name: c.name, ipv4: c.ipv4, mac: c.mac, file: n.inputs.get('network.ingress')?.file ?? '' }));
+    }
+  }
   const ingressPortByKey = new Map<string, unknown>();
   for (const p of ingressPorts as { key: string }[]) if (!ingressPortByKey.has(p.key)) ingressPortByKey.set(p.key, p);
   const cluster = make<ClusterModel>('Cluster', {
@@ -405,6 +414,7 @@ function buildCluster(capture: CaptureFiles, nodes: NodeModel[]): { cluster: Clu
     ingressPortByKey,
     engineVersions,
     ingressNetworkId,
+    ingressEndpointByIp,
     nodeById: new Map(nodeModels.map((n) => [(n as { id: string }).id, n])),
     serviceById: new Map(serviceModels.map((s) => [(s as { id: string }).id, s])),
   });

@@ -44,6 +44,8 @@ export interface IptablesChain {
   name: string;
   /** Built-in chains have a policy; user chains have null. */
   policy: string | null;
+  /** Where the chain is declared (`:FORWARD DROP [0:0]`, `-P`, `Chain FORWARD (policy DROP)`); 0 when only its rules are. */
+  line: number;
   rules: IptablesRule[];
 }
 
@@ -259,7 +261,7 @@ function applyListingExtras(rule: IptablesRule, extra: string, sink: DiagnosticS
   }
 }
 
-function ensureChain(tables: IptablesData['tables'], table: string, chain: string, policy: string | null): IptablesChain {
+function ensureChain(tables: IptablesData['tables'], table: string, chain: string, policy: string | null, line = 0): IptablesChain {
   let t = tables.get(table);
   if (!t) {
     t = new Map();
@@ -267,9 +269,12 @@ function ensureChain(tables: IptablesData['tables'], table: string, chain: strin
   }
   let c = t.get(chain);
   if (!c) {
-    c = { name: chain, policy, rules: [] };
+    c = { name: chain, policy, line, rules: [] };
     t.set(chain, c);
-  } else if (policy !== null) c.policy = policy;
+  } else {
+    if (policy !== null) c.policy = policy;
+    if (line && policy !== null) c.line = line;
+  }
   return c;
 }
 
@@ -295,7 +300,7 @@ function parseSave(lines: TextLine[], file: string, sink: DiagnosticSink, data: 
         sink.error(no, `chain declaration outside a table or malformed: '${line}'`);
         continue;
       }
-      ensureChain(data.tables, table, m[1], m[2] === '-' ? null : m[2]);
+      ensureChain(data.tables, table, m[1], m[2] === '-' ? null : m[2], no);
       continue;
     }
     let body = line;
@@ -307,9 +312,9 @@ function parseSave(lines: TextLine[], file: string, sink: DiagnosticSink, data: 
       continue;
     }
     if (op === '-P' && tokens[1] && tokens[2]) {
-      ensureChain(data.tables, table, tokens[1], tokens[2]);
+      ensureChain(data.tables, table, tokens[1], tokens[2], no);
     } else if (op === '-N' && tokens[1]) {
-      ensureChain(data.tables, table, tokens[1], null);
+      ensureChain(data.tables, table, tokens[1], null, no);
     } else if ((op === '-A' || op === '--append') && tokens[1]) {
       const chain = ensureChain(data.tables, table, tokens[1], data.tables.get(table)?.get(tokens[1])?.policy ?? null);
       const rule = emptyRule(table, tokens[1], file, no, body);
@@ -339,7 +344,7 @@ function parseListing(lines: TextLine[], file: string, sink: DiagnosticSink, dat
     if (LEGACY_WARNING.test(line)) continue;
     const header = CHAIN_HEADER.exec(line);
     if (header) {
-      chain = ensureChain(data.tables, table, header[1], header[2] ?? null);
+      chain = ensureChain(data.tables, table, header[1], header[2] ?? null, no);
       cols = undefined;
       continue;
     }

@@ -1,7 +1,9 @@
 import { Environment } from '@marcbachmann/cel-js';
 import { celType, snapshotSchema } from '../model/schema.js';
 import { modelClass } from '../model/classes.js';
-import { iptablesHasChain, iptablesRules, ipv4InCidr, type IptablesModel, type InputModel } from '../model/build.js';
+import { iptablesHasChain, iptablesRules, ipv4InCidr, type IptablesModel, type InputModel, type NodeModel } from '../model/build.js';
+import { make } from '../model/classes.js';
+import { forwardToSbox, inputFrom, walkView } from '../trace/mesh.js';
 
 /**
  * The typed functions rules may call: the shared capabilities, so that no rule needs TypeScript of
@@ -17,6 +19,17 @@ export const FUNCTIONS: { signature: string; description: string; handler: (...a
     signature: 'Iptables.hasChain(string, string): bool',
     description: 'whether the chain exists in the table',
     handler: ((ipt: IptablesModel, table: string, chain: string) => iptablesHasChain(ipt, table, chain)) as never,
+  },
+  {
+    signature: 'Node.forwardWalk(string, int): Walk',
+    description:
+      "a client's new connection to a published port (protocol, port), walked through this node's host iptables after the DNAT to ingress_sbox: raw and mangle PREROUTING, mangle and filter FORWARD",
+    handler: ((node: NodeModel, protocol: string, port: bigint) => make('Walk', walkView(forwardToSbox(node, protocol, Number(port))))) as never,
+  },
+  {
+    signature: 'Node.inputWalk(string, int, string): Walk',
+    description: "a new packet from an address (3rd argument) to this node's own address on a port, walked through raw and mangle PREROUTING, mangle and filter INPUT",
+    handler: ((node: NodeModel, protocol: string, port: bigint, src: string) => make('Walk', walkView(inputFrom(node, protocol, Number(port), src)))) as never,
   },
   {
     signature: 'notFound(Input): bool',

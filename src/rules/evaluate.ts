@@ -68,6 +68,7 @@ function evaluateIn(rule: LoadedRule, nodeName: string | null, ctx: Record<strin
     for (const item of items) {
       if (rule.forEach) ctx.item = item;
       try {
+        for (const v of rule.lets) ctx[v.name] = run(v.program, ctx, `let.${v.name}`);
         subject = rule.subject ? String(run(rule.subject, ctx, 'subject')) : '';
         let status: Status = 'pass';
         let message: Program = rule.pass;

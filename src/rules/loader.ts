@@ -139,6 +139,11 @@ function compileRule(spec: RuleSpec, path: string, file: string, locate: (path: 
     return { program: env.parse(expr) as unknown as Program, type };
   };
 
+  const names = new Set<string>();
+  for (const [i, v] of [...(spec.variables ?? []), ...(spec.let ?? [])].entries()) {
+    if (names.has(v.name)) throw new RuleLoadError(file, locate(i < (spec.variables ?? []).length ? ['variables', i] : ['let', i - (spec.variables ?? []).length]), 'name', `'${v.name}' is defined twice`);
+    names.add(v.name);
+  }
   const variables = (spec.variables ?? []).map((v, i) => {
     const c = compile(['variables', i, 'expression'], v.expression, 'any');
     env.registerVariable(v.name, c.type);
@@ -152,6 +157,12 @@ function compileRule(spec: RuleSpec, path: string, file: string, locate: (path: 
     forEach = c.program;
     env.registerVariable('item', elementType(c.type));
   }
+  const lets = (spec.let ?? []).map((v, i) => {
+    const c = compile(['let', i, 'expression'], v.expression, 'any');
+    env.registerVariable(v.name, c.type);
+    return { name: v.name, program: c.program };
+  });
+  if (lets.length && !forEach) throw new RuleLoadError(file, locate(['let']), 'let', 'needs forEach');
   const rule: LoadedRule = {
     spec,
     file: path,
@@ -161,6 +172,7 @@ function compileRule(spec: RuleSpec, path: string, file: string, locate: (path: 
     when,
     skipMessage,
     forEach,
+    lets,
     subject: spec.subject ? compile(['subject'], spec.subject, 'string').program : undefined,
     checks: spec.checks.map((c, i) => {
       const sev = c.severity ?? spec.severity;

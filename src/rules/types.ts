@@ -13,6 +13,7 @@ export interface RuleSpec {
   when?: string;
   skipMessage?: string;
   forEach?: string;
+  let?: { name: string; expression: string }[];
   subject?: string;
   checks: { assert: string; severity?: Severity; message: string }[];
   pass: string;
@@ -36,6 +37,8 @@ export interface LoadedRule {
   when?: Program;
   skipMessage?: Program;
   forEach?: Program;
+  /** Per item: named values computed once, before subject and checks. */
+  lets: { name: string; program: Program }[];
   subject?: Program;
   checks: { assert: Program; message: Program; severity: Severity; field: string }[];
   pass: Program;

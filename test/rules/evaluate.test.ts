@@ -31,6 +31,49 @@ const seed = snapshotOf('seed-cluster');
 const only = (rs: Result[], node = '253') => rs.filter((r) => r.node === node);
 
 describe('evaluation', () => {
+  it('computes each `let` once per item, in order, and subject, checks and pass read them', () => {
+    const r = rule('per-item-let', `forEach: node.marks
+let:
+  - name: port
+    expression: item.protocol + "/" + string(item.port)
+  - name: label
+    expression: item.chain + " " + port
+subject: label
+checks:
+  - assert: item.chain == "PREROUTING"
+    message: '"not PREROUTING: " + label'
+pass: '"marks " + port'
+`);
+    const rs = only(evaluate([r], seed));
+    expect(rs.map((x) => [x.subject, x.status, x.message])).toEqual([
+      ['PREROUTING tcp/8080', 'pass', 'marks tcp/8080'],
+      ['INPUT all/0', 'fail', 'not PREROUTING: INPUT all/0'],
+    ]);
+  });
+
+  it('refuses a `let` without forEach, and a name defined twice, naming the file and line', () => {
+    expect(() => rule('let-no-foreach', `let:
+  - name: x
+    expression: '"a"'
+checks:
+  - assert: x == "a"
+    message: '"x"'
+pass: '"ok"'
+`)).toThrow(/^rules\/let-no-foreach.yaml:\d+: let: needs forEach$/);
+    expect(() => rule('let-twice', `variables:
+  - name: x
+    expression: '"a"'
+forEach: node.marks
+let:
+  - name: x
+    expression: '"b"'
+checks:
+  - assert: x == "a"
+    message: '"x"'
+pass: '"ok"'
+`)).toThrow(/let-twice.yaml:\d+: name: 'x' is defined twice/);
+  });
+
   it('turns a run-time CEL failure into an error result naming the field, and goes on', () => {
     const r = rule('runtime-error', `forEach: node.marks
 checks:

@@ -1,0 +1,182 @@
+import { parseIptables } from '../../src/parse/iptables.js';
+import { matchRule, walkChain, walkHooks, type Packet } from '../../src/trace/iptables.js';
+
+/** A new TCP connection from outside to a published port, as the FORWARD walk sees it after the DNAT. */
+const pkt = (over: Partial<Packet> = {}): Packet => ({
+  proto: 'tcp', src: '203.0.113.10', dst: '172.18.0.2', dport: 8080, inIface: 'eth0', outIface: 'docker_gwbridge',
+  ctstate: ['NEW', 'DNAT'], mark: 0, dstLocal: false, srcLocal: false, ipvs: false, tcpFlags: ['SYN'], ...over,
+});
+
+function filter(rules: string, policy = 'DROP', chains = ['DOCKER-USER', 'DOCKER-INGRESS', 'CUSTOM']) {
+  const text = ['*filter', ':INPUT ACCEPT [0:0]', `:FORWARD ${policy} [0:0]`, ':OUTPUT ACCEPT [0:0]', ...chains.map((c) => `:${c} - [0:0]`), rules.trim(), 'COMMIT', ''].join('\n');
+  const parsed = parseIptables(text, 'nodes/n1/host/iptables.txt');
+  expect(parsed.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+  return parsed.data;
+}
+
+/** Docker 20.10's FORWARD, as the working-mesh lab has it. */
+const DOCKER_FORWARD = `
+-A FORWARD -j DOCKER-USER
+-A FORWARD -j DOCKER-INGRESS
+-A FORWARD -o docker_gwbridge -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A FORWARD -i docker_gwbridge ! -o docker_gwbridge -j ACCEPT
+-A FORWARD -i docker_gwbridge -o docker_gwbridge -j DROP
+-A DOCKER-INGRESS -p tcp -m tcp --dport 8080 -j ACCEPT
+-A DOCKER-INGRESS -p tcp -m state --state RELATED,ESTABLISHED -m tcp --sport 8080 -j ACCEPT
+-A DOCKER-INGRESS -j RETURN
+-A DOCKER-USER -j RETURN`;
+
+const only = (data: ReturnType<typeof filter>, p = pkt()) => {
+  const outs = walkChain(data, 'filter', 'FORWARD', p);
+  expect(outs).toHaveLength(1);
+  return outs[0];
+};
+
+describe('walking a chain: first match wins, jumps, RETURN, policies', () => {
+  it("accepts a published port in Docker's own DOCKER-INGRESS after DOCKER-USER returns", () => {
+    const o = only(filter(DOCKER_FORWARD));
+    expect(o.action).toBe('ACCEPT');
+    expect(o.at).toMatchObject({ chain: 'DOCKER-INGRESS', line: 13, file: 'nodes/n1/host/iptables.txt' });
+    expect(o.hops.map((h) => h.effect)).toEqual(['jump DOCKER-USER', 'RETURN', 'jump DOCKER-INGRESS', 'ACCEPT']);
+  });
+
+  it('falls to the policy of a built-in chain, and names the policy line', () => {
+    const o = only(filter(DOCKER_FORWARD), pkt({ dport: 9090 }));
+    expect(o.action).toBe('DROP');
+    expect(o.at).toMatchObject({ kind: 'policy', line: 3, effect: 'policy DROP' });
+  });
+
+  it('stops at a DROP in DOCKER-USER that matches the port, and not at one for another port', () => {
+    expect(only(filter(`-A DOCKER-USER -p tcp --dport 8080 -j DROP\n${DOCKER_FORWARD}`)).action).toBe('DROP');
+    expect(only(filter(`-A DOCKER-USER -p tcp --dport 9090 -j DROP\n${DOCKER_FORWARD}`)).action).toBe('ACCEPT');
+    expect(only(filter(`-A DOCKER-USER -p udp --dport 8080 -j DROP\n${DOCKER_FORWARD}`)).action).toBe('ACCEPT');
+  });
+
+  it('stops at a REJECT placed ahead of the jumps (the RHEL / ufw pattern)', () => {
+    const o = only(filter(`-A FORWARD -j REJECT --reject-with icmp-host-prohibited\n${DOCKER_FORWARD}`));
+    expect(o).toMatchObject({ action: 'REJECT', at: { chain: 'FORWARD', line: 8 } });
+  });
+
+  it('a user chain that runs out returns to its caller; goto returns past it', () => {
+    const jumped = filter(`-A FORWARD -j CUSTOM\n-A FORWARD -j ACCEPT\n-A CUSTOM -s 10.0.0.0/8 -j DROP`);
+    expect(only(jumped).action).toBe('ACCEPT');
+    // After a goto, falling off CUSTOM returns to FORWARD's caller: the built-in chain's policy.
+    const gone = filter(`-A FORWARD -g CUSTOM\n-A FORWARD -j ACCEPT\n-A CUSTOM -s 10.0.0.0/8 -j DROP`);
+    expect(only(gone)).toMatchObject({ action: 'DROP', at: { kind: 'policy' } });
+  });
+
+  it('LOG and MARK do not end the walk; a MARK is seen by a later -m mark', () => {
+    const data = filter(`-A FORWARD -j LOG --log-prefix "fwd "\n-A FORWARD -j MARK --set-xmark 0x100/0xffffffff\n-A FORWARD -m mark --mark 0x100 -j ACCEPT`);
+    const o = only(data);
+    expect(o.action).toBe('ACCEPT');
+    expect(o.mark).toBe(0x100);
+    expect(o.hops.map((h) => h.effect)).toEqual(['LOG', 'MARK 0x100', 'ACCEPT']);
+    expect(only(filter('-A FORWARD -m mark --mark 0x200 -j ACCEPT')).action).toBe('DROP');
+  });
+});
+
+describe('matches', () => {
+  const rule = (line: string) => filter(line).tables.get('filter')!.get('FORWARD')!.rules[0];
+  const m = (line: string, p = pkt()) => matchRule(rule(line), p).result;
+
+  it('-p, --dport (single, range, multiport), --sport known and unknown', () => {
+    expect(m('-A FORWARD -p tcp -m tcp --dport 8080 -j ACCEPT')).toBe(true);
+    expect(m('-A FORWARD -p tcp -m tcp --dport 8000:8100 -j ACCEPT')).toBe(true);
+    expect(m('-A FORWARD -p tcp -m multiport --dports 80,443,8080 -j ACCEPT')).toBe(true);
+    expect(m('-A FORWARD -p tcp -m multiport --dports 80,443 -j ACCEPT')).toBe(false);
+    expect(m('-A FORWARD -p udp -j ACCEPT')).toBe(false);
+    expect(m('-A FORWARD -p 6 -j ACCEPT')).toBe(true);
+    expect(m('-A FORWARD -p tcp -m tcp --sport 1024:65535 -j ACCEPT')).toBe('unknown');
+    expect(m('-A FORWARD -p tcp -m tcp --sport 1024:65535 -j ACCEPT', pkt({ sport: 40000 }))).toBe(true);
+  });
+
+  it('both outcomes of !', () => {
+    expect(m('-A FORWARD ! -p udp -j ACCEPT')).toBe(true);
+    expect(m('-A FORWARD ! -p tcp -j ACCEPT')).toBe(false);
+    expect(m('-A FORWARD -p tcp -m tcp ! --dport 8080 -j ACCEPT')).toBe(false);
+    expect(m('-A FORWARD -p tcp -m tcp ! --dport 22 -j ACCEPT')).toBe(true);
+    expect(m('-A FORWARD ! -s 10.0.0.0/8 -j DROP')).toBe(true);
+    expect(m('-A FORWARD ! -d 172.18.0.0/16 -j DROP')).toBe(false);
+    expect(m('-A FORWARD -o docker_gwbridge ! -i docker_gwbridge -j ACCEPT')).toBe(true);
+  });
+
+  it('-s / -d with CIDR, -i / -o with +', () => {
+    expect(m('-A FORWARD -s 203.0.113.0/24 -j DROP')).toBe(true);
+    expect(m('-A FORWARD -s 198.51.100.0/24 -j DROP')).toBe(false);
+    expect(m('-A FORWARD -d 172.18.0.2/32 -j DROP')).toBe(true);
+    expect(m('-A FORWARD -o docker+ -j DROP')).toBe(true);
+    expect(m('-A FORWARD -i eth+ -o docker0 -j DROP')).toBe(false);
+    expect(m('-A FORWARD -i eth1 -j DROP', pkt({ inIface: undefined }))).toBe('unknown');
+  });
+
+  it('-m conntrack / -m state for a new connection, DNAT included', () => {
+    expect(m('-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT')).toBe(false);
+    expect(m('-A FORWARD -m conntrack --ctstate NEW -j ACCEPT')).toBe(true);
+    expect(m('-A FORWARD -m conntrack --ctstate DNAT -j ACCEPT')).toBe(true);
+    expect(m('-A FORWARD -m conntrack ! --ctstate INVALID -j ACCEPT')).toBe(true);
+    expect(m('-A FORWARD -m state --state ESTABLISHED -j ACCEPT')).toBe(false);
+  });
+
+  it('-m addrtype, -m comment, --syn', () => {
+    expect(m('-A FORWARD -m addrtype --dst-type LOCAL -j DROP')).toBe(false);
+    expect(m('-A FORWARD -m addrtype --dst-type LOCAL -j DROP', pkt({ dstLocal: true }))).toBe(true);
+    expect(m('-A FORWARD -m addrtype --dst-type LOCAL -j DROP', pkt({ dstLocal: undefined }))).toBe('unknown');
+    expect(m('-A FORWARD -m comment --comment "allow web" -p tcp --dport 8080 -j ACCEPT')).toBe(true);
+    expect(m('-A FORWARD -p tcp -m tcp --syn -j ACCEPT')).toBe(true);
+    expect(m('-A FORWARD -p tcp -m tcp --tcp-flags SYN,ACK SYN -j ACCEPT')).toBe(true);
+    expect(m('-A FORWARD -p tcp -m tcp --tcp-flags SYN,ACK ACK -j ACCEPT')).toBe(false);
+  });
+
+  it('a match it does not know is undecided, unless another condition already rules the packet out', () => {
+    expect(matchRule(rule('-A FORWARD -m set --match-set blocklist src -j DROP'), pkt())).toEqual({ result: 'unknown', why: 'uses -m set' });
+    expect(m('-A FORWARD -p udp -m set --match-set blocklist src -j DROP')).toBe(false);
+    expect(m('-A FORWARD -m recent --name x --rcheck -j DROP')).toBe('unknown');
+  });
+});
+
+describe('undecidable rules: both outcomes followed, never guessed', () => {
+  it('is uncertain when one way drops and the other accepts, and names the line', () => {
+    const data = filter(`-A FORWARD -m set --match-set blocklist src -j DROP\n${DOCKER_FORWARD}`);
+    const w = walkHooks(data, [{ table: 'filter', chain: 'FORWARD' }], pkt());
+    expect(w.verdict).toBe('uncertain');
+    expect(w.outcomes.map((o) => o.action).sort()).toEqual(['ACCEPT', 'DROP']);
+    expect(w.decisive.action).toBe('DROP');
+    expect(w.decisive.undecided).toEqual(['nodes/n1/host/iptables.txt:8 uses -m set']);
+  });
+
+  it('is decided when every way ends alike', () => {
+    const data = filter(`-A FORWARD -m set --match-set friends src -j ACCEPT\n-A FORWARD -j ACCEPT`);
+    expect(walkHooks(data, [{ table: 'filter', chain: 'FORWARD' }], pkt()).verdict).toBe('pass');
+  });
+
+  it('a jump to a target it cannot follow is uncertain', () => {
+    const data = filter('-A FORWARD -j SOMETHING-ELSE\n-A FORWARD -j ACCEPT');
+    const w = walkHooks(data, [{ table: 'filter', chain: 'FORWARD' }], pkt());
+    expect(w.verdict).toBe('uncertain');
+    expect(w.decisive.undecided[0]).toMatch(/jumps to SOMETHING-ELSE, which this walk cannot follow/);
+  });
+});
+
+describe('walking several hooks in order', () => {
+  it('carries the mark from mangle into filter, and stops at the first table that drops', () => {
+    const text = [
+      '*mangle', ':PREROUTING ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', '-A PREROUTING -p tcp --dport 8080 -j MARK --set-xmark 0x7/0xffffffff', 'COMMIT',
+      '*filter', ':FORWARD DROP [0:0]', '-A FORWARD -m mark --mark 0x7 -j ACCEPT', 'COMMIT', '',
+    ].join('\n');
+    const data = parseIptables(text, 'f').data;
+    const w = walkHooks(data, [{ table: 'mangle', chain: 'PREROUTING' }, { table: 'mangle', chain: 'FORWARD' }, { table: 'filter', chain: 'FORWARD' }], pkt());
+    expect(w.verdict).toBe('pass');
+    expect(w.decisive.hops.map((h) => `${h.table} ${h.effect}`)).toEqual(['mangle MARK 0x7', 'mangle policy ACCEPT', 'mangle policy ACCEPT', 'filter ACCEPT']);
+    const dropInRaw = parseIptables(['*raw', ':PREROUTING ACCEPT [0:0]', '-A PREROUTING -p tcp --dport 8080 -j DROP', 'COMMIT', ''].join('\n'), 'f').data;
+    expect(walkHooks(dropInRaw, [{ table: 'raw', chain: 'PREROUTING' }, { table: 'filter', chain: 'FORWARD' }], pkt()).verdict).toBe('stop');
+  });
+
+  it('reads -L listings from what the parser kept, and calls the rest undecided', () => {
+    const text = ['Chain FORWARD (policy DROP)', 'target     prot opt source               destination', 'DOCKER-INGRESS  all  --  0.0.0.0/0            0.0.0.0/0', 'ACCEPT     all  --  0.0.0.0/0            0.0.0.0/0            ctstate RELATED,ESTABLISHED', '', 'Chain DOCKER-INGRESS (1 references)', 'target     prot opt source               destination', 'ACCEPT     tcp  --  0.0.0.0/0            0.0.0.0/0            tcp dpt:8080', 'RETURN     all  --  0.0.0.0/0            0.0.0.0/0', ''].join('\n');
+    const data = parseIptables(text, 'nodes/n/host/iptables-filter.txt', 'filter').data;
+    expect(walkHooks(data, [{ table: 'filter', chain: 'FORWARD' }], pkt()).verdict).toBe('pass');
+    const other = walkHooks(data, [{ table: 'filter', chain: 'FORWARD' }], pkt({ dport: 9090 }));
+    expect(other.verdict).toBe('uncertain');
+    expect(other.decisive.undecided[0]).toMatch(/iptables-filter.txt:4 uses conntrack/);
+  });
+});

@@ -8,6 +8,8 @@ export default {
   testEnvironment: 'node',
   roots: ['<rootDir>/test/lab'],
   testMatch: ['**/*.e2e.test.ts'],
+  // The working-mesh suite (UML guests) has its own config: jest.mesh.config.js.
+  testPathIgnorePatterns: ['/test/lab/uml/'],
   maxWorkers: 1,
   testTimeout: 300_000,
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },

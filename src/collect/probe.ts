@@ -18,6 +18,8 @@ const MARK = '@@mesh-doctor';
 export const DEFAULT_PROBE_IMAGE = 'busybox:stable';
 /** Marks the probe's service or containers, so they are recognised and kept out of captures. */
 export const PROBE_LABEL = 'org.mesh-doctor.probe';
+/** Marks the containers of a --swarm probe job's tasks (kept apart from --host's probe containers). */
+export const PROBE_TASK_LABEL = 'org.mesh-doctor.probe-task';
 
 /** What --swarm and --host have in common. */
 export interface ProbeOptions {
@@ -60,13 +62,23 @@ export function isProbeService(svc: unknown): boolean {
   return obj(obj(obj(svc).Spec).Labels)[PROBE_LABEL] !== undefined;
 }
 
+/**
+ * A task of a probe job, also after its service was removed (the manager keeps such tasks for a
+ * while): its container spec carries the probe label, or (probes before the label) its script.
+ */
+export function isProbeTask(task: unknown): boolean {
+  const cs = obj(obj(obj(task).Spec).ContainerSpec);
+  if (obj(cs.Labels)[PROBE_TASK_LABEL] !== undefined) return true;
+  return Array.isArray(cs.Command) && cs.Command.some((c) => typeof c === 'string' && c.includes(MARK));
+}
+
 /** cluster/ from a manager's lists, without mesh-doctor's own probe services and their tasks. */
 export function writeCluster(outDir: string, nodes: unknown[], services: unknown[], tasks: unknown[]): void {
   const probeIds = new Set(services.filter(isProbeService).map((s) => String(obj(s).ID)));
   mkdirSync(join(outDir, 'cluster'), { recursive: true });
   writeJson(join(outDir, 'cluster/nodes.json'), nodes);
   writeJson(join(outDir, 'cluster/services.json'), services.filter((s) => !isProbeService(s)));
-  writeJson(join(outDir, 'cluster/tasks.json'), tasks.filter((t) => !probeIds.has(String(obj(t).ServiceID))));
+  writeJson(join(outDir, 'cluster/tasks.json'), tasks.filter((t) => !probeIds.has(String(obj(t).ServiceID)) && !isProbeTask(t)));
 }
 
 /**

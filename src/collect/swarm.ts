@@ -2,7 +2,7 @@ import { writeMeta } from '../capture/write.js';
 import { obj as o, type Obj } from '../util/obj.js';
 import { UsageError } from '../util/errors.js';
 import { dockerClient, dockerError } from './docker.js';
-import { demuxLogs, parseProbeLog, probeCommands, probeDefaults, probeScript, PROBE_LABEL, writeCluster, writeNode, type NodeOutcome, type ProbeOptions, type ProbeOutput } from './probe.js';
+import { demuxLogs, parseProbeLog, probeCommands, probeDefaults, probeScript, PROBE_LABEL, PROBE_TASK_LABEL, writeCluster, writeNode, type NodeOutcome, type ProbeOptions, type ProbeOutput } from './probe.js';
 
 export type SwarmCaptureOptions = ProbeOptions;
 
@@ -61,6 +61,7 @@ export async function captureSwarm(opts: SwarmCaptureOptions): Promise<SwarmCapt
     TaskTemplate: {
       ContainerSpec: {
         Image: image,
+        Labels: { [PROBE_TASK_LABEL]: 'true' },
         Command: ['/bin/sh', '-c', probeScript(execRoot, socket)],
         Env: ['MD_NODE={{.Node.Hostname}}', 'MD_NODE_ID={{.Node.ID}}'],
         Mounts: [{ Type: 'bind', Source: '/', Target: '/host', ReadOnly: true }],

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { demuxLogs, parseProbeLog, probeCommands, probeInner, probeScript, writeNode } from '../../src/collect/probe.js';
+import { demuxLogs, parseProbeLog, probeCommands, probeInner, probeScript, writeCluster, writeNode } from '../../src/collect/probe.js';
 import { isReadOnly } from '../../src/collect/run.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
@@ -101,5 +101,26 @@ describe('reading probe logs', () => {
     };
     expect(demuxLogs(Buffer.concat([frame(1, 'line one\n'), frame(2, 'err\n'), frame(1, 'line two\n')]))).toBe('line one\nerr\nline two\n');
     expect(demuxLogs(Buffer.from('plain text\n'))).toBe('plain text\n');
+  });
+});
+
+describe('the swarm view a probe writes', () => {
+  it("leaves out mesh-doctor's own probe jobs and their tasks, also the tasks of jobs already removed", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'md-cluster-'));
+    const web = { ID: 'web1', Spec: { Name: 'web' } };
+    const probe = { ID: 'p2', Spec: { Name: 'mesh-doctor-probe-x', Labels: { 'org.mesh-doctor.probe': 'true' } } };
+    const tasks = [
+      { ID: 't1', ServiceID: 'web1', Spec: { ContainerSpec: { Image: 'web' } } },
+      { ID: 't2', ServiceID: 'p2', Spec: { ContainerSpec: { Image: 'busybox' } } },
+      // A probe removed earlier: its service is gone, its tasks are still listed for a while.
+      { ID: 't3', ServiceID: 'gone', Spec: { ContainerSpec: { Labels: { 'org.mesh-doctor.probe-task': 'true' } } } },
+      { ID: 't4', ServiceID: 'gone2', Spec: { ContainerSpec: { Command: ['/bin/sh', '-c', probeScript('/run/docker', '/var/run/docker.sock')] } } },
+      // Someone else's task of a removed service stays: it is not mesh-doctor's to hide.
+      { ID: 't5', ServiceID: 'gone3', Spec: { ContainerSpec: { Image: 'other' } } },
+    ];
+    writeCluster(dir, [], [web, probe], tasks);
+    expect(JSON.parse(readFileSync(join(dir, 'cluster/services.json'), 'utf8')).map((x: { ID: string }) => x.ID)).toEqual(['web1']);
+    expect(JSON.parse(readFileSync(join(dir, 'cluster/tasks.json'), 'utf8')).map((x: { ID: string }) => x.ID)).toEqual(['t1', 't5']);
+    rmSync(dir, { recursive: true });
   });
 });

@@ -85,7 +85,8 @@ export async function leftovers(): Promise<string[]> {
   const sh = async (cmd: string, args: string[]) => (await execa(cmd, args, { reject: false })).stdout;
   for (const l of (await sh('ip', ['netns', 'list'])).split('\n')) if (l.startsWith('mdlab-')) out.push(`netns ${l}`);
   for (const l of (await sh('ip', ['-o', 'link', 'show'])).split('\n')) if (/mdlv\d|mdlab0/.test(l)) out.push(`link ${l.split(':')[1]?.trim()}`);
-  for (const l of (await sh('pgrep', ['-af', 'mdlab'])).split('\n')) if (l.trim() && !/pgrep/.test(l)) out.push(`process ${l}`);
+  // (The working-mesh lab's guests, test/lab/uml, say mdlab in their command lines too: not ours.)
+  for (const l of (await sh('pgrep', ['-af', 'mdlab'])).split('\n')) if (l.trim() && !/pgrep|umid=mdmesh-/.test(l)) out.push(`process ${l}`);
   for (const l of (await sh('iptables', ['-S', 'FORWARD'])).split('\n')) if (l.includes('mdlab0')) out.push(`iptables ${l}`);
   for (const l of (await sh('cat', ['/proc/mounts'])).split('\n')) if (l.includes('/tmp/mdlab')) out.push(`mount ${l}`);
   if ((await execa('test', ['-e', '/tmp/mdlab'], { reject: false })).exitCode === 0) out.push('folder /tmp/mdlab');

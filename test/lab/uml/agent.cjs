@@ -19,6 +19,8 @@ const fs = require('node:fs');
 const PORT = 7070;
 
 function serve(addr, port) {
+  // The lab's only way into the guest: it must outlive any one bad request.
+  process.on('uncaughtException', (e) => process.stderr.write(`agent: ${e.stack}\n`));
   const server = http.createServer((req, res) => {
     if (req.method === 'GET' && req.url === '/ping') return res.end('ok\n');
     if (req.method !== 'POST' || req.url !== '/exec') {
@@ -47,7 +49,10 @@ function serve(addr, port) {
       child.stderr.on('data', (c) => err.push(c));
       child.stdin.on('error', () => {});
       child.stdin.end(job.stdin ? Buffer.from(job.stdin, 'base64') : undefined);
+      let replied = false;
       const reply = (code, signal) => {
+        if (replied) return;
+        replied = true;
         clearTimeout(timer);
         res.setHeader('content-type', 'application/json');
         res.end(JSON.stringify({ code, signal, timedOut, stdout: Buffer.concat(out).toString('base64'), stderr: Buffer.concat(err).toString('base64') }));

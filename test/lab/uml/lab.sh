@@ -10,7 +10,8 @@
 #   lab.sh down          stop everything and remove every trace (idempotent)
 #   lab.sh status        what runs: guests, engines, swarm, the port from every node
 #   lab.sh image         build the root image only (cached: a rerun finds it and does nothing)
-#   lab.sh exec NODE ARGV...      run ARGV inside guest NODE (as root), through its agent
+#   lab.sh exec NODE [--stdin FILE] ARGV...
+#                        run ARGV inside guest NODE (as root), through its agent; its exit code
 #   lab.sh docker NODE ARGS...    the docker CLI against NODE's engine (tcp, from the lab namespace)
 #   lab.sh ns ARGV...    run ARGV in the lab's network namespace (where the guests are reachable)
 #   lab.sh curl NODE     GET the published port on NODE from the lab namespace; exit 0 if it answers
@@ -47,7 +48,11 @@ addr() { echo "$NET.1$(idx "$1")"; }
 in_ns() { ip netns exec "$NS" "$@"; }
 dk() { local n=$1; shift; in_ns docker -H "tcp://$(addr "$n"):2375" "$@"; }
 agent() { local n=$1; shift; in_ns node "$HERE/agent.cjs" call "$(addr "$n")" "$@"; }
-gexec() { local n=$1; shift; agent "$n" -- "$@"; }
+gexec() {
+  local n=$1 opts=(); shift
+  if [ "${1:-}" = --stdin ]; then opts=(--stdin-file "$2"); shift 2; fi
+  agent "$n" "${opts[@]}" -- "$@"
+}
 
 wait_for() { # seconds, description, command...
   local t=$1 what=$2 start=$SECONDS; shift 2
@@ -215,5 +220,5 @@ case "$cmd" in
   ns) in_ns "$@" ;;
   curl) port_answers "$1" "${2:-5}" ;;
   path) image_path ;;
-  *) sed -n '2,24p' "$0"; exit 2 ;;
+  *) sed -n '2,25p' "$0"; exit 2 ;;
 esac

@@ -1,0 +1,271 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { guest, guestOk, lab, SBOX, shareOf, truth } from './mesh-lab.js';
+
+/*
+ * The faults the working-mesh suite injects into the real guests, one at a time, each undone before
+ * the next. Each says what it does (the commands, as run inside the guest), which node it breaks
+ * on purpose, and which rules must name the broken hop there.
+ */
+
+/** What the healthy lab looks like, read from the guests before any fault. */
+export interface MeshFacts {
+  /** ingress_sbox's address on docker_gwbridge (the DNAT target). */
+  sboxIp: string;
+  /** The published port's firewall mark in the sbox (decimal, as ipvsadm wants it). */
+  mark: number;
+  /** The service's only backend (its task's ingress address), on TASK_NODE. */
+  backend: string;
+}
+
+/** The node the faults are made on: a worker that runs no task of the service. */
+export const FAULT_NODE = 'node2';
+export const TASK_NODE = 'node3';
+export const PORT = 8080;
+
+export interface Fault {
+  id: string;
+  title: string;
+  node: string;
+  /** The commands that make it, as a person would type them in the guest. */
+  commands: (f: MeshFacts) => string[];
+  /** How long to let it take effect, or a wait of its own. */
+  settle?: () => Promise<void>;
+  /** Rules that must fail on the node, naming the broken hop. */
+  expect: string[];
+  /** Put things back; then the suite waits until the port answers on every node again. */
+  undo: (saved: Saved) => Promise<void>;
+  /** Why it cannot break traffic here, when it cannot. */
+  note?: string;
+}
+
+/** State saved before a fault, for an exact undo. */
+export interface Saved {
+  node: string;
+  hostIptables: string;
+  sboxIptables: string;
+  sboxIpvs: string;
+}
+
+export async function save(node: string): Promise<Saved> {
+  const [hostIptables, sboxIptables, sboxIpvs] = await Promise.all([
+    guestOk(node, ['iptables-save']),
+    guestOk(node, [...SBOX, 'iptables-save']),
+    guestOk(node, [...SBOX, 'ipvsadm', '-S', '-n']),
+  ]);
+  return { node, hostIptables, sboxIptables, sboxIpvs };
+}
+
+async function withFile<T>(text: string, f: (file: string) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), 'md-mesh-'));
+  const file = join(dir, 'in');
+  writeFileSync(file, text);
+  try {
+    return await f(file);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** iptables-restore of one table as saved (the rest untouched). */
+export async function restoreTable(s: Saved, where: 'host' | 'sbox', table: string): Promise<void> {
+  const text = where === 'host' ? s.hostIptables : s.sboxIptables;
+  const prefix = where === 'host' ? [] : SBOX;
+  await withFile(text, (file) => guestOk(s.node, [...prefix, 'iptables-restore', '-T', table], file));
+}
+
+export async function restoreIpvs(s: Saved): Promise<void> {
+  await guestOk(s.node, [...SBOX, 'ipvsadm', '-C']);
+  await withFile(s.sboxIpvs, (file) => guestOk(s.node, [...SBOX, 'ipvsadm', '-R'], file));
+}
+
+/** Run the fault's commands in its guest (each through sh -c, as typed). */
+export async function inject(fault: Fault, facts: MeshFacts): Promise<void> {
+  for (const c of fault.commands(facts)) await guestOk(fault.node, ['sh', '-c', c]);
+}
+
+export async function waitFor(what: string, seconds: number, test: () => Promise<boolean>): Promise<number> {
+  const t0 = Date.now();
+  for (;;) {
+    if (await test()) return (Date.now() - t0) / 1000;
+    if (Date.now() - t0 > seconds * 1000) throw new Error(`timed out after ${seconds}s waiting for ${what}`);
+    await new Promise((ok) => setTimeout(ok, 2000));
+  }
+}
+
+export async function allAnswer(): Promise<boolean> {
+  return Object.values(await truth()).every(Boolean);
+}
+
+async function nodeState(node: string): Promise<string> {
+  return (await lab('docker', 'node1', 'node', 'inspect', node, '--format', '{{.Status.State}}')).trim();
+}
+
+/**
+ * While nf_conntrack_max is lowered no new connection reaches the guest, the agent's own included:
+ * the guest puts it back by itself when the lab drops a file into its share (hostfs, no network), or
+ * after this long at most.
+ */
+const CONNTRACK_WINDOW_S = 300;
+
+export const FAULTS: Fault[] = [
+  {
+    id: 'dnat-deleted',
+    title: 'the DOCKER-INGRESS DNAT for the port deleted',
+    node: FAULT_NODE,
+    commands: (f) => [`iptables -t nat -D DOCKER-INGRESS -p tcp -m tcp --dport ${PORT} -j DNAT --to-destination ${f.sboxIp}:${PORT}`],
+    expect: ['published-port-has-dnat'],
+    undo: (s) => restoreTable(s, 'host', 'nat'),
+  },
+  {
+    id: 'dnat-rewritten',
+    title: 'the DNAT rewritten to an address nobody holds',
+    node: FAULT_NODE,
+    commands: (f) => [`iptables -t nat -R DOCKER-INGRESS 1 -p tcp -m tcp --dport ${PORT} -j DNAT --to-destination ${nobody(f.sboxIp)}:${PORT}`],
+    expect: ['dnat-target-is-sbox'],
+    undo: (s) => restoreTable(s, 'host', 'nat'),
+  },
+  {
+    id: 'dnat-stale-duplicate',
+    title: 'a stale duplicate DNAT inserted ahead of the good one',
+    node: FAULT_NODE,
+    commands: (f) => [`iptables -t nat -I DOCKER-INGRESS 1 -p tcp -m tcp --dport ${PORT} -j DNAT --to-destination ${nobody(f.sboxIp)}:${PORT}`],
+    expect: ['dnat-target-is-sbox'],
+    undo: (s) => restoreTable(s, 'host', 'nat'),
+  },
+  {
+    id: 'sbox-mark-deleted',
+    title: 'the sbox MARK rule for the port deleted',
+    node: FAULT_NODE,
+    commands: (f) => [`nsenter --net=/run/docker/netns/ingress_sbox iptables -t mangle -D PREROUTING -p tcp -m tcp --dport ${PORT} -j MARK --set-xmark 0x${f.mark.toString(16)}/0xffffffff`],
+    expect: ['published-port-has-mark'],
+    undo: (s) => restoreTable(s, 'sbox', 'mangle'),
+  },
+  {
+    id: 'ipvs-service-deleted',
+    title: "the IPVS fwmark service deleted in the node's sbox",
+    node: FAULT_NODE,
+    commands: (f) => [`nsenter --net=/run/docker/netns/ingress_sbox ipvsadm -D -f ${f.mark}`],
+    expect: ['fwmark-has-backend'],
+    undo: restoreIpvs,
+  },
+  {
+    id: 'ipvs-backend-deleted',
+    title: 'its only backend deleted',
+    node: FAULT_NODE,
+    commands: (f) => [`nsenter --net=/run/docker/netns/ingress_sbox ipvsadm -d -f ${f.mark} -r ${f.backend}:0`],
+    expect: ['fwmark-has-backend', 'ipvs-backends-match-tasks'],
+    undo: restoreIpvs,
+  },
+  {
+    id: 'ipvs-backend-weight-0',
+    title: 'its only backend set to weight 0',
+    node: FAULT_NODE,
+    commands: (f) => [`nsenter --net=/run/docker/netns/ingress_sbox ipvsadm -e -f ${f.mark} -r ${f.backend}:0 -m -w 0`],
+    expect: ['fwmark-has-backend'],
+    undo: restoreIpvs,
+  },
+  {
+    id: 'sbox-neigh-wrong-mac',
+    title: "in the sbox, the remote backend's neighbour entry replaced by a wrong MAC",
+    node: FAULT_NODE,
+    commands: (f) => [`nsenter --net=/run/docker/netns/ingress_sbox ip neigh replace ${f.backend} lladdr 02:42:de:ad:be:ef dev eth0 nud permanent`],
+    expect: ['backend-in-arp'],
+    undo: async (s) => {
+      const facts = await readFacts();
+      await guestOk(s.node, [...SBOX, 'ip', 'neigh', 'del', facts.backend, 'dev', 'eth0']);
+    },
+  },
+  {
+    id: 'docker-user-drop',
+    title: 'a DOCKER-USER DROP for the published port',
+    node: FAULT_NODE,
+    commands: () => [`iptables -I DOCKER-USER -p tcp --dport ${PORT} -j DROP`],
+    expect: ['forward-path-open'],
+    undo: (s) => restoreTable(s, 'host', 'filter'),
+  },
+  {
+    id: 'forward-reject-first',
+    title: "a REJECT at the top of FORWARD, ahead of Docker's jumps (the RHEL/ufw pattern)",
+    node: FAULT_NODE,
+    commands: () => ['iptables -I FORWARD 1 -j REJECT --reject-with icmp-host-prohibited'],
+    expect: ['forward-path-open'],
+    undo: (s) => restoreTable(s, 'host', 'filter'),
+  },
+  {
+    id: 'ip-forward-off',
+    title: 'net.ipv4.ip_forward=0',
+    node: FAULT_NODE,
+    commands: () => ['sysctl -w net.ipv4.ip_forward=0'],
+    expect: ['ip-forward-enabled'],
+    undo: async (s) => {
+      await guestOk(s.node, ['sysctl', '-w', 'net.ipv4.ip_forward=1']);
+    },
+  },
+  {
+    id: 'vxlan-port-dropped',
+    title: 'the VXLAN data port (udp 4789) dropped on INPUT, the only task elsewhere',
+    node: FAULT_NODE,
+    commands: () => ['iptables -I INPUT 1 -p udp --dport 4789 -j DROP'],
+    expect: ['swarm-ports-open'],
+    undo: (s) => restoreTable(s, 'host', 'filter'),
+  },
+  {
+    id: 'nat-flushed',
+    title: 'the whole nat table flushed (what a firewall reload does)',
+    node: FAULT_NODE,
+    commands: () => ['iptables -t nat -F && iptables -t nat -X'],
+    expect: ['published-port-has-dnat', 'gwbridge-masquerade'],
+    undo: (s) => restoreTable(s, 'host', 'nat'),
+  },
+  {
+    id: 'conntrack-full',
+    title: 'nf_conntrack_max set below the current count',
+    node: FAULT_NODE,
+    // Every new connection to the guest is dropped meanwhile, the agent's own included: the guest
+    // puts the old value back by itself.
+    commands: () => [
+      'rm -f /share/undo-conntrack',
+      `(old=$(cat /proc/sys/net/netfilter/nf_conntrack_max); echo 1 > /proc/sys/net/netfilter/nf_conntrack_max; i=0; while [ ! -e /share/undo-conntrack ] && [ $i -lt ${CONNTRACK_WINDOW_S} ]; do sleep 1; i=$((i+1)); done; echo $old > /proc/sys/net/netfilter/nf_conntrack_max; rm -f /share/undo-conntrack) >/dev/null 2>&1 </dev/null &`,
+    ],
+    expect: ['conntrack-not-full'],
+    undo: async (s) => {
+      writeFileSync(join(shareOf(s.node), 'undo-conntrack'), '');
+      await waitFor('nf_conntrack_max to be put back', CONNTRACK_WINDOW_S + 60, async () => {
+        const r = await guest(s.node, ['cat', '/proc/sys/net/netfilter/nf_conntrack_max']);
+        return r.exitCode === 0 && Number(r.stdout) > 1;
+      });
+    },
+  },
+  {
+    id: 'dockerd-stopped',
+    title: 'dockerd stopped on a worker',
+    node: FAULT_NODE,
+    commands: () => ['touch /run/mdlab/hold && pkill -TERM -x dockerd'],
+    settle: async () => {
+      await waitFor(`${FAULT_NODE} to be down in the manager's view`, 120, async () => (await nodeState(FAULT_NODE)) === 'down');
+    },
+    expect: ['swarm-nodes-ready'],
+    undo: async (s) => {
+      await guestOk(s.node, ['rm', '-f', '/run/mdlab/hold']);
+      await waitFor(`${FAULT_NODE} to be ready again`, 180, async () => (await nodeState(FAULT_NODE)) === 'ready');
+    },
+  },
+];
+
+/** An address in the sbox's subnet that nobody holds. */
+function nobody(sboxIp: string): string {
+  return sboxIp.replace(/\.\d+$/, '.99');
+}
+
+export async function readFacts(): Promise<MeshFacts> {
+  const dnat = await guestOk(FAULT_NODE, ['iptables', '-t', 'nat', '-S', 'DOCKER-INGRESS']);
+  const sboxIp = /--to-destination (\d+\.\d+\.\d+\.\d+):/.exec(dnat)?.[1];
+  const mangle = await guestOk(FAULT_NODE, [...SBOX, 'iptables', '-t', 'mangle', '-S', 'PREROUTING']);
+  const mark = /--set-xmark (0x[0-9a-f]+)/.exec(mangle)?.[1];
+  const ipvs = await guestOk(FAULT_NODE, [...SBOX, 'ipvsadm', '-S', '-n']);
+  const backend = /-r (\d+\.\d+\.\d+\.\d+):0/.exec(ipvs)?.[1];
+  if (!sboxIp || !mark || !backend) throw new Error(`the healthy lab lacks a hop: DNAT ${sboxIp}, mark ${mark}, backend ${backend}\n${dnat}\n${mangle}\n${ipvs}`);
+  return { sboxIp, mark: Number(mark), backend };
+}

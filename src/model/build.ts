@@ -247,6 +247,12 @@ function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] 
     ipvsBackends.push(...backends);
     return make('IpvsService', { ...s, file: ipvsFile, backends });
   });
+  const ipvsBackendsByAddress = new Map<string, unknown[]>();
+  for (const b of ipvsBackends as { address: string }[]) {
+    const list = ipvsBackendsByAddress.get(b.address);
+    if (list) list.push(b);
+    else ipvsBackendsByAddress.set(b.address, [b]);
+  }
   const ipvsByMark = new Map<bigint, unknown>();
   for (const s of ipvsServices as { protocol: string; fwmark: bigint }[]) if (s.protocol === 'FWM' && !ipvsByMark.has(s.fwmark)) ipvsByMark.set(s.fwmark, s);
 
@@ -305,6 +311,7 @@ function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] 
     ipvs: ipvsServices,
     ipvsByMark,
     ipvsBackends,
+    ipvsBackendsByAddress,
     neighbours,
     neighbourByIp,
     marks,

@@ -40,6 +40,31 @@ function run(p: Program, ctx: Record<string, unknown>, field: string): unknown {
   }
 }
 
+/**
+ * A rule's `let` values as properties of the context, each computed when first read and once per
+ * item: a value only a failure message needs costs nothing on the passes. The properties are
+ * defined once per context (redefining them per item would slow every later lookup).
+ */
+function lazyLets(rule: LoadedRule, ctx: Record<string, unknown>): { reset: () => void } {
+  const n = rule.lets.length;
+  const values: unknown[] = new Array(n);
+  const known: boolean[] = new Array(n).fill(false);
+  rule.lets.forEach((v, i) => {
+    Object.defineProperty(ctx, v.name, {
+      configurable: true,
+      enumerable: true,
+      get: () => {
+        if (!known[i]) {
+          values[i] = run(v.program, ctx, `let.${v.name}`);
+          known[i] = true;
+        }
+        return values[i];
+      },
+    });
+  });
+  return { reset: () => known.fill(false) };
+}
+
 /** Evaluate one rule in one context (a node, or the cluster); every outcome becomes a result. */
 function evaluateIn(rule: LoadedRule, nodeName: string | null, ctx: Record<string, unknown>, node: NodeModel | undefined, cluster: ClusterModel, out: Result[]): void {
   const spec = rule.spec;
@@ -61,6 +86,7 @@ function evaluateIn(rule: LoadedRule, nodeName: string | null, ctx: Record<strin
       return;
     }
     const items: unknown[] = rule.forEach ? (run(rule.forEach, ctx, 'forEach') as unknown[]) : [undefined];
+    const lets = lazyLets(rule, ctx);
     if (items.length === 0) {
       push(spec.emptyStatus ?? 'pass', '', rule.empty ? String(run(rule.empty, ctx, 'empty')) : 'nothing to check here');
       return;
@@ -68,7 +94,7 @@ function evaluateIn(rule: LoadedRule, nodeName: string | null, ctx: Record<strin
     for (const item of items) {
       if (rule.forEach) ctx.item = item;
       try {
-        for (const v of rule.lets) ctx[v.name] = run(v.program, ctx, `let.${v.name}`);
+        lets.reset();
         subject = rule.subject ? String(run(rule.subject, ctx, 'subject')) : '';
         let status: Status = 'pass';
         let message: Program = rule.pass;

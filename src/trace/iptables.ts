@@ -357,17 +357,36 @@ function compileChain(chain: IptablesChain): CompiledChain {
   return c;
 }
 
+/** Merge lists of ascending rule indices into one ascending list (an index is in one list only). */
 function mergeSorted(lists: number[][]): number[] {
   const nonEmpty = lists.filter((l) => l.length);
   if (nonEmpty.length <= 1) return nonEmpty[0] ?? [];
-  return nonEmpty.flat().sort((a, b) => a - b);
+  let out = nonEmpty[0];
+  for (let k = 1; k < nonEmpty.length; k++) {
+    const a = out;
+    const b = nonEmpty[k];
+    const m: number[] = new Array(a.length + b.length);
+    let i = 0;
+    let j = 0;
+    let n = 0;
+    while (i < a.length && j < b.length) m[n++] = a[i] < b[j] ? a[i++] : b[j++];
+    while (i < a.length) m[n++] = a[i++];
+    while (j < b.length) m[n++] = b[j++];
+    out = m;
+  }
+  return out;
+}
+
+/** Everything about a packet but its destination port: the key of the port-independent matches. */
+function packetKey(p: Packet): string {
+  let key = '';
+  for (const k in p) if (k !== 'dport') key += `${k}=${String((p as unknown as Record<string, unknown>)[k])}|`;
+  return key;
 }
 
 /** The indices of rules that may match this packet, in chain order. */
 function candidates(c: CompiledChain, p: Packet): number[] {
-  const { dport, ...rest } = p;
-  void dport;
-  const key = JSON.stringify(rest);
+  const key = packetKey(p);
   let viable = c.viable.get(key);
   if (!viable) {
     viable = c.portIndependent.filter((i) => matchCompiled(c.rules[i], p).result !== false);

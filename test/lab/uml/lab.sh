@@ -54,12 +54,25 @@ gexec() {
   agent "$n" "${opts[@]}" -- "$@"
 }
 
-wait_for() { # seconds, description, command...
+wait_for() { # seconds, description, command...  (returns 1 on time-out, after saying so)
   local t=$1 what=$2 start=$SECONDS; shift 2
   while ! "$@" >/dev/null 2>&1; do
-    [ $((SECONDS - start)) -lt "$t" ] || die "timed out after ${t}s waiting for $what"
+    [ $((SECONDS - start)) -lt "$t" ] || { log "timed out after ${t}s waiting for $what"; return 1; }
     sleep 2
   done
+}
+
+# What the guests said, for a bring-up that did not finish (CI keeps only the output).
+tell_guests() {
+  local n
+  for n in "${NODES[@]}"; do
+    echo "---- $n: guest $(guest_alive "$n" && echo running || echo 'not running'); console (last 25 lines):" >&2
+    tail -n 25 "$LAB/$n.console" 2>/dev/null | tr -cd '\11\12\40-\176' >&2 || true
+    echo "---- $n: dockerd.log (last 15 lines):" >&2
+    tail -n 15 "$LAB/share/$n/dockerd.log" 2>/dev/null >&2 || true
+  done
+  echo "---- machine: $(uptime); $(free -m | awk '/Mem:/{print $3" MB used, "$7" MB available"}')" >&2
+  ps -eo pcpu,rss,comm --sort=-pcpu | head -n 8 >&2 || true
 }
 
 kver() { ls /usr/lib/uml/modules | sort -V | tail -n 1; }
@@ -160,17 +173,20 @@ up() {
   in_ns ip link set "$BR" up
   for n in "${NODES[@]}"; do start_guest "$n"; done
   for n in "${NODES[@]}"; do
-    wait_for 600 "$n to boot, start dockerd and import the image ($LAB/$n.console)" guest_ready "$n"
+    wait_for 600 "$n to boot, start dockerd and import the image ($LAB/$n.console)" guest_ready "$n" \
+      || { tell_guests; die "timed out after 600s waiting for $n to boot, start dockerd and import the image"; }
   done
   log "guests ready ($((SECONDS - t0))s)"
   dk node1 swarm init --advertise-addr "$(addr node1)" >/dev/null
   local token; token=$(dk node1 swarm join-token -q worker)
   for n in "${NODES[@]:1}"; do dk "$n" swarm join --token "$token" --advertise-addr "$(addr "$n")" "$(addr node1):2377" >/dev/null; done
-  wait_for 180 "all nodes Ready" bash -c "[ \$(ip netns exec $NS docker -H tcp://$(addr node1):2375 node ls --format '{{.Status}}' | grep -c Ready) = ${#NODES[@]} ]"
+  wait_for 180 "all nodes Ready" bash -c "[ \$(ip netns exec $NS docker -H tcp://$(addr node1):2375 node ls --format '{{.Status}}' | grep -c Ready) = ${#NODES[@]} ]" \
+    || { tell_guests; die "the swarm did not form"; }
   log "swarm formed ($((SECONDS - t0))s)"
   dk node1 service create --detach --no-resolve-image --name "$SERVICE" --replicas 1 \
     --constraint "node.hostname==$TASK_NODE" --publish "$PORT:80" "$IMAGE" httpd -f -p 80 -h /www >/dev/null
-  wait_for 900 "port $PORT to answer on every node" all_answer
+  wait_for 900 "port $PORT to answer on every node" all_answer \
+    || { tell_guests; dk node1 service ps --no-trunc "$SERVICE" >&2 || true; die "port $PORT does not answer on every node"; }
   log "up: ${NODES[*]}, service $SERVICE publishing $PORT, answering everywhere ($((SECONDS - t0))s)"
 }
 

@@ -71,10 +71,18 @@ class InputReader {
     private errors: CaptureError[],
     /** Prefix of file paths in messages: 'nodes/253/' or 'cluster/'. */
     private prefix: string,
+    /** Files that are there but were not read (outside the capture, not a regular file, too large), and why. */
+    private refused: Map<string, string> = new Map(),
   ) {}
 
   /** Parse the first present candidate file once; record the input's state under `id`. */
   read<T>(id: string, cand: Candidate<T>): T | undefined {
+    // A candidate that is there but could not be read makes the input an error, never a skip.
+    const first = cand.files.find((f) => this.files.has(f) || this.refused.has(f));
+    if (first !== undefined && this.refused.has(first)) {
+      this.set(id, 'invalid', first, '', `${this.prefix}${first}: ${this.refused.get(first)}`, 0);
+      return undefined;
+    }
     const present = cand.files.filter((f) => this.files.has(f));
     if (present.length === 0) {
       const err = this.errors.find((e) => cand.files.includes(e.file));
@@ -196,7 +204,7 @@ export { ipv4InCidr };
 
 function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] } {
   const prefix = `nodes/${nf.name}/`;
-  const r = new InputReader(nf.files, nf.errors, prefix);
+  const r = new InputReader(nf.files, nf.errors, prefix, nf.refused);
   const info = r.read<DockerInfo | undefined>('info', { files: ['info.json'], parse: parseInfo });
   const networks = new Map<string, unknown>();
   const netData = new Map<string, DockerNetwork>();
@@ -336,7 +344,7 @@ type IptablesRuleModel = Omit<IptablesRule, 'index' | 'dport' | 'sport' | 'toPor
 /* ---------- the cluster ---------- */
 
 function buildCluster(capture: CaptureFiles, nodes: NodeModel[]): { cluster: ClusterModel; diagnostics: Diagnostic[] } {
-  const r = new InputReader(capture.cluster, capture.clusterErrors, 'cluster/');
+  const r = new InputReader(capture.cluster, capture.clusterErrors, 'cluster/', capture.clusterRefused);
   let swarmNodes: SwarmNode[] | undefined = r.read<SwarmNode[]>('cluster.nodes', { files: ['nodes.json', 'node-ls.txt'], parse: (c, f, rel) => (rel === 'nodes.json' ? parseNodes(c, f) : parseNodeLs(c, f)) });
   const services = r.read<SwarmService[]>('cluster.services', { files: ['services.json'], parse: parseServices }) ?? [];
   const tasks = r.read<SwarmTask[]>('cluster.tasks', { files: ['tasks.json'], parse: parseTasks }) ?? [];

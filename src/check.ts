@@ -18,6 +18,8 @@ export interface CheckOptions {
   now?: Date;
   /** What the report names as its source; default the folder. */
   sourceLabel?: string;
+  /** The largest file of the capture that is read (--max-file-size). */
+  maxFileBytes?: number;
 }
 
 export interface CheckOutcome {
@@ -38,7 +40,9 @@ export function runCheck(o: CheckOptions): CheckOutcome {
     if (unknown.length) throw new UsageError(`--rule: unknown rule id ${unknown.map((u) => `'${u}'`).join(', ')} (see: mesh-doctor rules list)`);
     rules = rules.filter((r) => o.ruleIds!.includes(r.spec.id));
   }
-  const capture = readCapture(o.dir);
+  const capture = readCapture(o.dir, { maxFileBytes: o.maxFileBytes });
+  // A gate must never pass on nothing: a capture without a node has nothing to check.
+  if (capture.nodes.length === 0) throw new UsageError(`${o.sourceLabel ?? o.dir}: the capture has no node (no folder under nodes/): nothing to check`);
   const snapshot = buildSnapshot(capture);
   const results = evaluate(rules, snapshot);
   const input: ReportInput = {

@@ -49,9 +49,14 @@ export async function collect(flags: CollectFlags, outDir: string, onStep: (s: s
     } else {
       ({ nodes, ms } = await (await import('../collect/hosts.js')).captureHosts({ ...common, ...probe, hosts: flags.host! }));
     }
+    const problems = nodes.filter((n) => n.outcome !== 'captured').map((n) => `${n.node}: ${n.outcome}: ${n.detail}`);
+    // A gate must never pass on nothing: a run that reached no node stops here.
+    if (!nodes.some((n) => n.outcome === 'captured')) {
+      throw new UsageError(`no node could be ${flags.swarm ? 'probed' : 'reached'}${problems.length ? `: ${problems.join('; ')}` : ' (the swarm listed none)'}${job}`);
+    }
     return {
       headline: `captured ${nodes.filter((n) => n.outcome === 'captured').length} of ${nodes.length} nodes into ${outDir} in ${(ms / 1000).toFixed(1)}s${job}`,
-      problems: nodes.filter((n) => n.outcome !== 'captured').map((n) => `${n.node}: ${n.outcome}: ${n.detail}`),
+      problems,
       warning,
     };
   }

@@ -26,14 +26,15 @@ Capture several nodes into the same folder (the manager adds cluster/) and check
     const { reportError } = await import('../util/errors.js');
     const { collect } = await import('../cli/collect.js');
     const { progress } = await import('../collect/progress.js');
+    const { safe } = await import('../util/text.js');
     const spin = await progress(!flags.quiet, 'capturing');
     try {
       const r = await collect(flags, flags.output, (s) => spin.update(s));
       spin.stop();
-      if (r.warning) process.stderr.write(`mesh-doctor: warning: ${r.warning}\n`);
+      if (r.warning) process.stderr.write(`mesh-doctor: warning: ${safe(r.warning)}\n`);
       if (!flags.quiet) {
-        process.stderr.write(`${r.headline}\n`);
-        for (const p of r.problems) process.stderr.write(`  ${p}\n`);
+        process.stderr.write(`${safe(r.headline)}\n`);
+        for (const p of r.problems) process.stderr.write(`  ${safe(p)}\n`);
       }
     } catch (e) {
       spin.stop();

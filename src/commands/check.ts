@@ -29,6 +29,7 @@ Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result c
     rule: Flags.string({ description: 'check only this rule id (repeatable)', multiple: true }),
     verbose: Flags.boolean({ char: 'v', description: 'list every passing subject, not only counts', default: false }),
     color: Flags.boolean({ description: 'colour the terminal report (default: when stdout is a terminal and NO_COLOR is unset)', allowNo: true }),
+    'max-file-size': Flags.string({ description: 'largest capture file read, in bytes or with K, M, G (a larger one is refused, an error naming it)', default: '128M' }),
     live: Flags.boolean({ description: 'capture this node now (to a temporary folder) and check it; the default without DIR', default: false }),
     ...collectFlags,
   };
@@ -36,10 +37,12 @@ Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result c
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Check);
     const { runCheck } = await import('../check.js');
-    const { UsageError, reportError } = await import('../util/errors.js');
+    const { UsageError, reportError, writeOut } = await import('../util/errors.js');
     let liveDir: string | undefined;
     try {
       const remote = flags.swarm || Boolean(flags.host?.length);
+      const { parseSize } = await import('../cli/size.js');
+      const maxFileBytes = parseSize(flags['max-file-size'], '--max-file-size');
       if (args.dir && (flags.live || remote)) throw new UsageError('give a capture folder, or capture now (--live, --swarm, --host): not both');
       if (flags.live && remote) throw new UsageError('--live checks this node; --swarm and --host probe others: choose one');
       let dir = args.dir;
@@ -55,7 +58,7 @@ Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result c
         const spin = await progress(flags.format === 'stylish', remote ? 'probing' : 'capturing this node');
         try {
           const r = await collect(flags, liveDir, (s) => spin.update(s));
-          if (r.warning) process.stderr.write(`mesh-doctor: warning: ${r.warning}\n`);
+          if (r.warning) process.stderr.write(`mesh-doctor: warning: ${(await import('../util/text.js')).safe(r.warning)}\n`);
         } finally {
           spin.stop();
         }
@@ -70,9 +73,10 @@ Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result c
         color: flags.color ?? (Boolean(process.stdout.isTTY) && !process.env.NO_COLOR),
         verbose: flags.verbose,
         toolVersion: this.config.version,
+        maxFileBytes,
         sourceLabel: liveDir ? (flags.swarm ? 'live: the whole swarm' : flags.host?.length ? `live: ${flags.host.join(', ')}` : 'live') : undefined,
       });
-      process.stdout.write(outcome.report);
+      writeOut(outcome.report);
       process.exitCode = outcome.exitCode;
     } catch (e) {
       reportError(e);

@@ -1,8 +1,9 @@
 import type { ReportInput } from './types.js';
+import { safeJson } from '../util/text.js';
 
 /** The JSON report of spec/report-format.md, version 1. Fields may be added, never renamed or dropped. */
 export function jsonReport(r: ReportInput): string {
-  return (
+  return safeJson(
     JSON.stringify(
       {
         format: 'mesh-doctor-report',

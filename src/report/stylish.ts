@@ -1,5 +1,6 @@
 import type { Result, Status } from '../rules/types.js';
 import type { ReportInput } from './types.js';
+import { safe } from '../util/text.js';
 
 const ICON: Record<Status, string> = { pass: '✔', warn: '⚠', fail: '✖', skip: '○', error: '!' };
 const COLOR: Record<Status, number> = { pass: 32, warn: 33, fail: 31, skip: 90, error: 35 };
@@ -14,8 +15,8 @@ export function stylishReport(r: ReportInput): string {
   const bold = (s: string) => paint(1, s);
   const dim = (s: string) => paint(2, s);
   const out: string[] = [];
-  const when = r.capturedAt ? `captured ${r.capturedAt}, ` : '';
-  out.push(`${bold('mesh-doctor')} ${r.source} ${dim(`(${when}${r.nodes.length} node${r.nodes.length === 1 ? '' : 's'}, ${r.rules.length} rules)`)}`);
+  const when = r.capturedAt ? `captured ${safe(r.capturedAt)}, ` : '';
+  out.push(`${bold('mesh-doctor')} ${safe(r.source)} ${dim(`(${when}${r.nodes.length} node${r.nodes.length === 1 ? '' : 's'}, ${r.rules.length} rules)`)}`);
 
   const groups = new Map<string, Result[]>();
   groups.set('cluster', []);
@@ -26,13 +27,13 @@ export function stylishReport(r: ReportInput): string {
     groups.get(key)!.push(res);
   }
   const line = (res: Result) => {
-    const subject = res.subject ? `${res.subject}: ` : '';
-    return `  ${paint(COLOR[res.status], `${ICON[res.status]} ${res.status.padEnd(5)}`)} ${res.rule}  ${subject}${res.message}`;
+    const subject = res.subject ? `${safe(res.subject)}: ` : '';
+    return `  ${paint(COLOR[res.status], `${ICON[res.status]} ${res.status.padEnd(5)}`)} ${safe(res.rule)}  ${subject}${safe(res.message)}`;
   };
   for (const [name, list] of groups) {
     if (list.length === 0) continue;
     const counts = countOf(list);
-    out.push('', `${bold(name)}  ${dim(summaryText(counts))}`);
+    out.push('', `${bold(safe(name))}  ${dim(summaryText(counts))}`);
     const problems = list.filter((x) => x.status !== 'pass').sort((a, b) => ORDER[a.status] - ORDER[b.status]);
     for (const p of problems) out.push(line(p));
     const passes = list.filter((x) => x.status === 'pass');
@@ -45,8 +46,8 @@ export function stylishReport(r: ReportInput): string {
         else perRule.set(p.rule, [p]);
       }
       for (const [rule, ps] of perRule) {
-        const text = ps.length === 1 ? `${ps[0].subject ? ps[0].subject + ': ' : ''}${ps[0].message}` : `${ps.length} subjects pass`;
-        out.push(`  ${paint(COLOR.pass, `${ICON.pass} pass `)} ${rule}  ${text}`);
+        const text = ps.length === 1 ? `${ps[0].subject ? safe(ps[0].subject) + ': ' : ''}${safe(ps[0].message)}` : `${ps.length} subjects pass`;
+        out.push(`  ${paint(COLOR.pass, `${ICON.pass} pass `)} ${safe(rule)}  ${text}`);
       }
     }
   }
@@ -59,9 +60,9 @@ export function stylishReport(r: ReportInput): string {
       const where = [...new Set(hits.map((h) => h.node ?? 'cluster'))];
       out.push(
         '',
-        `  ${bold(rule.spec.id)} — ${rule.spec.title} ${dim(`(${hits.length} result${hits.length === 1 ? '' : 's'} on ${where.join(', ')})`)}`,
-        ...wrap(rule.spec.remediation.trim(), 96).map((l) => `    ${l}`),
-        `    ${dim(`details: mesh-doctor rules show ${rule.spec.id}  (${rule.docs})`)}`,
+        `  ${bold(safe(rule.spec.id))} — ${safe(rule.spec.title)} ${dim(`(${hits.length} result${hits.length === 1 ? '' : 's'} on ${safe(where.join(', '))})`)}`,
+        ...wrap(safe(rule.spec.remediation.trim().replace(/\s+/g, ' ')), 96).map((l) => `    ${l}`),
+        `    ${dim(`details: mesh-doctor rules show ${safe(rule.spec.id)}  (${safe(rule.docs)})`)}`,
       );
     }
   }
@@ -72,7 +73,7 @@ export function stylishReport(r: ReportInput): string {
   if (notes.length) {
     out.push('', bold('Capture notes'));
     const shown = notes.slice(0, 20);
-    for (const d of shown) out.push(`  ${d.severity === 'error' ? paint(COLOR.error, 'error  ') : paint(COLOR.warn, 'warning')} ${d.file}${d.line ? ':' + d.line : ''}: ${d.message}`);
+    for (const d of shown) out.push(`  ${d.severity === 'error' ? paint(COLOR.error, 'error  ') : paint(COLOR.warn, 'warning')} ${safe(d.file)}${d.line ? ':' + d.line : ''}: ${safe(d.message)}`);
     if (notes.length > shown.length) out.push(dim(`  ... and ${notes.length - shown.length} more (--format json lists them all)`));
   }
   out.push('', `${bold(summaryText(r.summary))}`);

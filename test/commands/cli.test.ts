@@ -1,6 +1,6 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, cpSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, fixture } from '../helpers/fixtures.js';
@@ -80,8 +80,9 @@ describe('mesh-doctor check', () => {
     expect(r.stdout).toBe('');
   });
 
-  it('exits 2 on a bad flag or a missing folder argument, without a stack trace', () => {
-    for (const args of [['check'], ['check', 'fixtures/seed-cluster', '--fail-on', 'bogus'], ['check', 'fixtures/seed-cluster', '--format', 'xml']]) {
+  it('exits 2 on a bad flag or a surplus argument, without a stack trace (and never reads this machine)', () => {
+    // `check` with no folder captures this machine: no unit test may do that.
+    for (const args of [['check', 'fixtures/seed-cluster', 'fixtures/seed-cluster'], ['check', 'fixtures/seed-cluster', '--fail-on', 'bogus'], ['check', 'fixtures/seed-cluster', '--format', 'xml'], ['check', 'fixtures/seed-cluster', '--max-file-size', 'lots']]) {
       const r = cli(...args);
       expect(r.code).toBe(2);
       expect(r.stderr).not.toMatch(/\n\s+at /);
@@ -135,5 +136,94 @@ describe('mesh-doctor rules', () => {
     expect(r.stdout).toMatch(/^fwmark-has-backend — FWM mark has an IPVS backend/);
     expect(r.stdout).toContain('Reads:\n  sbox.iptables.mangle\n  sbox.ipvs');
     expect(r.stdout).toContain('What to do when it fails:');
+  });
+});
+
+describe('mesh-doctor check on hostile input and hostile outputs', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'md-cli-hostile-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('never prints what a symlink out of the capture points at; the node says what it could not read, as an error (exit 1)', () => {
+    const c = join(dir, 'c');
+    cpSync(fixture('seed-cluster'), c, { recursive: true });
+    writeFileSync(join(dir, 'shadow'), 'root:$6$TOP-SECRET-HASH:19000:0:99999:7:::\n');
+    rmSync(join(c, 'nodes/253/host/sysctl.txt'));
+    symlinkSync(join(dir, 'shadow'), join(c, 'nodes/253/host/sysctl.txt'));
+    for (const format of ['stylish', 'json']) {
+      const r = cli('check', c, '--format', format);
+      expect(r.code).toBe(1);
+      expect(r.stdout + r.stderr).not.toContain('TOP-SECRET');
+    }
+    const doc = JSON.parse(cli('check', c, '--format', 'json').stdout);
+    const ipf = doc.results.find((x: { rule: string; node: string }) => x.rule === 'ip-forward-enabled' && x.node === '253');
+    expect(ipf).toMatchObject({ status: 'error', message: `cannot check: nodes/253/host/sysctl.txt: not read: a symbolic link to ${join(dir, 'shadow')}, outside the capture` });
+  });
+
+  it('prints control characters from the capture escaped, on stdout and stderr', () => {
+    const c = join(dir, 'c');
+    cpSync(fixture('seed-cluster'), c, { recursive: true });
+    const p = join(c, 'cluster/services.json');
+    writeFileSync(p, readFileSync(p, 'utf8').replace('"Name": "whoami"', '"Name": "who\\u001b[2J\\u001b]0;pwned\\u0007ami\\u009b31m"'));
+    // A service name reaches messages through the rules; a bad file name reaches stderr.
+    const r = cli('check', c, '--verbose');
+    expect(r.stdout).toContain('who\\e[2J\\e]0;pwned\\x07ami\\x9b31m');
+    expect(r.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+    const json = cli('check', c, '--format', 'json').stdout;
+    expect(json).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+    expect(JSON.stringify(JSON.parse(json))).toContain('who\\u001b[2J');
+    const bad = join(dir, 'evil\u001b[2Jname');
+    const e = cli('check', bad);
+    expect(e.code).toBe(2);
+    expect(e.stderr).toBe(`mesh-doctor: error: capture folder not found: ${join(dir, 'evil')}\\e[2Jname\n`);
+  });
+
+  it('stops with one line and exit 2 on a capture with no node: a gate never passes on nothing', () => {
+    mkdirSync(join(dir, 'cluster'));
+    mkdirSync(join(dir, 'nodes'));
+    const r = cli('check', dir);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(`mesh-doctor: error: ${dir}: the capture has no node (no folder under nodes/): nothing to check\n`);
+  });
+
+  it('stops with one line and exit 2 when no engine could be probed', () => {
+    const sock = join(dir, 'no-engine.sock');
+    const r = cli('check', '--host', `unix://${sock}`, '--timeout', '2', '--probe-timeout', '5');
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^mesh-doctor: error: no node could be reached: .*not reachable/);
+  });
+
+  it('refuses a capture file over --max-file-size, naming it, and checks the rest', () => {
+    const doc = JSON.parse(cli('check', 'fixtures/seed-cluster', '--format', 'json', '--max-file-size', '2K').stdout);
+    const refused = doc.diagnostics.filter((d: { message: string }) => /more than the 2 KiB a file may have/.test(d.message));
+    expect(refused.length).toBeGreaterThan(0);
+    expect(doc.results.some((x: { status: string }) => x.status === 'pass')).toBe(true);
+    expect(doc.results.some((x: { status: string; message: string }) => x.status === 'error' && /--max-file-size/.test(x.message))).toBe(true);
+  });
+
+  it('says one line and exits 2 when stdout cannot be written (>/dev/full)', () => {
+    const fd = openSync('/dev/full', 'w');
+    try {
+      const r = spawnSync(process.execPath, [join(ROOT, 'bin/run.js'), 'check', 'fixtures/seed-cluster'], { cwd: ROOT, stdio: ['ignore', fd, 'pipe'], encoding: 'utf8' });
+      expect(r.status).toBe(2);
+      expect(r.stderr).toBe('mesh-doctor: error: cannot write the output: ENOSPC\n');
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  it('stops quietly when the reader of its output goes away (a closed pipe)', async () => {
+    const child = spawn(process.execPath, [join(ROOT, 'bin/run.js'), 'check', 'fixtures/seed-cluster', '--format', 'json', '--verbose'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (b) => (stderr += b));
+    child.stdout.destroy();
+    const code = await new Promise<number | null>((res) => child.on('close', (c) => res(c)));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
   });
 });

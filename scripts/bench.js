@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // mesh-doctor benchmark: start-up of `check` on the seed fixture next to `node -e 0`, and the
 // phases of a check (read, parse + snapshot, rules, report) on generated captures of growing size,
-// to show that time grows linearly. Needs a build (`npm run build`, done by `npm ci`).
+// to show that time grows linearly, and the whole CLI on one node whose state is large (20,000 IPVS
+// backends; a 20 MB iptables-save). Needs a build (`npm run build`, done by `npm ci`).
 // Usage: node scripts/bench.js [--runs N] [--quick]
 //        node scripts/bench.js --live [--probe-image IMG [--probe-socket PATH]]
 //            on a swarm node, as root: live capture next to its raw commands, and with a probe image
@@ -142,4 +143,21 @@ if (rows.length >= 2) {
   console.log(`\n  growth: ${slope.toFixed(1)} ms per node (500 services each); fixed part ${ms(a.cli - slope * a.n)}`);
   const big = rows.find((r) => r.n === 50);
   if (big) console.log(`  50-node check: ${ms(big.cli)} (goal < 2000 ms)`);
+}
+
+// 3. One node's state grown large: no rule or parser may grow worse than linearly in it.
+console.log('\none node, large state: the whole CLI (goal < 2000 ms each)');
+for (const [label, genArgs] of [
+  ['one node, 20,000 IPVS backends', ['--ipvs-backends', '20000']],
+  ['one node, 20 MB iptables-save', ['3', '500', '2000', '--iptables-mb', '20']],
+]) {
+  const dir = mkdtempSync(join(tmpdir(), 'mesh-doctor-bench-'));
+  try {
+    const gen = spawnSync(process.execPath, [join(root, 'scripts/gen-capture.js'), dir, ...genArgs], { stdio: 'inherit' });
+    if (gen.status !== 0) throw new Error('gen-capture failed');
+    const cli = wall(process.execPath, [bin, 'check', dir], Math.max(3, Math.floor(runs / 5)));
+    console.log(`  ${(label + ':').padEnd(36)}  ${ms(cli).padStart(8)}   (gen-capture.js ${genArgs.join(' ')})`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -12,14 +12,16 @@ let types: Map<string, ModelClass> | undefined;
 /**
  * A constructor per schema type that assigns every field in schema order (one hidden class per
  * type, so CEL's field access stays monomorphic) and turns integer fields into BigInt, as CEL's
- * int requires. Generated from the schema, which is ours: no outside text reaches the code.
+ * int requires (never throwing: see below). Generated from the schema, which is ours: no outside text reaches the code.
  */
 function constructorFor(name: string, props: Record<string, { type?: string }>): ModelClass {
   if (!/^[A-Z]\w*$/.test(name)) throw new Error(`bad snapshot type name ${name}`);
   const body = Object.entries(props)
     .map(([k, p]) => {
       if (!/^[a-zA-Z]\w*$/.test(k)) throw new Error(`bad field name ${name}.${k}`);
-      return p.type === 'integer' ? `this.${k} = typeof f.${k} === 'number' ? BigInt(f.${k}) : f.${k};` : `this.${k} = f.${k};`;
+      // Parsers hand over integers only; a number that is not one would make BigInt throw and lose the
+      // whole run, so it is kept as is (a rule reading it then fails alone, as a type error).
+      return p.type === 'integer' ? `this.${k} = Number.isSafeInteger(f.${k}) ? BigInt(f.${k}) : f.${k};` : `this.${k} = f.${k};`;
     })
     .join('\n');
   return new Function(`return function ${name}(f) {\n${body}\n}`)() as ModelClass;

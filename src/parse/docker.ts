@@ -1,4 +1,4 @@
-import { DiagnosticSink, type Parsed, readJson, textLines } from './types.js';
+import { DiagnosticSink, JsonFields, type JsonPath, type Parsed, readJsonText, textLines } from './types.js';
 import { obj, type Obj } from '../util/obj.js';
 
 /* Docker objects as the API or the CLI prints them, reduced to what the mesh depends on. */
@@ -100,114 +100,136 @@ export interface SwarmTask {
   attachments: TaskAttachment[];
 }
 
-const str = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '');
-const num = (v: unknown): number => (typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : 0);
-const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+const MAX_PORT = 65535;
 
-function splitCidr(a: string): { address: string; prefixLen: number } {
-  const [address, p] = a.split('/');
-  return { address, prefixLen: p ? Number(p) : 0 };
+/** "10.0.0.5/24" (or "10.0.0.5"): the address and prefix length; an unreadable prefix is an error. */
+function splitCidr(a: string, f: JsonFields, path: JsonPath): { address: string; prefixLen: number } {
+  const slash = a.indexOf('/');
+  if (slash < 0) return { address: a, prefixLen: 0 };
+  const p = a.slice(slash + 1);
+  if (!/^\d{1,3}$/.test(p) || Number(p) > 128) {
+    f.error(path, `${f.name(path)} is ${JSON.stringify(a.length > 60 ? a.slice(0, 60) + '...' : a)}: not ADDRESS/PREFIX-LENGTH`);
+    return { address: a.slice(0, slash), prefixLen: 0 };
+  }
+  return { address: a.slice(0, slash), prefixLen: Number(p) };
 }
 
-/** An API list (array), or one object as `docker X inspect` of one item prints it. */
-function readList(content: string, sink: DiagnosticSink, what: string): Obj[] | undefined {
-  const v = readJson(content, sink);
-  if (v === undefined) return undefined;
-  const list = Array.isArray(v) ? v : [v];
-  const out: Obj[] = [];
-  list.forEach((o, i) => {
-    if (!o || typeof o !== 'object' || Array.isArray(o)) sink.error(0, `${what} entry ${i} is not an object`);
-    else out.push(o as Obj);
-  });
-  return out;
+interface Entry {
+  o: Obj;
+  path: JsonPath;
 }
+
+/**
+ * An API list (array), or one object as `docker X inspect` of one item prints it. Entries that are
+ * not objects are errors at their line.
+ */
+function readList(content: string, sink: DiagnosticSink, what: string): { entries: Entry[]; f: JsonFields } | undefined {
+  const doc = readJsonText(content, sink);
+  if (!doc) return undefined;
+  const f = new JsonFields(sink, doc.text, what);
+  const v = doc.value;
+  if (Array.isArray(v)) return { entries: f.objects(v, [], `a ${what} object`), f };
+  if (v !== null && typeof v === 'object') return { entries: [{ o: v as Obj, path: [] }], f };
+  f.error([], `the document is ${v === null ? 'null' : typeof v}, expected a ${what} object or a list of them`);
+  return { entries: [], f };
+}
+
+const done = <T>(format: string, data: T, f: JsonFields | undefined, sink: DiagnosticSink): Parsed<T> => {
+  f?.flush();
+  return { format, data, diagnostics: sink.list };
+};
 
 export function parseInfo(content: string, file: string): Parsed<DockerInfo | undefined> {
   const sink = new DiagnosticSink(file);
-  const v = readJson(content, sink);
+  const doc = readJsonText(content, sink);
+  if (!doc) return done('unknown', undefined, undefined, sink);
+  const f = new JsonFields(sink, doc.text, 'docker info');
+  const v = doc.value;
+  const base: JsonPath = Array.isArray(v) ? [0] : [];
   const o = obj(Array.isArray(v) ? v[0] : v);
-  if (v !== undefined && !('ServerVersion' in o) && !('Swarm' in o)) {
+  if (!('ServerVersion' in o) && !('Swarm' in o)) {
     sink.error(0, "not `docker info` JSON: no 'ServerVersion' or 'Swarm' field");
-    return { format: 'unknown', data: undefined, diagnostics: sink.list };
+    return done('unknown', undefined, f, sink);
   }
-  if (v === undefined) return { format: 'unknown', data: undefined, diagnostics: sink.list };
-  const swarm = obj(o.Swarm);
-  return {
-    format: 'docker-info',
-    data: {
-      name: str(o.Name),
-      serverVersion: str(o.ServerVersion),
-      nodeId: str(swarm.NodeID),
-      nodeAddr: str(swarm.NodeAddr),
-      swarmState: str(swarm.LocalNodeState),
-      isManager: swarm.ControlAvailable === true,
-      dataPathPort: num(obj(swarm.Cluster).DataPathPort) || 4789,
-      kernelVersion: str(o.KernelVersion),
-      operatingSystem: str(o.OperatingSystem),
-    },
-    diagnostics: sink.list,
+  // Swarm is a struct in docker info: never null, even outside a swarm.
+  const swarm = f.obj(o, base, 'Swarm', false);
+  const sp = [...base, 'Swarm'];
+  const cluster = f.obj(swarm, sp, 'Cluster', true);
+  const data: DockerInfo = {
+    name: f.str(o, base, 'Name'),
+    serverVersion: f.str(o, base, 'ServerVersion'),
+    nodeId: f.str(swarm, sp, 'NodeID'),
+    nodeAddr: f.str(swarm, sp, 'NodeAddr'),
+    swarmState: f.str(swarm, sp, 'LocalNodeState'),
+    isManager: f.bool(swarm, sp, 'ControlAvailable'),
+    dataPathPort: f.int(cluster, [...sp, 'Cluster'], 'DataPathPort', 0, MAX_PORT) || 4789,
+    kernelVersion: f.str(o, base, 'KernelVersion'),
+    operatingSystem: f.str(o, base, 'OperatingSystem'),
   };
+  return done('docker-info', data, f, sink);
 }
 
 export function parseNetwork(content: string, file: string): Parsed<DockerNetwork | undefined> {
   const sink = new DiagnosticSink(file);
   const list = readList(content, sink, 'network');
-  if (!list) return { format: 'unknown', data: undefined, diagnostics: sink.list };
-  if (list.length !== 1) sink.error(0, `expected one network, found ${list.length}`);
-  const o = list[0] ?? {};
+  if (!list) return done('unknown', undefined, undefined, sink);
+  const { f } = list;
+  if (list.entries.length !== 1) sink.error(0, `expected one network, found ${list.entries.length}`);
+  const { o, path } = list.entries[0] ?? { o: {}, path: [] };
   if (!('Name' in o) || !('Id' in o || 'ID' in o)) {
     sink.error(0, "not `docker network inspect` JSON: no 'Name' or 'Id' field");
-    return { format: 'unknown', data: undefined, diagnostics: sink.list };
+    return done('unknown', undefined, f, sink);
   }
-  const ipam = obj(o.IPAM);
-  const containers = Object.entries(obj(o.Containers)).map(([key, c]) => {
-    const co = obj(c);
-    const cidr = splitCidr(str(co.IPv4Address));
-    return { key, name: str(co.Name), ipv4: cidr.address, prefixLen: cidr.prefixLen, mac: str(co.MacAddress) };
+  const ipam = f.obj(o, path, 'IPAM', true);
+  const configs = f.objects(f.list(ipam, [...path, 'IPAM'], 'Config'), [...path, 'IPAM', 'Config']);
+  const containers = f.members(o, path, 'Containers').map((e) => {
+    const cidr = splitCidr(f.str(e.o, e.path, 'IPv4Address'), f, [...e.path, 'IPv4Address']);
+    return { key: e.key, name: f.str(e.o, e.path, 'Name'), ipv4: cidr.address, prefixLen: cidr.prefixLen, mac: f.str(e.o, e.path, 'MacAddress') };
   });
-  return {
-    format: 'docker-network',
-    data: {
-      id: str(o.Id ?? o.ID),
-      name: str(o.Name),
-      driver: str(o.Driver),
-      scope: str(o.Scope),
-      ingress: o.Ingress === true,
-      subnets: arr(ipam.Config).map((c) => str(obj(c).Subnet)).filter(Boolean),
-      gateways: arr(ipam.Config).map((c) => str(obj(c).Gateway)).filter(Boolean),
-      containers,
-      peers: arr(o.Peers).map((p) => ({ name: str(obj(p).Name), ip: str(obj(p).IP) })),
-    },
-    diagnostics: sink.list,
+  const data: DockerNetwork = {
+    id: 'Id' in o ? f.str(o, path, 'Id') : f.str(o, path, 'ID'),
+    name: f.str(o, path, 'Name'),
+    driver: f.str(o, path, 'Driver'),
+    scope: f.str(o, path, 'Scope'),
+    ingress: f.bool(o, path, 'Ingress'),
+    subnets: configs.map((c) => f.str(c.o, c.path, 'Subnet')).filter(Boolean),
+    gateways: configs.map((c) => f.str(c.o, c.path, 'Gateway')).filter(Boolean),
+    containers,
+    peers: f.objects(f.list(o, path, 'Peers'), [...path, 'Peers']).map((p) => ({ name: f.str(p.o, p.path, 'Name'), ip: f.str(p.o, p.path, 'IP') })),
   };
+  return done('docker-network', data, f, sink);
 }
 
 export function parseNodes(content: string, file: string): Parsed<SwarmNode[]> {
   const sink = new DiagnosticSink(file);
-  const list = readList(content, sink, 'node') ?? [];
+  const list = readList(content, sink, 'node');
   const nodes: SwarmNode[] = [];
-  list.forEach((o, i) => {
-    const desc = obj(o.Description);
-    if (!str(o.ID) || !('Description' in o)) {
-      sink.error(0, `node entry ${i} is not a swarm node object (no ID or Description)`);
-      return;
+  if (!list) return done('docker-nodes', nodes, undefined, sink);
+  const { f } = list;
+  for (const { o, path } of list.entries) {
+    const id = f.str(o, path, 'ID');
+    if (!id || !('Description' in o)) {
+      if (!('ID' in o) || typeof o.ID === 'string') f.error(path, `${f.name(path)} is not a swarm node object (no ID or Description)`);
+      continue;
     }
-    const spec = obj(o.Spec);
-    const status = obj(o.Status);
-    const ms = obj(o.ManagerStatus);
+    const desc = f.obj(o, path, 'Description', false);
+    const spec = f.obj(o, path, 'Spec', false);
+    const status = f.obj(o, path, 'Status', false);
+    const ms = f.obj(o, path, 'ManagerStatus', true);
+    const dp = [...path, 'Description'];
     nodes.push({
-      id: str(o.ID),
-      hostname: str(desc.Hostname),
-      role: str(spec.Role),
-      availability: str(spec.Availability),
-      state: str(status.State),
-      addr: str(status.Addr),
-      engineVersion: str(obj(desc.Engine).EngineVersion),
-      leader: ms.Leader === true,
+      id,
+      hostname: f.str(desc, dp, 'Hostname'),
+      role: f.str(spec, [...path, 'Spec'], 'Role'),
+      availability: f.str(spec, [...path, 'Spec'], 'Availability'),
+      state: f.str(status, [...path, 'Status'], 'State'),
+      addr: f.str(status, [...path, 'Status'], 'Addr'),
+      engineVersion: f.str(f.obj(desc, dp, 'Engine', false), [...dp, 'Engine'], 'EngineVersion'),
+      leader: f.bool(ms, [...path, 'ManagerStatus'], 'Leader'),
       self: false,
     });
-  });
-  return { format: 'docker-nodes', data: nodes, diagnostics: sink.list };
+  }
+  return done('docker-nodes', nodes, f, sink);
 }
 
 function serviceMode(mode: Obj): string {
@@ -220,70 +242,81 @@ function serviceMode(mode: Obj): string {
 
 export function parseServices(content: string, file: string): Parsed<SwarmService[]> {
   const sink = new DiagnosticSink(file);
-  const list = readList(content, sink, 'service') ?? [];
+  const list = readList(content, sink, 'service');
   const services: SwarmService[] = [];
-  list.forEach((o, i) => {
-    const spec = obj(o.Spec);
-    if (!str(o.ID) || !('Spec' in o)) {
-      sink.error(0, `service entry ${i} is not a swarm service object (no ID or Spec)`);
-      return;
+  if (!list) return done('docker-services', services, undefined, sink);
+  const { f } = list;
+  for (const { o, path } of list.entries) {
+    const id = f.str(o, path, 'ID');
+    if (!id || !('Spec' in o)) {
+      if (!('ID' in o) || typeof o.ID === 'string') f.error(path, `${f.name(path)} is not a swarm service object (no ID or Spec)`);
+      continue;
     }
-    const endpoint = obj(o.Endpoint);
-    const epSpec = obj(spec.EndpointSpec);
-    const rawPorts = 'Ports' in endpoint ? arr(endpoint.Ports) : arr(epSpec.Ports);
-    services.push({
-      id: str(o.ID),
-      name: str(spec.Name),
-      mode: serviceMode(obj(spec.Mode)),
-      endpointMode: str(epSpec.Mode) || str(obj(endpoint.Spec).Mode) || 'vip',
-      ports: rawPorts.map((p) => {
-        const po = obj(p);
-        return {
-          protocol: str(po.Protocol) || 'tcp',
-          targetPort: num(po.TargetPort),
-          publishedPort: num(po.PublishedPort),
-          publishMode: str(po.PublishMode) || 'ingress',
-        };
-      }),
-      virtualIPs: arr(endpoint.VirtualIPs).map((v) => {
-        const vo = obj(v);
-        const cidr = splitCidr(str(vo.Addr));
-        return { networkId: str(vo.NetworkID), address: cidr.address, prefixLen: cidr.prefixLen };
-      }),
+    const spec = f.obj(o, path, 'Spec', false);
+    const sp = [...path, 'Spec'];
+    const endpoint = f.obj(o, path, 'Endpoint', true);
+    const ep = [...path, 'Endpoint'];
+    const epSpec = f.obj(spec, sp, 'EndpointSpec', true);
+    const esp = [...sp, 'EndpointSpec'];
+    // Endpoint.Ports is what is really published; the spec's ports only say what was asked for.
+    const [portsOf, portsPath] = 'Ports' in endpoint ? [endpoint, ep] : [epSpec, esp];
+    const ports = f.objects(f.list(portsOf, portsPath, 'Ports'), [...portsPath, 'Ports']).map(({ o: po, path: pp }) => ({
+      protocol: f.str(po, pp, 'Protocol') || 'tcp',
+      targetPort: f.int(po, pp, 'TargetPort', 0, MAX_PORT),
+      publishedPort: f.int(po, pp, 'PublishedPort', 0, MAX_PORT),
+      publishMode: f.str(po, pp, 'PublishMode') || 'ingress',
+    }));
+    const virtualIPs = f.objects(f.list(endpoint, ep, 'VirtualIPs'), [...ep, 'VirtualIPs']).map(({ o: vo, path: vp }) => {
+      const cidr = splitCidr(f.str(vo, vp, 'Addr'), f, [...vp, 'Addr']);
+      return { networkId: f.str(vo, vp, 'NetworkID'), address: cidr.address, prefixLen: cidr.prefixLen };
     });
-  });
-  return { format: 'docker-services', data: services, diagnostics: sink.list };
+    services.push({
+      id,
+      name: f.str(spec, sp, 'Name'),
+      mode: serviceMode(f.obj(spec, sp, 'Mode', false)),
+      endpointMode: f.str(epSpec, esp, 'Mode') || f.str(f.obj(endpoint, ep, 'Spec', true), [...ep, 'Spec'], 'Mode') || 'vip',
+      ports,
+      virtualIPs,
+    });
+  }
+  return done('docker-services', services, f, sink);
 }
 
 export function parseTasks(content: string, file: string): Parsed<SwarmTask[]> {
   const sink = new DiagnosticSink(file);
-  const list = readList(content, sink, 'task') ?? [];
+  const list = readList(content, sink, 'task');
   const tasks: SwarmTask[] = [];
-  list.forEach((o, i) => {
-    if (!str(o.ID) || !('ServiceID' in o)) {
-      sink.error(0, `task entry ${i} is not a swarm task object (no ID or ServiceID)`);
-      return;
+  if (!list) return done('docker-tasks', tasks, undefined, sink);
+  const { f } = list;
+  for (const { o, path } of list.entries) {
+    const id = f.str(o, path, 'ID');
+    if (!id || !('ServiceID' in o)) {
+      if (!('ID' in o) || typeof o.ID === 'string') f.error(path, `${f.name(path)} is not a swarm task object (no ID or ServiceID)`);
+      continue;
     }
+    const ap = [...path, 'NetworksAttachments'];
     tasks.push({
-      id: str(o.ID),
-      serviceId: str(o.ServiceID),
-      nodeId: str(o.NodeID),
-      slot: num(o.Slot),
-      desiredState: str(o.DesiredState),
-      state: str(obj(o.Status).State),
-      attachments: arr(o.NetworksAttachments).map((a) => {
-        const ao = obj(a);
-        const net = obj(ao.Network);
+      id,
+      serviceId: f.str(o, path, 'ServiceID'),
+      nodeId: f.str(o, path, 'NodeID'),
+      slot: f.int(o, path, 'Slot', 0, Number.MAX_SAFE_INTEGER),
+      desiredState: f.str(o, path, 'DesiredState'),
+      state: f.str(f.obj(o, path, 'Status', false), [...path, 'Status'], 'State'),
+      attachments: f.objects(f.list(o, path, 'NetworksAttachments'), ap).map(({ o: ao, path: aap }) => {
+        const net = f.obj(ao, aap, 'Network', false);
+        const np = [...aap, 'Network'];
+        const netSpec = f.obj(net, np, 'Spec', false);
+        const adp = [...aap, 'Addresses'];
         return {
-          networkId: str(net.ID),
-          networkName: str(obj(net.Spec).Name),
-          ingress: obj(net.Spec).Ingress === true,
-          addresses: arr(ao.Addresses).map((x) => splitCidr(str(x)).address),
+          networkId: f.str(net, np, 'ID'),
+          networkName: f.str(netSpec, [...np, 'Spec'], 'Name'),
+          ingress: f.bool(netSpec, [...np, 'Spec'], 'Ingress'),
+          addresses: f.strings(f.list(ao, aap, 'Addresses'), adp).map((x) => splitCidr(x.s, f, x.path).address),
         };
       }),
     });
-  });
-  return { format: 'docker-tasks', data: tasks, diagnostics: sink.list };
+  }
+  return done('docker-tasks', tasks, f, sink);
 }
 
 /** `docker node ls` as printed: columns found from the header, '*' marks the node it ran on. */

@@ -1,5 +1,5 @@
 import { DiagnosticSink, type Parsed, shellSplit, textLines, type TextLine } from './types.js';
-import { parseCounter, parseMark, parsePort, protocolName, SERVICE_PORTS } from './numbers.js';
+import { isPortSpec, parseCounter, parseMark, parsePort, protocolName, SERVICE_PORTS } from './numbers.js';
 
 export const IPTABLES_TABLES = ['filter', 'nat', 'mangle', 'raw', 'security'] as const;
 
@@ -92,18 +92,34 @@ function normIface(a: string, negated = false): string {
   return (neg ? '!' : '') + v;
 }
 
-function splitHostPort(text: string): { address: string; port: number } {
-  // [::1]:80, 1.2.3.4:80, 1.2.3.4:80-90, 1.2.3.4
-  const v6 = /^\[([^\]]+)\](?::(\d+))?/.exec(text);
-  if (v6) return { address: v6[1], port: v6[2] ? Number(v6[2]) : 0 };
-  const m = /^([^:]+)(?::(\d+)(?:-\d+)?)?$/.exec(text);
-  if (m) return { address: m[1], port: m[2] ? Number(m[2]) : 0 };
-  return { address: text, port: 0 };
+/**
+ * A NAT target's address and port as iptables prints them: 1.2.3.4, 1.2.3.4:80, 1.2.3.4:80-90,
+ * 1.2.3.4-1.2.3.9:80, :80, [::1]:80, ::1, 10.0.0.0/24 (NETMAP). Undefined when the port part is not
+ * a port, or the address part no address: the rule then cannot be read.
+ */
+function splitHostPort(text: string): { address: string; port: number } | undefined {
+  const portOf = (p: string | undefined): number | undefined => {
+    if (p === undefined) return 0;
+    const m = /^(\d{1,5})(?:-(\d{1,5}))?(?:\/(\d{1,5}))?$/.exec(p);
+    if (!m || [m[1], m[2], m[3]].some((x) => x !== undefined && Number(x) > 65535)) return undefined;
+    return Number(m[1]);
+  };
+  if (text.startsWith('[')) {
+    const v6 = /^\[([0-9a-fA-F:.]+)\](?::(.*))?$/.exec(text);
+    const port = v6 ? portOf(v6[2]) : undefined;
+    return v6 && port !== undefined ? { address: v6[1], port } : undefined;
+  }
+  if (/^[0-9a-fA-F]*:[0-9a-fA-F]*:[0-9a-fA-F:.]*$/.test(text)) return { address: text, port: 0 }; // a bare IPv6 address
+  const colon = text.indexOf(':');
+  const address = colon < 0 ? text : text.slice(0, colon);
+  if (!/^[\d./-]*$/.test(address)) return undefined;
+  const port = portOf(colon < 0 ? undefined : text.slice(colon + 1));
+  return port === undefined ? undefined : { address, port };
 }
 
 function setDport(rule: IptablesRule, spec: string, negated: boolean): void {
   rule.dportSpec = (negated ? '!' : '') + spec;
-  rule.dport = !negated && /^\d+$/.test(spec) ? Number(spec) : 0;
+  rule.dport = !negated && /^\d{1,5}$/.test(spec) && Number(spec) <= 65535 ? Number(spec) : 0;
 }
 
 /** Options whose next token is their value. */
@@ -111,8 +127,12 @@ const VALUE_OPTIONS = new Set([
   '-p', '--protocol', '-s', '--source', '--src', '-d', '--destination', '--dst', '-i', '--in-interface',
   '-o', '--out-interface', '-j', '--jump', '-g', '--goto', '-m', '--match', '--dport', '--destination-port',
   '--dports', '--destination-ports', '--sport', '--source-port', '--to-destination', '--to-source', '--to',
-  '--set-mark', '--set-xmark', '--dst-type', '--src-type',
+  '--set-mark', '--set-xmark', '--dst-type', '--src-type', '--sports', '--source-ports', '--ports',
 ]);
+
+/** Port options: single ports or ranges, and multiport's comma lists. */
+const PORT_OPTIONS = new Set(['--dport', '--destination-port', '--sport', '--source-port']);
+const PORT_LIST_OPTIONS = new Set(['--dports', '--destination-ports', '--sports', '--source-ports', '--ports']);
 
 /** Arguments of one rule as iptables-save / -S prints them (after `-A CHAIN`). */
 function applySaveArgs(rule: IptablesRule, tokens: string[], sink: DiagnosticSink): void {
@@ -142,6 +162,10 @@ function applySaveArgs(rule: IptablesRule, tokens: string[], sink: DiagnosticSin
 }
 
 function applyOption(rule: IptablesRule, opt: string, v: string, neg: boolean, sink: DiagnosticSink): void {
+  if ((PORT_OPTIONS.has(opt) || PORT_LIST_OPTIONS.has(opt)) && !isPortSpec(v, PORT_LIST_OPTIONS.has(opt))) {
+    sink.error(rule.line, `${opt} ${v.slice(0, 40)} is not a port${PORT_LIST_OPTIONS.has(opt) ? ' list' : ''} (0-65535)`);
+    return;
+  }
   switch (opt) {
     case '-p':
     case '--protocol':
@@ -179,10 +203,18 @@ function applyOption(rule: IptablesRule, opt: string, v: string, neg: boolean, s
     case '--source-port':
       rule.sport = !neg && /^\d+$/.test(v) ? Number(v) : 0;
       break;
+    case '--sports':
+    case '--source-ports':
+    case '--ports':
+      break;
     case '--to-destination':
     case '--to-source':
     case '--to': {
       const hp = splitHostPort(v);
+      if (!hp) {
+        sink.error(rule.line, `${opt} ${v.slice(0, 60)} is not ADDRESS[:PORT]`);
+        break;
+      }
       rule.toAddress = hp.address;
       rule.toPort = hp.port;
       break;
@@ -190,7 +222,7 @@ function applyOption(rule: IptablesRule, opt: string, v: string, neg: boolean, s
     case '--set-mark':
     case '--set-xmark': {
       const m = parseMark(v);
-      if (m === undefined) sink.warn(rule.line, `cannot read mark value '${v}'`);
+      if (m === undefined) sink.error(rule.line, `cannot read mark value '${v.slice(0, 40)}' (a 32-bit number)`);
       else rule.setMark = m;
       break;
     }
@@ -215,29 +247,36 @@ function applyListingExtras(rule: IptablesRule, extra: string, sink: DiagnosticS
     if ((m = /^(!?)dpts?:(\S+)$/.exec(t))) {
       const spec = m[2];
       const port = parsePort(spec, SERVICE_PORTS);
-      if (port === undefined && !/^[\d:,]+$/.test(spec)) sink.warn(rule.line, `unknown service name '${spec}' for a port (capture with -n)`);
+      // Without -n, iptables prints service names: an unknown one is reported, a bad number refused.
+      if (port === undefined && /^[\d:,]+$/.test(spec) && !isPortSpec(spec, true)) sink.error(rule.line, `dpt:${spec.slice(0, 40)} is not a port (0-65535)`);
+      else if (port === undefined && !/^[\d:,]+$/.test(spec)) sink.warn(rule.line, `unknown service name '${spec}' for a port (capture with -n)`);
       setDport(rule, port !== undefined ? String(port) : spec, m[1] === '!');
     } else if ((m = /^(!?)spts?:(\S+)$/.exec(t))) {
       const port = parsePort(m[2], SERVICE_PORTS);
+      if (port === undefined && /^[\d:,]+$/.test(m[2]) && !isPortSpec(m[2], true)) sink.error(rule.line, `spt:${m[2].slice(0, 40)} is not a port (0-65535)`);
       rule.sport = m[1] === '' && port !== undefined ? port : 0;
     } else if (t === 'dports' && tokens[i + 1]) {
+      if (!isPortSpec(tokens[i + 1], true)) sink.error(rule.line, `dports ${tokens[i + 1].slice(0, 40)} is not a port list (0-65535)`);
       setDport(rule, tokens[++i], false);
       rule.matches.push('multiport');
     } else if ((m = /^to:(\S+)$/.exec(t))) {
-      const hp = splitHostPort(m[1]);
-      let port = hp.port;
       const named = /^(.*):([a-z][\w-]*)$/i.exec(m[1]);
-      if (named && !m[1].startsWith('[')) {
+      if (named && !m[1].startsWith('[') && splitHostPort(named[1])) {
         const p = parsePort(named[2], SERVICE_PORTS);
-        hp.address = named[1];
         if (p === undefined) sink.warn(rule.line, `unknown service name '${named[2]}' in to: (capture with -n)`);
-        port = p ?? 0;
+        rule.toAddress = named[1];
+        rule.toPort = p ?? 0;
+      } else {
+        const hp = splitHostPort(m[1]);
+        if (!hp) sink.error(rule.line, `to:${m[1].slice(0, 60)} is not ADDRESS[:PORT]`);
+        else {
+          rule.toAddress = hp.address;
+          rule.toPort = hp.port;
+        }
       }
-      rule.toAddress = hp.address;
-      rule.toPort = port;
     } else if (t === 'MARK' && /^(set|xset|or|and|xor)$/.test(tokens[i + 1] ?? '') && tokens[i + 2]) {
       const mk = parseMark(tokens[i + 2]);
-      if (mk === undefined) sink.warn(rule.line, `cannot read mark value '${tokens[i + 2]}'`);
+      if (mk === undefined) sink.error(rule.line, `cannot read mark value '${tokens[i + 2].slice(0, 40)}' (a 32-bit number)`);
       else if (tokens[i + 1] === 'set' || tokens[i + 1] === 'xset') rule.setMark = mk;
       i += 2;
     } else if (t === 'ADDRTYPE' && tokens[i + 1] === 'match') {
@@ -285,15 +324,29 @@ function pushRule(chain: IptablesChain, rule: IptablesRule): void {
 
 function parseSave(lines: TextLine[], file: string, sink: DiagnosticSink, data: IptablesData, defaultTable: string | undefined, format: 'save' | 'S'): void {
   let table: string | undefined = format === 'S' ? defaultTable ?? 'filter' : undefined;
+  /** Where the open table (`*nat` ... `COMMIT`) began; 0 when none is open. */
+  let openedAt = 0;
+  let committedAt = 0;
+  // A table without COMMIT is a cut file (a paste that stopped short): its chains would read as
+  // complete and a missing rule as a fault, so the file is refused.
+  const unterminated = (where: string) => sink.error(openedAt, `table ${table} (line ${openedAt}) has no COMMIT ${where}: the file is cut short, its rules may be missing`);
   for (const { no, text } of lines) {
     const line = text.trim();
-    if (line.startsWith('#')) continue;
-    if (line.startsWith('*')) {
+    if (line.startsWith('#') || LEGACY_WARNING.test(line)) continue;
+    if (format === 'save' && line.startsWith('*')) {
+      if (openedAt) unterminated(`before '*${line.slice(1).trim()}' at line ${no}`);
       table = line.slice(1).trim();
+      openedAt = no;
       ensureTable(data, table);
       continue;
     }
-    if (line === 'COMMIT') continue;
+    if (line === 'COMMIT') {
+      if (format === 'save' && !openedAt) sink.error(no, 'COMMIT outside a table');
+      openedAt = 0;
+      committedAt = no;
+      if (format === 'save') table = undefined;
+      continue;
+    }
     if (line.startsWith(':')) {
       const m = /^:(\S+)\s+(\S+)/.exec(line);
       if (!m || !table) {
@@ -308,7 +361,7 @@ function parseSave(lines: TextLine[], file: string, sink: DiagnosticSink, data: 
     const tokens = shellSplit(body);
     const op = tokens[0];
     if (!table) {
-      sink.error(no, `rule before any '*table' line`);
+      sink.error(no, committedAt ? `rule outside a table (after the COMMIT at line ${committedAt}, before any '*table' line)` : `rule before any '*table' line`);
       continue;
     }
     if (op === '-P' && tokens[1] && tokens[2]) {
@@ -324,6 +377,7 @@ function parseSave(lines: TextLine[], file: string, sink: DiagnosticSink, data: 
       sink.error(no, `not an iptables rule line: '${line.slice(0, 80)}'`);
     }
   }
+  if (openedAt) unterminated('before the end of the file');
 }
 
 function ensureTable(data: IptablesData, table: string): void {

@@ -57,12 +57,13 @@ function procAddr(text: string): { address: string; port: number } | undefined {
 
 /** "10.0.0.98:0", "[::1]:80", "10.0.0.97:http" as printed by ipvsadm. */
 function decAddr(text: string): { address: string; port: number } | undefined {
-  const v6 = /^\[([^\]]+)\]:(\d+)$/.exec(text);
-  if (v6) return { address: v6[1], port: Number(v6[2]) };
-  const v4 = /^([^:\s]+):(\d+)$/.exec(text);
-  if (v4) return { address: v4[1], port: Number(v4[2]) };
-  return undefined;
+  const m = /^\[([^\]]+)\]:(\d{1,5})$/.exec(text) ?? /^([^:\s[\]]+):(\d{1,5})$/.exec(text);
+  if (!m || Number(m[2]) > 65535) return undefined;
+  return { address: m[1], port: Number(m[2]) };
 }
+
+/** A count or weight column: digits that fit in 32 bits. */
+const count = (s: string): number | undefined => (/^\d{1,10}$/.test(s) && Number(s) <= 0xffffffff ? Number(s) : undefined);
 
 type Flavor = 'proc-ip_vs' | 'ipvsadm-L' | 'ipvsadm-S';
 
@@ -102,18 +103,22 @@ function parseListing(lines: TextLine[], sink: DiagnosticSink, hex: boolean): Ip
         sink.error(no, `cannot read backend address '${parts[0]}'`);
         continue;
       }
-      const num = (s: string | undefined) => (s !== undefined && /^\d+$/.test(s) ? Number(s) : -1);
       // "Masq 1 0 0" (listing) or counters only (--stats/--rate: no forward method), or nothing.
       const isForward = /^(Masq|Route|Tunnel|Local|FullNat)$/i.test(parts[1] ?? '');
-      current.backends.push({
-        address: addr.address,
-        port: addr.port,
-        forward: isForward ? parts[1] : '',
-        weight: isForward ? num(parts[2]) : -1,
-        activeConn: isForward ? Math.max(0, num(parts[3])) : 0,
-        inactConn: isForward ? Math.max(0, num(parts[4])) : 0,
-        line: no,
-      });
+      let weight = -1;
+      let activeConn = 0;
+      let inactConn = 0;
+      if (isForward) {
+        // The weight decides whether IPVS uses the backend: one that cannot be read is an error.
+        const w = count(parts[2] ?? '');
+        const conns = [parts[3], parts[4]].map((c) => (c === undefined ? 0 : count(c)));
+        if (w === undefined || conns.includes(undefined)) {
+          sink.error(no, `cannot read backend weight and connection counts '${parts.slice(2, 5).join(' ').slice(0, 60)}' (numbers after ${parts[1]})`);
+          continue;
+        }
+        [weight, activeConn, inactConn] = [w, conns[0]!, conns[1]!];
+      }
+      current.backends.push({ address: addr.address, port: addr.port, forward: isForward ? parts[1] : '', weight, activeConn, inactConn, line: no });
       continue;
     }
     const parts = t.split(/\s+/);
@@ -168,6 +173,7 @@ function parseRules(lines: TextLine[], sink: DiagnosticSink): IpvsData {
     let sched = '';
     let forward = '';
     let weight = -1;
+    let bad: string | undefined;
     for (let i = 1; i < tokens.length; i++) {
       const t = tokens[i];
       const v = tokens[i + 1] ?? '';
@@ -177,12 +183,20 @@ function parseRules(lines: TextLine[], sink: DiagnosticSink): IpvsData {
       else if (t === '--sctp-service') [proto, spec, i] = ['SCTP', v, i + 1];
       else if (t === '-r' || t === '--real-server') [real, i] = [v, i + 1];
       else if (t === '-s' || t === '--scheduler') [sched, i] = [v, i + 1];
-      else if (t === '-w' || t === '--weight') [weight, i] = [/^\d+$/.test(v) ? Number(v) : -1, i + 1];
+      else if (t === '-w' || t === '--weight') {
+        const w = count(v);
+        if (w === undefined) bad ??= `cannot read weight '${v.slice(0, 40)}'`;
+        [weight, i] = [w ?? -1, i + 1];
+      }
       else if (FORWARD_FLAGS[t]) forward = FORWARD_FLAGS[t];
       else if (/^-(p|M|b|x|y|-persistent|-netmask|-sched-flags|-u-threshold|-l-threshold|-pe)$/.test(t) && v && !v.startsWith('-')) i++;
     }
     if (!proto) {
       sink.error(no, 'ipvsadm rule names no virtual service (-f, -t or -u)');
+      continue;
+    }
+    if (bad) {
+      sink.error(no, bad);
       continue;
     }
     if (op === '-A' || op === '-E') {
@@ -211,13 +225,15 @@ function parseRules(lines: TextLine[], sink: DiagnosticSink): IpvsData {
     } else {
       const k = key(proto, proto === 'FWM' ? String(parseMark(spec) ?? spec) : spec);
       const svc = byKey.get(k);
-      const a = decAddr(real) ?? (real ? { address: real, port: 0 } : undefined);
+      // -r ADDRESS[:PORT]: a port that is there must be a port (a bare IPv6 address has colons of its own).
+      const bare = real !== '' && (!/[:\]]/.test(real) || (real.includes('::') && /^[0-9a-fA-F:]+$/.test(real)));
+      const a = decAddr(real) ?? (bare ? { address: real, port: 0 } : undefined);
       if (!svc) {
         sink.error(no, `real server for ${proto} ${spec}, which no '-A' line declares`);
         continue;
       }
       if (!a) {
-        sink.error(no, "real server line without '-r ADDRESS'");
+        sink.error(no, real ? `cannot read real server '${real.slice(0, 60)}' (ADDRESS or ADDRESS:PORT)` : "real server line without '-r ADDRESS'");
         continue;
       }
       svc.backends.push({ address: a.address, port: a.port, forward, weight, activeConn: 0, inactConn: 0, line: no });

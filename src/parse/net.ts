@@ -1,4 +1,4 @@
-import { DiagnosticSink, looksLikeJson, type Parsed, readJson, textLines } from './types.js';
+import { DiagnosticSink, JsonFields, type JsonPath, looksLikeJson, type Parsed, readJsonText, textLines } from './types.js';
 
 /* ---------- neighbours ---------- */
 
@@ -21,29 +21,43 @@ export interface NeighData {
 
 const NUD_STATES = new Set(['REACHABLE', 'STALE', 'DELAY', 'PROBE', 'PERMANENT', 'NOARP', 'INCOMPLETE', 'FAILED', 'NONE']);
 
-function parseJsonArray(content: string, sink: DiagnosticSink): unknown[] | undefined {
-  const v = readJson(content, sink);
-  if (v === undefined) return undefined;
-  return Array.isArray(v) ? v : [v];
+/** An empty file named .json: `ip -j` prints at least `[]`, so nothing at all is a failed or cut capture. */
+const emptyJson = (content: string, file: string): boolean => file.endsWith('.json') && content.trim().replace(/^\uFEFF/, '') === '';
+
+/** `ip -j` output: a list of objects (one object alone is taken as a list of one). */
+function parseJsonArray(content: string, sink: DiagnosticSink, what: string): { entries: { o: Record<string, unknown>; path: JsonPath }[]; f: JsonFields } | undefined {
+  const doc = readJsonText(content, sink);
+  if (!doc) return undefined;
+  const f = new JsonFields(sink, doc.text, what);
+  const v = doc.value;
+  if (Array.isArray(v)) return { entries: f.objects(v, []), f };
+  if (v !== null && typeof v === 'object') return { entries: [{ o: v as Record<string, unknown>, path: [] }], f };
+  f.error([], `the document is ${v === null ? 'null' : typeof v}, expected a list of objects`);
+  return { entries: [], f };
 }
 
 /** `ip neigh`, `ip -j neigh`, `arp -a`, `arp -an`, `arp` (table) or `/proc/net/arp`. */
 export function parseNeigh(content: string, file: string): Parsed<NeighData> {
   const sink = new DiagnosticSink(file);
   const entries: Neighbour[] = [];
-  if (looksLikeJson(content)) {
-    const arr = parseJsonArray(content, sink);
-    if (arr) {
-      arr.forEach((o, i) => {
-        const e = o as { dst?: string; dev?: string; lladdr?: string; state?: string[] | string };
-        if (typeof e?.dst !== 'string') {
-          sink.error(0, `ip -j neigh entry ${i} has no "dst"`);
-          return;
-        }
-        const states = Array.isArray(e.state) ? e.state : e.state ? [e.state] : [];
-        entries.push({ address: e.dst, lladdr: e.lladdr ?? '', state: (states[0] ?? 'NONE').toUpperCase(), device: e.dev ?? '', line: 0 });
-      });
+  if (looksLikeJson(content) || emptyJson(content, file)) {
+    const doc = parseJsonArray(content, sink, 'ip -j neigh');
+    for (const { o, path } of doc?.entries ?? []) {
+      const dst = doc!.f.str(o, path, 'dst');
+      if (!dst) {
+        if (o.dst === undefined || o.dst === '') doc!.f.error(path, `${doc!.f.name(path)} has no "dst"`);
+        continue;
+      }
+      // "state": ["REACHABLE"] (iproute2 prints a list; a single string is taken too).
+      const states = typeof o.state === 'string' ? [o.state] : doc!.f.strings(doc!.f.list(o, path, 'state'), [...path, 'state']).map((x) => x.s);
+      const state = (states[0] ?? 'NONE').toUpperCase();
+      if (!NUD_STATES.has(state)) {
+        doc!.f.error([...path, 'state'], `${doc!.f.name([...path, 'state'])} ${JSON.stringify(states[0].slice(0, 40))} is no neighbour state (${[...NUD_STATES].join(', ')})`);
+        continue;
+      }
+      entries.push({ address: dst, lladdr: doc!.f.str(o, path, 'lladdr'), state, device: doc!.f.str(o, path, 'dev'), line: 0 });
     }
+    doc?.f.flush();
     return { format: 'ip-j-neigh', data: { entries }, diagnostics: sink.list };
   }
   const lines = textLines(content);
@@ -129,19 +143,24 @@ export interface AddrData {
 export function parseAddr(content: string, file: string): Parsed<AddrData> {
   const sink = new DiagnosticSink(file);
   const data: AddrData = { interfaces: [], addresses: [] };
-  if (looksLikeJson(content)) {
-    const arr = parseJsonArray(content, sink);
-    for (const o of arr ?? []) {
-      const e = o as { ifname?: string; mtu?: number; address?: string; operstate?: string; addr_info?: { family?: string; local?: string; prefixlen?: number }[] };
-      if (typeof e?.ifname !== 'string') {
-        sink.error(0, 'ip -j addr entry without "ifname"');
+  if (looksLikeJson(content) || emptyJson(content, file)) {
+    const doc = parseJsonArray(content, sink, 'ip -j addr');
+    const f = doc?.f;
+    for (const { o, path } of doc?.entries ?? []) {
+      const ifname = f!.str(o, path, 'ifname');
+      if (!ifname) {
+        if (o.ifname === undefined || o.ifname === '') f!.error(path, `${f!.name(path)} has no "ifname"`);
         continue;
       }
-      data.interfaces.push({ ifname: e.ifname, mtu: e.mtu ?? 0, mac: e.address ?? '', state: e.operstate ?? '' });
-      for (const a of e.addr_info ?? []) {
-        if ((a.family === 'inet' || a.family === 'inet6') && a.local) data.addresses.push({ ifname: e.ifname, family: a.family, address: a.local, prefixLen: a.prefixlen ?? 0, line: 0 });
+      data.interfaces.push({ ifname, mtu: f!.int(o, path, 'mtu', 0, 0x7fffffff), mac: f!.str(o, path, 'address'), state: f!.str(o, path, 'operstate') });
+      for (const a of f!.objects(f!.list(o, path, 'addr_info'), [...path, 'addr_info'])) {
+        const family = f!.str(a.o, a.path, 'family');
+        const local = f!.str(a.o, a.path, 'local');
+        const prefixLen = f!.int(a.o, a.path, 'prefixlen', 0, 128);
+        if ((family === 'inet' || family === 'inet6') && local) data.addresses.push({ ifname, family, address: local, prefixLen, line: 0 });
       }
     }
+    f?.flush();
     return { format: 'ip-j-addr', data, diagnostics: sink.list };
   }
   let current: Interface | undefined;
@@ -151,13 +170,19 @@ export function parseAddr(content: string, file: string): Parsed<AddrData> {
     if ((m = /^\d+:\s+([^:@\s]+)(?:@\S+)?:\s+<[^>]*>(.*)$/.exec(t))) {
       const mtu = /\bmtu\s+(\d+)/.exec(m[2]);
       const state = /\bstate\s+(\S+)/.exec(m[2]);
-      current = { ifname: m[1], mtu: mtu ? Number(mtu[1]) : 0, mac: '', state: state ? state[1] : '' };
+      if (mtu && !(mtu[1].length <= 10 && Number(mtu[1]) <= 0x7fffffff)) sink.error(no, `mtu ${mtu[1].slice(0, 20)} is out of range`);
+      current = { ifname: m[1], mtu: mtu && mtu[1].length <= 10 && Number(mtu[1]) <= 0x7fffffff ? Number(mtu[1]) : 0, mac: '', state: state ? state[1] : '' };
       data.interfaces.push(current);
     } else if ((m = /^link\/\S+\s+(\S+)/.exec(t))) {
       if (current) current.mac = m[1];
     } else if ((m = /^(inet6?)\s+([^/\s]+)\/(\d+)/.exec(t))) {
       if (!current) {
         sink.error(no, 'address line before any interface line');
+        continue;
+      }
+      const maxLen = m[1] === 'inet' ? 32 : 128;
+      if (m[3].length > 3 || Number(m[3]) > maxLen) {
+        sink.error(no, `prefix length /${m[3].slice(0, 20)} is out of range for ${m[1]}`);
         continue;
       }
       // The label at the end of an inet line names the interface (eth0, eth0:1).
@@ -191,15 +216,18 @@ export interface RouteData {
 export function parseRoutes(content: string, file: string): Parsed<RouteData> {
   const sink = new DiagnosticSink(file);
   const routes: Route[] = [];
-  if (looksLikeJson(content)) {
-    for (const o of parseJsonArray(content, sink) ?? []) {
-      const r = o as { dst?: string; gateway?: string; dev?: string; prefsrc?: string };
-      if (typeof r?.dst !== 'string') {
-        sink.error(0, 'ip -j route entry without "dst"');
+  if (looksLikeJson(content) || emptyJson(content, file)) {
+    const doc = parseJsonArray(content, sink, 'ip -j route');
+    const f = doc?.f;
+    for (const { o, path } of doc?.entries ?? []) {
+      const dst = f!.str(o, path, 'dst');
+      if (!dst) {
+        if (o.dst === undefined || o.dst === '') f!.error(path, `${f!.name(path)} has no "dst"`);
         continue;
       }
-      routes.push({ destination: r.dst, gateway: r.gateway ?? '', device: r.dev ?? '', source: r.prefsrc ?? '', line: 0 });
+      routes.push({ destination: dst, gateway: f!.str(o, path, 'gateway'), device: f!.str(o, path, 'dev'), source: f!.str(o, path, 'prefsrc'), line: 0 });
     }
+    f?.flush();
     return { format: 'ip-j-route', data: { routes }, diagnostics: sink.list };
   }
   for (const { no, text } of textLines(content)) {
@@ -207,7 +235,7 @@ export function parseRoutes(content: string, file: string): Parsed<RouteData> {
     let i = 0;
     if (/^(unicast|local|broadcast|blackhole|unreachable|prohibit|throw|multicast)$/.test(p[0])) i++;
     const dst = p[i];
-    if (!dst || !(dst === 'default' || /^[\d.:a-f]+(\/\d+)?$/i.test(dst))) {
+    if (!dst || !(dst === 'default' || /^\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?$/.test(dst) || /^[\da-f]*:[\d.:a-f]*(\/\d{1,3})?$/i.test(dst))) {
       sink.error(no, `not an 'ip route' line: '${text.trim().slice(0, 80)}'`);
       continue;
     }

@@ -12,12 +12,17 @@ export function parseCounter(text: string): number | undefined {
  */
 export function parseMark(text: string, hex = false): number | undefined {
   const t = text.split('/')[0].trim();
-  if (/^0x[0-9a-f]+$/i.test(t)) return parseInt(t.slice(2), 16);
-  if (hex && /^[0-9a-f]+$/i.test(t)) return parseInt(t, 16);
-  if (/^\d+$/.test(t)) return parseInt(t, 10);
-  return undefined;
+  let n: number | undefined;
+  if (/^0x[0-9a-f]{1,16}$/i.test(t)) n = parseInt(t.slice(2), 16);
+  else if (hex && /^[0-9a-f]{1,16}$/i.test(t)) n = parseInt(t, 16);
+  else if (/^\d{1,20}$/.test(t)) n = parseInt(t, 10);
+  // A mark is 32 bits: anything larger is no mark the kernel could hold.
+  return n !== undefined && n <= MAX_MARK ? n : undefined;
 }
 
+export const MAX_MARK = 0xffffffff;
+
+/** A port number 0-65535, or a name from `services`; undefined otherwise. */
 export function parsePort(text: string, services?: Map<string, number>): number | undefined {
   if (/^\d+$/.test(text)) {
     const n = Number(text);
@@ -63,3 +68,16 @@ export const SERVICE_PORTS: Map<string, number> = new Map([
   ['kerberos', 88], ['bgp', 179], ['irc', 194], ['syslog', 514], ['printer', 515], ['radius', 1812],
   ['sieve', 4190], ['epmd', 4369], ['postgres', 5432], ['hkp', 11371], ['bacula-dir', 9101],
 ]);
+
+/**
+ * A port match as iptables-save prints it: 8080, 1000:2000, :1024, 1024:, or (multiport) a comma
+ * list of those. Every number must be a port (0-65535).
+ */
+export function isPortSpec(text: string, list: boolean): boolean {
+  const parts = list ? text.split(',') : [text];
+  return parts.every((p) => {
+    const m = /^(\d*)(?::(\d*))?$/.exec(p);
+    if (!m || (m[1] === '' && (m[2] === undefined || m[2] === ''))) return false;
+    return [m[1], m[2]].every((x) => x === undefined || x === '' || (x.length <= 5 && Number(x) <= 65535));
+  });
+}

@@ -32,8 +32,15 @@ export interface TextLine {
 
 const PROMPT = /^\s*(\[[^\]]*\][#$]|[\w.@:~/-]+[#$%>])\s+\S/;
 
+/** A byte order mark some editors put first: not part of the content. */
+export function stripBom(content: string): string {
+  return content.charCodeAt(0) === 0xfeff ? content.slice(1) : content;
+}
+
 export function textLines(content: string): TextLine[] {
-  const raw = content.replace(/\r\n?/g, '\n').split('\n');
+  const text = stripBom(content);
+  // Copying a large file to fold line ends costs more than looking for a CR first.
+  const raw = (text.includes('\r') ? text.replace(/\r\n?/g, '\n') : text).split('\n');
   const out: TextLine[] = [];
   for (let i = 0; i < raw.length; i++) {
     const text = raw[i].trimEnd();
@@ -86,7 +93,12 @@ export function shellSplit(line: string): string[] {
  * errors are those of the file. Returns undefined (with an error diagnostic) when it is not JSON.
  */
 export function readJson(content: string, sink: DiagnosticSink): unknown {
-  const lines = content.replace(/\r\n?/g, '\n').split('\n');
+  return readJsonText(content, sink)?.value;
+}
+
+/** readJson, with the text as parsed (same lines as the file), for finding the line of a value. */
+export function readJsonText(content: string, sink: DiagnosticSink): { value: unknown; text: string } | undefined {
+  const lines = stripBom(content).replace(/\r\n?/g, '\n').split('\n');
   const first = lines.findIndex((l) => l.trim() !== '');
   if (first >= 0 && isPromptLine(lines[first])) lines[first] = '';
   const text = lines.join('\n');
@@ -95,7 +107,7 @@ export function readJson(content: string, sink: DiagnosticSink): unknown {
     return undefined;
   }
   try {
-    return JSON.parse(text);
+    return { value: JSON.parse(text), text };
   } catch (e) {
     const msg = (e as Error).message;
     const at = jsonErrorOffset(text);
@@ -159,7 +171,7 @@ export function jsonErrorOffset(text: string): number {
     i++;
     while (i < text.length && text[i] !== '"') {
       if (text[i] === '\\') i++;
-      else if (text[i] === '\n') fail();
+      else if (text.charCodeAt(i) < 0x20) fail();
       i++;
     }
     if (i >= text.length) fail();
@@ -178,4 +190,264 @@ export function jsonErrorOffset(text: string): number {
 export function looksLikeJson(content: string): boolean {
   const lines = textLines(content);
   return lines.length > 0 && /^[[{]/.test(lines[0].text.trim());
+}
+
+/* ---------- JSON values where they stand ---------- */
+
+/** Where a value stands in a JSON document: object keys and array indices from the root. */
+export type JsonPath = (string | number)[];
+
+/** `[2].Endpoint.Ports[0].PublishedPort` reads as `service entry 2: Endpoint.Ports[0].PublishedPort` (what = 'service'). */
+export function pathText(path: JsonPath, what = ''): string {
+  if (path.length === 0) return 'the document';
+  let out = typeof path[0] === 'string' && what ? `${what} ` : '';
+  path.forEach((k, i) => {
+    if (typeof k === 'number') out += i === 0 ? `${what ? what + ' ' : ''}entry ${k}: ` : `[${k}]`;
+    else out += i === 0 || (i === 1 && typeof path[0] === 'number') ? k : `.${k}`;
+  });
+  return out.replace(/: $/, '');
+}
+
+interface PathNode {
+  children: Map<string, PathNode>;
+  ids: number[];
+}
+
+/**
+ * The line on which each of `paths` starts in a JSON text that JSON.parse accepted (0 for a path
+ * not found). One pass over the text, without recursion, whatever the number of paths: only the
+ * branches that lead to a wanted path are followed by name.
+ */
+export function jsonValueLines(text: string, paths: JsonPath[]): number[] {
+  const out = paths.map(() => 0);
+  const root: PathNode = { children: new Map(), ids: [] };
+  paths.forEach((p, id) => {
+    let n = root;
+    for (const k of p) {
+      const key = String(k);
+      let c = n.children.get(key);
+      if (!c) n.children.set(key, (c = { children: new Map(), ids: [] }));
+      n = c;
+    }
+    n.ids.push(id);
+  });
+  let i = 0;
+  let line = 1;
+  const n = text.length;
+  const ws = () => {
+    for (; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 10) line++;
+      else if (c !== 32 && c !== 9 && c !== 13) return;
+    }
+  };
+  /** Skip a string at i (on its opening quote); its decoded text when `want`. */
+  const str = (want: boolean): string => {
+    const start = ++i;
+    let escaped = false;
+    while (i < n && text.charCodeAt(i) !== 34) {
+      if (text.charCodeAt(i) === 92) {
+        escaped = true;
+        i++;
+      }
+      i++;
+    }
+    const raw = text.slice(start, i);
+    i++;
+    if (!want) return '';
+    if (!escaped) return raw;
+    try {
+      return JSON.parse(`"${raw}"`) as string;
+    } catch {
+      return raw;
+    }
+  };
+  const stack: { array: boolean; node: PathNode | undefined; index: number }[] = [];
+  /** Read `"key" :` and return the node of the value that follows. */
+  const member = (frame: { node: PathNode | undefined }): PathNode | undefined => {
+    ws();
+    const key = str(frame.node !== undefined && frame.node.children.size > 0);
+    ws();
+    i++; // ':'
+    ws();
+    return frame.node?.children.get(key);
+  };
+  ws();
+  let node: PathNode | undefined = root;
+  for (let guard = 0; i < n && guard <= n; guard++) {
+    // At the start of a value whose path node is `node`.
+    if (node) for (const id of node.ids) out[id] = line;
+    const c = text.charCodeAt(i);
+    let opened = false;
+    if (c === 123 /* { */ || c === 91 /* [ */) {
+      i++;
+      ws();
+      if (text.charCodeAt(i) === (c === 123 ? 125 : 93)) i++;
+      else {
+        const frame: { array: boolean; node: PathNode | undefined; index: number } = { array: c === 91, node, index: 0 };
+        stack.push(frame);
+        node = frame.array ? frame.node?.children.get('0') : member(frame);
+        opened = true;
+      }
+    } else if (c === 34) str(false);
+    else while (i < n && !/[\s,\]}]/.test(text[i])) i++;
+    if (opened) continue;
+    // After a value: a comma starts the next member or element; a bracket closes a container.
+    let next = false;
+    while (stack.length > 0 && i < n) {
+      ws();
+      const frame = stack[stack.length - 1];
+      const d = text.charCodeAt(i);
+      if (d === 44 /* , */) {
+        i++;
+        ws();
+        if (frame.array) node = frame.node?.children.get(String(++frame.index));
+        else node = member(frame);
+        next = true;
+        break;
+      }
+      i++; // '}' or ']'
+      stack.pop();
+    }
+    if (!next) break;
+  }
+  return out;
+}
+
+interface Pending {
+  path: JsonPath | null;
+  severity: 'error' | 'warning';
+  message: string;
+}
+
+const describe = (v: unknown): string => {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'an object';
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? v.slice(0, 40) + '...' : v);
+  return String(v);
+};
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Typed reads of JSON fields that never throw: a value of the wrong type (or out of range) is an
+ * error at the line where it stands, and reads as the field's empty value. Absent fields read as
+ * empty; `null` reads as empty only where Go writes null for an empty list, map or pointer.
+ * `flush()` finds every line in one pass and hands the diagnostics to the sink, in order.
+ */
+export class JsonFields {
+  private pending: Pending[] = [];
+  constructor(
+    private readonly sink: DiagnosticSink,
+    private readonly text: string,
+    /** What the document's entries are ('service', 'ip -j neigh'), to name them in messages. */
+    readonly what = '',
+  ) {}
+
+  /** How a message names the value at `path`. */
+  name(path: JsonPath): string {
+    return pathText(path, this.what);
+  }
+
+  /** An error about the value at `path` (null: the whole file, line 0). */
+  error(path: JsonPath | null, message: string): void {
+    this.pending.push({ path, severity: 'error', message });
+  }
+
+  warn(path: JsonPath | null, message: string): void {
+    this.pending.push({ path, severity: 'warning', message });
+  }
+
+  flush(): void {
+    const located = this.pending.filter((p) => p.path !== null);
+    const lines = located.length ? jsonValueLines(this.text, located.map((p) => p.path!)) : [];
+    let k = 0;
+    for (const p of this.pending) {
+      const line = p.path === null ? 0 : lines[k++];
+      if (p.severity === 'error') this.sink.error(line, p.message);
+      else this.sink.warn(line, p.message);
+    }
+    this.pending = [];
+  }
+
+  private wrong(path: JsonPath, v: unknown, expected: string): void {
+    this.error(path, `${this.name(path)} is ${describe(v)}, expected ${expected}`);
+  }
+
+  str(o: Obj, base: JsonPath, key: string): string {
+    const v = o[key];
+    if (v === undefined) return '';
+    if (typeof v === 'string') return v;
+    this.wrong([...base, key], v, 'a string');
+    return '';
+  }
+
+  bool(o: Obj, base: JsonPath, key: string): boolean {
+    const v = o[key];
+    if (v === undefined) return false;
+    if (typeof v === 'boolean') return v;
+    this.wrong([...base, key], v, 'true or false');
+    return false;
+  }
+
+  /** An integer from min to max (a string of digits is taken too); `absent` when not there. */
+  int(o: Obj, base: JsonPath, key: string, min: number, max: number, absent = 0): number {
+    const v = o[key];
+    if (v === undefined) return absent;
+    const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d{1,16}$/.test(v) ? Number(v) : NaN;
+    if (Number.isInteger(n) && n >= min && n <= max) return n;
+    this.wrong([...base, key], v, `an integer from ${min} to ${max}`);
+    return absent;
+  }
+
+  /** A list; absent or null (Go's empty slice) reads as empty. */
+  list(o: Obj, base: JsonPath, key: string): unknown[] {
+    const v = o[key];
+    if (v === undefined || v === null) return [];
+    if (Array.isArray(v)) return v;
+    this.wrong([...base, key], v, 'a list');
+    return [];
+  }
+
+  /** An object; absent reads as empty, null too when `nullable` (Go's nil map or pointer). */
+  obj(o: Obj, base: JsonPath, key: string, nullable: boolean): Obj {
+    const v = o[key];
+    if (v === undefined || (v === null && nullable)) return {};
+    if (isObj(v)) return v;
+    this.wrong([...base, key], v, 'an object');
+    return {};
+  }
+
+  /** The elements of a list that are objects; any other element is an error. */
+  objects(list: unknown[], base: JsonPath, what = 'an object'): { o: Obj; path: JsonPath }[] {
+    const out: { o: Obj; path: JsonPath }[] = [];
+    list.forEach((v, i) => {
+      if (isObj(v)) out.push({ o: v, path: [...base, i] });
+      else this.wrong([...base, i], v, what);
+    });
+    return out;
+  }
+
+  /** The elements of a list that are strings, with their paths; any other element is an error. */
+  strings(list: unknown[], base: JsonPath): { s: string; path: JsonPath }[] {
+    const out: { s: string; path: JsonPath }[] = [];
+    list.forEach((v, i) => {
+      if (typeof v === 'string') out.push({ s: v, path: [...base, i] });
+      else this.wrong([...base, i], v, 'a string');
+    });
+    return out;
+  }
+
+  /** The members of a map-valued field whose values are objects (null or absent: none); others are errors. */
+  members(o: Obj, base: JsonPath, key: string): { key: string; o: Obj; path: JsonPath }[] {
+    const out: { key: string; o: Obj; path: JsonPath }[] = [];
+    for (const [k, v] of Object.entries(this.obj(o, base, key, true))) {
+      const path = [...base, key, k];
+      if (isObj(v)) out.push({ key: k, o: v, path });
+      else this.wrong(path, v, 'an object');
+    }
+    return out;
+  }
 }

@@ -104,7 +104,7 @@ class InputReader {
     if (!parsed) {
       parsed = cand.parse(this.files.get(rel)!, file, rel);
       this.cache.set(rel, parsed as Parsed<unknown>);
-      this.diagnostics.push(...parsed.diagnostics);
+      append(this.diagnostics, parsed.diagnostics);
     }
     const firstError = parsed.diagnostics.find((d) => d.severity === 'error');
     if (firstError) {
@@ -118,6 +118,11 @@ class InputReader {
   private set(id: string, status: InputStatus, rel: string, format: string, message: string, line: number, err?: CaptureError): void {
     this.inputs.set(id, make<InputModel>('Input', { id, status, file: this.prefix + rel, format, message, command: err?.command ?? '', error: err?.error ?? '', line }));
   }
+}
+
+/** Append without spreading: a spread of 100,000+ items (diagnostics of a garbage file, backends) overflows the stack. */
+function append<T>(to: T[], items: readonly T[]): void {
+  for (const x of items) to.push(x);
 }
 
 const txtOrJson = (stem: string) => [`${stem}.txt`, `${stem}.json`];
@@ -252,8 +257,11 @@ function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] 
     const service = s.protocol === 'FWM' ? `FWM ${s.fwmark}` : `${s.protocol} ${s.address.includes(':') ? `[${s.address}]` : s.address}:${s.port}`;
     // The parsed objects belong to this build: add the service fields in place rather than copy.
     const backends = s.backends.map((b) => make('IpvsBackend', Object.assign(b, { service, fwmark: s.fwmark })));
-    ipvsBackends.push(...backends);
-    return make('IpvsService', { ...s, file: ipvsFile, backends });
+    append(ipvsBackends, backends);
+    // Rules ask "is this address a backend of that service": a lookup, not a scan of the backends.
+    const backendByAddress = new Map<string, unknown>();
+    for (const b of backends as { address: string }[]) if (!backendByAddress.has(b.address)) backendByAddress.set(b.address, b);
+    return make('IpvsService', { ...s, file: ipvsFile, backends, backendByAddress });
   });
   const ipvsBackendsByAddress = new Map<string, unknown[]>();
   for (const b of ipvsBackends as { address: string }[]) {
@@ -405,7 +413,7 @@ function buildCluster(capture: CaptureFiles, nodes: NodeModel[]): { cluster: Clu
   for (const t of taskModels as { serviceId: string; desiredState: string; ingressAddresses: string[] }[]) {
     if (t.desiredState !== 'running') continue;
     const list = runningIngressAddresses.get(t.serviceId);
-    if (list) list.push(...t.ingressAddresses);
+    if (list) append(list, t.ingressAddresses);
     else runningIngressAddresses.set(t.serviceId, [...t.ingressAddresses]);
   }
   // Who holds each ingress address, as the holding node reports it (tasks and sboxes are node-local
@@ -417,6 +425,9 @@ function buildCluster(capture: CaptureFiles, nodes: NodeModel[]): { cluster: Clu
       if (c.ipv4 && !ingressEndpointByIp.has(c.ipv4)) ingressEndpointByIp.set(c.ipv4, make('IngressEndpoint', { node: n.name, name: c.name, ipv4: c.ipv4, mac: c.mac, file: n.inputs.get('network.ingress')?.file ?? '' }));
     }
   }
+  // The same addresses as a set per service, for rules that ask whether an address is one of them.
+  const runningIngressAddressSet = new Map<string, Map<string, boolean>>();
+  for (const [id, list] of runningIngressAddresses) runningIngressAddressSet.set(id, new Map(list.map((a) => [a, true])));
   const ingressPortByKey = new Map<string, unknown>();
   for (const p of ingressPorts as { key: string }[]) if (!ingressPortByKey.has(p.key)) ingressPortByKey.set(p.key, p);
   const cluster = make<ClusterModel>('Cluster', {
@@ -425,6 +436,7 @@ function buildCluster(capture: CaptureFiles, nodes: NodeModel[]): { cluster: Clu
     services: serviceModels,
     tasks: taskModels,
     runningIngressAddresses,
+    runningIngressAddressSet,
     ingressPorts,
     ingressPortByKey,
     engineVersions,
@@ -443,9 +455,9 @@ export function buildSnapshot(capture: CaptureFiles): Snapshot {
   for (const nf of capture.nodes) {
     const built = buildNode(nf);
     nodes.push(built.node);
-    diagnostics.push(...built.diagnostics);
+    append(diagnostics, built.diagnostics);
   }
   const c = buildCluster(capture, nodes);
-  diagnostics.push(...c.diagnostics);
+  append(diagnostics, c.diagnostics);
   return { nodes, cluster: c.cluster, diagnostics };
 }

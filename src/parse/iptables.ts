@@ -40,13 +40,86 @@ export interface IptablesRule {
   line: number;
 }
 
-export interface IptablesChain {
-  name: string;
-  /** Built-in chains have a policy; user chains have null. */
-  policy: string | null;
-  /** Where the chain is declared (`:FORWARD DROP [0:0]`, `-P`, `Chain FORWARD (policy DROP)`); 0 when only its rules are. */
-  line: number;
-  rules: IptablesRule[];
+/**
+ * One chain. Rules of iptables-save and -S input are kept as their lines and built when first read:
+ * a 20 MB iptables-save has hundreds of thousands of rules in chains no rule or walk looks at, and
+ * building them all up front costs more than reading the file. Their errors are found when the
+ * file is parsed all the same (each line is read once then, and its rule dropped).
+ */
+export class IptablesChain {
+  /** Rule texts as captured, and their lines (iptables-save and -S). */
+  private readonly texts: string[] = [];
+  private readonly lineNos: number[] = [];
+  private built: IptablesRule[] | undefined;
+
+  constructor(
+    readonly table: string,
+    readonly name: string,
+    /** Built-in chains have a policy; user chains have null. */
+    public policy: string | null,
+    /** Where the chain is declared (`:FORWARD DROP [0:0]`, `-P`, `Chain FORWARD (policy DROP)`); 0 when only its rules are. */
+    public line: number,
+    readonly file: string,
+  ) {}
+
+  /** The rules in order. */
+  get rules(): IptablesRule[] {
+    if (!this.built) {
+      this.built = new Array(this.texts.length);
+      for (let k = 0; k < this.texts.length; k++) this.built[k] = this.build(k);
+    }
+    return this.built;
+  }
+
+  /** How many rules, without building them. */
+  get size(): number {
+    return this.texts.length || (this.built?.length ?? 0);
+  }
+
+  /** Whether the rules are iptables-save / -S lines (else -L rows, read into fields only). */
+  get saveForm(): boolean {
+    return this.texts.length > 0;
+  }
+
+  /** Rule k (0-based): its text and line without building it, or the rule itself (built alone if need be). */
+  textAt(k: number): string {
+    return this.saveForm ? this.texts[k] : this.rules[k].text;
+  }
+
+  lineAt(k: number): number {
+    return this.saveForm ? this.lineNos[k] : this.rules[k].line;
+  }
+
+  ruleAt(k: number): IptablesRule {
+    return this.built ? this.built[k] : this.build(k);
+  }
+
+  /** An iptables-save / -S rule line (`-A CHAIN ...`), read when the file is parsed. */
+  addLine(text: string, line: number, sink: DiagnosticSink, tokens = shellSplit(text)): void {
+    saveArgs(tokens, 2, line, sink);
+    this.texts.push(text);
+    this.lineNos.push(line);
+    this.built = undefined;
+  }
+
+  /** An -L row, read into its rule at once. */
+  addRow(rule: IptablesRule): void {
+    this.built ??= [];
+    rule.index = this.built.length + 1;
+    this.built.push(rule);
+  }
+
+  private build(k: number): IptablesRule {
+    return readSaveRule(this, this.texts[k], this.lineNos[k], k + 1);
+  }
+}
+
+/** One `-A CHAIN ...` line as a rule (its problems were reported when the file was parsed). */
+function readSaveRule(chain: IptablesChain, text: string, line: number, index: number): IptablesRule {
+  const rule = emptyRule(chain.table, chain.name, chain.file, line, text);
+  rule.index = index;
+  saveArgs(shellSplit(text), 2, line, new DiagnosticSink(chain.file), rule);
+  return rule;
 }
 
 export interface IptablesData {
@@ -134,10 +207,13 @@ const VALUE_OPTIONS = new Set([
 const PORT_OPTIONS = new Set(['--dport', '--destination-port', '--sport', '--source-port']);
 const PORT_LIST_OPTIONS = new Set(['--dports', '--destination-ports', '--sports', '--source-ports', '--ports']);
 
-/** Arguments of one rule as iptables-save / -S prints them (after `-A CHAIN`). */
-function applySaveArgs(rule: IptablesRule, tokens: string[], sink: DiagnosticSink): void {
+/**
+ * Arguments of one rule as iptables-save / -S prints them (from `from`: after `-A CHAIN`), read into
+ * `rule`; without a rule, only checked (what the parser does for every line: see IptablesChain).
+ */
+function saveArgs(tokens: string[], from: number, line: number, sink: DiagnosticSink, rule?: IptablesRule): void {
   let neg = false;
-  for (let i = 0; i < tokens.length; i++) {
+  for (let i = from; i < tokens.length; i++) {
     const t = tokens[i];
     if (t === '!') {
       neg = true;
@@ -145,8 +221,8 @@ function applySaveArgs(rule: IptablesRule, tokens: string[], sink: DiagnosticSin
     }
     const next = tokens[i + 1];
     if (VALUE_OPTIONS.has(t)) {
-      if (next === undefined) sink.error(rule.line, `option ${t} has no value`);
-      else applyOption(rule, t, next, neg, sink);
+      if (next === undefined) sink.error(line, `option ${t} has no value`);
+      else if (checkOption(t, next, line, sink) && rule) applyOption(rule, t, next, neg);
       i++;
     } else if (t === '-c' || t === '--set-counters') {
       i += 2;
@@ -155,17 +231,34 @@ function applySaveArgs(rule: IptablesRule, tokens: string[], sink: DiagnosticSin
       // token is another option.
       if (next !== undefined && next !== '!' && !/^-[-a-zA-Z]/.test(next)) i++;
     } else {
-      sink.warn(rule.line, `unexpected word '${t}' in rule`);
+      sink.warn(line, `unexpected word '${t}' in rule`);
     }
     neg = false;
   }
 }
 
-function applyOption(rule: IptablesRule, opt: string, v: string, neg: boolean, sink: DiagnosticSink): void {
-  if ((PORT_OPTIONS.has(opt) || PORT_LIST_OPTIONS.has(opt)) && !isPortSpec(v, PORT_LIST_OPTIONS.has(opt))) {
-    sink.error(rule.line, `${opt} ${v.slice(0, 40)} is not a port${PORT_LIST_OPTIONS.has(opt) ? ' list' : ''} (0-65535)`);
-    return;
+/** Whether an option's value can be read: ports are ports, NAT targets ADDRESS[:PORT], marks 32-bit numbers. */
+function checkOption(opt: string, v: string, line: number, sink: DiagnosticSink): boolean {
+  if (PORT_OPTIONS.has(opt) || PORT_LIST_OPTIONS.has(opt)) {
+    if (isPortSpec(v, PORT_LIST_OPTIONS.has(opt))) return true;
+    sink.error(line, `${opt} ${v.slice(0, 40)} is not a port${PORT_LIST_OPTIONS.has(opt) ? ' list' : ''} (0-65535)`);
+    return false;
   }
+  if (opt === '--to-destination' || opt === '--to-source' || opt === '--to') {
+    if (splitHostPort(v)) return true;
+    sink.error(line, `${opt} ${v.slice(0, 60)} is not ADDRESS[:PORT]`);
+    return false;
+  }
+  if (opt === '--set-mark' || opt === '--set-xmark') {
+    if (parseMark(v) !== undefined) return true;
+    sink.error(line, `cannot read mark value '${v.slice(0, 40)}' (a 32-bit number)`);
+    return false;
+  }
+  return true;
+}
+
+/** A checked option's value into the rule. */
+function applyOption(rule: IptablesRule, opt: string, v: string, neg: boolean): void {
   switch (opt) {
     case '-p':
     case '--protocol':
@@ -210,22 +303,15 @@ function applyOption(rule: IptablesRule, opt: string, v: string, neg: boolean, s
     case '--to-destination':
     case '--to-source':
     case '--to': {
-      const hp = splitHostPort(v);
-      if (!hp) {
-        sink.error(rule.line, `${opt} ${v.slice(0, 60)} is not ADDRESS[:PORT]`);
-        break;
-      }
+      const hp = splitHostPort(v)!;
       rule.toAddress = hp.address;
       rule.toPort = hp.port;
       break;
     }
     case '--set-mark':
-    case '--set-xmark': {
-      const m = parseMark(v);
-      if (m === undefined) sink.error(rule.line, `cannot read mark value '${v.slice(0, 40)}' (a 32-bit number)`);
-      else rule.setMark = m;
+    case '--set-xmark':
+      rule.setMark = parseMark(v)!;
       break;
-    }
     case '--dst-type':
       rule.dstType = (neg ? '!' : '') + v;
       break;
@@ -300,7 +386,7 @@ function applyListingExtras(rule: IptablesRule, extra: string, sink: DiagnosticS
   }
 }
 
-function ensureChain(tables: IptablesData['tables'], table: string, chain: string, policy: string | null, line = 0): IptablesChain {
+function ensureChain(tables: IptablesData['tables'], table: string, chain: string, policy: string | null, file: string, line = 0): IptablesChain {
   let t = tables.get(table);
   if (!t) {
     t = new Map();
@@ -308,18 +394,13 @@ function ensureChain(tables: IptablesData['tables'], table: string, chain: strin
   }
   let c = t.get(chain);
   if (!c) {
-    c = { name: chain, policy, line, rules: [] };
+    c = new IptablesChain(table, chain, policy, line, file);
     t.set(chain, c);
   } else {
     if (policy !== null) c.policy = policy;
     if (line && policy !== null) c.line = line;
   }
   return c;
-}
-
-function pushRule(chain: IptablesChain, rule: IptablesRule): void {
-  rule.index = chain.rules.length + 1;
-  chain.rules.push(rule);
 }
 
 function parseSave(lines: TextLine[], file: string, sink: DiagnosticSink, data: IptablesData, defaultTable: string | undefined, format: 'save' | 'S'): void {
@@ -353,7 +434,7 @@ function parseSave(lines: TextLine[], file: string, sink: DiagnosticSink, data: 
         sink.error(no, `chain declaration outside a table or malformed: '${line}'`);
         continue;
       }
-      ensureChain(data.tables, table, m[1], m[2] === '-' ? null : m[2], no);
+      ensureChain(data.tables, table, m[1], m[2] === '-' ? null : m[2], file, no);
       continue;
     }
     let body = line;
@@ -365,14 +446,12 @@ function parseSave(lines: TextLine[], file: string, sink: DiagnosticSink, data: 
       continue;
     }
     if (op === '-P' && tokens[1] && tokens[2]) {
-      ensureChain(data.tables, table, tokens[1], tokens[2], no);
+      ensureChain(data.tables, table, tokens[1], tokens[2], file, no);
     } else if (op === '-N' && tokens[1]) {
-      ensureChain(data.tables, table, tokens[1], null, no);
+      ensureChain(data.tables, table, tokens[1], null, file, no);
     } else if ((op === '-A' || op === '--append') && tokens[1]) {
-      const chain = ensureChain(data.tables, table, tokens[1], data.tables.get(table)?.get(tokens[1])?.policy ?? null);
-      const rule = emptyRule(table, tokens[1], file, no, body);
-      applySaveArgs(rule, tokens.slice(2), sink);
-      pushRule(chain, rule);
+      const chain = ensureChain(data.tables, table, tokens[1], data.tables.get(table)?.get(tokens[1])?.policy ?? null, file);
+      chain.addLine(body, no, sink, tokens);
     } else {
       sink.error(no, `not an iptables rule line: '${line.slice(0, 80)}'`);
     }
@@ -398,7 +477,7 @@ function parseListing(lines: TextLine[], file: string, sink: DiagnosticSink, dat
     if (LEGACY_WARNING.test(line)) continue;
     const header = CHAIN_HEADER.exec(line);
     if (header) {
-      chain = ensureChain(data.tables, table, header[1], header[2] ?? null, no);
+      chain = ensureChain(data.tables, table, header[1], header[2] ?? null, file, no);
       cols = undefined;
       continue;
     }
@@ -458,7 +537,7 @@ function parseListing(lines: TextLine[], file: string, sink: DiagnosticSink, dat
     rule.source = normAddress(src);
     rule.destination = normAddress(dst);
     applyListingExtras(rule, tokens.slice(i).join(' '), sink);
-    pushRule(chain, rule);
+    chain.addRow(rule);
   }
 }
 
@@ -485,7 +564,7 @@ export function parseIptables(content: string, file: string, table?: string): Pa
   const sink = new DiagnosticSink(file);
   const data: IptablesData = { tables: new Map(), legacyTablesPresent: false };
   const lines = textLines(content);
-  for (const l of lines) if (LEGACY_WARNING.test(l.text.trim())) data.legacyTablesPresent = true;
+  if (/iptables-legacy tables present/i.test(content)) for (const l of lines) if (LEGACY_WARNING.test(l.text.trim())) data.legacyTablesPresent = true;
   const format = detectIptablesFormat(lines);
   if (!format) {
     const first = lines.find((l) => !LEGACY_WARNING.test(l.text.trim()));

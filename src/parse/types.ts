@@ -56,35 +56,53 @@ export function isPromptLine(text: string): boolean {
   return PROMPT.test(text);
 }
 
+/** What `line.split(' ')` would get wrong: quotes, tabs, runs of spaces, a space at either end. */
+const SPLIT_SLOW = /["'\t]| {2}|^ | $/;
+
 /** Split a line on runs of whitespace, keeping quoted strings ("a b" or 'a b') as one token. */
 export function shellSplit(line: string): string[] {
-  // Almost every line has no quotes: split on whitespace directly.
+  // Almost every line has no quotes, and single spaces only: split directly.
+  if (!SPLIT_SLOW.test(line)) return line === '' ? [] : line.split(' ');
   if (!line.includes('"') && !line.includes("'")) return line.split(/[ \t]+/).filter((t) => t !== '');
+  // Quoted parts (--comment "..."): runs are sliced, not built a character at a time.
   const out: string[] = [];
-  let cur = '';
-  let quote: string | null = null;
-  let has = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i];
-    if (quote) {
-      if (c === '\\' && i + 1 < line.length && line[i + 1] === quote) {
-        cur += quote;
-        i++;
-      } else if (c === quote) quote = null;
-      else cur += c;
-    } else if (c === '"' || c === "'") {
-      quote = c;
-      has = true;
-    } else if (c === ' ' || c === '\t') {
-      if (has || cur) out.push(cur);
-      cur = '';
-      has = false;
-    } else {
-      cur += c;
-      has = true;
+  const n = line.length;
+  const plain = (c: string) => c !== ' ' && c !== '\t' && c !== '"' && c !== "'";
+  let i = 0;
+  while (i < n) {
+    while (i < n && (line[i] === ' ' || line[i] === '\t')) i++;
+    if (i >= n) break;
+    let tok = '';
+    while (i < n && line[i] !== ' ' && line[i] !== '\t') {
+      const q = line[i];
+      if (q === '"' || q === "'") {
+        // Up to the closing quote; \" inside stands for the quote; unterminated: the rest of the line.
+        let j = i + 1;
+        for (;;) {
+          const end = line.indexOf(q, j);
+          if (end < 0) {
+            tok += line.slice(j);
+            i = n;
+            break;
+          }
+          if (end > j && line[end - 1] === '\\') {
+            tok += line.slice(j, end - 1) + q;
+            j = end + 1;
+            continue;
+          }
+          tok += line.slice(j, end);
+          i = end + 1;
+          break;
+        }
+      } else {
+        let j = i;
+        while (j < n && plain(line[j])) j++;
+        tok += line.slice(i, j);
+        i = j;
+      }
     }
+    out.push(tok);
   }
-  if (has || cur) out.push(cur);
   return out;
 }
 

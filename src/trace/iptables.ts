@@ -112,7 +112,7 @@ const SYN_ONLY = ['SYN'];
  * Decide whether a rule (in iptables-save / -S form) matches the packet. Conditions are ANDed: one
  * false condition decides "no match" even when another cannot be decided.
  */
-export function matchSaveRule(tokens: string[], p: Packet): MatchResult {
+export function matchSaveRule(tokens: string[], p: Packet, wild = false): MatchResult {
   let unknown = '';
   let neg = false;
   let module = '';
@@ -141,6 +141,8 @@ export function matchSaveRule(tokens: string[], p: Packet): MatchResult {
       case '--protocol': {
         const want = protocolName(v);
         ok = decide(want === 'all' || want === p.proto, '');
+        // `-p tcp --dport 80` loads the tcp match implicitly, as iptables does.
+        if (!module && (want === 'tcp' || want === 'udp' || want === 'sctp')) module = want;
         break;
       }
       case '-s':
@@ -185,6 +187,10 @@ export function matchSaveRule(tokens: string[], p: Packet): MatchResult {
         } else if (!KNOWN_MODULES.has(module)) {
           // An option of a module this walk does not know: `-m X` already made the rule undecidable.
           consumed = takesValue(v) ? 1 : 0;
+        } else if (wild && WILD_OPTIONS.has(t)) {
+          // Indexing: the port and the mark are looked at per packet, so here they may match.
+          ok = decide('unknown', '');
+          consumed = 1;
         } else {
           const r = moduleOption(module, t, v, p);
           ok = decide(r.result, r.why || `uses -m ${module} ${t}`);
@@ -197,6 +203,9 @@ export function matchSaveRule(tokens: string[], p: Packet): MatchResult {
   }
   return unknown ? { result: 'unknown', why: unknown } : { result: true, why: '' };
 }
+
+/** Conditions on the destination port and the mark: left open when indexing a chain (see rulesFor). */
+const WILD_OPTIONS = new Set(['--dport', '--destination-port', '--dports', '--destination-ports', '--ports', '--mark']);
 
 const KNOWN_MODULES = new Set(['tcp', 'udp', 'sctp', 'multiport', 'addrtype', 'conntrack', 'state', 'mark', 'comment', 'ipvs', 'icmp']);
 
@@ -279,7 +288,7 @@ function ruleTarget(rule: IptablesRule, tokens: string[] = []): { target: string
 }
 
 /** Rules printed by `iptables -L` hold no tokens: decide from the parsed fields, never beyond them. */
-function matchListingRule(rule: IptablesRule, p: Packet): MatchResult {
+function matchListingRule(rule: IptablesRule, p: Packet, wild = false): MatchResult {
   const tokens: string[] = [];
   if (rule.protocol && rule.protocol !== 'all') tokens.push(...(rule.protocol.startsWith('!') ? ['!', '-p', rule.protocol.slice(1)] : ['-p', rule.protocol]));
   for (const [opt, v] of [['-s', rule.source], ['-d', rule.destination], ['-i', rule.inInterface], ['-o', rule.outInterface]] as const) {
@@ -289,7 +298,7 @@ function matchListingRule(rule: IptablesRule, p: Packet): MatchResult {
   if (rule.dportSpec) tokens.push(...(rule.dportSpec.startsWith('!') ? ['!', '--dport', rule.dportSpec.slice(1)] : ['--dport', rule.dportSpec]));
   if (rule.dstType) tokens.push('--dst-type', rule.dstType.replace(/^!/, ''));
   if (rule.srcType) tokens.push('--src-type', rule.srcType.replace(/^!/, ''));
-  const r = matchSaveRule(tokens, p);
+  const r = matchSaveRule(tokens, p, wild);
   if (r.result === false) return r;
   // Anything else the row says (states, marks, sets...) is not kept by the parser: not decidable.
   const extra = rule.matches.filter((m) => !['tcp', 'udp', 'addrtype', 'multiport'].includes(m));
@@ -297,123 +306,168 @@ function matchListingRule(rule: IptablesRule, p: Packet): MatchResult {
   return r;
 }
 
-/** A rule read once for walking: its tokens, and the one destination port it requires, if any. */
-interface Compiled {
-  rule: IptablesRule;
-  tokens: string[] | undefined;
-  /** The rule matches only this destination port (a plain `--dport N`); -1 when it may match others. */
-  port: number;
+/**
+ * A chain read once for walking, however many packets are walked through it. Per rule it keeps
+ * only numbers: the one destination port the rule requires (-1 when it may match others) and the
+ * source network it requires, to rule out blocklists of thousands of addresses without reading
+ * them again; a rule's tokens are kept once it may match some packet.
+ */
+interface CompiledChain {
+  chain: IptablesChain;
+  port: Int32Array;
+  /** A plain `-s A.B.C.D[/N]`: the network and its prefix length; srcBits -1 when none. */
+  srcNet: Uint32Array;
+  srcBits: Int8Array;
+  tokens: (string[] | undefined)[];
+  /** Per packet key (everything but the port and the mark): the rules that may match it. */
+  viable: Map<string, Viable>;
 }
 
-interface CompiledChain {
-  rules: Compiled[];
-  /** Rules for exactly one destination port, by port. */
+/** For one packet but its port and mark: the rules that may match it, the single-port ones by port. */
+interface Viable {
   byPort: Map<number, number[]>;
-  /** Rules that test the destination port otherwise (ranges, lists, negations). */
-  portDependent: number[];
-  /** Rules that do not look at the destination port at all. */
-  portIndependent: number[];
-  /** For one packet (all but its port): the port-independent rules that may match it. */
-  viable: Map<string, number[]>;
+  /** Rules that may match whatever the port (no port condition, or a range, list or negation). */
+  anyPort: number[];
 }
 
 const compiledChains = new WeakMap<IptablesChain, CompiledChain>();
 const PORT_OPTIONS = new Set(['--dport', '--destination-port', '--dports', '--destination-ports', '--ports']);
+const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:\/(\d{1,2}))?$/;
 
-/**
- * Chains are read once per capture, however many packets are walked through them, and a walk for one
- * port visits only the rules that can match it: DOCKER-INGRESS holds two rules per published port,
- * and a capture may publish hundreds.
- */
+function ipv4Number(m: RegExpExecArray): number {
+  return ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8) | Number(m[4])) >>> 0;
+}
+
 function compileChain(chain: IptablesChain): CompiledChain {
   let c = compiledChains.get(chain);
   if (c) return c;
-  const byPort = new Map<number, number[]>();
-  const portDependent: number[] = [];
-  const portIndependent: number[] = [];
-  const rules = chain.rules.map((rule, i): Compiled => {
-    const tokens = rule.text.startsWith('-') ? shellSplit(rule.text) : undefined;
-    let port = -1;
-    let usesPort = false;
-    if (tokens) {
-      const end = tokens.findIndex((t) => t === '-j' || t === '--jump' || t === '-g' || t === '--goto');
-      const conds = end < 0 ? tokens : tokens.slice(0, end);
-      usesPort = conds.some((t) => PORT_OPTIONS.has(t));
-      const j = conds.findIndex((t) => t === '--dport' || t === '--destination-port');
-      if (j > 0 && conds[j - 1] !== '!' && /^\d+$/.test(conds[j + 1] ?? '') && conds.filter((t) => PORT_OPTIONS.has(t)).length === 1) port = Number(conds[j + 1]);
-    } else {
-      usesPort = rule.dportSpec !== '';
-      if (rule.dport > 0 && /^\d+$/.test(rule.dportSpec)) port = rule.dport;
+  const n = chain.size;
+  c = { chain, port: new Int32Array(n).fill(-1), srcNet: new Uint32Array(n), srcBits: new Int8Array(n).fill(-1), tokens: new Array(n), viable: new Map() };
+  for (let k = 0; k < n; k++) {
+    if (!chain.saveForm) {
+      const rule = chain.ruleAt(k);
+      if (rule.dport > 0 && /^\d+$/.test(rule.dportSpec)) c.port[k] = rule.dport;
+      continue;
     }
-    if (port >= 0) {
-      const list = byPort.get(port);
-      if (list) list.push(i);
-      else byPort.set(port, [i]);
-    } else (usesPort ? portDependent : portIndependent).push(i);
-    return { rule, tokens, port };
-  });
-  c = { rules, byPort, portDependent, portIndependent, viable: new Map() };
+    const tokens = shellSplit(chain.textAt(k));
+    const end = tokens.findIndex((t) => t === '-j' || t === '--jump' || t === '-g' || t === '--goto');
+    const conds = end < 0 ? tokens : tokens.slice(0, end);
+    const j = conds.findIndex((t) => t === '--dport' || t === '--destination-port');
+    if (j > 0 && conds[j - 1] !== '!' && /^\d+$/.test(conds[j + 1] ?? '') && conds.filter((t) => PORT_OPTIONS.has(t)).length === 1) c.port[k] = Number(conds[j + 1]);
+    const s = conds.findIndex((t) => t === '-s' || t === '--source' || t === '--src');
+    const m = s > 0 && conds[s - 1] !== '!' ? IPV4.exec(conds[s + 1] ?? '') : null;
+    const bits = m ? Number(m[5] ?? 32) : -1;
+    if (m && bits <= 32 && [m[1], m[2], m[3], m[4]].every((o) => Number(o) <= 255)) {
+      c.srcBits[k] = bits;
+      c.srcNet[k] = ipv4Number(m);
+    }
+  }
   compiledChains.set(chain, c);
   return c;
 }
 
-/** Merge lists of ascending rule indices into one ascending list (an index is in one list only). */
-function mergeSorted(lists: number[][]): number[] {
-  const nonEmpty = lists.filter((l) => l.length);
-  if (nonEmpty.length <= 1) return nonEmpty[0] ?? [];
-  let out = nonEmpty[0];
-  for (let k = 1; k < nonEmpty.length; k++) {
-    const a = out;
-    const b = nonEmpty[k];
-    const m: number[] = new Array(a.length + b.length);
-    let i = 0;
-    let j = 0;
-    let n = 0;
-    while (i < a.length && j < b.length) m[n++] = a[i] < b[j] ? a[i++] : b[j++];
-    while (i < a.length) m[n++] = a[i++];
-    while (j < b.length) m[n++] = b[j++];
-    out = m;
-  }
-  return out;
+/** Merge two lists of ascending rule indices (an index is in one list only) into one ascending list. */
+function mergeSorted(a: number[], b: number[]): number[] {
+  if (a.length === 0) return b;
+  if (b.length === 0) return a;
+  const m: number[] = new Array(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let n = 0;
+  while (i < a.length && j < b.length) m[n++] = a[i] < b[j] ? a[i++] : b[j++];
+  while (i < a.length) m[n++] = a[i++];
+  while (j < b.length) m[n++] = b[j++];
+  return m;
 }
 
-/** Everything about a packet but its destination port: the key of the port-independent matches. */
+/** Everything about a packet but its destination port and its mark: the key of the rules that may match it. */
 function packetKey(p: Packet): string {
   let key = '';
-  for (const k in p) if (k !== 'dport') key += `${k}=${String((p as unknown as Record<string, unknown>)[k])}|`;
+  for (const k in p) if (k !== 'dport' && k !== 'mark') key += `${k}=${String((p as unknown as Record<string, unknown>)[k])}|`;
   return key;
 }
 
-/** The indices of rules that may match this packet, in chain order. */
+const maskOf = (bits: number) => (bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0);
+
+/**
+ * The indices of rules that may match this packet, in chain order. Every rule is looked at once per
+ * packet key (sources, interfaces, states, protocol: what a blocklist of thousands of addresses
+ * tests), with its port and mark conditions left open; a walk for one port then visits only the
+ * rules for that port and those for any port. A chain of n rules walked for p ports costs n + p
+ * times the rules that may match, not n times p.
+ */
 function candidates(c: CompiledChain, p: Packet): number[] {
   const key = packetKey(p);
-  let viable = c.viable.get(key);
-  if (!viable) {
-    viable = c.portIndependent.filter((i) => matchCompiled(c.rules[i], p).result !== false);
-    if (c.viable.size < 1024) c.viable.set(key, viable);
+  let v = c.viable.get(key);
+  if (!v) {
+    v = { byPort: new Map(), anyPort: [] };
+    const src = IPV4.exec(p.src);
+    const srcNum = src && src[5] === undefined ? ipv4Number(src) : -1;
+    for (let k = 0; k < c.port.length; k++) {
+      const bits = c.srcBits[k];
+      if (bits >= 0 && srcNum >= 0 && ((srcNum & maskOf(bits)) >>> 0) !== ((c.srcNet[k] & maskOf(bits)) >>> 0)) continue;
+      if (matchAt(c, k, p, true).result === false) continue;
+      const port = c.port[k];
+      if (port < 0) v.anyPort.push(k);
+      else {
+        const list = v.byPort.get(port);
+        if (list) list.push(k);
+        else v.byPort.set(port, [k]);
+      }
+    }
+    if (c.viable.size < 1024) c.viable.set(key, v);
   }
-  return mergeSorted([c.byPort.get(p.dport) ?? [], c.portDependent, viable]);
+  return mergeSorted(v.byPort.get(p.dport) ?? [], v.anyPort);
+}
+
+/** The tokens of rule k of a save-form chain, read once it may match a packet. */
+function tokensAt(c: CompiledChain, k: number): string[] {
+  return (c.tokens[k] ??= shellSplit(c.chain.textAt(k)));
+}
+
+function matchAt(c: CompiledChain, k: number, p: Packet, wild = false): MatchResult {
+  return c.chain.saveForm ? matchSaveRule(tokensAt(c, k), p, wild) : matchListingRule(c.chain.ruleAt(k), p, wild);
 }
 
 export function matchRule(rule: IptablesRule, p: Packet): MatchResult {
   return rule.text.startsWith('-') ? matchSaveRule(shellSplit(rule.text), p) : matchListingRule(rule, p);
 }
 
-function matchCompiled(r: Compiled, p: Packet): MatchResult {
-  return r.tokens ? matchSaveRule(r.tokens, p) : matchListingRule(r.rule, p);
-}
-
 function hop(rule: IptablesRule, effect: string): Hop {
   return { table: rule.table, chain: rule.chain, kind: 'rule', text: rule.text, file: rule.file, line: rule.line, effect };
 }
 
+/** Hops so far, newest first: adding one costs the same however long the walk (a chain of 10,000 LOG rules). */
+type Trail = { hop: Hop; prev: Trail } | null;
+
+function trailArray(t: Trail): Hop[] {
+  const out: Hop[] = [];
+  for (let x = t; x; x = x.prev) out.push(x.hop);
+  return out.reverse();
+}
+
 interface State {
   packet: Packet;
-  hops: Hop[];
+  hops: Trail;
   undecided: string[];
 }
 
 type Ending = { kind: 'end'; state: State } | { kind: 'return'; state: State } | { kind: 'final'; outcome: Outcome };
+
+/** After a rule matched: go on with the next rule in the same chain, or these are the ways it ends. */
+type Step = { next: State } | { endings: Ending[] };
+
+/** The position of the first index >= i in an ascending list. */
+function lowerBound(list: number[], i: number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (list[mid] < i) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
 
 class Walker {
   private count = 0;
@@ -426,37 +480,51 @@ class Walker {
     return this.data.tables.get(this.table)?.get(name);
   }
 
-  /** Walk a chain from rule index i; every way it can end. */
-  run(chain: IptablesChain, i: number, st: State, depth: number): Ending[] {
+  /**
+   * Walk a chain from rule index i; every way it can end. One pass over the rules that may match:
+   * a rule that lets the packet go on (LOG, MARK, a jump that returns) continues the loop; only an
+   * undecidable rule (at most MAX_OUTCOMES of them) branches.
+   */
+  run(chain: IptablesChain, i: number, start: State, depth: number): Ending[] {
     if (depth > MAX_DEPTH) {
-      return [{ kind: 'final', outcome: this.finalOutcome('ACCEPT', { table: this.table, chain: chain.name, kind: 'end', text: '', file: '', line: 0, effect: 'too deep' }, { ...st, undecided: [...st.undecided, `jumps nest deeper than ${MAX_DEPTH} chains at ${chain.name}`] }) }];
+      return [{ kind: 'final', outcome: this.finalOutcome('ACCEPT', { table: this.table, chain: chain.name, kind: 'end', text: '', file: '', line: 0, effect: 'too deep' }, { ...start, undecided: [...start.undecided, `jumps nest deeper than ${MAX_DEPTH} chains at ${chain.name}`] }) }];
     }
     const compiled = compileChain(chain);
-    for (const k of candidates(compiled, st.packet)) {
-      if (k < i) continue;
-      const rule = chain.rules[k];
-      const m = matchCompiled(compiled.rules[k], st.packet);
+    // The mark may change on the way (MARK); the list holds for any mark, each rule is then decided for the packet as it is.
+    const list = candidates(compiled, start.packet);
+    let st = start;
+    for (let pos = lowerBound(list, i); pos < list.length; pos++) {
+      const k = list[pos];
+      const m = matchAt(compiled, k, st.packet);
       if (m.result === false) continue;
       if (m.result === 'unknown') {
+        const rule = chain.ruleAt(k);
         const note = `${rule.file}:${rule.line} ${m.why}`;
         if (this.count++ > MAX_OUTCOMES) {
           return [{ kind: 'final', outcome: this.finalOutcome('ACCEPT', hop(rule, 'undecided'), { ...st, undecided: [...st.undecided, note, `more than ${MAX_OUTCOMES} undecidable rules: walk stopped`] }) }];
         }
-        const taken = this.take(chain, k, compiled.rules[k], { ...st, undecided: [...st.undecided, note] }, depth);
+        const taken = this.endings(chain, k, this.take(chain, k, compiled, { ...st, undecided: [...st.undecided, note] }, depth), depth);
         const skipped = this.run(chain, k + 1, { ...st, packet: { ...st.packet }, undecided: [...st.undecided, note] }, depth);
         return [...taken, ...skipped];
       }
-      return this.take(chain, k, compiled.rules[k], st, depth);
+      const step = this.take(chain, k, compiled, st, depth);
+      if ('endings' in step) return step.endings;
+      st = step.next;
     }
     return [{ kind: 'end', state: st }];
   }
 
+  /** A step as endings: going on means walking the rest of the chain. */
+  private endings(chain: IptablesChain, k: number, step: Step, depth: number): Ending[] {
+    return 'endings' in step ? step.endings : this.run(chain, k + 1, step.next, depth);
+  }
+
   /** The rule at index k matched: apply its target. */
-  private take(chain: IptablesChain, k: number, c: Compiled, st: State, depth: number): Ending[] {
-    const rule = c.rule;
-    const { target, goto, options } = ruleTarget(rule, c.tokens);
-    if (!target) return this.run(chain, k + 1, st, depth); // a counting rule
-    if (target === 'RETURN') return [{ kind: 'return', state: { ...st, hops: [...st.hops, hop(rule, 'RETURN')] } }];
+  private take(chain: IptablesChain, k: number, c: CompiledChain, st: State, depth: number): Step {
+    const rule = chain.ruleAt(k);
+    const { target, goto, options } = ruleTarget(rule, chain.saveForm ? tokensAt(c, k) : undefined);
+    if (!target) return { next: st }; // a counting rule
+    if (target === 'RETURN') return { endings: [{ kind: 'return', state: { ...st, hops: { hop: hop(rule, 'RETURN'), prev: st.hops } } }] };
     if (TERMINAL.has(target)) {
       const action = (target === 'NFQUEUE' ? 'QUEUE' : target) as Action;
       const out = this.finalOutcome(action, hop(rule, target), st);
@@ -466,7 +534,7 @@ class Walker {
         out.toAddress = m?.[1] || rule.toAddress;
         out.toPort = m?.[2] ? Number(m[2]) : rule.toPort;
       }
-      return [{ kind: 'final', outcome: out }];
+      return { endings: [{ kind: 'final', outcome: out }] };
     }
     if (CONTINUE.has(target)) {
       const packet = { ...st.packet };
@@ -483,28 +551,34 @@ class Walker {
           effect = `MARK ${'0x' + packet.mark.toString(16)}`;
         }
       }
-      return this.run(chain, k + 1, { ...st, packet, hops: [...st.hops, hop(rule, effect)] }, depth);
+      return { next: { ...st, packet, hops: { hop: hop(rule, effect), prev: st.hops } } };
     }
     const sub = this.chain(target);
     if (!sub) {
-      // A target this walk does not know (an extension, or a chain not in the capture).
+      // A target this walk does not know (an extension, or a chain not in the capture): both ways.
       const note = `${rule.file}:${rule.line} jumps to ${target}, which this walk cannot follow`;
       const h = hop(rule, `${target}?`);
       const asStop = this.finalOutcome('DROP', h, { ...st, undecided: [...st.undecided, note] });
-      return [{ kind: 'final', outcome: asStop }, ...this.run(chain, k + 1, { ...st, hops: [...st.hops, h], undecided: [...st.undecided, note] }, depth)];
+      if (this.count++ > MAX_OUTCOMES) {
+        return { endings: [{ kind: 'final', outcome: asStop }, { kind: 'final', outcome: this.finalOutcome('ACCEPT', h, { ...st, undecided: [...st.undecided, note, `more than ${MAX_OUTCOMES} undecidable rules: walk stopped`] }) }] };
+      }
+      return { endings: [{ kind: 'final', outcome: asStop }, ...this.run(chain, k + 1, { ...st, hops: { hop: h, prev: st.hops }, undecided: [...st.undecided, note] }, depth)] };
     }
-    const into = { ...st, hops: [...st.hops, hop(rule, `${goto ? 'goto' : 'jump'} ${target}`)] };
+    const into = { ...st, hops: { hop: hop(rule, `${goto ? 'goto' : 'jump'} ${target}`), prev: st.hops } };
+    const subEndings = this.run(sub, 0, into, depth + 1);
+    // The usual case: the sub-chain returned one way, and the walk goes on here.
+    if (!goto && subEndings.length === 1 && subEndings[0].kind !== 'final') return { next: subEndings[0].state };
     const results: Ending[] = [];
-    for (const r of this.run(sub, 0, into, depth + 1)) {
+    for (const r of subEndings) {
       if (r.kind === 'final') results.push(r);
       else if (goto) results.push({ kind: 'return', state: r.state }); // back to whoever called this chain
-      else results.push(...this.run(chain, k + 1, r.state, depth));
+      else for (const e of this.run(chain, k + 1, r.state, depth)) results.push(e);
     }
-    return results;
+    return { endings: results };
   }
 
   finalOutcome(action: Action, at: Hop, st: State): Outcome {
-    return { action, at, hops: [...st.hops, at], toAddress: '', toPort: 0, undecided: st.undecided, mark: st.packet.mark };
+    return { action, at, hops: [...trailArray(st.hops), at], toAddress: '', toPort: 0, undecided: st.undecided, mark: st.packet.mark };
   }
 }
 
@@ -520,9 +594,9 @@ function optionValue(options: string[], name: string): string | undefined {
 export function walkChain(data: IptablesData, table: string, chain: string, packet: Packet): Outcome[] {
   const w = new Walker(data, table);
   const c = w.chain(chain);
-  const start: State = { packet: { ...packet }, hops: [], undecided: [] };
+  const start: State = { packet: { ...packet }, hops: null, undecided: [] };
   if (!c) return [w.finalOutcome('ACCEPT', { table, chain, kind: 'policy', text: `no ${table} ${chain} chain in the capture`, file: '', line: 0, effect: 'ACCEPT' }, start)];
-  const file = c.rules[0]?.file ?? '';
+  const file = c.file;
   return w.run(c, 0, start, 0).map((r) => {
     if (r.kind === 'final') return r.outcome;
     const policy = (c.policy ?? 'ACCEPT').toUpperCase() as Action;

@@ -198,7 +198,7 @@ describe('hostile JSON: a wrong type at every path of every JSON file of the see
     }
     expect(mutations).toBeGreaterThan(2500);
     expect(refused).toBeGreaterThan(mutations / 2);
-  });
+  }, 180_000);
 });
 
 describe('hostile text: every file cut at every line, and numbers replaced', () => {
@@ -225,7 +225,7 @@ describe('hostile text: every file cut at every line, and numbers replaced', () 
       }
     }
     expect(cuts).toBeGreaterThan(500);
-  });
+  }, 180_000);
 
   it('never throws when a number in a text file becomes a word, a float, a negative or a huge value', () => {
     let n = 0;
@@ -245,7 +245,7 @@ describe('hostile text: every file cut at every line, and numbers replaced', () 
       });
     }
     expect(n).toBeGreaterThan(1000);
-  });
+  }, 180_000);
 
   it('reads every file with a leading byte order mark, NUL characters or a 1 MB line without throwing', () => {
     for (const file of files(base)) {
@@ -257,7 +257,7 @@ describe('hostile text: every file cut at every line, and numbers replaced', () 
       const bom = buildSnapshot(withFile(file, '\uFEFF' + file.content));
       expect(toJson({ nodes: bom.nodes, cluster: bom.cluster })).toEqual(toJson({ nodes: plain.nodes, cluster: plain.cluster }));
     }
-  });
+  }, 180_000);
 });
 
 describe('hostile captures, case by case: the file and line, and the rules that need it report error', () => {
@@ -298,7 +298,7 @@ describe('hostile captures, case by case: the file and line, and the rules that 
     }
     expect(byRule(results, 'ip-forward-enabled').map((r) => r.status)).toEqual(['pass', 'pass', 'pass']);
     expect(byRule(results, 'dnat-target-is-sbox').map((r) => r.status)).toEqual(['pass', 'pass', 'pass']);
-  });
+  }, 180_000);
 
   it.each([
     ['out of range', '70000'],
@@ -323,7 +323,7 @@ describe('hostile captures, case by case: the file and line, and the rules that 
     });
     expect(snap.cluster.inputs.get('cluster.services')!.message).toMatch(/^cluster\/services.json:\d+: service entry 0: Endpoint.Ports is "8080:80", expected a list$/);
     expect(snap.cluster.inputs.get('cluster.tasks')!.message).toMatch(/^cluster\/tasks.json:\d+: task entry 0: Slot is 1.5/);
-  });
+  }, 180_000);
 
   it('info.json with "Swarm": null is invalid', () => {
     const { snap } = check((d) => {
@@ -331,7 +331,7 @@ describe('hostile captures, case by case: the file and line, and the rules that 
       writeFileSync(f, JSON.stringify({ ...JSON.parse(readFileSync(f, 'utf8')), Swarm: null }, null, 2));
     });
     expect(snap.nodes.find((n) => n.name === '253')!.inputs.get('info')).toMatchObject({ status: 'invalid', message: expect.stringMatching(/^nodes\/253\/info.json:\d+: docker info Swarm is null, expected an object$/) });
-  });
+  }, 180_000);
 
   it('neigh.json as an object with "dst": 5: sbox.neigh invalid, backend-in-arp errors on that node only', () => {
     const { snap, results } = check((d) => {
@@ -341,7 +341,7 @@ describe('hostile captures, case by case: the file and line, and the rules that 
     expect(snap.nodes.find((n) => n.name === '234')!.inputs.get('sbox.neigh')).toMatchObject({ status: 'invalid', line: 2n });
     expect(byRule(results, 'backend-in-arp', '234').map((r) => r.status)).toEqual(['error']);
     expect(byRule(results, 'backend-in-arp', '253').map((r) => r.status)).toEqual(['pass']);
-  });
+  }, 180_000);
 
   it('iptables-save with --dport abc, or --to-destination 172.18.0.2:xyz: host nat invalid at that line', () => {
     for (const [from, to] of [['--dport 8080 -j DNAT', '--dport abc -j DNAT'], ['--to-destination 192.168.0.2:8080', '--to-destination 192.168.0.2:xyz']]) {
@@ -353,7 +353,7 @@ describe('hostile captures, case by case: the file and line, and the rules that 
       expect(input).toMatchObject({ status: 'invalid', line: 18n });
       expect(byRule(results, 'published-port-has-dnat', '234')).toEqual([expect.objectContaining({ status: 'error', message: expect.stringMatching(/^cannot check: nodes\/234\/host\/iptables.txt:18: /) })]);
     }
-  });
+  }, 180_000);
 
   it('a pasted iptables-save cut before the nat COMMIT: DNAT rules report error, not a false "no DNAT"', () => {
     const { snap, results } = check((d) => {
@@ -367,11 +367,11 @@ describe('hostile captures, case by case: the file and line, and the rules that 
     expect(byRule(results, 'published-port-has-dnat', '234').map((r) => r.status)).toEqual(['error']);
     expect(byRule(results, 'dnat-target-is-sbox', '234').map((r) => r.status)).toEqual(['error']);
     expect(byRule(results, 'published-port-has-dnat', '253').map((r) => r.status)).toEqual(['pass']);
-  });
+  }, 180_000);
 
   it('ipvsadm -S with a real server port that is no number: sbox.ipvs invalid', () => {
     const { snap, results } = check((d) => writeFileSync(join(d, 'nodes/253/ingress_sbox/ipvs.txt'), '-A -f 8282 -s rr\n-a -f 8282 -r 10.0.0.98:xyz -m -w 1\n'));
     expect(snap.nodes.find((n) => n.name === '253')!.inputs.get('sbox.ipvs')).toMatchObject({ status: 'invalid', line: 2n });
     expect(byRule(results, 'fwmark-has-backend', '253').map((r) => r.status)).toEqual(['error']);
-  });
+  }, 180_000);
 });

@@ -180,3 +180,35 @@ describe('walking several hooks in order', () => {
     expect(other.decisive.undecided[0]).toMatch(/iptables-filter.txt:4 uses conntrack/);
   });
 });
+
+describe('walking large chains', () => {
+  it('follows 20,000 matching LOG rules in one pass, without recursion (no stack overflow), keeping every hop', () => {
+    const logs = Array.from({ length: 20_000 }, (_, i) => `-A FORWARD -j LOG --log-prefix "n${i} "`).join('\n');
+    const o = only(filter(`${logs}\n-A FORWARD -j ACCEPT`));
+    expect(o.action).toBe('ACCEPT');
+    expect(o.hops).toHaveLength(20_001);
+    expect(o.at.line).toBe(8 + 20_000);
+  });
+
+  it('comes back from 5,000 jumps into a chain that returns, and goes on after each', () => {
+    const jumps = Array.from({ length: 5_000 }, () => '-A FORWARD -j CUSTOM').join('\n');
+    const o = only(filter(`${jumps}\n-A FORWARD -p tcp --dport 8080 -j ACCEPT\n-A CUSTOM -s 10.0.0.0/8 -j DROP\n-A CUSTOM -j RETURN`));
+    expect(o.action).toBe('ACCEPT');
+    expect(o.hops.filter((h) => h.effect === 'RETURN')).toHaveLength(5_000);
+  });
+
+  it('rules out a blocklist by source once per packet, then finds the one rule for the port', () => {
+    const block = Array.from({ length: 30_000 }, (_, i) => `-A DOCKER-USER -s 198.18.${(i >> 8) & 255}.${i & 255}/32 -p tcp -m multiport --dports 80,443,8080 -j DROP`).join('\n');
+    const data = filter(`${block}\n-A DOCKER-USER -s 203.0.113.0/24 -p tcp -m multiport --dports 8080,9090 -j DROP\n${DOCKER_FORWARD}`);
+    expect(only(data)).toMatchObject({ action: 'DROP', at: { chain: 'DOCKER-USER', line: 8 + 30_000 } });
+    expect(only(data, pkt({ dport: 8081 })).action).toBe('DROP'); // FORWARD's policy: no rule for 8081
+    expect(only(data, pkt({ src: '198.18.0.7' }))).toMatchObject({ action: 'DROP', at: { line: 8 + 7 } });
+    expect(only(data, pkt({ src: '198.18.0.7', dport: 22 })).at.kind).toBe('policy');
+  });
+
+  it('reads -p tcp --dport without -m tcp as iptables does (the protocol loads its match)', () => {
+    const rule = filter('-A FORWARD -p tcp --dport 1000:2000 -j DROP').tables.get('filter')!.get('FORWARD')!.rules[0];
+    expect(matchRule(rule, pkt()).result).toBe(false);
+    expect(matchRule(rule, pkt({ dport: 1500 })).result).toBe(true);
+  });
+});

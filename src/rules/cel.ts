@@ -4,6 +4,7 @@ import { modelClass } from '../model/classes.js';
 import { iptablesHasChain, iptablesRules, ipv4InCidr, type IptablesModel, type InputModel, type NodeModel } from '../model/build.js';
 import { make } from '../model/classes.js';
 import { forwardToSbox, inputFrom, walkView } from '../trace/mesh.js';
+import { installRe2Matches, re2Matches, verifyPatternFinder } from './regex.js';
 
 /**
  * The typed functions rules may call: the shared capabilities, so that no rule needs TypeScript of
@@ -52,6 +53,11 @@ export const FUNCTIONS: { signature: string; description: string; handler: (...a
     handler: ((cidr: string, ip: string) => ipv4InCidr(ip, cidr)) as never,
   },
   {
+    signature: 'matches(string, string): bool',
+    description: 'whether an RE2 regular expression (2nd argument) matches any part of the string, like string.matches(); linear time, no backreferences or lookaround',
+    handler: ((s: string, pattern: string) => re2Matches(s, pattern)) as never,
+  },
+  {
     signature: 'hex(int): string',
     description: 'an integer as iptables prints marks: hex(8282) == "0x205a"',
     handler: ((n: bigint) => '0x' + n.toString(16)) as never,
@@ -70,9 +76,13 @@ export function versionDelta(versions: string[]): 'none' | 'patch' | 'minor' | '
 
 let base: Environment | undefined;
 
-/** The base environment: snapshot types from the schema, the capability functions. Built once. */
+/**
+ * The base environment: snapshot types from the schema, the capability functions. Built once, after
+ * replacing cel-js's regular expressions with RE2 (verified).
+ */
 export function baseEnvironment(): Environment {
   if (base) return base;
+  installRe2Matches();
   const env = new Environment({ homogeneousAggregateLiterals: false });
   const defs = snapshotSchema().$defs ?? {};
   for (const [name, def] of Object.entries(defs)) {
@@ -92,6 +102,7 @@ export function baseEnvironment(): Environment {
       } as never);
     } else env.registerFunction(`${name}(${params}): ${returnType}`, f.handler as never);
   }
+  verifyPatternFinder(env);
   base = env;
   return env;
 }

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Document, LineCounter } from 'yaml';
 import { validateRuleSpec } from './validate.js';
 import { baseEnvironment } from './cel.js';
+import { literalPatterns, regexProblem } from './regex.js';
 import type { LoadedRule, Program, RuleSpec } from './types.js';
 import { UsageError } from '../util/errors.js';
 
@@ -136,7 +137,15 @@ function compileRule(spec: RuleSpec, path: string, file: string, locate: (path: 
       const [line, field] = where();
       throw new RuleLoadError(file, line, field, `CEL: expected ${want === 'list' ? 'a list' : want === 'map' ? 'a map' : want}, the expression gives ${type}`);
     }
-    return { program: env.parse(expr) as unknown as Program, type };
+    const program = env.parse(expr) as unknown as Program & { ast?: { op?: unknown } };
+    for (const pattern of literalPatterns(program.ast)) {
+      const problem = regexProblem(pattern);
+      if (problem) {
+        const [line, field] = where();
+        throw new RuleLoadError(file, line, field, `CEL: matches() takes RE2 syntax (no backreferences, no lookaround): ${problem}`);
+      }
+    }
+    return { program, type };
   };
 
   const names = new Set<string>();

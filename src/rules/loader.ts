@@ -6,6 +6,7 @@ import type { Document, LineCounter } from 'yaml';
 import { validateRuleSpec } from './validate.js';
 import { baseEnvironment } from './cel.js';
 import { literalPatterns, regexProblem } from './regex.js';
+import { meteredProgram } from './budget.js';
 import type { LoadedRule, Program, RuleSpec } from './types.js';
 import { UsageError } from '../util/errors.js';
 
@@ -145,7 +146,7 @@ function compileRule(spec: RuleSpec, path: string, file: string, locate: (path: 
         throw new RuleLoadError(file, line, field, `CEL: matches() takes RE2 syntax (no backreferences, no lookaround): ${problem}`);
       }
     }
-    return { program, type };
+    return { program: meteredProgram(program), type };
   };
 
   const names = new Set<string>();

@@ -5,6 +5,7 @@ import { iptablesHasChain, iptablesRules, ipv4InCidr, type IptablesModel, type I
 import { make } from '../model/classes.js';
 import { forwardToSbox, inputFrom, walkView } from '../trace/mesh.js';
 import { installRe2Matches, re2Matches, verifyPatternFinder } from './regex.js';
+import { installMeter } from './budget.js';
 
 /**
  * The typed functions rules may call: the shared capabilities, so that no rule needs TypeScript of
@@ -78,11 +79,12 @@ let base: Environment | undefined;
 
 /**
  * The base environment: snapshot types from the schema, the capability functions. Built once, after
- * replacing cel-js's regular expressions with RE2 (verified).
+ * replacing cel-js's regular expressions with RE2 and metering its evaluation (both verified).
  */
 export function baseEnvironment(): Environment {
   if (base) return base;
   installRe2Matches();
+  installMeter();
   const env = new Environment({ homogeneousAggregateLiterals: false });
   const defs = snapshotSchema().$defs ?? {};
   for (const [name, def] of Object.entries(defs)) {

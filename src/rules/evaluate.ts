@@ -1,6 +1,9 @@
 import type { ClusterModel, InputModel, NodeModel, Snapshot } from '../model/build.js';
 import { toJson } from '../model/classes.js';
 import type { LoadedRule, Program, Result, Status } from './types.js';
+import { DEFAULT_BUDGET, installMeter, metered, OverBudget, overBudget, type EvalBudget } from './budget.js';
+
+export { DEFAULT_BUDGET, type EvalBudget } from './budget.js';
 
 /** Why a rule cannot run on this node: its inputs. */
 function gate(rule: LoadedRule, node: NodeModel | undefined, cluster: ClusterModel): { status: Status; message: string } | undefined {
@@ -33,11 +36,25 @@ class EvalError extends Error {
 }
 
 function run(p: Program, ctx: Record<string, unknown>, field: string): unknown {
+  let v: unknown;
   try {
-    return p(ctx);
+    v = p(ctx);
   } catch (e) {
+    // cel-js may have turned the budget's error into another on the way up.
+    const over = e instanceof OverBudget ? e : overBudget();
+    if (over) {
+      over.field ||= field;
+      throw over;
+    }
     throw new EvalError(field, e);
   }
+  // cel-js swallows some errors (`||`, `exists`): a rule over budget never gets a value through.
+  const over = overBudget();
+  if (over) {
+    over.field ||= field;
+    throw over;
+  }
+  return v;
 }
 
 /**
@@ -112,25 +129,64 @@ function evaluateIn(rule: LoadedRule, nodeName: string | null, ctx: Record<strin
         const evidence = rule.evidence && status !== 'pass' ? (toJson(run(rule.evidence, ctx, 'evidence')) as Record<string, unknown>) : {};
         push(status, subject, text, evidence);
       } catch (e) {
+        if (e instanceof OverBudget) throw e;
         push('error', subject, `rule evaluation failed at ${e instanceof EvalError ? e.message : firstLine(e)}`);
       }
     }
   } catch (e) {
+    if (e instanceof OverBudget) throw e;
     push('error', subject, `rule evaluation failed at ${e instanceof EvalError ? e.message : firstLine(e)}`);
   }
 }
 
+export interface EvaluateOptions {
+  /** What one rule may spend on one node; DEFAULT_BUDGET for what is not given. */
+  budget?: Partial<EvalBudget>;
+}
+
+/**
+ * One rule in one context under its budget. Over budget, the results the rule produced there are
+ * dropped for one error naming the rule file; returns why, so that later nodes skip the rule.
+ */
+function evaluateMetered(rule: LoadedRule, nodeName: string | null, ctx: Record<string, unknown>, node: NodeModel | undefined, cluster: ClusterModel, out: Result[], budget: EvalBudget): string | undefined {
+  const start = out.length;
+  try {
+    metered(budget, () => evaluateIn(rule, nodeName, ctx, node, cluster, out));
+    return undefined;
+  } catch (e) {
+    if (!(e instanceof OverBudget)) throw e;
+    out.length = start;
+    const where = nodeName === null ? 'on the cluster' : `on node ${nodeName}`;
+    out.push(errorResult(rule, nodeName, `${rule.docs}: evaluation over budget ${where}: ${e.reason}${e.field ? ` (at ${e.field})` : ''}`));
+    return e.reason;
+  }
+}
+
+function errorResult(rule: LoadedRule, nodeName: string | null, message: string): Result {
+  return { rule: rule.spec.id, status: 'error', severity: rule.spec.severity, node: nodeName, subject: '', message, evidence: {}, remediation: '', docs: rule.docs };
+}
+
 /**
  * Every rule against the snapshot: node rules once per node folder, cluster rules once. Every rule
- * yields at least one result for every node it applies to; silence is never a result.
+ * yields at least one result for every node it applies to; silence is never a result. A rule that
+ * goes over its budget on one node is not evaluated on the nodes after it.
  */
-export function evaluate(rules: LoadedRule[], snap: Snapshot): Result[] {
+export function evaluate(rules: LoadedRule[], snap: Snapshot, opts: EvaluateOptions = {}): Result[] {
+  installMeter();
+  const budget: EvalBudget = { ...DEFAULT_BUDGET, ...opts.budget };
   const out: Result[] = [];
   for (const rule of rules) {
     if (rule.spec.scope === 'cluster') {
-      evaluateIn(rule, null, { cluster: snap.cluster, nodes: snap.nodes }, undefined, snap.cluster, out);
+      evaluateMetered(rule, null, { cluster: snap.cluster, nodes: snap.nodes }, undefined, snap.cluster, out, budget);
     } else {
-      for (const node of snap.nodes) evaluateIn(rule, node.name, { node, cluster: snap.cluster }, node, snap.cluster, out);
+      let overOn: string | undefined;
+      for (const node of snap.nodes) {
+        if (overOn !== undefined) {
+          out.push(errorResult(rule, node.name, `${rule.docs}: not evaluated on node ${node.name}: over budget on node ${overOn}`));
+          continue;
+        }
+        if (evaluateMetered(rule, node.name, { node, cluster: snap.cluster }, node, snap.cluster, out, budget) !== undefined) overOn = node.name;
+      }
     }
   }
   return out;

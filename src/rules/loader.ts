@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readSync, statSync, type Stats } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,6 +6,7 @@ import type { Document, LineCounter } from 'yaml';
 import { validateRuleSpec } from './validate.js';
 import { baseEnvironment } from './cel.js';
 import { literalPatterns, regexProblem } from './regex.js';
+import { meteredProgram } from './budget.js';
 import type { LoadedRule, Program, RuleSpec } from './types.js';
 import { UsageError } from '../util/errors.js';
 
@@ -20,6 +21,11 @@ export class RuleLoadError extends UsageError {
     this.name = 'RuleLoadError';
   }
 }
+
+/** The largest rule file read: rules are a few kilobytes; anything near this is a mistake or hostile. */
+export const MAX_RULE_FILE_BYTES = 1024 * 1024;
+/** YAML alias expansions allowed in one rule file: enough for shared text, refuses an alias bomb. */
+export const MAX_YAML_ALIASES = 100;
 
 const require = createRequire(import.meta.url);
 type YamlModule = typeof import('yaml');
@@ -69,15 +75,119 @@ function elementType(listType: string): string {
   return m ? m[1] : 'dyn';
 }
 
+function kindOf(st: Stats): string {
+  if (st.isFIFO()) return 'a FIFO (named pipe)';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isDirectory()) return 'a directory';
+  if (st.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+/**
+ * The text of a rule file, read without trusting what the name points at: only a regular file (a
+ * symbolic link only when it leads to one), at most MAX_RULE_FILE_BYTES. The open is non-blocking
+ * and checked again on the descriptor, so a FIFO or device put in place meanwhile cannot hang the load.
+ */
+function readRuleText(path: string, file: string): string {
+  const refuse = (why: string): never => {
+    throw new RuleLoadError(file, 0, '', why);
+  };
+  const code = (e: unknown) => (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+  let st: Stats;
+  try {
+    st = lstatSync(path);
+  } catch (e) {
+    return refuse(`cannot read rule file: ${code(e)}`);
+  }
+  if (st.isSymbolicLink()) {
+    try {
+      st = statSync(path);
+    } catch (e) {
+      return refuse(`a symbolic link that leads nowhere readable (${code(e)})`);
+    }
+    if (!st.isFile()) refuse(`a symbolic link to ${kindOf(st)}, not to a regular file: refused`);
+  } else if (!st.isFile()) refuse(`${kindOf(st)}, not a regular file: refused`);
+  const tooBig = (size: number) => refuse(`${size} bytes, more than the ${MAX_RULE_FILE_BYTES} bytes (1 MB) a rule file may have: refused`);
+  if (st.size > MAX_RULE_FILE_BYTES) tooBig(st.size);
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+  } catch (e) {
+    return refuse(`cannot read rule file: ${code(e)}`);
+  }
+  try {
+    const fst = fstatSync(fd);
+    if (!fst.isFile()) refuse(`${kindOf(fst)}, not a regular file: refused`);
+    if (fst.size > MAX_RULE_FILE_BYTES) tooBig(fst.size);
+    // Read at most one byte past the cap: a file that grows while read is refused too.
+    const buf = Buffer.alloc(Math.min(fst.size, MAX_RULE_FILE_BYTES) + 1);
+    let n = 0;
+    for (let got: number; n < buf.length && (got = readSync(fd, buf, n, buf.length - n, null)) > 0; ) n += got;
+    if (n > MAX_RULE_FILE_BYTES) tooBig(n);
+    return buf.toString('utf8', 0, n);
+  } catch (e) {
+    if (e instanceof RuleLoadError) throw e;
+    return refuse(`cannot read rule file: ${code(e)}`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The line of the first alias (`*name`) of a document: where an alias bomb is. */
+function firstAliasLine(doc: Document, lc: LineCounter): number {
+  let line = 0;
+  yaml().visit(doc, {
+    Alias(_key, node) {
+      if (node.range) line = lc.linePos(node.range[0]).line;
+      return yaml().visit.BREAK;
+    },
+  });
+  return line;
+}
+
+/** Parse the YAML of a rule file; anything the yaml package throws or reports names the file. */
+function parseRuleYaml(text: string, file: string): { doc: Document; lc: LineCounter; raw: unknown } {
+  const { LineCounter, parseDocument } = yaml();
+  const lc = new LineCounter();
+  let doc: Document;
+  try {
+    doc = parseDocument(text, { lineCounter: lc, prettyErrors: true });
+  } catch (e) {
+    throw new RuleLoadError(file, 0, '', `invalid YAML: ${firstLine(e)}`);
+  }
+  if (doc.errors.length) {
+    const err = doc.errors[0];
+    throw new RuleLoadError(file, err.linePos?.[0]?.line ?? 0, '', `invalid YAML: ${err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`);
+  }
+  try {
+    return { doc, lc, raw: doc.toJS({ maxAliasCount: MAX_YAML_ALIASES }) };
+  } catch (e) {
+    if (/alias count/i.test(firstLine(e))) {
+      throw new RuleLoadError(file, firstAliasLine(doc, lc), '', `invalid YAML: its aliases expand to more than ${MAX_YAML_ALIASES} copies (an alias bomb?): refused`);
+    }
+    throw new RuleLoadError(file, 0, '', `invalid YAML: ${firstLine(e)}`);
+  }
+}
+
+function firstLine(e: unknown): string {
+  return String((e as Error)?.message ?? e).split('\n')[0];
+}
+
 /** Load, validate and type-check one rule file. */
 export function loadRuleFile(path: string, displayName?: string): LoadedRule {
   const file = displayName ?? relative(process.cwd(), path) ?? path;
-  let text: string;
+  baseEnvironment(); // outside the try: a cel-js it cannot hook into is not this file's fault
   try {
-    text = readFileSync(path, 'utf8');
+    return loadRuleText(readRuleText(path, file), path, file);
   } catch (e) {
-    throw new RuleLoadError(file, 0, '', `cannot read rule file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    if (e instanceof RuleLoadError) throw e;
+    // Whatever else a hostile or broken file provokes still names the file (exit 2, one line).
+    throw new RuleLoadError(file, 0, '', `cannot load: ${firstLine(e)}`);
   }
+}
+
+function loadRuleText(text: string, path: string, file: string): LoadedRule {
   const fromCache = cached(path, text);
   if (fromCache) {
     try {
@@ -87,14 +197,7 @@ export function loadRuleFile(path: string, displayName?: string): LoadedRule {
       // Fall through: the full load names the line.
     }
   }
-  const { LineCounter, parseDocument } = yaml();
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: true });
-  if (doc.errors.length) {
-    const err = doc.errors[0];
-    throw new RuleLoadError(file, err.linePos?.[0]?.line ?? 0, '', `invalid YAML: ${err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`);
-  }
-  const raw = doc.toJS();
+  const { doc, lc, raw } = parseRuleYaml(text, file);
   const problem = validateRuleSpec(raw);
   if (problem) throw new RuleLoadError(file, lineOf(doc, lc, problem.path), fieldName(problem.path) || '(top level)', problem.message);
   return compileRule(raw as RuleSpec, path, file, (p) => lineOf(doc, lc, p));
@@ -145,7 +248,7 @@ function compileRule(spec: RuleSpec, path: string, file: string, locate: (path: 
         throw new RuleLoadError(file, line, field, `CEL: matches() takes RE2 syntax (no backreferences, no lookaround): ${problem}`);
       }
     }
-    return { program, type };
+    return { program: meteredProgram(program), type };
   };
 
   const names = new Set<string>();

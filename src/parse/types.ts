@@ -56,13 +56,14 @@ export function isPromptLine(text: string): boolean {
   return PROMPT.test(text);
 }
 
-/** What `line.split(' ')` would get wrong: quotes, tabs, runs of spaces, a space at either end. */
-const SPLIT_SLOW = /["'\t]| {2}|^ | $/;
+/** Whether `line.split(' ')` gets it right: no quotes, tabs, runs of spaces or space at either end. */
+const splitsPlainly = (line: string): boolean =>
+  !line.includes('"') && !line.includes("'") && !line.includes('\t') && !line.includes('  ') && line.charCodeAt(0) !== 32 && line.charCodeAt(line.length - 1) !== 32;
 
 /** Split a line on runs of whitespace, keeping quoted strings ("a b" or 'a b') as one token. */
 export function shellSplit(line: string): string[] {
   // Almost every line has no quotes, and single spaces only: split directly.
-  if (!SPLIT_SLOW.test(line)) return line === '' ? [] : line.split(' ');
+  if (splitsPlainly(line)) return line === '' ? [] : line.split(' ');
   if (!line.includes('"') && !line.includes("'")) return line.split(/[ \t]+/).filter((t) => t !== '');
   // Quoted parts (--comment "..."): runs are sliced, not built a character at a time.
   const out: string[] = [];

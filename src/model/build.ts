@@ -258,10 +258,7 @@ function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] 
     // The parsed objects belong to this build: add the service fields in place rather than copy.
     const backends = s.backends.map((b) => make('IpvsBackend', Object.assign(b, { service, fwmark: s.fwmark })));
     append(ipvsBackends, backends);
-    // Rules ask "is this address a backend of that service": a lookup, not a scan of the backends.
-    const backendByAddress = new Map<string, unknown>();
-    for (const b of backends as { address: string }[]) if (!backendByAddress.has(b.address)) backendByAddress.set(b.address, b);
-    return make('IpvsService', { ...s, file: ipvsFile, backends, backendByAddress });
+    return make('IpvsService', { ...s, file: ipvsFile, backends });
   });
   const ipvsBackendsByAddress = new Map<string, unknown[]>();
   for (const b of ipvsBackends as { address: string }[]) {

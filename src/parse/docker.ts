@@ -1,4 +1,4 @@
-import { DiagnosticSink, JsonFields, type JsonPath, type Parsed, readJsonText, textLines } from './types.js';
+import { DiagnosticSink, JsonFields, type JsonAt, at, type Parsed, readJsonText, textLines } from './types.js';
 import { obj, type Obj } from '../util/obj.js';
 
 /* Docker objects as the API or the CLI prints them, reduced to what the mesh depends on. */
@@ -103,7 +103,7 @@ export interface SwarmTask {
 const MAX_PORT = 65535;
 
 /** "10.0.0.5/24" (or "10.0.0.5"): the address and prefix length; an unreadable prefix is an error. */
-function splitCidr(a: string, f: JsonFields, path: JsonPath): { address: string; prefixLen: number } {
+function splitCidr(a: string, f: JsonFields, path: JsonAt): { address: string; prefixLen: number } {
   const slash = a.indexOf('/');
   if (slash < 0) return { address: a, prefixLen: 0 };
   const p = a.slice(slash + 1);
@@ -116,7 +116,7 @@ function splitCidr(a: string, f: JsonFields, path: JsonPath): { address: string;
 
 interface Entry {
   o: Obj;
-  path: JsonPath;
+  path: JsonAt;
 }
 
 /**
@@ -145,7 +145,7 @@ export function parseInfo(content: string, file: string): Parsed<DockerInfo | un
   if (!doc) return done('unknown', undefined, undefined, sink);
   const f = new JsonFields(sink, doc.text, 'docker info');
   const v = doc.value;
-  const base: JsonPath = Array.isArray(v) ? [0] : [];
+  const base: JsonAt = Array.isArray(v) ? [0] : [];
   const o = obj(Array.isArray(v) ? v[0] : v);
   if (!('ServerVersion' in o) && !('Swarm' in o)) {
     sink.error(0, "not `docker info` JSON: no 'ServerVersion' or 'Swarm' field");
@@ -153,7 +153,7 @@ export function parseInfo(content: string, file: string): Parsed<DockerInfo | un
   }
   // Swarm is a struct in docker info: never null, even outside a swarm.
   const swarm = f.obj(o, base, 'Swarm', false);
-  const sp = [...base, 'Swarm'];
+  const sp = at(base, 'Swarm');
   const cluster = f.obj(swarm, sp, 'Cluster', true);
   const data: DockerInfo = {
     name: f.str(o, base, 'Name'),
@@ -162,7 +162,7 @@ export function parseInfo(content: string, file: string): Parsed<DockerInfo | un
     nodeAddr: f.str(swarm, sp, 'NodeAddr'),
     swarmState: f.str(swarm, sp, 'LocalNodeState'),
     isManager: f.bool(swarm, sp, 'ControlAvailable'),
-    dataPathPort: f.int(cluster, [...sp, 'Cluster'], 'DataPathPort', 0, MAX_PORT) || 4789,
+    dataPathPort: f.int(cluster, at(sp, 'Cluster'), 'DataPathPort', 0, MAX_PORT) || 4789,
     kernelVersion: f.str(o, base, 'KernelVersion'),
     operatingSystem: f.str(o, base, 'OperatingSystem'),
   };
@@ -181,9 +181,9 @@ export function parseNetwork(content: string, file: string): Parsed<DockerNetwor
     return done('unknown', undefined, f, sink);
   }
   const ipam = f.obj(o, path, 'IPAM', true);
-  const configs = f.objects(f.list(ipam, [...path, 'IPAM'], 'Config'), [...path, 'IPAM', 'Config']);
+  const configs = f.objects(f.list(ipam, at(path, 'IPAM'), 'Config'), at(at(path, 'IPAM'), 'Config'));
   const containers = f.members(o, path, 'Containers').map((e) => {
-    const cidr = splitCidr(f.str(e.o, e.path, 'IPv4Address'), f, [...e.path, 'IPv4Address']);
+    const cidr = splitCidr(f.str(e.o, e.path, 'IPv4Address'), f, at(e.path, 'IPv4Address'));
     return { key: e.key, name: f.str(e.o, e.path, 'Name'), ipv4: cidr.address, prefixLen: cidr.prefixLen, mac: f.str(e.o, e.path, 'MacAddress') };
   });
   const data: DockerNetwork = {
@@ -195,7 +195,7 @@ export function parseNetwork(content: string, file: string): Parsed<DockerNetwor
     subnets: configs.map((c) => f.str(c.o, c.path, 'Subnet')).filter(Boolean),
     gateways: configs.map((c) => f.str(c.o, c.path, 'Gateway')).filter(Boolean),
     containers,
-    peers: f.objects(f.list(o, path, 'Peers'), [...path, 'Peers']).map((p) => ({ name: f.str(p.o, p.path, 'Name'), ip: f.str(p.o, p.path, 'IP') })),
+    peers: f.objects(f.list(o, path, 'Peers'), at(path, 'Peers')).map((p) => ({ name: f.str(p.o, p.path, 'Name'), ip: f.str(p.o, p.path, 'IP') })),
   };
   return done('docker-network', data, f, sink);
 }
@@ -216,16 +216,16 @@ export function parseNodes(content: string, file: string): Parsed<SwarmNode[]> {
     const spec = f.obj(o, path, 'Spec', false);
     const status = f.obj(o, path, 'Status', false);
     const ms = f.obj(o, path, 'ManagerStatus', true);
-    const dp = [...path, 'Description'];
+    const dp = at(path, 'Description');
     nodes.push({
       id,
       hostname: f.str(desc, dp, 'Hostname'),
-      role: f.str(spec, [...path, 'Spec'], 'Role'),
-      availability: f.str(spec, [...path, 'Spec'], 'Availability'),
-      state: f.str(status, [...path, 'Status'], 'State'),
-      addr: f.str(status, [...path, 'Status'], 'Addr'),
-      engineVersion: f.str(f.obj(desc, dp, 'Engine', false), [...dp, 'Engine'], 'EngineVersion'),
-      leader: f.bool(ms, [...path, 'ManagerStatus'], 'Leader'),
+      role: f.str(spec, at(path, 'Spec'), 'Role'),
+      availability: f.str(spec, at(path, 'Spec'), 'Availability'),
+      state: f.str(status, at(path, 'Status'), 'State'),
+      addr: f.str(status, at(path, 'Status'), 'Addr'),
+      engineVersion: f.str(f.obj(desc, dp, 'Engine', false), at(dp, 'Engine'), 'EngineVersion'),
+      leader: f.bool(ms, at(path, 'ManagerStatus'), 'Leader'),
       self: false,
     });
   }
@@ -253,28 +253,28 @@ export function parseServices(content: string, file: string): Parsed<SwarmServic
       continue;
     }
     const spec = f.obj(o, path, 'Spec', false);
-    const sp = [...path, 'Spec'];
+    const sp = at(path, 'Spec');
     const endpoint = f.obj(o, path, 'Endpoint', true);
-    const ep = [...path, 'Endpoint'];
+    const ep = at(path, 'Endpoint');
     const epSpec = f.obj(spec, sp, 'EndpointSpec', true);
-    const esp = [...sp, 'EndpointSpec'];
+    const esp = at(sp, 'EndpointSpec');
     // Endpoint.Ports is what is really published; the spec's ports only say what was asked for.
     const [portsOf, portsPath] = 'Ports' in endpoint ? [endpoint, ep] : [epSpec, esp];
-    const ports = f.objects(f.list(portsOf, portsPath, 'Ports'), [...portsPath, 'Ports']).map(({ o: po, path: pp }) => ({
+    const ports = f.objects(f.list(portsOf, portsPath, 'Ports'), at(portsPath, 'Ports')).map(({ o: po, path: pp }) => ({
       protocol: f.str(po, pp, 'Protocol') || 'tcp',
       targetPort: f.int(po, pp, 'TargetPort', 0, MAX_PORT),
       publishedPort: f.int(po, pp, 'PublishedPort', 0, MAX_PORT),
       publishMode: f.str(po, pp, 'PublishMode') || 'ingress',
     }));
-    const virtualIPs = f.objects(f.list(endpoint, ep, 'VirtualIPs'), [...ep, 'VirtualIPs']).map(({ o: vo, path: vp }) => {
-      const cidr = splitCidr(f.str(vo, vp, 'Addr'), f, [...vp, 'Addr']);
+    const virtualIPs = f.objects(f.list(endpoint, ep, 'VirtualIPs'), at(ep, 'VirtualIPs')).map(({ o: vo, path: vp }) => {
+      const cidr = splitCidr(f.str(vo, vp, 'Addr'), f, at(vp, 'Addr'));
       return { networkId: f.str(vo, vp, 'NetworkID'), address: cidr.address, prefixLen: cidr.prefixLen };
     });
     services.push({
       id,
       name: f.str(spec, sp, 'Name'),
       mode: serviceMode(f.obj(spec, sp, 'Mode', false)),
-      endpointMode: f.str(epSpec, esp, 'Mode') || f.str(f.obj(endpoint, ep, 'Spec', true), [...ep, 'Spec'], 'Mode') || 'vip',
+      endpointMode: f.str(epSpec, esp, 'Mode') || f.str(f.obj(endpoint, ep, 'Spec', true), at(ep, 'Spec'), 'Mode') || 'vip',
       ports,
       virtualIPs,
     });
@@ -294,23 +294,23 @@ export function parseTasks(content: string, file: string): Parsed<SwarmTask[]> {
       if (!('ID' in o) || typeof o.ID === 'string') f.error(path, `${f.name(path)} is not a swarm task object (no ID or ServiceID)`);
       continue;
     }
-    const ap = [...path, 'NetworksAttachments'];
+    const ap = at(path, 'NetworksAttachments');
     tasks.push({
       id,
       serviceId: f.str(o, path, 'ServiceID'),
       nodeId: f.str(o, path, 'NodeID'),
       slot: f.int(o, path, 'Slot', 0, Number.MAX_SAFE_INTEGER),
       desiredState: f.str(o, path, 'DesiredState'),
-      state: f.str(f.obj(o, path, 'Status', false), [...path, 'Status'], 'State'),
+      state: f.str(f.obj(o, path, 'Status', false), at(path, 'Status'), 'State'),
       attachments: f.objects(f.list(o, path, 'NetworksAttachments'), ap).map(({ o: ao, path: aap }) => {
         const net = f.obj(ao, aap, 'Network', false);
-        const np = [...aap, 'Network'];
+        const np = at(aap, 'Network');
         const netSpec = f.obj(net, np, 'Spec', false);
-        const adp = [...aap, 'Addresses'];
+        const adp = at(aap, 'Addresses');
         return {
           networkId: f.str(net, np, 'ID'),
-          networkName: f.str(netSpec, [...np, 'Spec'], 'Name'),
-          ingress: f.bool(netSpec, [...np, 'Spec'], 'Ingress'),
+          networkName: f.str(netSpec, at(np, 'Spec'), 'Name'),
+          ingress: f.bool(netSpec, at(np, 'Spec'), 'Ingress'),
           addresses: f.strings(f.list(ao, aap, 'Addresses'), adp).map((x) => splitCidr(x.s, f, x.path).address),
         };
       }),

@@ -94,11 +94,22 @@ export class IptablesChain {
     return this.built ? this.built[k] : this.build(k);
   }
 
-  /** An iptables-save / -S rule line (`-A CHAIN ...`), read when the file is parsed. */
-  addLine(text: string, line: number, sink: DiagnosticSink, tokens = shellSplit(text)): void {
-    saveArgs(tokens, 2, line, sink);
+  /**
+   * An iptables-save / -S rule line (`-A CHAIN ...`), read when the file is parsed: checked only,
+   * or (`keep`, for files of ordinary size) built at once, which costs less than reading it twice.
+   */
+  addLine(text: string, line: number, sink: DiagnosticSink, tokens: string[], keep: boolean): void {
+    const n = this.texts.length;
     this.texts.push(text);
     this.lineNos.push(line);
+    if (keep && (this.built?.length ?? 0) === n) {
+      const rule = emptyRule(this.table, this.name, this.file, line, text);
+      rule.index = n + 1;
+      saveArgs(tokens, 2, line, sink, rule);
+      (this.built ??= []).push(rule);
+      return;
+    }
+    saveArgs(tokens, 2, line, sink);
     this.built = undefined;
   }
 
@@ -403,7 +414,13 @@ function ensureChain(tables: IptablesData['tables'], table: string, chain: strin
   return c;
 }
 
-function parseSave(lines: TextLine[], file: string, sink: DiagnosticSink, data: IptablesData, defaultTable: string | undefined, format: 'save' | 'S'): void {
+/**
+ * Files up to this size keep their rules built as they are read; larger ones keep lines and build a
+ * chain's rules when it is read (see IptablesChain).
+ */
+const KEEP_RULES_UP_TO = 4_000_000;
+
+function parseSave(lines: TextLine[], file: string, sink: DiagnosticSink, data: IptablesData, defaultTable: string | undefined, format: 'save' | 'S', keep: boolean): void {
   let table: string | undefined = format === 'S' ? defaultTable ?? 'filter' : undefined;
   /** Where the open table (`*nat` ... `COMMIT`) began; 0 when none is open. */
   let openedAt = 0;
@@ -451,7 +468,7 @@ function parseSave(lines: TextLine[], file: string, sink: DiagnosticSink, data: 
       ensureChain(data.tables, table, tokens[1], null, file, no);
     } else if ((op === '-A' || op === '--append') && tokens[1]) {
       const chain = ensureChain(data.tables, table, tokens[1], data.tables.get(table)?.get(tokens[1])?.policy ?? null, file);
-      chain.addLine(body, no, sink, tokens);
+      chain.addLine(body, no, sink, tokens, keep);
     } else {
       sink.error(no, `not an iptables rule line: '${line.slice(0, 80)}'`);
     }
@@ -572,10 +589,11 @@ export function parseIptables(content: string, file: string, table?: string): Pa
     else sink.error(0, 'empty file: no iptables output');
     return { format: 'unknown', data, diagnostics: sink.list };
   }
-  if (format === 'iptables-save') parseSave(lines, file, sink, data, table, 'save');
+  const keep = content.length <= KEEP_RULES_UP_TO;
+  if (format === 'iptables-save') parseSave(lines, file, sink, data, table, 'save', keep);
   else if (!table) {
     sink.error(lines[0].no, `${format === 'iptables-S' ? '-S' : '-L'} output names no table: save one table per file as iptables-<TABLE>.txt, or use iptables-save`);
-  } else if (format === 'iptables-S') parseSave(lines, file, sink, data, table, 'S');
+  } else if (format === 'iptables-S') parseSave(lines, file, sink, data, table, 'S', keep);
   else parseListing(lines, file, sink, data, table);
   return { format, data, diagnostics: sink.list };
 }

@@ -1,4 +1,4 @@
-import { DiagnosticSink, JsonFields, type JsonPath, looksLikeJson, type Parsed, readJsonText, textLines } from './types.js';
+import { DiagnosticSink, JsonFields, type JsonAt, at, looksLikeJson, type Parsed, readJsonText, textLines } from './types.js';
 
 /* ---------- neighbours ---------- */
 
@@ -25,7 +25,7 @@ const NUD_STATES = new Set(['REACHABLE', 'STALE', 'DELAY', 'PROBE', 'PERMANENT',
 const emptyJson = (content: string, file: string): boolean => file.endsWith('.json') && content.trim().replace(/^\uFEFF/, '') === '';
 
 /** `ip -j` output: a list of objects (one object alone is taken as a list of one). */
-function parseJsonArray(content: string, sink: DiagnosticSink, what: string): { entries: { o: Record<string, unknown>; path: JsonPath }[]; f: JsonFields } | undefined {
+function parseJsonArray(content: string, sink: DiagnosticSink, what: string): { entries: { o: Record<string, unknown>; path: JsonAt }[]; f: JsonFields } | undefined {
   const doc = readJsonText(content, sink);
   if (!doc) return undefined;
   const f = new JsonFields(sink, doc.text, what);
@@ -49,10 +49,10 @@ export function parseNeigh(content: string, file: string): Parsed<NeighData> {
         continue;
       }
       // "state": ["REACHABLE"] (iproute2 prints a list; a single string is taken too).
-      const states = typeof o.state === 'string' ? [o.state] : doc!.f.strings(doc!.f.list(o, path, 'state'), [...path, 'state']).map((x) => x.s);
+      const states = typeof o.state === 'string' ? [o.state] : doc!.f.strings(doc!.f.list(o, path, 'state'), at(path, 'state')).map((x) => x.s);
       const state = (states[0] ?? 'NONE').toUpperCase();
       if (!NUD_STATES.has(state)) {
-        doc!.f.error([...path, 'state'], `${doc!.f.name([...path, 'state'])} ${JSON.stringify(states[0].slice(0, 40))} is no neighbour state (${[...NUD_STATES].join(', ')})`);
+        doc!.f.error(at(path, 'state'), `${doc!.f.name(at(path, 'state'))} ${JSON.stringify(states[0].slice(0, 40))} is no neighbour state (${[...NUD_STATES].join(', ')})`);
         continue;
       }
       entries.push({ address: dst, lladdr: doc!.f.str(o, path, 'lladdr'), state, device: doc!.f.str(o, path, 'dev'), line: 0 });
@@ -153,7 +153,7 @@ export function parseAddr(content: string, file: string): Parsed<AddrData> {
         continue;
       }
       data.interfaces.push({ ifname, mtu: f!.int(o, path, 'mtu', 0, 0x7fffffff), mac: f!.str(o, path, 'address'), state: f!.str(o, path, 'operstate') });
-      for (const a of f!.objects(f!.list(o, path, 'addr_info'), [...path, 'addr_info'])) {
+      for (const a of f!.objects(f!.list(o, path, 'addr_info'), at(path, 'addr_info'))) {
         const family = f!.str(a.o, a.path, 'family');
         const local = f!.str(a.o, a.path, 'local');
         const prefixLen = f!.int(a.o, a.path, 'prefixlen', 0, 128);

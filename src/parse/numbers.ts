@@ -11,7 +11,8 @@ export function parseCounter(text: string): number | undefined {
  * pass hex=true). A mask suffix (0x205a/0xffffffff) is dropped.
  */
 export function parseMark(text: string, hex = false): number | undefined {
-  const t = text.split('/')[0].trim();
+  const slash = text.indexOf('/');
+  const t = (slash < 0 ? text : text.slice(0, slash)).trim();
   let n: number | undefined;
   if (/^0x[0-9a-f]{1,16}$/i.test(t)) n = parseInt(t.slice(2), 16);
   else if (hex && /^[0-9a-f]{1,16}$/i.test(t)) n = parseInt(t, 16);
@@ -74,6 +75,8 @@ export const SERVICE_PORTS: Map<string, number> = new Map([
  * list of those. Every number must be a port (0-65535).
  */
 export function isPortSpec(text: string, list: boolean): boolean {
+  // The usual case, one plain port, without building anything.
+  if (text.length <= 5 && /^\d+$/.test(text)) return Number(text) <= 65535;
   const parts = list ? text.split(',') : [text];
   return parts.every((p) => {
     const m = /^(\d*)(?::(\d*))?$/.exec(p);

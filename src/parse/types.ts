@@ -56,13 +56,14 @@ export function isPromptLine(text: string): boolean {
   return PROMPT.test(text);
 }
 
-/** What `line.split(' ')` would get wrong: quotes, tabs, runs of spaces, a space at either end. */
-const SPLIT_SLOW = /["'\t]| {2}|^ | $/;
+/** Whether `line.split(' ')` gets it right: no quotes, tabs, runs of spaces or space at either end. */
+const splitsPlainly = (line: string): boolean =>
+  !line.includes('"') && !line.includes("'") && !line.includes('\t') && !line.includes('  ') && line.charCodeAt(0) !== 32 && line.charCodeAt(line.length - 1) !== 32;
 
 /** Split a line on runs of whitespace, keeping quoted strings ("a b" or 'a b') as one token. */
 export function shellSplit(line: string): string[] {
   // Almost every line has no quotes, and single spaces only: split directly.
-  if (!SPLIT_SLOW.test(line)) return line === '' ? [] : line.split(' ');
+  if (splitsPlainly(line)) return line === '' ? [] : line.split(' ');
   if (!line.includes('"') && !line.includes("'")) return line.split(/[ \t]+/).filter((t) => t !== '');
   // Quoted parts (--comment "..."): runs are sliced, not built a character at a time.
   const out: string[] = [];
@@ -116,11 +117,17 @@ export function readJson(content: string, sink: DiagnosticSink): unknown {
 
 /** readJson, with the text as parsed (same lines as the file), for finding the line of a value. */
 export function readJsonText(content: string, sink: DiagnosticSink): { value: unknown; text: string } | undefined {
-  const lines = stripBom(content).replace(/\r\n?/g, '\n').split('\n');
-  const first = lines.findIndex((l) => l.trim() !== '');
-  if (first >= 0 && isPromptLine(lines[first])) lines[first] = '';
-  const text = lines.join('\n');
-  if (text.trim() === '') {
+  let text = stripBom(content);
+  if (text.includes('\r')) text = text.replace(/\r\n?/g, '\n');
+  // A prompt line first is blanked, its newline kept: line numbers stay those of the file.
+  const first = /\S/.exec(text);
+  if (first) {
+    const start = text.lastIndexOf('\n', first.index) + 1;
+    const nl = text.indexOf('\n', start);
+    const end = nl < 0 ? text.length : nl;
+    if (isPromptLine(text.slice(start, end))) text = text.slice(0, start) + text.slice(end);
+  }
+  if (!first || text.trim() === '') {
     sink.error(0, 'empty file: expected JSON');
     return undefined;
   }
@@ -214,6 +221,25 @@ export function looksLikeJson(content: string): boolean {
 
 /** Where a value stands in a JSON document: object keys and array indices from the root. */
 export type JsonPath = (string | number)[];
+
+/**
+ * A path built as a reader goes down, without copying: an array (the root is []) or one more key
+ * under another. Made an array (pathOf) only when a problem is reported there.
+ */
+export type JsonAt = JsonPath | { readonly up: JsonAt; readonly key: string | number };
+
+export const at = (up: JsonAt, key: string | number): JsonAt => ({ up, key });
+
+export function pathOf(a: JsonAt): JsonPath {
+  const keys: (string | number)[] = [];
+  let x = a;
+  while (!Array.isArray(x)) {
+    const step = x as { up: JsonAt; key: string | number };
+    keys.push(step.key);
+    x = step.up;
+  }
+  return [...(x as JsonPath), ...keys.reverse()];
+}
 
 /** `[2].Endpoint.Ports[0].PublishedPort` reads as `service entry 2: Endpoint.Ports[0].PublishedPort` (what = 'service'). */
 export function pathText(path: JsonPath, what = ''): string {
@@ -365,17 +391,17 @@ export class JsonFields {
   ) {}
 
   /** How a message names the value at `path`. */
-  name(path: JsonPath): string {
-    return pathText(path, this.what);
+  name(path: JsonAt): string {
+    return pathText(pathOf(path), this.what);
   }
 
   /** An error about the value at `path` (null: the whole file, line 0). */
-  error(path: JsonPath | null, message: string): void {
-    this.pending.push({ path, severity: 'error', message });
+  error(path: JsonAt | null, message: string): void {
+    this.pending.push({ path: path === null ? null : pathOf(path), severity: 'error', message });
   }
 
-  warn(path: JsonPath | null, message: string): void {
-    this.pending.push({ path, severity: 'warning', message });
+  warn(path: JsonAt | null, message: string): void {
+    this.pending.push({ path: path === null ? null : pathOf(path), severity: 'warning', message });
   }
 
   flush(): void {
@@ -390,81 +416,84 @@ export class JsonFields {
     this.pending = [];
   }
 
-  private wrong(path: JsonPath, v: unknown, expected: string): void {
+  private wrong(path: JsonAt, v: unknown, expected: string): void {
     this.error(path, `${this.name(path)} is ${describe(v)}, expected ${expected}`);
   }
 
-  str(o: Obj, base: JsonPath, key: string): string {
+  str(o: Obj, base: JsonAt, key: string): string {
     const v = o[key];
     if (v === undefined) return '';
     if (typeof v === 'string') return v;
-    this.wrong([...base, key], v, 'a string');
+    this.wrong(at(base, key), v, 'a string');
     return '';
   }
 
-  bool(o: Obj, base: JsonPath, key: string): boolean {
+  bool(o: Obj, base: JsonAt, key: string): boolean {
     const v = o[key];
     if (v === undefined) return false;
     if (typeof v === 'boolean') return v;
-    this.wrong([...base, key], v, 'true or false');
+    this.wrong(at(base, key), v, 'true or false');
     return false;
   }
 
   /** An integer from min to max (a string of digits is taken too); `absent` when not there. */
-  int(o: Obj, base: JsonPath, key: string, min: number, max: number, absent = 0): number {
+  int(o: Obj, base: JsonAt, key: string, min: number, max: number, absent = 0): number {
     const v = o[key];
     if (v === undefined) return absent;
     const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d{1,16}$/.test(v) ? Number(v) : NaN;
     if (Number.isInteger(n) && n >= min && n <= max) return n;
-    this.wrong([...base, key], v, `an integer from ${min} to ${max}`);
+    this.wrong(at(base, key), v, `an integer from ${min} to ${max}`);
     return absent;
   }
 
   /** A list; absent or null (Go's empty slice) reads as empty. */
-  list(o: Obj, base: JsonPath, key: string): unknown[] {
+  list(o: Obj, base: JsonAt, key: string): unknown[] {
     const v = o[key];
     if (v === undefined || v === null) return [];
     if (Array.isArray(v)) return v;
-    this.wrong([...base, key], v, 'a list');
+    this.wrong(at(base, key), v, 'a list');
     return [];
   }
 
   /** An object; absent reads as empty, null too when `nullable` (Go's nil map or pointer). */
-  obj(o: Obj, base: JsonPath, key: string, nullable: boolean): Obj {
+  obj(o: Obj, base: JsonAt, key: string, nullable: boolean): Obj {
     const v = o[key];
     if (v === undefined || (v === null && nullable)) return {};
     if (isObj(v)) return v;
-    this.wrong([...base, key], v, 'an object');
+    this.wrong(at(base, key), v, 'an object');
     return {};
   }
 
   /** The elements of a list that are objects; any other element is an error. */
-  objects(list: unknown[], base: JsonPath, what = 'an object'): { o: Obj; path: JsonPath }[] {
-    const out: { o: Obj; path: JsonPath }[] = [];
+  objects(list: unknown[], base: JsonAt, what = 'an object'): { o: Obj; path: JsonAt }[] {
+    const out: { o: Obj; path: JsonAt }[] = [];
     list.forEach((v, i) => {
-      if (isObj(v)) out.push({ o: v, path: [...base, i] });
-      else this.wrong([...base, i], v, what);
+      if (isObj(v)) out.push({ o: v, path: at(base, i) });
+      else this.wrong(at(base, i), v, what);
     });
     return out;
   }
 
   /** The elements of a list that are strings, with their paths; any other element is an error. */
-  strings(list: unknown[], base: JsonPath): { s: string; path: JsonPath }[] {
-    const out: { s: string; path: JsonPath }[] = [];
+  strings(list: unknown[], base: JsonAt): { s: string; path: JsonAt }[] {
+    const out: { s: string; path: JsonAt }[] = [];
     list.forEach((v, i) => {
-      if (typeof v === 'string') out.push({ s: v, path: [...base, i] });
-      else this.wrong([...base, i], v, 'a string');
+      if (typeof v === 'string') out.push({ s: v, path: at(base, i) });
+      else this.wrong(at(base, i), v, 'a string');
     });
     return out;
   }
 
   /** The members of a map-valued field whose values are objects (null or absent: none); others are errors. */
-  members(o: Obj, base: JsonPath, key: string): { key: string; o: Obj; path: JsonPath }[] {
-    const out: { key: string; o: Obj; path: JsonPath }[] = [];
-    for (const [k, v] of Object.entries(this.obj(o, base, key, true))) {
-      const path = [...base, key, k];
-      if (isObj(v)) out.push({ key: k, o: v, path });
-      else this.wrong(path, v, 'an object');
+  members(o: Obj, base: JsonAt, key: string): { key: string; o: Obj; path: JsonAt }[] {
+    const out: { key: string; o: Obj; path: JsonAt }[] = [];
+    const map = this.obj(o, base, key, true);
+    const where = at(base, key);
+    for (const k in map) {
+      if (!Object.hasOwn(map, k)) continue;
+      const v = map[k];
+      if (isObj(v)) out.push({ key: k, o: v, path: at(where, k) });
+      else this.wrong(at(where, k), v, 'an object');
     }
     return out;
   }

@@ -37,7 +37,8 @@ Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result c
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Check);
     const { runCheck } = await import('../check.js');
-    const { UsageError, reportError, writeOut } = await import('../util/errors.js');
+    const { UsageError, reportError } = await import('../util/errors.js');
+    const { safe } = await import('../util/text.js');
     let liveDir: string | undefined;
     try {
       const remote = flags.swarm || Boolean(flags.host?.length);
@@ -58,7 +59,7 @@ Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result c
         const spin = await progress(flags.format === 'stylish', remote ? 'probing' : 'capturing this node');
         try {
           const r = await collect(flags, liveDir, (s) => spin.update(s));
-          if (r.warning) process.stderr.write(`mesh-doctor: warning: ${(await import('../util/text.js')).safe(r.warning)}\n`);
+          if (r.warning) process.stderr.write(`mesh-doctor: warning: ${safe(r.warning)}\n`);
         } finally {
           spin.stop();
         }
@@ -76,7 +77,7 @@ Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result c
         maxFileBytes,
         sourceLabel: liveDir ? (flags.swarm ? 'live: the whole swarm' : flags.host?.length ? `live: ${flags.host.join(', ')}` : 'live') : undefined,
       });
-      writeOut(outcome.report);
+      process.stdout.write(outcome.report);
       process.exitCode = outcome.exitCode;
     } catch (e) {
       reportError(e);

@@ -17,7 +17,7 @@ export default class RulesShow extends Command {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(RulesShow);
     const { loadRules, BUNDLED_RULES_DIR } = await import('../../rules/loader.js');
-    const { UsageError, reportError, writeOut } = await import('../../util/errors.js');
+    const { UsageError, reportError } = await import('../../util/errors.js');
     const { safe, safeJson } = await import('../../util/text.js');
     try {
       const rules = loadRules(flags.rules ?? BUNDLED_RULES_DIR);
@@ -25,7 +25,7 @@ export default class RulesShow extends Command {
       if (!rule) throw new UsageError(`unknown rule id '${args.id}' (known: ${rules.map((r) => r.spec.id).join(', ')})`);
       const s = rule.spec;
       if (flags.format === 'json') {
-        writeOut(safeJson(JSON.stringify({ ...s, docs: rule.docs }, null, 2)) + '\n');
+        process.stdout.write(safeJson(JSON.stringify({ ...s, docs: rule.docs }, null, 2)) + '\n');
         return;
       }
       const block = (title: string, body: string | undefined) => (body ? [`${title}:`, ...body.trim().split('\n').map((l) => `  ${l}`), ''] : []);
@@ -41,7 +41,7 @@ export default class RulesShow extends Command {
         ...block('What to do when it fails', s.remediation),
         ...block('References', s.references.join('\n')),
       ];
-      writeOut(safe(lines.join('\n'), true));
+      process.stdout.write(safe(lines.join('\n'), true));
     } catch (e) {
       reportError(e);
     }

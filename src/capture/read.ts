@@ -1,6 +1,7 @@
-import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readSync, realpathSync, constants, type Stats } from 'node:fs';
+import { lstatSync, readdirSync, realpathSync, type Stats } from 'node:fs';
 import { join, sep } from 'node:path';
 import { UsageError } from '../util/errors.js';
+import { readRegularFile } from '../util/file.js';
 import type { Diagnostic } from '../parse/types.js';
 
 export const CAPTURE_FORMAT = 'mesh-doctor-capture';
@@ -171,35 +172,12 @@ class SafeReader {
     } catch (e) {
       return { why: `unreadable (${code(e)})` };
     }
-    let fd: number;
-    try {
-      // O_NONBLOCK: a FIFO must not hang the open; O_NOFOLLOW: the target is the resolved path.
-      fd = openSync(target, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
-    } catch (e) {
-      return { why: `unreadable (${code(e)})` };
-    }
-    try {
-      const st = fstatSync(fd);
-      if (!st.isFile()) return { why: `${kind(st)}, not a regular file` };
-      if (st.size > this.cap) return { why: `${formatBytes(st.size)}, more than the ${formatBytes(this.cap)} a file may have (--max-file-size)` };
-      // Read to the end, but never more than the cap (a file may grow while it is read).
-      const chunks: Buffer[] = [];
-      let total = 0;
-      for (;;) {
-        const buf = Buffer.allocUnsafe(Math.min(Math.max(st.size - total, 0) + 65536, this.cap + 1 - total));
-        if (buf.length === 0) return { why: `more than the ${formatBytes(this.cap)} a file may have (--max-file-size)` };
-        const n = readSync(fd, buf, 0, buf.length, null);
-        if (n === 0) break;
-        chunks.push(n === buf.length ? buf : buf.subarray(0, n));
-        total += n;
-        if (total > this.cap) return { why: `more than the ${formatBytes(this.cap)} a file may have (--max-file-size)` };
-      }
-      return decodeText(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total));
-    } catch (e) {
-      return { why: `unreadable (${code(e)})` };
-    } finally {
-      closeSync(fd);
-    }
+    const r = readRegularFile(target, this.cap, true);
+    if ('error' in r) return { why: `unreadable (${r.error})` };
+    if ('notRegular' in r) return { why: `${kind(r.notRegular)}, not a regular file` };
+    const over = `more than the ${formatBytes(this.cap)} a file may have (--max-file-size)`;
+    if ('tooBig' in r) return { why: r.grew ? over : `${formatBytes(r.tooBig)}, ${over}` };
+    return decodeText(r.bytes);
   }
 
   /**

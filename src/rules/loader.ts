@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readSync, statSync, type Stats } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +9,7 @@ import { literalPatterns, regexProblem } from './regex.js';
 import { meteredProgram } from './budget.js';
 import type { LoadedRule, Program, RuleSpec } from './types.js';
 import { UsageError } from '../util/errors.js';
+import { readRegularFile } from '../util/file.js';
 
 /** The rules shipped with mesh-doctor. */
 export const BUNDLED_RULES_DIR = fileURLToPath(new URL('../../rules/', import.meta.url));
@@ -93,45 +94,25 @@ function readRuleText(path: string, file: string): string {
   const refuse = (why: string): never => {
     throw new RuleLoadError(file, 0, '', why);
   };
-  const code = (e: unknown) => (e as NodeJS.ErrnoException).code ?? (e as Error).message;
   let st: Stats;
   try {
     st = lstatSync(path);
   } catch (e) {
-    return refuse(`cannot read rule file: ${code(e)}`);
+    return refuse(`cannot read rule file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   if (st.isSymbolicLink()) {
     try {
       st = statSync(path);
     } catch (e) {
-      return refuse(`a symbolic link that leads nowhere readable (${code(e)})`);
+      return refuse(`a symbolic link that leads nowhere readable (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     }
     if (!st.isFile()) refuse(`a symbolic link to ${kindOf(st)}, not to a regular file: refused`);
-  } else if (!st.isFile()) refuse(`${kindOf(st)}, not a regular file: refused`);
-  const tooBig = (size: number) => refuse(`${size} bytes, more than the ${MAX_RULE_FILE_BYTES} bytes (1 MB) a rule file may have: refused`);
-  if (st.size > MAX_RULE_FILE_BYTES) tooBig(st.size);
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
-  } catch (e) {
-    return refuse(`cannot read rule file: ${code(e)}`);
   }
-  try {
-    const fst = fstatSync(fd);
-    if (!fst.isFile()) refuse(`${kindOf(fst)}, not a regular file: refused`);
-    if (fst.size > MAX_RULE_FILE_BYTES) tooBig(fst.size);
-    // Read at most one byte past the cap: a file that grows while read is refused too.
-    const buf = Buffer.alloc(Math.min(fst.size, MAX_RULE_FILE_BYTES) + 1);
-    let n = 0;
-    for (let got: number; n < buf.length && (got = readSync(fd, buf, n, buf.length - n, null)) > 0; ) n += got;
-    if (n > MAX_RULE_FILE_BYTES) tooBig(n);
-    return buf.toString('utf8', 0, n);
-  } catch (e) {
-    if (e instanceof RuleLoadError) throw e;
-    return refuse(`cannot read rule file: ${code(e)}`);
-  } finally {
-    closeSync(fd);
-  }
+  const r = readRegularFile(path, MAX_RULE_FILE_BYTES);
+  if ('error' in r) return refuse(`cannot read rule file: ${r.error}`);
+  if ('notRegular' in r) return refuse(`${kindOf(r.notRegular)}, not a regular file: refused`);
+  if ('tooBig' in r) return refuse(`${r.tooBig} bytes, more than the ${MAX_RULE_FILE_BYTES} bytes (1 MB) a rule file may have: refused`);
+  return r.bytes.toString('utf8');
 }
 
 /** The line of the first alias (`*name`) of a document: where an alias bomb is. */

@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync, realpathSync, type Stats } from 'node:fs';
+import { lstatSync, readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { join, sep } from 'node:path';
 import { UsageError } from '../util/errors.js';
 import { readRegularFile } from '../util/file.js';
@@ -187,14 +187,13 @@ class SafeReader {
   readFolder(parentReal: string, rel: string, label: string, spec: FolderSpec, keyPrefix: string, files: Map<string, string>, refused: Map<string, string>, diags: Diagnostic[]): void {
     const f = this.folder(rel ? join(parentReal, rel) : parentReal);
     if (f.absent) return;
-    let names: string[] = [];
-    if (f.real !== undefined) {
-      try {
-        names = readdirSync(f.real).filter((n) => spec.names.test(n)).sort();
-      } catch (e) {
-        return this.refuseFolder(label, `unreadable (${code(e)})`, spec, keyPrefix, refused, diags);
-      }
-    } else return this.refuseFolder(label, f.why!, spec, keyPrefix, refused, diags);
+    if (f.real === undefined) return this.refuseFolder(label, f.why, spec, keyPrefix, refused, diags);
+    let names: string[];
+    try {
+      names = readdirSync(f.real).filter((n) => spec.names.test(n)).sort();
+    } catch (e) {
+      return this.refuseFolder(label, `unreadable (${code(e)})`, spec, keyPrefix, refused, diags);
+    }
     for (const name of names) {
       const r = this.file(join(f.real, name));
       const key = keyPrefix + name;
@@ -258,7 +257,7 @@ export function readCapture(root: string, opts: ReadOptions = {}): CaptureFiles 
   const cap = opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   let st;
   try {
-    st = lstatSync(root).isSymbolicLink() ? lstatSync(realpathSync(root)) : lstatSync(root);
+    st = statSync(root);
   } catch (e) {
     const c = code(e);
     throw new UsageError(c === 'ENOENT' ? `capture folder not found: ${root}` : `cannot read capture folder ${root}: ${c}`);

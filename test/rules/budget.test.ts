@@ -1,32 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadRuleFile } from '../../src/rules/loader.js';
 import { DEFAULT_BUDGET, evaluate } from '../../src/rules/evaluate.js';
 import { ROOT, fixture, snapshotOf } from '../helpers/fixtures.js';
+import { testRules } from '../helpers/rules.js';
 
-let dir: string;
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'md-budget-'));
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-const HEAD = (id: string) => `id: ${id}
-title: A rule made by the tests
-severity: fail
-scope: node
-description: Made by the budget tests to prove one behaviour.
-remediation: Nothing to do, this is a test rule of the suite.
-references: [test]
-`;
-
-function ruleText(id: string, body: string): string {
-  const p = join(dir, `${id}.yaml`);
-  writeFileSync(p, HEAD(id) + body);
-  return p;
-}
-const rule = (id: string, body: string) => loadRuleFile(ruleText(id, body), `rules/${id}.yaml`);
+const { dir: ruleDir, write: ruleText, load: rule } = testRules('budget');
 
 /** A list of 100 ints: four nested quantifiers over it are 10^8 steps (minutes) and allocate nothing. */
 const HUNDRED = `[${Array.from({ length: 100 }, (_, i) => i).join(', ')}]`;
@@ -142,7 +121,7 @@ pass: '"yes"'
 `],
   ])('%s', (id, body) => {
     const p = ruleText(id, body);
-    const script = join(dir, `${id}.mjs`);
+    const script = join(ruleDir(), `${id}.mjs`);
     writeFileSync(script, `
       const { loadRuleFile } = await import(${JSON.stringify(join(ROOT, 'dist/rules/loader.js'))});
       const { evaluate } = await import(${JSON.stringify(join(ROOT, 'dist/rules/evaluate.js'))});

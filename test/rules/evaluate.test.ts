@@ -1,31 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { loadRules, loadRuleFile } from '../../src/rules/loader.js';
+import { loadRules } from '../../src/rules/loader.js';
 import { evaluate, exitCode, summarize } from '../../src/rules/evaluate.js';
 import type { Result } from '../../src/rules/types.js';
 import { snapshotOf } from '../helpers/fixtures.js';
+import { testRules } from '../helpers/rules.js';
 
-let dir: string;
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'md-eval-'));
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-const HEAD = (id: string) => `id: ${id}
-title: A rule made by the tests
-severity: fail
-scope: node
-description: Made by the evaluator tests to prove one behaviour.
-remediation: Nothing to do, this is a test rule of the suite.
-references: [test]
-`;
-
-function rule(id: string, body: string) {
-  const p = join(dir, `${id}.yaml`);
-  writeFileSync(p, HEAD(id) + body);
-  return loadRuleFile(p, `rules/${id}.yaml`);
-}
+const { load: rule } = testRules('evaluator');
 
 const seed = snapshotOf('seed-cluster');
 const only = (rs: Result[], node = '253') => rs.filter((r) => r.node === node);

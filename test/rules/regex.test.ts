@@ -1,32 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { baseEnvironment } from '../../src/rules/cel.js';
 import { loadRuleFile, RuleLoadError } from '../../src/rules/loader.js';
 import { evaluate } from '../../src/rules/evaluate.js';
 import { literalPatterns } from '../../src/rules/regex.js';
 import { snapshotOf } from '../helpers/fixtures.js';
+import { testRules } from '../helpers/rules.js';
 
-let dir: string;
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'md-regex-'));
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-const HEAD = (id: string) => `id: ${id}
-title: A rule made by the tests
-severity: fail
-scope: node
-description: Made by the regular expression tests to prove one behaviour.
-remediation: Nothing to do, this is a test rule of the suite.
-references: [test]
-`;
-
-function write(id: string, body: string): string {
-  const p = join(dir, `${id}.yaml`);
-  writeFileSync(p, HEAD(id) + body);
-  return p;
-}
+const { write } = testRules('regular expression');
 
 function loadError(id: string, body: string): string {
   try {
@@ -67,7 +46,7 @@ describe('matches() runs on RE2 (linear time)', () => {
 });
 
 describe('a literal pattern RE2 cannot run is refused when the rule loads', () => {
-  // HEAD is 7 lines: `checks:` is line 8, the assert line 9, its message line 10.
+  // ruleHead is 7 lines: `checks:` is line 8, the assert line 9, its message line 10.
   const body = (assert: string) => `checks:
   - assert: ${assert}
     message: '"no"'

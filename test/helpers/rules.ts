@@ -1,0 +1,33 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadRuleFile } from '../../src/rules/loader.js';
+import type { LoadedRule } from '../../src/rules/types.js';
+
+/** The seven lines every test rule starts with (a rule file's required fields but its checks). */
+export const ruleHead = (id: string, what: string) => `id: ${id}
+title: A rule made by the tests
+severity: fail
+scope: node
+description: Made by the ${what} tests to prove one behaviour.
+remediation: Nothing to do, this is a test rule of the suite.
+references: [test]
+`;
+
+/**
+ * Rule files a test file writes: a temporary folder made before its tests and removed after them;
+ * `write` gives the path of a rule (its head, then `body`), `load` the rule loaded as rules/<id>.yaml.
+ */
+export function testRules(what: string): { dir: () => string; write: (id: string, body: string) => string; load: (id: string, body: string) => LoadedRule } {
+  let dir = '';
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'md-rules-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const write = (id: string, body: string) => {
+    const p = join(dir, `${id}.yaml`);
+    writeFileSync(p, ruleHead(id, what) + body);
+    return p;
+  };
+  return { dir: () => dir, write, load: (id, body) => loadRuleFile(write(id, body), `rules/${id}.yaml`) };
+}

@@ -37,23 +37,20 @@ class EvalError extends Error {
 
 function run(p: Program, ctx: Record<string, unknown>, field: string): unknown {
   let v: unknown;
+  let failure: { e: unknown } | undefined;
   try {
     v = p(ctx);
   } catch (e) {
-    // cel-js may have turned the budget's error into another on the way up.
-    const over = e instanceof OverBudget ? e : overBudget();
-    if (over) {
-      over.field ||= field;
-      throw over;
-    }
-    throw new EvalError(field, e);
+    failure = { e };
   }
-  // cel-js swallows some errors (`||`, `exists`): a rule over budget never gets a value through.
-  const over = overBudget();
+  // Over budget wins: cel-js may have turned the budget's error into another on the way up, or
+  // swallowed it (`||`, `exists`); a rule over budget never gets a value through.
+  const over = failure?.e instanceof OverBudget ? failure.e : overBudget();
   if (over) {
     over.field ||= field;
     throw over;
   }
+  if (failure) throw new EvalError(field, failure.e);
   return v;
 }
 

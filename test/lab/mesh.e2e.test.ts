@@ -160,14 +160,13 @@ describe('--host over TCP with TLS', () => {
     expect(changes(new Map([...node1, ...cluster]), verdicts(doc.results))).toEqual(['ingress-network-consistent cluster : none -> skip', 'ingress-network-consistent cluster ingress: pass -> none']);
   });
 
-  it('reports the engine, not a crash, when the certificates are not there', async () => {
+  it('stops with one line naming the engine and its certificate error, not a crash, when the certificates are not there', async () => {
+    // The only engine given cannot be read: a gate must never pass on nothing (exit 2, issue 8).
     const r = await inNodeEnv('node2', { DOCKER_CERT_PATH: '/nonexistent', DOCKER_TLS_VERIFY: '1' }, process.execPath, `${ROOT}/${args[0]}`, ...args.slice(1));
-    const results: Result[] = JSON.parse(r.stdout).results;
-    const engine = results.filter((x) => x.node === '10.77.0.11_2376');
-    expect(engine.length).toBeGreaterThan(0);
-    expect(engine.every((x) => x.status === 'skip')).toBe(true);
-    expect(engine.find((x) => x.rule === 'ipvs-available')!.message).toMatch(/Docker API error from tcp:\/\/10\.77\.0\.11:2376: .*certificate/);
-    expect(results.filter((x) => x.status === 'error')).toEqual([]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^mesh-doctor: error: no node could be reached: 10\.77\.0\.11_2376: failed: Docker API error from tcp:\/\/10\.77\.0\.11:2376: .*certificate/);
   });
 });
 

@@ -59,6 +59,19 @@ export function changes(before: Map<string, string>, after: Map<string, string>)
 }
 
 /** The kernel state a run must not change: iptables of host and sbox, IPVS, neighbours. */
+/**
+ * Kernel state as text, without what moves by itself: iptables-save's comments and counters, a
+ * neighbour's freshness (REACHABLE, STALE, DELAY, PROBE: any traffic, the Docker API's included,
+ * moves it) and IPVS connection counters. Rules, entries, addresses, MACs and their order stay.
+ */
+export function settled(out: string): string {
+  return out
+    .replace(/^# (Generated|Completed) .*$/gm, '')
+    .replace(/\[\d+:\d+\]/g, '')
+    .replace(/ (REACHABLE|STALE|DELAY|PROBE)\s*$/gm, ' <fresh>')
+    .replace(/^(\s+-> \S+\s+\S+\s+\d+)\s+\d+\s+\d+\s*$/gm, '$1');
+}
+
 export async function kernelState(node: string): Promise<string> {
   const sbox = '--net=/run/docker/netns/ingress_sbox';
   const parts: string[] = [];
@@ -72,8 +85,7 @@ export async function kernelState(node: string): Promise<string> {
     ['cat', '/proc/sys/net/ipv4/ip_forward'],
   ]) {
     const r = await inNode(node, ...cmd);
-    // Counters and timestamps move by themselves; rules, entries and their order must not.
-    const out = `${r.stdout}\n${r.stderr}`.replace(/^# (Generated|Completed) .*$/gm, '').replace(/\[\d+:\d+\]/g, '');
+    const out = settled(`${r.stdout}\n${r.stderr}`);
     parts.push(`$ ${cmd.join(' ')} (exit ${r.exitCode})\n${out}`);
   }
   return parts.join('\n');

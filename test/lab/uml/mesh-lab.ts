@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Result } from '../../../src/rules/types.js';
+import { settled } from '../lab.js';
 
 /*
  * Driving the working-mesh lab (test/lab/uml/lab.sh): three UML guests whose routing mesh carries
@@ -103,12 +104,7 @@ export async function kernelState(node: string): Promise<string> {
     `${SBOX.join(' ')} cat /proc/net/ip_vs`, `${SBOX.join(' ')} ip addr`, 'cat /proc/sys/net/ipv4/ip_forward',
   ].map((c) => `echo "\\$ ${c}"; ${c} 2>&1`).join('; ');
   const out = await guestOk(node, ['sh', '-c', script]);
-  // Counters, timestamps and neighbour freshness move by themselves; rules and entries must not.
-  return out
-    .replace(/^# (Generated|Completed) .*$/gm, '')
-    .replace(/\[\d+:\d+\]/g, '')
-    .replace(/ (REACHABLE|STALE|DELAY|PROBE)\s*$/gm, ' <fresh>')
-    .replace(/^(\s+-> \S+\s+\S+\s+\d+)\s+\d+\s+\d+\s*$/gm, '$1');
+  return settled(out);
 }
 
 /** The guests' shares on the machine (where a capture inside a guest is written). */

@@ -5,10 +5,19 @@ import { DEFAULT_BUDGET, installMeter, metered, OverBudget, overBudget, type Eva
 
 export { DEFAULT_BUDGET, type EvalBudget } from './budget.js';
 
-/** Why a rule cannot run on this node: its inputs. */
-function gate(rule: LoadedRule, node: NodeModel | undefined, cluster: ClusterModel): { status: Status; message: string } | undefined {
+/**
+ * Why a rule cannot run on this node: its inputs. A cluster rule that names a node input (say
+ * `info?`) reads it from every node: one node's unreadable copy is an error for the rule, never a
+ * comparison made quietly without that node.
+ */
+function gate(rule: LoadedRule, node: NodeModel | undefined, cluster: ClusterModel, nodes: NodeModel[]): { status: Status; message: string } | undefined {
   let skip: string | undefined;
   for (const req of rule.requires) {
+    if (!req.input.startsWith('cluster.') && node === undefined) {
+      const bad = nodes.map((n) => n.inputs.get(req.input)).filter((i): i is InputModel => i?.status === 'invalid');
+      if (bad.length > 0) return { status: 'error', message: `cannot check: ${bad.map((i) => i.message).join('; ')}` };
+      continue;
+    }
     const input: InputModel | undefined = req.input.startsWith('cluster.') ? cluster.inputs.get(req.input) : node?.inputs.get(req.input);
     if (!input) {
       if (!req.optional) skip ??= `needs ${req.input}, which this capture does not have`;
@@ -87,7 +96,7 @@ function evaluateIn(rule: LoadedRule, nodeName: string | null, ctx: Record<strin
   const push = (status: Status, subject: string, message: string, evidence: Record<string, unknown> = {}) =>
     out.push({ rule: spec.id, status, severity: spec.severity, node: nodeName, subject, message, evidence, remediation: status === 'warn' || status === 'fail' ? remediation : '', docs: rule.docs });
 
-  const blocked = gate(rule, node, cluster);
+  const blocked = gate(rule, node, cluster, (ctx.nodes as NodeModel[] | undefined) ?? []);
   if (blocked) {
     push(blocked.status, '', blocked.message);
     return;

@@ -104,7 +104,7 @@ class InputReader {
     if (!parsed) {
       parsed = cand.parse(this.files.get(rel)!, file, rel);
       this.cache.set(rel, parsed as Parsed<unknown>);
-      append(this.diagnostics, parsed.diagnostics);
+      appendCapped(this.diagnostics, parsed.diagnostics, file);
     }
     const firstError = parsed.diagnostics.find((d) => d.severity === 'error');
     if (firstError) {
@@ -117,6 +117,18 @@ class InputReader {
 
   private set(id: string, status: InputStatus, rel: string, format: string, message: string, line: number, err?: CaptureError): void {
     this.inputs.set(id, make<InputModel>('Input', { id, status, file: this.prefix + rel, format, message, command: err?.command ?? '', error: err?.error ?? '', line }));
+  }
+}
+
+/** Diagnostics listed per file: past this, one line counts the rest (a 20 MB garbage file has 200,000). */
+export const DIAGNOSTICS_PER_FILE = 50;
+
+function appendCapped(to: Diagnostic[], items: readonly Diagnostic[], file: string): void {
+  for (let i = 0; i < items.length && i < DIAGNOSTICS_PER_FILE; i++) to.push(items[i]);
+  const rest = items.length - DIAGNOSTICS_PER_FILE;
+  if (rest > 0) {
+    const errors = items.slice(DIAGNOSTICS_PER_FILE).filter((d) => d.severity === 'error').length;
+    to.push({ file, line: 0, severity: errors > 0 ? 'error' : 'warning', message: `${rest} more problem(s) in this file not listed (${errors} error(s)); the first ${DIAGNOSTICS_PER_FILE} are above` });
   }
 }
 
@@ -406,7 +418,8 @@ function buildCluster(capture: CaptureFiles, nodes: NodeModel[]): { cluster: Clu
     if (!v || listed.has(n.hostname as string) || listed.has(n.name)) continue;
     engineVersions.push(make('EngineVersion', { node: n.name, version: v, source: n.inputs.get('info')!.file }));
   }
-  const runningIngressAddresses = new Map<string, string[]>();
+  // Every service has an entry, empty when none of its tasks runs: "no running task" is an answer.
+  const runningIngressAddresses = new Map<string, string[]>(services.map((s) => [s.id, []]));
   for (const t of taskModels as { serviceId: string; desiredState: string; ingressAddresses: string[] }[]) {
     if (t.desiredState !== 'running') continue;
     const list = runningIngressAddresses.get(t.serviceId);

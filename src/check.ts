@@ -1,7 +1,7 @@
 import { readCapture } from './capture/read.js';
 import { buildSnapshot } from './model/build.js';
 import { loadRules, BUNDLED_RULES_DIR } from './rules/loader.js';
-import { evaluate, exitCode, summarize, type FailOn } from './rules/evaluate.js';
+import { evaluate, exitCode, summarize, type EvalBudget, type FailOn } from './rules/evaluate.js';
 import { REPORTERS } from './report/index.js';
 import type { ReportInput } from './report/types.js';
 import { UsageError } from './util/errors.js';
@@ -20,6 +20,8 @@ export interface CheckOptions {
   sourceLabel?: string;
   /** The largest file of the capture that is read (--max-file-size). */
   maxFileBytes?: number;
+  /** Per-rule evaluation budget (--rule-timeout, --rule-max-values); default DEFAULT_BUDGET. */
+  budget?: Partial<EvalBudget>;
 }
 
 export interface CheckOutcome {
@@ -44,7 +46,7 @@ export function runCheck(o: CheckOptions): CheckOutcome {
   // A gate must never pass on nothing: a capture without a node has nothing to check.
   if (capture.nodes.length === 0) throw new UsageError(`${o.sourceLabel ?? o.dir}: the capture has no node (no folder under nodes/): nothing to check`);
   const snapshot = buildSnapshot(capture);
-  const results = evaluate(rules, snapshot);
+  const results = evaluate(rules, snapshot, { budget: o.budget });
   const input: ReportInput = {
     source: o.sourceLabel ?? o.dir,
     capturedAt: capture.meta?.capturedAt ?? '',

@@ -30,6 +30,8 @@ Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result c
     verbose: Flags.boolean({ char: 'v', description: 'list every passing subject, not only counts', default: false }),
     color: Flags.boolean({ description: 'colour the terminal report (default: when stdout is a terminal and NO_COLOR is unset)', allowNo: true }),
     'max-file-size': Flags.string({ description: 'largest capture file read, in bytes or with K, M, G (a larger one is refused, an error naming it)', default: '128M' }),
+    'rule-timeout': Flags.string({ description: 'time one rule may take on one node (or the cluster) before it is stopped with an error result: ms, s or m', default: '10s' }),
+    'rule-max-values': Flags.string({ description: 'values one rule may build on one node before it is stopped with an error result (bounds memory)', default: '2e7' }),
     live: Flags.boolean({ description: 'capture this node now (to a temporary folder) and check it; the default without DIR', default: false }),
     ...collectFlags,
   };
@@ -42,8 +44,9 @@ Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result c
     let liveDir: string | undefined;
     try {
       const remote = flags.swarm || Boolean(flags.host?.length);
-      const { parseSize } = await import('../cli/size.js');
+      const { parseSize, parseDuration, parseCount } = await import('../cli/size.js');
       const maxFileBytes = parseSize(flags['max-file-size'], '--max-file-size');
+      const budget = { timeMs: parseDuration(flags['rule-timeout'], '--rule-timeout'), values: parseCount(flags['rule-max-values'], '--rule-max-values') };
       if (args.dir && (flags.live || remote)) throw new UsageError('give a capture folder, or capture now (--live, --swarm, --host): not both');
       if (flags.live && remote) throw new UsageError('--live checks this node; --swarm and --host probe others: choose one');
       let dir = args.dir;
@@ -75,6 +78,7 @@ Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result c
         verbose: flags.verbose,
         toolVersion: this.config.version,
         maxFileBytes,
+        budget,
         sourceLabel: liveDir ? (flags.swarm ? 'live: the whole swarm' : flags.host?.length ? `live: ${flags.host.join(', ')}` : 'live') : undefined,
       });
       process.stdout.write(outcome.report);

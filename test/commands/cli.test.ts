@@ -198,6 +198,38 @@ describe('mesh-doctor check on hostile input and hostile outputs', () => {
     expect(r.stderr).toMatch(/^mesh-doctor: error: no node could be reached: .*not reachable/);
   });
 
+  it('--rule-timeout and --rule-max-values set the budget each rule runs under; a bad value is one line, exit 2', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'md-cli-budget-'));
+    try {
+      // A rule that builds 256 values: within the default budget, over a budget of 100.
+      writeFileSync(join(dir, 'big.yaml'), `id: big
+title: Builds a large list
+severity: fail
+scope: cluster
+description: A rule that builds a list of 256 values.
+subject: '"x"'
+checks:
+  - assert: '[0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15].map(a, [0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15].map(b, a * b)).size() == 16'
+    message: '"no"'
+pass: '"built"'
+remediation: Nothing to do here.
+references: [https://github.com/google/cel-spec]
+`);
+      expect(cli('check', 'fixtures/seed-cluster', '--rules', dir).code).toBe(0);
+      const r = cli('check', 'fixtures/seed-cluster', '--rules', dir, '--rule-max-values', '100', '--format', 'json');
+      expect(r.code).toBe(1);
+      expect(JSON.parse(r.stdout).results[0]).toMatchObject({ status: 'error', message: expect.stringMatching(/big\.yaml: evaluation over budget on the cluster: produced more than 100 values/) });
+      for (const [flag, value] of [['--rule-timeout', 'soon'], ['--rule-timeout', '0'], ['--rule-max-values', '-5'], ['--rule-max-values', '1.5']]) {
+        const bad = cli('check', 'fixtures/seed-cluster', flag, value);
+        expect(bad.code).toBe(2);
+        expect(bad.stdout).toBe('');
+        expect(bad.stderr).toMatch(new RegExp(`^mesh-doctor: error: ${flag}: expected .*, got '${value.replace('.', '\\.')}'\n$`));
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses a capture file over --max-file-size, naming it, and checks the rest', () => {
     const doc = JSON.parse(cli('check', 'fixtures/seed-cluster', '--format', 'json', '--max-file-size', '2K').stdout);
     const refused = doc.diagnostics.filter((d: { message: string }) => /more than the 2 KiB a file may have/.test(d.message));

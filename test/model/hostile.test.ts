@@ -369,6 +369,16 @@ describe('hostile captures, case by case: the file and line, and the rules that 
     expect(byRule(results, 'published-port-has-dnat', '253').map((r) => r.status)).toEqual(['pass']);
   }, 180_000);
 
+  it('a garbage file of 10,000 bad lines lists 50 problems and one line counting the rest', () => {
+    const garbage = Array.from({ length: 10_000 }, (_, i) => `-a -f 8282 -r 10.0.0.${i % 250}:port${i} -m -w 1`).join('\n');
+    const { snap, results } = check((d) => writeFileSync(join(d, 'nodes/253/ingress_sbox/ipvs.txt'), `-A -f 8282 -s rr\n${garbage}\n`));
+    const mine = snap.diagnostics.filter((x) => x.file === 'nodes/253/ingress_sbox/ipvs.txt');
+    expect(mine).toHaveLength(51);
+    expect(mine[0]).toMatchObject({ line: 2, severity: 'error' });
+    expect(mine[50]).toEqual({ file: 'nodes/253/ingress_sbox/ipvs.txt', line: 0, severity: 'error', message: '9950 more problem(s) in this file not listed (9950 error(s)); the first 50 are above' });
+    expect(byRule(results, 'fwmark-has-backend', '253').map((r) => r.status)).toEqual(['error']);
+  }, 180_000);
+
   it('ipvsadm -S with a real server port that is no number: sbox.ipvs invalid', () => {
     const { snap, results } = check((d) => writeFileSync(join(d, 'nodes/253/ingress_sbox/ipvs.txt'), '-A -f 8282 -s rr\n-a -f 8282 -r 10.0.0.98:xyz -m -w 1\n'));
     expect(snap.nodes.find((n) => n.name === '253')!.inputs.get('sbox.ipvs')).toMatchObject({ status: 'invalid', line: 2n });

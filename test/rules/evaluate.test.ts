@@ -1,7 +1,12 @@
 import { loadRules } from '../../src/rules/loader.js';
 import { evaluate, exitCode, summarize } from '../../src/rules/evaluate.js';
 import type { Result } from '../../src/rules/types.js';
-import { snapshotOf } from '../helpers/fixtures.js';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readCapture } from '../../src/capture/read.js';
+import { buildSnapshot } from '../../src/model/build.js';
+import { fixture, snapshotOf } from '../helpers/fixtures.js';
 import { testRules } from '../helpers/rules.js';
 
 const { load: rule } = testRules('evaluator');
@@ -139,6 +144,61 @@ pass: '"ran"'
         expect(r.evidence).toEqual({});
         expect(r.remediation).toBe('');
       }
+    }
+  });
+});
+
+describe('cluster rules that compare nodes', () => {
+  const bundled = loadRules();
+  const byId = (id: string) => bundled.find((r) => r.spec.id === id)!;
+
+  /** The seed capture with one node's file replaced by text that cannot be parsed. */
+  function seedWithBroken(file: string): Result[] {
+    const dir = mkdtempSync(join(tmpdir(), 'md-eval-'));
+    try {
+      cpSync(fixture('seed-cluster'), dir, { recursive: true });
+      writeFileSync(join(dir, 'nodes/228', file), '{"truncated": ');
+      return evaluate([byId('peer-engine-versions'), byId('ingress-network-consistent')], buildSnapshot(readCapture(dir)));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('pass on the seed, which every node could be read from', () => {
+    expect(evaluate([byId('peer-engine-versions'), byId('ingress-network-consistent')], seed).map((r) => r.status)).toEqual(['pass', 'pass']);
+  });
+
+  it('give an error naming the file when one node\'s info.json cannot be read, not a comparison without it', () => {
+    const [versions] = seedWithBroken('info.json');
+    expect(versions.status).toBe('error');
+    expect(versions.message).toMatch(/^cannot check: nodes\/228\/info\.json/);
+  });
+
+  it('give an error naming the file when one node\'s ingress network cannot be read', () => {
+    const [, ingress] = seedWithBroken('networks/ingress.json');
+    expect(ingress.status).toBe('error');
+    expect(ingress.message).toMatch(/^cannot check: nodes\/228\/networks\/ingress\.json/);
+  });
+});
+
+describe('a service none of whose tasks runs', () => {
+  it('fails ipvs-backends-match-tasks naming the stale backends (was "No such key" error)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'md-eval-'));
+    try {
+      cpSync(fixture('seed-cluster'), dir, { recursive: true });
+      const tasksFile = join(dir, 'cluster/tasks.json');
+      const tasks = JSON.parse(readFileSync(tasksFile, 'utf8')) as { DesiredState: string; Status: { State: string } }[];
+      for (const t of tasks) {
+        t.DesiredState = 'shutdown';
+        t.Status.State = 'shutdown';
+      }
+      writeFileSync(tasksFile, JSON.stringify(tasks));
+      const rule = loadRules().find((r) => r.spec.id === 'ipvs-backends-match-tasks')!;
+      const rs = evaluate([rule], buildSnapshot(readCapture(dir)));
+      expect(rs.map((r) => r.status)).toEqual(['fail', 'fail', 'fail']);
+      expect(rs[0].message).toMatch(/^IPVS FWM \d+ \(tcp\/8080\) has stale backends [\d.]+: no running task of service \S+ has them$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -28,7 +28,8 @@ export function stylishReport(r: ReportInput): string {
   }
   const line = (res: Result) => {
     const subject = res.subject ? `${safe(res.subject)}: ` : '';
-    return `  ${paint(COLOR[res.status], `${ICON[res.status]} ${res.status.padEnd(5)}`)} ${safe(res.rule)}  ${subject}${safe(res.message)}`;
+    const at = res.where?.length ? dim(` (${safe(res.where.slice(0, 3).join(', '))}${res.where.length > 3 ? ', ...' : ''})`) : '';
+    return `  ${paint(COLOR[res.status], `${ICON[res.status]} ${res.status.padEnd(5)}`)} ${safe(res.rule)}  ${subject}${safe(res.message)}${at}`;
   };
   for (const [name, list] of groups) {
     if (list.length === 0) continue;
@@ -61,7 +62,7 @@ export function stylishReport(r: ReportInput): string {
       out.push(
         '',
         `  ${bold(safe(rule.spec.id))} — ${safe(rule.spec.title)} ${dim(`(${hits.length} result${hits.length === 1 ? '' : 's'} on ${safe(where.join(', '))})`)}`,
-        ...wrap(safe(rule.spec.remediation.trim().replace(/\s+/g, ' ')), 96).map((l) => `    ${l}`),
+        ...remedies(hits).flatMap((t) => wrap(safe(t), 96).map((l) => `    ${l}`)),
         `    ${dim(`details: mesh-doctor rules show ${safe(rule.spec.id)}  (${safe(rule.docs)})`)}`,
       );
     }
@@ -78,6 +79,25 @@ export function stylishReport(r: ReportInput): string {
   }
   out.push('', `${bold(summaryText(r.summary))}`);
   return out.join('\n') + '\n';
+}
+
+/** The distinct filled-in remediations of a rule's problems: each once, the first few in full. */
+function remedies(hits: Result[]): string[] {
+  const byText = new Map<string, Result[]>();
+  for (const h of hits) {
+    const list = byText.get(h.remediation);
+    if (list) list.push(h);
+    else byText.set(h.remediation, [h]);
+  }
+  const texts = [...byText.keys()];
+  const shown = texts.slice(0, 3).map((t) => {
+    if (texts.length === 1) return t;
+    const hs = byText.get(t)!;
+    const who = [...new Set(hs.map((h) => `${h.node ?? 'cluster'}${h.subject ? ' ' + h.subject : ''}`))];
+    return `${who.slice(0, 3).join(', ')}${who.length > 3 ? ` and ${who.length - 3} more` : ''}: ${t}`;
+  });
+  if (texts.length > 3) shown.push(`... and ${texts.length - 3} more like these (--format json has each result's remediation)`);
+  return shown;
 }
 
 function countOf(list: Result[]): Record<Status, number> {

@@ -44,6 +44,11 @@ export const FUNCTIONS: { signature: string; description: string; handler: (...a
     handler: ((versions: string[]) => versionDelta(versions)) as never,
   },
   {
+    signature: 'newestVersion(list<string>): string',
+    description: "the highest of the versions, compared by their numeric components (newestVersion(['20.10.12', '24.0.7']) == '24.0.7'); '' for an empty list",
+    handler: ((versions: string[]) => newestVersion(versions)) as never,
+  },
+  {
     signature: 'distinct(list<string>): list<string>',
     description: 'the values without repeats, in first-seen order',
     handler: ((xs: string[]) => [...new Set(xs)]) as never,
@@ -65,8 +70,26 @@ export const FUNCTIONS: { signature: string; description: string; handler: (...a
   },
 ];
 
+function versionParts(v: string): number[] {
+  return (/(\d+)(?:\.(\d+))?(?:\.(\d+))?/.exec(v) ?? []).slice(1, 4).map((x) => Number(x ?? 0));
+}
+
+export function newestVersion(versions: string[]): string {
+  let best = '';
+  let bestParts: number[] = [];
+  for (const v of versions) {
+    const p = versionParts(v);
+    const i = p.findIndex((x, k) => x !== bestParts[k]);
+    if (best === '' || (i !== -1 && p[i] > bestParts[i])) {
+      best = v;
+      bestParts = p;
+    }
+  }
+  return best;
+}
+
 export function versionDelta(versions: string[]): 'none' | 'patch' | 'minor' | 'major' {
-  const parsed = [...new Set(versions)].map((v) => (/(\d+)(?:\.(\d+))?(?:\.(\d+))?/.exec(v) ?? []).slice(1, 4).map((x) => Number(x ?? 0)));
+  const parsed = [...new Set(versions)].map(versionParts);
   if (parsed.length < 2) return 'none';
   const differs = (i: number) => new Set(parsed.map((p) => p[i])).size > 1;
   if (differs(0)) return 'major';

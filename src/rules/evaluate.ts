@@ -91,10 +91,9 @@ function lazyLets(rule: LoadedRule, ctx: Record<string, unknown>): { reset: () =
 /** Evaluate one rule in one context (a node, or the cluster); every outcome becomes a result. */
 function evaluateIn(rule: LoadedRule, nodeName: string | null, ctx: Record<string, unknown>, node: NodeModel | undefined, cluster: ClusterModel, out: Result[]): void {
   const spec = rule.spec;
-  const remediation = spec.remediation.trim();
-  // Remediation is for results a person acts on; a pass, skip or error carries an empty one.
-  const push = (status: Status, subject: string, message: string, evidence: Record<string, unknown> = {}) =>
-    out.push({ rule: spec.id, status, severity: spec.severity, node: nodeName, subject, message, evidence, remediation: status === 'warn' || status === 'fail' ? remediation : '', docs: rule.docs });
+  // Remediation and where are for results a person acts on; a pass, skip or error carries empty ones.
+  const push = (status: Status, subject: string, message: string, evidence: Record<string, unknown> = {}, remediation = '', where: string[] = []) =>
+    out.push({ rule: spec.id, status, severity: spec.severity, node: nodeName, subject, message, evidence, remediation, where, docs: rule.docs });
 
   const blocked = gate(rule, node, cluster, (ctx.nodes as NodeModel[] | undefined) ?? []);
   if (blocked) {
@@ -132,8 +131,12 @@ function evaluateIn(rule: LoadedRule, nodeName: string | null, ctx: Record<strin
         }
         const text = String(run(message, ctx, field));
         // Evidence backs a warn or fail; computing it for every pass would dominate large captures.
-        const evidence = rule.evidence && status !== 'pass' ? (toJson(run(rule.evidence, ctx, 'evidence')) as Record<string, unknown>) : {};
-        push(status, subject, text, evidence);
+        if (status === 'pass') {
+          push(status, subject, text);
+          continue;
+        }
+        const evidence = rule.evidence ? (toJson(run(rule.evidence, ctx, 'evidence')) as Record<string, unknown>) : {};
+        push(status, subject, text, evidence, fillRemediation(rule, ctx), whereOf(rule, ctx, rule.forEach ? item : undefined));
       } catch (e) {
         if (e instanceof OverBudget) throw e;
         push('error', subject, `rule evaluation failed at ${e instanceof EvalError ? e.message : firstLine(e)}`);
@@ -143,6 +146,33 @@ function evaluateIn(rule: LoadedRule, nodeName: string | null, ctx: Record<strin
     if (e instanceof OverBudget) throw e;
     push('error', subject, `rule evaluation failed at ${e instanceof EvalError ? e.message : firstLine(e)}`);
   }
+}
+
+/** The remediation with its `${{ }}` holes filled in for this result, whitespace folded. */
+function fillRemediation(rule: LoadedRule, ctx: Record<string, unknown>): string {
+  let text = '';
+  for (const part of rule.remediation) text += typeof part === 'string' ? part : textOf(run(part, ctx, 'remediation'));
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+function textOf(v: unknown): string {
+  const j = toJson(v);
+  if (Array.isArray(j)) return j.map(textOf).join(', ');
+  return typeof j === 'string' ? j : typeof j === 'object' && j !== null ? JSON.stringify(j) : String(j);
+}
+
+/** Where a result was read: the rule's `where`, else the item's own file and line when it has them. */
+function whereOf(rule: LoadedRule, ctx: Record<string, unknown>, item: unknown): string[] {
+  if (rule.where) {
+    const j = toJson(run(rule.where, ctx, 'where'));
+    return (Array.isArray(j) ? j : [j]).map(String).filter((x) => x !== '');
+  }
+  const it = item as { file?: unknown; line?: unknown } | undefined;
+  if (it && typeof it === 'object' && typeof it.file === 'string' && it.file) {
+    const line = Number(it.line ?? 0);
+    return [line > 0 ? `${it.file}:${line}` : it.file];
+  }
+  return [];
 }
 
 export interface EvaluateOptions {
@@ -169,7 +199,7 @@ function evaluateMetered(rule: LoadedRule, nodeName: string | null, ctx: Record<
 }
 
 function errorResult(rule: LoadedRule, nodeName: string | null, message: string): Result {
-  return { rule: rule.spec.id, status: 'error', severity: rule.spec.severity, node: nodeName, subject: '', message, evidence: {}, remediation: '', docs: rule.docs };
+  return { rule: rule.spec.id, status: 'error', severity: rule.spec.severity, node: nodeName, subject: '', message, evidence: {}, remediation: '', where: [], docs: rule.docs };
 }
 
 /**

@@ -281,9 +281,34 @@ function compileRule(spec: RuleSpec, path: string, file: string, locate: (path: 
     pass: compile(['pass'], spec.pass, 'string').program,
     empty: spec.empty ? compile(['empty'], spec.empty, 'string').program : undefined,
     evidence: spec.evidence ? compile(['evidence'], spec.evidence, 'map').program : undefined,
+    where: spec.where ? compile(['where'], spec.where, 'any').program : undefined,
+    remediation: templateParts(spec.remediation, (expr) => compile(['remediation'], expr, 'any').program, () => locate(['remediation']), file),
   };
   if (rule.empty && !rule.forEach) throw new RuleLoadError(file, locate(['empty']), 'empty', 'needs forEach');
   return rule;
+}
+
+/**
+ * A remediation text with `${{ expr }}` holes (the `${{ }}` of CI files; plain `{{ }}` stays text, as
+ * in `docker inspect -f '{{.Id}}'`): literal text and compiled CEL, in order. An unclosed `${{` is a
+ * load error naming the file and line.
+ */
+function templateParts(text: string, compileHole: (expr: string) => Program, line: () => number, file: string): (string | Program)[] {
+  const parts: (string | Program)[] = [];
+  let rest = text.trim();
+  for (;;) {
+    const open = rest.indexOf('${{');
+    if (open === -1) break;
+    const close = rest.indexOf('}}', open + 3);
+    if (close === -1) throw new RuleLoadError(file, line(), 'remediation', "'${{' without '}}'");
+    const expr = rest.slice(open + 3, close).trim();
+    if (!expr) throw new RuleLoadError(file, line(), 'remediation', "empty '${{ }}'");
+    if (open > 0) parts.push(rest.slice(0, open));
+    parts.push(compileHole(expr));
+    rest = rest.slice(close + 2);
+  }
+  if (rest) parts.push(rest);
+  return parts;
 }
 
 /** Load every *.yaml / *.yml rule of a folder, sorted by id. Any broken file stops the load. */

@@ -20,6 +20,9 @@ export interface RuleSpec {
   empty?: string;
   emptyStatus?: 'pass' | 'skip';
   evidence?: string;
+  /** CEL string or list<string>: where a warn or fail was read ("file:line"); default the item's file and line. */
+  where?: string;
+  /** Text; each `${{ expr }}` is a CEL expression filled in from the result (port, service, node, file:line). */
   remediation: string;
   references: string[];
 }
@@ -44,6 +47,9 @@ export interface LoadedRule {
   pass: Program;
   empty?: Program;
   evidence?: Program;
+  where?: Program;
+  /** The remediation as literal text and CEL holes, in order. */
+  remediation: (string | Program)[];
 }
 
 /** One verdict: the record every reporter reads (spec/report-format.md). */
@@ -56,5 +62,7 @@ export interface Result {
   message: string;
   evidence: Record<string, unknown>;
   remediation: string;
+  /** Where a warn or fail was read, as "file:line" (or "file" for an absence); empty otherwise. */
+  where: string[];
   docs: string;
 }

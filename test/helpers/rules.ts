@@ -26,7 +26,9 @@ export function testRules(what: string): { dir: () => string; write: (id: string
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const write = (id: string, body: string) => {
     const p = join(dir, `${id}.yaml`);
-    writeFileSync(p, ruleHead(id, what) + body);
+    // A body with its own remediation replaces the head's.
+    const head = /^remediation:/m.test(body) ? ruleHead(id, what).replace(/^remediation:.*\n/m, '') : ruleHead(id, what);
+    writeFileSync(p, head + body);
     return p;
   };
   return { dir: () => dir, write, load: (id, body) => loadRuleFile(write(id, body), `rules/${id}.yaml`) };

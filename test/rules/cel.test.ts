@@ -1,7 +1,14 @@
-import { baseEnvironment, versionDelta, FUNCTIONS } from '../../src/rules/cel.js';
+import { baseEnvironment, newestVersion, versionDelta, FUNCTIONS } from '../../src/rules/cel.js';
 
 describe('CEL capability functions', () => {
   const env = baseEnvironment();
+
+  it('newestVersion compares numeric components, not text', () => {
+    expect(newestVersion(['20.10.12', '24.0.7', '9.9.9'])).toBe('24.0.7');
+    expect(newestVersion(['24.0.10', '24.0.9'])).toBe('24.0.10');
+    expect(newestVersion(['v25.0.1', '25.0.0-rc1'])).toBe('v25.0.1');
+    expect(newestVersion([])).toBe('');
+  });
 
   it('versionDelta names the largest difference', () => {
     expect(versionDelta(['20.10.12', '20.10.12'])).toBe('none');

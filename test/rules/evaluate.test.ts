@@ -148,6 +148,71 @@ pass: '"ran"'
   });
 });
 
+describe('remediation and where: what to do, about this result, and where it was read', () => {
+  it('fills ${{ }} holes from the result (item, let values, node) and keeps {{ }} as text', () => {
+    const r = rule('filled', `forEach: node.marks
+let:
+  - name: port
+    expression: item.protocol + "/" + string(item.port)
+checks:
+  - assert: item.chain == "PREROUTING"
+    message: '"not PREROUTING"'
+pass: '"ok"'
+remediation: >-
+  On node \${{ node.name }}, look at \${{ port }} (mark \${{ item.mark }},
+  \${{ [item.chain, "x"] }}) with \`docker inspect -f '{{.Id}}'\`.
+`);
+    const [bad] = only(evaluate([r], seed)).filter((x) => x.status === 'fail');
+    expect(bad.remediation).toBe("On node 253, look at all/0 (mark 8282, INPUT, x) with `docker inspect -f '{{.Id}}'`.");
+    // By default, where is the item's own file and line: the INPUT mark's.
+    const input = (seed.nodes.find((n) => n.name === '253')!.marks as { chain: string; file: string; line: bigint }[]).find((m) => m.chain === 'INPUT')!;
+    expect(bad.where).toEqual([`${input.file}:${input.line}`]);
+    expect(bad.where[0]).toMatch(/^nodes\/253\/ingress_sbox\/\S+:\d+$/);
+    const good = only(evaluate([r], seed)).find((x) => x.status === 'pass')!;
+    expect([good.remediation, good.where]).toEqual(['', []]);
+  });
+
+  it('takes where from the rule when it has one, as a string or a list', () => {
+    const r = rule('where-list', `checks:
+  - assert: 'false'
+    message: '"no"'
+pass: '"yes"'
+where: '[node.inputs["host.sysctl"].file, "x:1"]'
+`);
+    expect(only(evaluate([r], seed))[0].where).toEqual(['nodes/253/host/sysctl.txt', 'x:1']);
+  });
+
+  it('refuses an unclosed ${{ naming the file and line', () => {
+    expect(() => rule('unclosed', `checks:
+  - assert: 'true'
+    message: '"no"'
+pass: '"yes"'
+remediation: 'run \${{ node.name for ever'
+`)).toThrow(/unclosed\.yaml:\d+: remediation: '\$\{\{' without '\}\}'/);
+    expect(() => rule('badhole', `checks:
+  - assert: 'true'
+    message: '"no"'
+pass: '"yes"'
+remediation: 'run \${{ node.nosuch }} now'
+`)).toThrow(/badhole\.yaml:\d+: remediation: CEL: No such key: nosuch/);
+  });
+
+  it('leaves no placeholder in the bundled rules: every failing fixture result names its real subject and where it was read', () => {
+    const bundled = loadRules();
+    const broken = ['broken-dnat-target', 'broken-dnat-duplicate', 'broken-fwmark-no-backend', 'broken-backend-arp', 'broken-engine-major', 'broken-stale-backend', 'broken-missing-dnat', 'broken-missing-mark', 'broken-peers-incomplete', 'broken-ingress-recreated', 'broken-ip-forward-off', 'broken-gwbridge-masquerade', 'broken-node-down', 'lab-fault-09-docker-user-drop', 'lab-fault-12-vxlan-port-dropped', 'lab-fault-14-conntrack-full'];
+    const rulesSeen = new Set<string>();
+    for (const f of broken) {
+      for (const res of evaluate(bundled, snapshotOf(f)).filter((x) => x.status === 'fail' || x.status === 'warn')) {
+        rulesSeen.add(res.rule);
+        expect([f, res.rule, res.remediation]).not.toEqual([f, res.rule, expect.stringMatching(/\b(SERVICE|ADDRESS|NODE|PEER|TARGET|CHAIN)\b|\$\{\{/)]);
+        expect([f, res.rule, res.where.length]).not.toEqual([f, res.rule, 0]);
+        if (res.node) expect(res.remediation).toContain(res.node);
+      }
+    }
+    expect(rulesSeen.size).toBeGreaterThanOrEqual(12);
+  });
+});
+
 describe('cluster rules that compare nodes', () => {
   const bundled = loadRules();
   const byId = (id: string) => bundled.find((r) => r.spec.id === id)!;
@@ -204,7 +269,7 @@ describe('a service none of whose tasks runs', () => {
 });
 
 describe('exit code and summary', () => {
-  const mk = (status: Result['status']): Result => ({ rule: 'r', status, severity: 'fail', node: null, subject: '', message: 'm', evidence: {}, remediation: '', docs: '' });
+  const mk = (status: Result['status']): Result => ({ rule: 'r', status, severity: 'fail', node: null, subject: '', message: 'm', evidence: {}, remediation: '', where: [], docs: '' });
 
   it('follows --fail-on: fail (default), warn, none; error counts as fail', () => {
     expect(exitCode([mk('pass'), mk('warn'), mk('skip')], 'fail')).toBe(0);

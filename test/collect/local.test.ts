@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -75,7 +76,9 @@ beforeEach(() => {
   manager = true;
 });
 
-const opts = (out: string, over = {}) => ({ outDir: out, dockerHost: `unix://${sock}`, execRoot: join(root, 'exec-root'), timeoutMs: 500, path: `${bin}:/usr/bin:/bin`, ...over });
+// Generous enough for a stub on a loaded 2-core machine (500 ms failed there); the hanging `ip route` is still cut off.
+jest.setTimeout(30_000);
+const opts = (out: string, over = {}) => ({ outDir: out, dockerHost: `unix://${sock}`, execRoot: join(root, 'exec-root'), timeoutMs: 2000, path: `${bin}:/usr/bin:/bin`, ...over });
 
 describe('captureLocal', () => {
   it('writes the capture layout, records what it could not read, and cuts off a hanging command', async () => {
@@ -86,7 +89,7 @@ describe('captureLocal', () => {
     expect(written.filter((f) => !existsSync(join(out, f)))).toEqual([]);
     const errors = JSON.parse(readFileSync(join(out, 'nodes/stub-node/errors.json'), 'utf8'));
     expect(errors).toEqual([
-      { file: 'host/routes.json', command: 'ip -j route', error: 'timed out after 0.5s and was stopped' },
+      { file: 'host/routes.json', command: 'ip -j route', error: 'timed out after 2s and was stopped' },
       { file: 'ingress_sbox/ipvs.txt', command: `nsenter --net=${join(root, 'exec-root/netns/ingress_sbox')} cat /proc/net/ip_vs`, error: 'cat: /proc/net/ip_vs: No such file or directory' },
       { file: 'ingress_sbox/sysctl.txt', command: `nsenter --net=${join(root, 'exec-root/netns/ingress_sbox')} grep -r . /proc/sys/net/ipv4/vs`, error: 'grep: /proc/sys/net/ipv4/vs: No such file or directory' },
     ]);

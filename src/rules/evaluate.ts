@@ -93,7 +93,7 @@ function evaluateIn(rule: LoadedRule, nodeName: string | null, ctx: Record<strin
   const spec = rule.spec;
   // Remediation and where are for results a person acts on; a pass, skip or error carries empty ones.
   const push = (status: Status, subject: string, message: string, evidence: Record<string, unknown> = {}, remediation = '', where: string[] = []) =>
-    out.push({ rule: spec.id, status, severity: spec.severity, node: nodeName, subject, message, evidence, remediation, where, docs: rule.docs });
+    out.push({ rule: spec.id, status, severity: spec.severity, node: nodeName, subject, message, evidence, remediation, docs: rule.docs, where });
 
   const blocked = gate(rule, node, cluster, (ctx.nodes as NodeModel[] | undefined) ?? []);
   if (blocked) {
@@ -199,7 +199,7 @@ function evaluateMetered(rule: LoadedRule, nodeName: string | null, ctx: Record<
 }
 
 function errorResult(rule: LoadedRule, nodeName: string | null, message: string): Result {
-  return { rule: rule.spec.id, status: 'error', severity: rule.spec.severity, node: nodeName, subject: '', message, evidence: {}, remediation: '', where: [], docs: rule.docs };
+  return { rule: rule.spec.id, status: 'error', severity: rule.spec.severity, node: nodeName, subject: '', message, evidence: {}, remediation: '', docs: rule.docs, where: [] };
 }
 
 /**

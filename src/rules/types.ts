@@ -57,4 +57,9 @@ export interface Result {
   evidence: Record<string, unknown>;
   remediation: string;
   docs: string;
+  /**
+   * Set (by the config, after evaluation) on a warn or fail the team has accepted until a date: it
+   * keeps its status but does not count toward the exit code. Absent on every other result.
+   */
+  accepted?: { reason: string; expires: string; config: string };
 }

@@ -73,8 +73,9 @@ export function loadCases(path: string, rule: LoadedRule): RuleCase[] {
   const file = displayPath(path);
   const { doc, lc, raw } = readYamlFile(path, file, 'cases file');
   const at = (p: (string | number)[]) => lineOf(doc, lc, p);
+  if (raw === null || raw === undefined) throw new RuleLoadError(file, 0, '', 'empty: expected a list of cases');
   const problem = validateAgainst('cases', raw);
-  if (problem) throw new RuleLoadError(file, at(problem.path), fieldName(problem.path) || '(top level)', raw === null ? 'empty: expected a list of cases' : problem.message);
+  if (problem) throw new RuleLoadError(file, at(problem.path), fieldName(problem.path) || '(top level)', problem.message);
   const list = raw as { name?: string; capture: string; expect: { node: string | number | null; subject?: string | number; status: Status }[] }[];
   const cluster = rule.spec.scope === 'cluster';
   return list.map((c, i) => {

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { basename, dirname, join, relative, resolve } from 'node:path';
-import { fieldName, lineOf, readYamlFile, RuleLoadError } from '../rules/loader.js';
+import { basename, dirname, join, resolve } from 'node:path';
+import { displayPath, fieldName, lineOf, readYamlFile, RuleLoadError } from '../rules/loader.js';
 import type { LoadedRule, Status } from '../rules/types.js';
 import { validateAgainst } from '../rules/validate.js';
 
@@ -58,11 +58,7 @@ export function casesStemsIn(dir: string): Map<string, string> {
   return stems;
 }
 
-/** A path as messages show it: relative to the current folder when inside it, else absolute. */
-export function displayPath(p: string): string {
-  const r = relative(process.cwd(), p);
-  return r && !r.startsWith('..') ? r : resolve(p);
-}
+export { displayPath };
 
 /**
  * Read one cases file (a YAML list, schemas/cases.schema.json), read as safely as a rule file.

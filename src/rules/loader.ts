@@ -1,6 +1,6 @@
 import { lstatSync, readdirSync, readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { createRequire } from 'node:module';
-import { basename, join, relative, sep } from 'node:path';
+import { basename, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Document, LineCounter } from 'yaml';
 import { validateRuleSpec } from './validate.js';
@@ -298,6 +298,12 @@ function compileRule(spec: RuleSpec, path: string, file: string, locate: (path: 
   return rule;
 }
 
+/** A path as messages show it: relative to the current folder when inside it, else absolute. */
+export function displayPath(p: string): string {
+  const r = relative(process.cwd(), p);
+  return r && !r.startsWith('..') ? r : resolve(p);
+}
+
 /** A rule's cases file (`foo.cases.yaml`, see `rules test`) lives beside the rules: it is not a rule. */
 export const CASES_FILE = /\.cases\.ya?ml$/;
 
@@ -312,7 +318,7 @@ export function loadRules(dir: string = BUNDLED_RULES_DIR): LoadedRule[] {
   if (names.length === 0) throw new UsageError(`no rule files (*.yaml) in ${dir}`);
   const rules = names.map((n) => {
     const p = join(dir, n);
-    return loadRuleFile(p, p.startsWith(PACKAGE_ROOT) ? relative(PACKAGE_ROOT, p) : relative(process.cwd(), p) || p);
+    return loadRuleFile(p, p.startsWith(PACKAGE_ROOT) ? relative(PACKAGE_ROOT, p) : displayPath(p));
   });
   return noDuplicateIds(rules);
 }

@@ -1,14 +1,21 @@
 import { readCapture } from './capture/read.js';
 import { buildSnapshot } from './model/build.js';
-import { loadRules, BUNDLED_RULES_DIR } from './rules/loader.js';
-import { evaluate, exitCode, summarize, type EvalBudget, type FailOn } from './rules/evaluate.js';
+import { evaluate, exitCode, type EvalBudget, type FailOn } from './rules/evaluate.js';
+import { loadRuleSet } from './config/rules.js';
+import { activeRules, applyConfig, counted, summarizeAccepted } from './config/apply.js';
+import type { MeshConfig } from './config/load.js';
 import { REPORTERS } from './report/index.js';
 import type { ReportInput } from './report/types.js';
 import { UsageError } from './util/errors.js';
 
 export interface CheckOptions {
   dir: string;
-  rulesDir?: string;
+  /** --rules: folders of rules added to the bundled ones. */
+  rulesDirs?: string[];
+  /** false (--no-bundled-rules): only the rules of rulesDirs and the config's ruleFolders. */
+  bundledRules?: boolean;
+  /** The config (resolveConfig): rules off or with another severity, more folders, accepted findings. */
+  config?: MeshConfig;
   ruleIds?: string[];
   format: string;
   failOn: FailOn;
@@ -28,38 +35,47 @@ export interface CheckOutcome {
   report: string;
   exitCode: 0 | 1;
   input: ReportInput;
+  /** For stderr: acceptances of the config that expired, or that matched nothing. */
+  warnings: string[];
 }
 
 /** The whole offline pipeline: capture folder -> snapshot -> rules -> results -> report and exit code. */
 export function runCheck(o: CheckOptions): CheckOutcome {
   const reporter = REPORTERS[o.format];
   if (!reporter) throw new UsageError(`unknown --format '${o.format}' (one of: ${Object.keys(REPORTERS).join(', ')})`);
-  // Rules first: a broken rule file stops the run before anything is read or checked.
-  let rules = loadRules(o.rulesDir ?? BUNDLED_RULES_DIR);
+  // Rules first: a broken rule file (or config) stops the run before anything is read or checked.
+  const all = loadRuleSet({ rulesDirs: o.rulesDirs, bundled: o.bundledRules, config: o.config });
+  let rules = activeRules(all, o.config);
   if (o.ruleIds?.length) {
-    const known = new Set(rules.map((r) => r.spec.id));
+    const known = new Set(all.map((r) => r.spec.id));
     const unknown = o.ruleIds.filter((id) => !known.has(id));
     if (unknown.length) throw new UsageError(`--rule: unknown rule id ${unknown.map((u) => `'${u}'`).join(', ')} (see: mesh-doctor rules list)`);
+    const off = o.ruleIds.find((id) => !rules.some((r) => r.spec.id === id));
+    if (off !== undefined) throw new UsageError(`--rule: '${off}' is off in ${o.config?.rules.get(off)?.where} (--no-config ignores the config)`);
     rules = rules.filter((r) => o.ruleIds!.includes(r.spec.id));
   }
+  if (rules.length === 0) throw new UsageError(`every rule is off in ${o.config?.file}: nothing to check`);
   const capture = readCapture(o.dir, { maxFileBytes: o.maxFileBytes });
   // A gate must never pass on nothing: a capture without a node has nothing to check.
   if (capture.nodes.length === 0) throw new UsageError(`${o.sourceLabel ?? o.dir}: the capture has no node (no folder under nodes/): nothing to check`);
   const snapshot = buildSnapshot(capture);
   const results = evaluate(rules, snapshot, { budget: o.budget });
+  const now = o.now ?? new Date();
+  // The team's config, applied to the verdicts as a step of its own: severities, then acceptances.
+  const warnings = applyConfig(results, o.config, now, rules);
   const input: ReportInput = {
     source: o.sourceLabel ?? o.dir,
     capturedAt: capture.meta?.capturedAt ?? '',
     captureSource: capture.meta?.source ?? '',
-    generatedAt: (o.now ?? new Date()).toISOString(),
+    generatedAt: now.toISOString(),
     nodes: snapshot.nodes.map((n) => n.name),
     rules,
     results,
-    summary: summarize(results),
+    summary: summarizeAccepted(results),
     diagnostics: snapshot.diagnostics,
     toolVersion: o.toolVersion,
     color: o.color,
     verbose: o.verbose,
   };
-  return { report: reporter(input), exitCode: exitCode(results, o.failOn), input };
+  return { report: reporter(input), exitCode: exitCode(counted(results), o.failOn), input, warnings };
 }

@@ -1,10 +1,11 @@
 import { Args, Command, Flags } from '@oclif/core';
 import { collectFlags } from '../cli/collect.js';
+import { ruleSourceFlags } from '../cli/rules.js';
 
 export default class Check extends Command {
   static override summary = 'Check a capture of a swarm: where does the ingress routing mesh break?';
 
-  static override description = `Reads a capture folder (one folder per node of raw command outputs, see the capture format in the README), evaluates every rule in rules/ against it and prints a report.
+  static override description = `Reads a capture folder (one folder per node of raw command outputs, see the capture format in the README), evaluates every rule (the bundled rules/, --rules folders, and the config's ruleFolders) against it and prints a report. A config file (.mesh-doctor.yaml in the current folder, or --config) can turn rules off, change their severity and accept findings until a date.
 
 Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result counts as fail); 2 the check could not run (bad usage, an invalid rule file, an unreadable capture).`;
 
@@ -16,6 +17,8 @@ Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result c
     '<%= config.bin %> check ./capture --format json > report.json',
     '<%= config.bin %> check ./capture --fail-on warn',
     '<%= config.bin %> check ./capture --rule dnat-target-is-sbox --rule fwmark-has-backend',
+    '<%= config.bin %> check ./capture --rules ./team-rules          # the bundled rules and the team\'s',
+    '<%= config.bin %> check ./capture --config ops/mesh-doctor.yaml # rules off, severities, accepted findings',
   ];
 
   static override args = {
@@ -25,7 +28,6 @@ Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result c
   static override flags = {
     format: Flags.string({ char: 'f', description: 'report format', options: ['stylish', 'json'], default: 'stylish' }),
     'fail-on': Flags.string({ description: 'lowest status that makes the exit code 1', options: ['fail', 'warn', 'none'], default: 'fail' }),
-    rules: Flags.string({ description: 'folder of rule files to use instead of the bundled rules/' }),
     rule: Flags.string({ description: 'check only this rule id (repeatable)', multiple: true }),
     verbose: Flags.boolean({ char: 'v', description: 'list every passing subject, not only counts', default: false }),
     color: Flags.boolean({ description: 'colour the terminal report (default: when stdout is a terminal and NO_COLOR is unset)', allowNo: true }),
@@ -33,12 +35,14 @@ Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result c
     'rule-timeout': Flags.string({ description: 'time one rule may take on one node (or the cluster) before it is stopped with an error result: ms, s or m', default: '10s' }),
     'rule-max-values': Flags.string({ description: 'values one rule may build on one node before it is stopped with an error result (bounds memory)', default: '2e7' }),
     live: Flags.boolean({ description: 'capture this node now (to a temporary folder) and check it; the default without DIR', default: false }),
+    ...ruleSourceFlags,
     ...collectFlags,
   };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Check);
     const { runCheck } = await import('../check.js');
+    const { resolveConfig } = await import('../config/load.js');
     const { UsageError, reportError } = await import('../util/errors.js');
     const { safe } = await import('../util/text.js');
     let liveDir: string | undefined;
@@ -47,6 +51,8 @@ Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result c
       const { parseSize, parseDuration, parseCount } = await import('../cli/size.js');
       const maxFileBytes = parseSize(flags['max-file-size'], '--max-file-size');
       const budget = { timeMs: parseDuration(flags['rule-timeout'], '--rule-timeout'), values: parseCount(flags['rule-max-values'], '--rule-max-values') };
+      // The config is read before anything is captured: a broken one stops the run first.
+      const config = resolveConfig({ config: flags.config, noConfig: flags['no-config'] });
       if (args.dir && (flags.live || remote)) throw new UsageError('give a capture folder, or capture now (--live, --swarm, --host): not both');
       if (flags.live && remote) throw new UsageError('--live checks this node; --swarm and --host probe others: choose one');
       let dir = args.dir;
@@ -70,7 +76,9 @@ Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result c
       }
       const outcome = runCheck({
         dir,
-        rulesDir: flags.rules,
+        rulesDirs: flags.rules,
+        bundledRules: !flags['no-bundled-rules'],
+        config,
         ruleIds: flags.rule,
         format: flags.format,
         failOn: flags['fail-on'] as 'fail' | 'warn' | 'none',
@@ -81,6 +89,7 @@ Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result c
         budget,
         sourceLabel: liveDir ? (flags.swarm ? 'live: the whole swarm' : flags.host?.length ? `live: ${flags.host.join(', ')}` : 'live') : undefined,
       });
+      for (const w of outcome.warnings) process.stderr.write(`mesh-doctor: warning: ${safe(w)}\n`);
       process.stdout.write(outcome.report);
       process.exitCode = outcome.exitCode;
     } catch (e) {

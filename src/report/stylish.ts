@@ -21,7 +21,10 @@ export function stylishReport(r: ReportInput): string {
   const groups = new Map<string, Result[]>();
   groups.set('cluster', []);
   for (const n of r.nodes) groups.set(`node ${n}`, []);
-  for (const res of r.results) {
+  // Accepted results have their own heading, after the nodes: they are not the run's problems.
+  const accepted = r.results.filter((x) => x.accepted);
+  const open = accepted.length ? r.results.filter((x) => !x.accepted) : r.results;
+  for (const res of open) {
     const key = res.node === null ? 'cluster' : `node ${res.node}`;
     if (!groups.has(key)) groups.set(key, []);
     groups.get(key)!.push(res);
@@ -53,11 +56,23 @@ export function stylishReport(r: ReportInput): string {
     }
   }
 
-  const failing = r.rules.filter((rule) => r.results.some((x) => x.rule === rule.spec.id && (x.status === 'fail' || x.status === 'warn')));
+  if (accepted.length) {
+    out.push('', `${bold('Accepted')}  ${dim(`${accepted.length} result${accepted.length === 1 ? '' : 's'} the config accepts: not counted`)}`);
+    for (const a of accepted) {
+      const where = a.node === null ? 'cluster' : `node ${a.node}`;
+      const subject = a.subject ? `${safe(a.subject)}: ` : '';
+      out.push(
+        dim(`  ${ICON[a.status]} ${a.status.padEnd(5)} ${safe(a.rule)}  ${safe(where)}  ${subject}${safe(a.message)}`),
+        dim(`      accepted until ${safe(a.accepted!.expires)}: ${safe(a.accepted!.reason.replace(/\s+/g, ' '))} (${safe(a.accepted!.config)})`),
+      );
+    }
+  }
+
+  const failing = r.rules.filter((rule) => open.some((x) => x.rule === rule.spec.id && (x.status === 'fail' || x.status === 'warn')));
   if (failing.length) {
     out.push('', bold('What to do next'));
     for (const rule of failing) {
-      const hits = r.results.filter((x) => x.rule === rule.spec.id && (x.status === 'fail' || x.status === 'warn'));
+      const hits = open.filter((x) => x.rule === rule.spec.id && (x.status === 'fail' || x.status === 'warn'));
       const where = [...new Set(hits.map((h) => h.node ?? 'cluster'))];
       out.push(
         '',
@@ -67,7 +82,7 @@ export function stylishReport(r: ReportInput): string {
       );
     }
   }
-  const errs = r.results.filter((x) => x.status === 'error');
+  const errs = open.filter((x) => x.status === 'error');
   if (errs.length) out.push('', `  ${paint(COLOR.error, `${errs.length} result(s) could not be evaluated: fix or recapture the files named above.`)}`);
 
   const notes = r.diagnostics;
@@ -106,8 +121,8 @@ function countOf(list: Result[]): Record<Status, number> {
   return c;
 }
 
-function summaryText(c: Record<Status, number>): string {
-  return `${c.pass} pass, ${c.warn} warn, ${c.fail} fail, ${c.skip} skip, ${c.error} error`;
+function summaryText(c: Record<Status, number> & { accepted?: number }): string {
+  return `${c.pass} pass, ${c.warn} warn, ${c.fail} fail, ${c.skip} skip, ${c.error} error${c.accepted ? `, ${c.accepted} accepted` : ''}`;
 }
 
 function wrap(text: string, width: number): string[] {

@@ -11,11 +11,17 @@ export interface ReportInput {
   nodes: string[];
   rules: LoadedRule[];
   results: Result[];
-  summary: Summary;
+  /** Results by status, accepted ones left out and counted in `accepted`. */
+  summary: ReportSummary;
   diagnostics: Diagnostic[];
   toolVersion: string;
   color: boolean;
   verbose: boolean;
+}
+
+/** The summary of a report: results by status, accepted ones left out and counted apart. */
+export interface ReportSummary extends Summary {
+  accepted: number;
 }
 
 export type Reporter = (input: ReportInput) => string;

@@ -1,6 +1,6 @@
-import { lstatSync, readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { createRequire } from 'node:module';
-import { basename, join, relative } from 'node:path';
+import { basename, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Document, LineCounter } from 'yaml';
 import { validateRuleSpec } from './validate.js';
@@ -34,7 +34,8 @@ let yamlModule: YamlModule | undefined;
 /** yaml costs ~35 ms to import and parse: loaded only when a rule file is not in the build's cache. */
 const yaml = (): YamlModule => (yamlModule ??= require('yaml') as YamlModule);
 
-function lineOf(doc: Document, lc: LineCounter, path: (string | number)[]): number {
+/** The line of the YAML node at `path` in a document (or of its nearest ancestor that has one); 0 if none. */
+export function lineOf(doc: Document, lc: LineCounter, path: (string | number)[]): number {
   for (let p = path; p.length >= 0; p = p.slice(0, -1)) {
     const node = p.length ? doc.getIn(p, true) : doc.contents;
     if (yaml().isNode(node) && node.range) return lc.linePos(node.range[0]).line;
@@ -67,7 +68,8 @@ function cached(path: string, text: string): RuleSpec | undefined {
   return hit && hit.text === text ? structuredClone(hit.spec) : undefined;
 }
 
-function fieldName(path: (string | number)[]): string {
+/** A path into a document as the messages name it: `checks[0].assert`. */
+export function fieldName(path: (string | number)[]): string {
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i ? `.${p}` : p)).join('');
 }
 
@@ -89,8 +91,9 @@ function kindOf(st: Stats): string {
  * The text of a rule file, read without trusting what the name points at: only a regular file (a
  * symbolic link only when it leads to one), at most MAX_RULE_FILE_BYTES. The open is non-blocking
  * and checked again on the descriptor, so a FIFO or device put in place meanwhile cannot hang the load.
+ * `kind` names the file in messages (the config and cases files are read the same way).
  */
-function readRuleText(path: string, file: string): string {
+function readRuleText(path: string, file: string, kind = 'rule file'): string {
   const refuse = (why: string): never => {
     throw new RuleLoadError(file, 0, '', why);
   };
@@ -98,7 +101,7 @@ function readRuleText(path: string, file: string): string {
   try {
     st = lstatSync(path);
   } catch (e) {
-    return refuse(`cannot read rule file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    return refuse(`cannot read ${kind}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   if (st.isSymbolicLink()) {
     try {
@@ -109,9 +112,9 @@ function readRuleText(path: string, file: string): string {
     if (!st.isFile()) refuse(`a symbolic link to ${kindOf(st)}, not to a regular file: refused`);
   }
   const r = readRegularFile(path, MAX_RULE_FILE_BYTES);
-  if ('error' in r) return refuse(`cannot read rule file: ${r.error}`);
+  if ('error' in r) return refuse(`cannot read ${kind}: ${r.error}`);
   if ('notRegular' in r) return refuse(`${kindOf(r.notRegular)}, not a regular file: refused`);
-  if ('tooBig' in r) return refuse(`${r.tooBig} bytes, more than the ${MAX_RULE_FILE_BYTES} bytes (1 MB) a rule file may have: refused`);
+  if ('tooBig' in r) return refuse(`${r.tooBig} bytes, more than the ${MAX_RULE_FILE_BYTES} bytes (1 MB) a ${kind} may have: refused`);
   return r.bytes.toString('utf8');
 }
 
@@ -153,6 +156,15 @@ function parseRuleYaml(text: string, file: string): { doc: Document; lc: LineCou
 
 function firstLine(e: unknown): string {
   return String((e as Error)?.message ?? e).split('\n')[0];
+}
+
+/**
+ * Any other YAML file mesh-doctor reads (the config, a rule's cases), read and parsed exactly as a
+ * rule file is: a regular file of at most 1 MB, aliases limited. Every problem names `file` (and the
+ * line where there is one). `lineOf(doc, lc, path)` then locates any value of `raw`.
+ */
+export function readYamlFile(path: string, file: string, kind: string): { doc: Document; lc: LineCounter; raw: unknown } {
+  return parseRuleYaml(readRuleText(path, file, kind), file);
 }
 
 /** Load, validate and type-check one rule file. */
@@ -311,23 +323,70 @@ function templateParts(text: string, compileHole: (expr: string) => Program, lin
   return parts;
 }
 
-/** Load every *.yaml / *.yml rule of a folder, sorted by id. Any broken file stops the load. */
+/** A path as messages show it: relative to the current folder when inside it, else absolute. */
+export function displayPath(p: string): string {
+  const r = relative(process.cwd(), p);
+  return r && !r.startsWith('..') ? r : resolve(p);
+}
+
+/** A rule's cases file (`foo.cases.yaml`, see `rules test`) lives beside the rules: it is not a rule. */
+export const CASES_FILE = /\.cases\.ya?ml$/;
+
+/** Load every *.yaml / *.yml rule of a folder (not its `*.cases.yaml`), sorted by id. Any broken file stops the load. */
 export function loadRules(dir: string = BUNDLED_RULES_DIR): LoadedRule[] {
   let names: string[];
   try {
-    names = readdirSync(dir).filter((n) => /\.ya?ml$/.test(n)).sort();
+    names = readdirSync(dir).filter((n) => /\.ya?ml$/.test(n) && !CASES_FILE.test(n)).sort();
   } catch (e) {
     throw new UsageError(`cannot read rules folder ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   if (names.length === 0) throw new UsageError(`no rule files (*.yaml) in ${dir}`);
   const rules = names.map((n) => {
     const p = join(dir, n);
-    return loadRuleFile(p, p.startsWith(PACKAGE_ROOT) ? relative(PACKAGE_ROOT, p) : relative(process.cwd(), p) || p);
+    return loadRuleFile(p, p.startsWith(PACKAGE_ROOT) ? relative(PACKAGE_ROOT, p) : displayPath(p));
   });
-  const ids = new Set<string>();
+  return noDuplicateIds(rules);
+}
+
+/** Rules sorted by id; two files with one id stop the load, naming both. */
+function noDuplicateIds(rules: LoadedRule[]): LoadedRule[] {
+  const byId = new Map<string, LoadedRule>();
   for (const r of rules) {
-    if (ids.has(r.spec.id)) throw new RuleLoadError(r.docs, 0, 'id', `duplicate rule id '${r.spec.id}'`);
-    ids.add(r.spec.id);
+    const first = byId.get(r.spec.id);
+    if (first) throw new RuleLoadError(r.docs, 0, 'id', `duplicate rule id '${r.spec.id}', also in ${first.docs}`);
+    byId.set(r.spec.id, r);
   }
-  return rules;
+  return [...rules].sort((a, b) => (a.spec.id < b.spec.id ? -1 : a.spec.id > b.spec.id ? 1 : 0));
+}
+
+/**
+ * The rules of several folders as one set, sorted by id: a folder named twice (by another path, or a
+ * link to it) is read once; one id in two folders stops the load, naming both files. `onFolderError`
+ * may say where a folder was named (the config's line) when it cannot be read.
+ */
+export function loadRuleFolders(dirs: string[], onFolderError?: (dir: string, e: UsageError) => never): LoadedRule[] {
+  const seen = new Set<string>();
+  const all: LoadedRule[] = [];
+  for (const dir of dirs) {
+    let real: string;
+    try {
+      real = realpathSync(dir);
+    } catch {
+      real = dir; // loadRules names what is wrong with it
+    }
+    if (seen.has(real)) continue;
+    seen.add(real);
+    try {
+      all.push(...loadRules(dir));
+    } catch (e) {
+      if (onFolderError && e instanceof UsageError && !(e instanceof RuleLoadError)) onFolderError(dir, e);
+      throw e;
+    }
+  }
+  return noDuplicateIds(all);
+}
+
+/** Where a rule comes from, as `rules list` and `rules show` say it: `bundled`, or its file. */
+export function ruleSource(rule: LoadedRule): string {
+  return rule.file.startsWith(BUNDLED_RULES_DIR.endsWith(sep) ? BUNDLED_RULES_DIR : BUNDLED_RULES_DIR + sep) ? 'bundled' : rule.docs;
 }

@@ -65,4 +65,9 @@ export interface Result {
   /** Where a warn or fail was read, as "file:line" (or "file" for an absence); empty otherwise. */
   where: string[];
   docs: string;
+  /**
+   * Set (by the config, after evaluation) on a warn or fail the team has accepted until a date: it
+   * keeps its status but does not count toward the exit code. Absent on every other result.
+   */
+  accepted?: { reason: string; expires: string; config: string };
 }

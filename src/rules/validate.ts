@@ -17,21 +17,25 @@ interface AjvError {
 type ValidateFn = ((data: unknown) => boolean) & { errors?: AjvError[] | null };
 
 const require = createRequire(import.meta.url);
-let validator: ValidateFn | undefined;
+/** The schemas of what mesh-doctor reads from YAML: schemas/<name>.schema.json. */
+export type SchemaName = 'rule' | 'config' | 'cases';
+const validators = new Map<SchemaName, ValidateFn>();
 
 /**
  * The standalone code `npm run build` generates (scripts/build-validators.js) when it exists; else
  * (running from source) the schema compiled with ajv. Loaded on first use only.
  */
-function getValidator(): ValidateFn {
+function getValidator(name: SchemaName = 'rule'): ValidateFn {
+  let validator = validators.get(name);
   if (validator) return validator;
   try {
-    const mod = require('../validators/rule.cjs') as ValidateFn & { default?: ValidateFn };
+    const mod = require(`../validators/${name}.cjs`) as ValidateFn & { default?: ValidateFn };
     validator = mod.default ?? mod;
   } catch {
     const Ajv = (require('ajv') as { default: new (o: object) => { compile: (s: object) => ValidateFn } }).default;
-    validator = new Ajv({ allErrors: false, strict: true }).compile(JSON.parse(readFileSync(SCHEMA_DIR + 'rule.schema.json', 'utf8')));
+    validator = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true }).compile(JSON.parse(readFileSync(SCHEMA_DIR + `${name}.schema.json`, 'utf8')));
   }
+  validators.set(name, validator);
   return validator;
 }
 
@@ -49,7 +53,12 @@ function describe(e: AjvError): string {
 }
 
 export function validateRuleSpec(data: unknown): SchemaProblem | undefined {
-  const v = getValidator();
+  return validateAgainst('rule', data);
+}
+
+/** The first violation of schemas/<name>.schema.json by `data`, with its path into the document. */
+export function validateAgainst(name: SchemaName, data: unknown): SchemaProblem | undefined {
+  const v = getValidator(name);
   if (v(data)) return undefined;
   const e = v.errors![0];
   const path = e.instancePath

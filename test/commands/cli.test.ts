@@ -95,7 +95,7 @@ describe('mesh-doctor check', () => {
       cpSync(join(ROOT, 'rules'), dir, { recursive: true });
       const p = join(dir, 'backend-in-arp.yaml');
       writeFileSync(p, readFileSync(p, 'utf8').replace('forEach: distinct(node.ipvsBackends.map(b, b.address))', 'forEach: distinct(node.ipvsBackend.map(b, b.address))'));
-      const r = cli('check', 'fixtures/seed-cluster', '--rules', dir, '--format', 'json');
+      const r = cli('check', 'fixtures/seed-cluster', '--no-bundled-rules', '--rules', dir, '--format', 'json');
       expect(r.code).toBe(2);
       expect(r.stdout).toBe('');
       expect(r.stderr).toMatch(/backend-in-arp.yaml:\d+: forEach: CEL: No such key: ipvsBackend\n$/);
@@ -112,7 +112,7 @@ describe('mesh-doctor check', () => {
   });
 
   it('--help works for every command', () => {
-    for (const args of [['--help'], ['check', '--help'], ['rules', 'list', '--help'], ['rules', 'show', '--help']]) {
+    for (const args of [['--help'], ['check', '--help'], ['rules', 'list', '--help'], ['rules', 'show', '--help'], ['rules', 'test', '--help']]) {
       const r = cli(...args);
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/USAGE/);
@@ -121,11 +121,11 @@ describe('mesh-doctor check', () => {
 });
 
 describe('mesh-doctor rules', () => {
-  it('list shows id, severity, scope and title of every rule', () => {
+  it('list shows id, severity, scope, state, source and title of every rule', () => {
     const r = cli('rules', 'list');
     expect(r.code).toBe(0);
-    expect(r.stdout.split('\n')[0]).toMatch(/^ID\s+SEVERITY\s+SCOPE\s+TITLE$/);
-    expect(r.stdout).toMatch(/peer-engine-versions\s+fail\s+cluster\s+Peers agree on engine version/);
+    expect(r.stdout.split('\n')[0]).toMatch(/^ID\s+SEVERITY\s+SCOPE\s+STATE\s+SOURCE\s+TITLE$/);
+    expect(r.stdout).toMatch(/peer-engine-versions\s+fail\s+cluster\s+on\s+bundled\s+Peers agree on engine version/);
     const json = JSON.parse(cli('rules', 'list', '--format', 'json').stdout);
     expect(json.length).toBeGreaterThanOrEqual(6);
   });
@@ -215,8 +215,8 @@ pass: '"built"'
 remediation: Nothing to do here.
 references: [https://github.com/google/cel-spec]
 `);
-      expect(cli('check', 'fixtures/seed-cluster', '--rules', dir).code).toBe(0);
-      const r = cli('check', 'fixtures/seed-cluster', '--rules', dir, '--rule-max-values', '100', '--format', 'json');
+      expect(cli('check', 'fixtures/seed-cluster', '--no-bundled-rules', '--rules', dir).code).toBe(0);
+      const r = cli('check', 'fixtures/seed-cluster', '--no-bundled-rules', '--rules', dir, '--rule-max-values', '100', '--format', 'json');
       expect(r.code).toBe(1);
       expect(JSON.parse(r.stdout).results[0]).toMatchObject({ status: 'error', message: expect.stringMatching(/big\.yaml: evaluation over budget on the cluster: produced more than 100 values/) });
       for (const [flag, value] of [['--rule-timeout', 'soon'], ['--rule-timeout', '0'], ['--rule-max-values', '-5'], ['--rule-max-values', '1.5']]) {

@@ -1,5 +1,21 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { runCheck, type CheckOptions } from '../../src/check.js';
+import { loadConfig, type MeshConfig } from '../../src/config/load.js';
 import { fixture, validator } from '../helpers/fixtures.js';
+
+/** A config (shown as config.yaml) accepting broken-dnat-target's one fail, on node 253, until 2026-12-31. */
+function acceptingConfig(reason = 'moving node 253 to the new subnet'): MeshConfig {
+  const dir = mkdtempSync(join(tmpdir(), 'md-report-'));
+  try {
+    const p = join(dir, 'c.yaml');
+    writeFileSync(p, `accepted:\n  - rule: dnat-target-is-sbox\n    node: 253\n    reason: ${JSON.stringify(reason)}\n    expires: 2026-12-31\n`);
+    return loadConfig(p, 'config.yaml');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 const opts = (name: string, over: Partial<CheckOptions> = {}): CheckOptions => ({
   dir: fixture(name), format: 'stylish', failOn: 'fail', color: false, verbose: false, toolVersion: '0.1.0', now: new Date('2026-11-25T17:00:00Z'), ...over,
@@ -20,6 +36,23 @@ describe('json report', () => {
     expect(Object.keys(doc.results[0])).toEqual(['rule', 'status', 'severity', 'node', 'subject', 'message', 'evidence', 'remediation', 'docs', 'where']);
     expect(doc.summary).toMatchObject({ warn: 0, fail: 1, skip: 3, error: 0 }); // conntrack-not-full: no counters in the seed
     expect(doc.summary.pass).toBe(doc.results.length - 4);
+  });
+
+  it('adds accepted to an accepted result only, after the other fields, and counts it apart in the summary (schema-valid)', () => {
+    const doc = JSON.parse(runCheck(opts('broken-dnat-target', { format: 'json', config: acceptingConfig() })).report);
+    expect(validate(doc) ? [] : validate.errors).toEqual([]);
+    const [acc] = doc.results.filter((r: { accepted?: unknown }) => r.accepted);
+    expect(Object.keys(acc)).toEqual(['rule', 'status', 'severity', 'node', 'subject', 'message', 'evidence', 'remediation', 'docs', 'accepted']);
+    expect(acc).toMatchObject({ rule: 'dnat-target-is-sbox', status: 'fail', accepted: { reason: 'moving node 253 to the new subnet', expires: '2026-12-31', config: 'config.yaml:2' } });
+    expect(doc.results.filter((r: { accepted?: unknown }) => 'accepted' in r)).toHaveLength(1);
+    expect(doc.summary).toEqual({ pass: doc.results.length - 4, warn: 0, fail: 0, skip: 3, error: 0, accepted: 1 });
+    expect(JSON.parse(runCheck(opts('seed-cluster', { format: 'json' })).report).summary.accepted).toBe(0);
+  });
+
+  it('the schema refuses an accepted field without its reason or expiry', () => {
+    const doc = JSON.parse(runCheck(opts('broken-dnat-target', { format: 'json', config: acceptingConfig() })).report);
+    delete doc.results.find((r: { accepted?: unknown }) => r.accepted).accepted.expires;
+    expect(validate(doc)).toBe(false);
   });
 
   it('lists parse diagnostics with file and line', () => {
@@ -48,6 +81,29 @@ describe('stylish report', () => {
     const loud = runCheck(opts('seed-cluster', { verbose: true })).report;
     expect(quiet).not.toContain('What to do next');
     expect(loud.split('\n').filter((l) => l.includes('✔')).length).toBeGreaterThanOrEqual(quiet.split('\n').filter((l) => l.includes('✔')).length);
+  });
+
+  it('lists accepted results under their own heading, dimmed, with reason and expiry, and not as problems', () => {
+    const plain = runCheck(opts('broken-dnat-target')).report;
+    const out = runCheck(opts('broken-dnat-target', { config: acceptingConfig() }));
+    const text = out.report;
+    expect(plain).toContain('✖ fail  dnat-target-is-sbox');
+    const accepted = text.slice(text.indexOf('\nAccepted'));
+    expect(text.indexOf('\nAccepted')).toBeGreaterThan(text.indexOf('node 253'));
+    expect(accepted).toMatch(/^\nAccepted {2}1 result the config accepts: not counted\n {2}✖ fail {2}dnat-target-is-sbox {2}node 253 {2}tcp\/8080: DOCKER-INGRESS DNATs/);
+    expect(accepted).toContain('\n      accepted until 2026-12-31: moving node 253 to the new subnet (config.yaml:2)\n');
+    // Not among node 253's problems, nor in what to do next; the counts leave it out and say it apart.
+    expect(text.slice(0, text.indexOf('\nAccepted'))).not.toContain('✖ fail');
+    expect(text).not.toContain('What to do next');
+    expect(text).toMatch(/node 253 {2}\d+ pass, 0 warn, 0 fail, 1 skip, 0 error\n/);
+    expect(text.trimEnd().split('\n').pop()).toBe(`${out.input.summary.pass} pass, 0 warn, 0 fail, 3 skip, 0 error, 1 accepted`);
+    expect(runCheck(opts('broken-dnat-target', { config: acceptingConfig(), color: true })).report).toMatch(/\x1b\[2m {2}✖ fail {2}dnat-target-is-sbox/);
+  });
+
+  it('prints the reason of an acceptance with control characters escaped', () => {
+    const text = runCheck(opts('broken-dnat-target', { config: acceptingConfig('ok\u001b[2J\u202ehidden') })).report;
+    expect(text).toContain('accepted until 2026-12-31: ok\\e[2J\\u{202e}hidden (config.yaml:2)');
+    expect(text).not.toMatch(/[\u001b\u202e]/);
   });
 
   it('has no escape codes without colour, and has them with it', () => {

@@ -113,7 +113,7 @@ describe('rule YAML is parsed with limits', () => {
 describe('the CLI on a hostile rules folder', () => {
   /** bin/run.js on the built dist/, with a timeout: a hang is a failure, not a stuck suite. */
   function check(rulesDir: string) {
-    const r = spawnSync(process.execPath, [join(ROOT, 'bin/run.js'), 'check', 'fixtures/seed-cluster', '--rules', rulesDir], {
+    const r = spawnSync(process.execPath, [join(ROOT, 'bin/run.js'), 'check', 'fixtures/seed-cluster', '--no-bundled-rules', '--rules', rulesDir], {
       cwd: ROOT,
       encoding: 'utf8',
       timeout: 60_000,

@@ -87,4 +87,17 @@ describe('rule loading', () => {
     rmSync(join(dir, 'published-port-has-dnat.yaml'));
     expect(() => loadRules(dir)).toThrow(/no rule files/);
   });
+
+  it('never takes the cases file beside a rule (foo.cases.yaml, see rules test) for a rule', () => {
+    writeFileSync(join(dir, 'published-port-has-dnat.yaml'), GOOD);
+    writeFileSync(join(dir, 'published-port-has-dnat.cases.yaml'), '- capture: x\n  expect: [{node: n, status: pass}]\n');
+    writeFileSync(join(dir, 'published-port-has-dnat.cases.yml'), '- capture: x\n  expect: [{node: n, status: pass}]\n');
+    expect(loadRules(dir).map((r) => r.spec.id)).toEqual(['published-port-has-dnat']);
+  });
+
+  it('names both files of one id written twice (x.yaml and x.yml)', () => {
+    writeFileSync(join(dir, 'published-port-has-dnat.yaml'), GOOD);
+    writeFileSync(join(dir, 'published-port-has-dnat.yml'), GOOD);
+    expect(() => loadRules(dir)).toThrow(/published-port-has-dnat\.yml: id: duplicate rule id 'published-port-has-dnat', also in .*published-port-has-dnat\.yaml$/);
+  });
 });

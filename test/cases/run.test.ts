@@ -6,7 +6,7 @@ import type { Expectation } from '../../src/cases/load.js';
 import type { Result, Status } from '../../src/rules/types.js';
 import { ROOT } from '../helpers/fixtures.js';
 
-const result = (node: string | null, subject: string, status: Status): Result => ({ rule: 'r', status, severity: 'fail', node, subject, message: `${subject} is ${status}`, evidence: {}, remediation: '', docs: 'r.yaml' });
+const result = (node: string | null, subject: string, status: Status): Result => ({ rule: 'r', status, severity: 'fail', node, subject, message: `${subject} is ${status}`, evidence: {}, remediation: '', docs: 'r.yaml', where: [] });
 const want = (node: string | null, subject: string | undefined, status: Status): Expectation => ({ node, subject, status });
 
 describe('a case compared with the results', () => {

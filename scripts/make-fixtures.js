@@ -127,6 +127,30 @@ const variants = {
     fails: 'ingress-network-consistent',
     make: (d) => json(d, 'nodes/228/networks/ingress.json', (nets) => nets.map((n) => ({ ...n, Id: 'x0ldingre55netw0rk1d00000' }))),
   },
+  // Batch A: ingress_sbox and IPVS.
+  'broken-sbox-missing': {
+    says:
+      "Node 228 has no ingress_sbox: its ingress and docker_gwbridge networks list no ingress-sbox endpoint and every `nsenter --net=/run/docker/netns/ingress_sbox` of the collector failed with 'No such file or directory' (as in moby/moby#25693, where the sandbox went away with the node's last ingress task, and #24400). The host DNAT rules are still there. Can be made in the working-mesh lab by removing the netns of a stopped dockerd (umount + rm /run/docker/netns/ingress_sbox) and starting it without re-publishing.",
+    fails: 'sbox-present on node 228 (the other sbox rules skip there: their inputs were not captured)',
+    make: (d) => {
+      json(d, 'nodes/228/networks/ingress.json', (nets) => nets.map((n) => ({ ...n, Containers: {} })));
+      json(d, 'nodes/228/networks/docker_gwbridge.json', (nets) => nets.map((n) => ({ ...n, Containers: {} })));
+      const files = ['iptables-mangle.txt', 'ipvs.txt', 'neigh.txt', 'addr.txt', 'sysctl.txt'];
+      for (const f of files) unlinkSync(join(d, `nodes/228/ingress_sbox/${f}`));
+      const cmd = { 'iptables-mangle.txt': 'iptables-save -t mangle', 'ipvs.txt': 'cat /proc/net/ip_vs', 'neigh.txt': 'ip neigh', 'addr.txt': 'ip addr', 'sysctl.txt': 'grep -r . /proc/sys/net/ipv4/vs' };
+      const errors = files.map((f) => ({ file: `ingress_sbox/${f}`, command: `nsenter --net=/run/docker/netns/ingress_sbox ${cmd[f]}`, error: 'nsenter: cannot open /run/docker/netns/ingress_sbox: No such file or directory' }));
+      writeFileSync(join(d, 'nodes/228/errors.json'), JSON.stringify(errors, null, 2) + '\n');
+    },
+  },
+  'broken-sbox-vips': {
+    says:
+      "Node 234's ingress_sbox lost the /32 of service whoami's ingress VIP 10.0.0.97 from eth0; node 253's eth0 holds 10.0.0.50/32, a VIP no current service has (left over from a removed service). moby/moby#25219 reports VIPs missing from and left in the sandbox. Both can be made in the working-mesh lab with `ip addr del`/`ip addr add` inside the sbox.",
+    fails: 'sbox-vips-match: fail on node 234 (10.0.0.97 missing), warn on node 253 (10.0.0.50 extra)',
+    make: (d) => {
+      json(d, 'nodes/234/ingress_sbox/addr.json', (ifs) => ifs.map((i) => ({ ...i, addr_info: (i.addr_info ?? []).filter((a) => a.local !== '10.0.0.97') })));
+      edit(d, 'nodes/253/ingress_sbox/addr.txt', (t) => t.replace('    inet 10.0.0.97/32 scope global eth0\n       valid_lft forever preferred_lft forever\n', (m) => m + '    inet 10.0.0.50/32 scope global eth0\n       valid_lft forever preferred_lft forever\n'));
+    },
+  },
 };
 
 for (const [name, v] of Object.entries(variants)) {

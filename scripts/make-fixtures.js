@@ -151,6 +151,30 @@ const variants = {
       edit(d, 'nodes/253/ingress_sbox/addr.txt', (t) => t.replace('    inet 10.0.0.97/32 scope global eth0\n       valid_lft forever preferred_lft forever\n', (m) => m + '    inet 10.0.0.50/32 scope global eth0\n       valid_lft forever preferred_lft forever\n'));
     },
   },
+  'broken-fwmark-reused': {
+    says:
+      "Node 234's ingress_sbox mangle PREROUTING marks tcp/9090, a port no service publishes any more, with 0x205a, the mark of service whoami's tcp/8080: two services' ports share one IPVS FWM service (moby/moby#30464, #26733: marks and services out of sync after services were removed and created). Can be made in the working-mesh lab by adding such a MARK rule inside the sbox.",
+    fails: 'fwmark-unique on node 234',
+    make: (d) => edit(d, 'nodes/234/ingress_sbox/iptables.txt', (t) => t.replace('-A INPUT -d 10.0.0.97/32', '-A PREROUTING -p tcp -m tcp --dport 9090 -j MARK --set-xmark 0x205a/0xffffffff\n-A INPUT -d 10.0.0.97/32')),
+  },
+  'broken-ipvs-stale-service': {
+    says:
+      "Node 228's IPVS still has FWM 8283, an IPVS service whose mark no rule in ingress_sbox mangle sets: left behind by a removed service (the stale side of moby/moby#30464). Can be made in the working-mesh lab with `ipvsadm -A -f 8283 -s rr` inside the sbox.",
+    fails: 'ipvs-service-has-mark (warn) on node 228',
+    make: (d) => edit(d, 'nodes/228/ingress_sbox/ipvs.txt', (t) => t + '-A -f 8283 -s rr\n-a -f 8283 -r 10.0.0.98:0 -m -w 1\n'),
+  },
+  'broken-sbox-snat-wrong': {
+    says:
+      "Node 234's ingress_sbox nat POSTROUTING SNATs IPVS traffic to 10.0.0.0/24 to 10.0.0.9, but the sbox's ingress address is 10.0.0.3 (a rule left from an earlier sandbox; libnetwork's service_linux.go writes `-d <subnet> -m ipvs --ipvs -j SNAT --to-source <sbox ip>`). Can be made in the working-mesh lab by rewriting that rule inside the sbox.",
+    fails: 'sbox-snat-present on node 234',
+    make: (d) => edit(d, 'nodes/234/ingress_sbox/iptables.txt', (t) => t.replace('-j SNAT --to-source 10.0.0.3', '-j SNAT --to-source 10.0.0.9')),
+  },
+  'broken-sbox-snat-missing': {
+    says:
+      "Node 234's ingress_sbox nat POSTROUTING lost its `-d 10.0.0.0/24 -m ipvs --ipvs -j SNAT --to-source 10.0.0.3` rule (a flushed sbox nat table): replies from tasks on other nodes bypass the sbox. Can be made in the working-mesh lab by deleting that rule inside the sbox.",
+    fails: 'sbox-snat-present on node 234',
+    make: (d) => edit(d, 'nodes/234/ingress_sbox/iptables.txt', (t) => t.replace('-A POSTROUTING -d 10.0.0.0/24 -m ipvs --ipvs -j SNAT --to-source 10.0.0.3\n', '')),
+  },
 };
 
 for (const [name, v] of Object.entries(variants)) {

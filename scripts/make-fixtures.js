@@ -175,6 +175,26 @@ const variants = {
     fails: 'sbox-snat-present on node 234',
     make: (d) => edit(d, 'nodes/234/ingress_sbox/iptables.txt', (t) => t.replace('-A POSTROUTING -d 10.0.0.0/24 -m ipvs --ipvs -j SNAT --to-source 10.0.0.3\n', '')),
   },
+  'broken-ipvs-conntrack-off': {
+    says:
+      "Node 253's ingress_sbox has net.ipv4.vs.conntrack = 0: IPVS connections get no conntrack entry, so the sbox's SNAT never applies and masqueraded replies are dropped (moby/moby#35082; libnetwork sets it to 1, moby/libnetwork#2491). Can be made in the working-mesh lab with `sysctl -w net.ipv4.vs.conntrack=0` inside the sbox.",
+    fails: 'ipvs-conntrack-enabled on node 253',
+    make: (d) => edit(d, 'nodes/253/ingress_sbox/sysctl.txt', (t) => t.replace('net.ipv4.vs.conntrack = 1', 'net.ipv4.vs.conntrack = 0')),
+  },
+  'broken-ipvs-sysctls-default': {
+    says:
+      "Node 228's ingress_sbox has the kernel's IPVS defaults (expire_nodest_conn = 0, conn_reuse_mode = 1, expire_quiescent_template = 0), as an engine before 19.03 leaves them: ~1 s SYN stalls under load (moby/moby#35082, moby/libnetwork#2491). Can be made in the working-mesh lab with `sysctl -w` inside the sbox.",
+    fails: 'ipvs-sysctls-tuned on node 228 (a warn per sysctl: 3)',
+    make: (d) =>
+      edit(d, 'nodes/228/ingress_sbox/sysctl.txt', (t) =>
+        t.replace('expire_nodest_conn = 1', 'expire_nodest_conn = 0').replace('expire_quiescent_template = 1', 'expire_quiescent_template = 0').replace('conn_reuse_mode = 0', 'conn_reuse_mode = 1')),
+  },
+  'broken-sbox-neigh-full': {
+    says:
+      "Node 253's kernel has its neighbour table limits scaled down (gc_thresh1/2/3 = 2/5/9, as captured in ingress_sbox/sysctl.txt) while ingress_sbox alone holds 8 entries: 88% of gc_thresh3. This is moby/libnetwork#1522's \"neighbor table overflow\" (there: 1024 with about a thousand tasks) at the seed's scale. Can be made in the working-mesh lab by lowering gc_thresh3 below a few times the sbox's entries.",
+    fails: 'neighbour-table-headroom (warn) on node 253',
+    make: (d) => edit(d, 'nodes/253/ingress_sbox/sysctl.txt', (t) => t + 'net.ipv4.neigh.default.gc_thresh1 = 2\nnet.ipv4.neigh.default.gc_thresh2 = 5\nnet.ipv4.neigh.default.gc_thresh3 = 9\n'),
+  },
 };
 
 for (const [name, v] of Object.entries(variants)) {

@@ -195,6 +195,28 @@ const variants = {
     fails: 'neighbour-table-headroom (warn) on node 253',
     make: (d) => edit(d, 'nodes/253/ingress_sbox/sysctl.txt', (t) => t + 'net.ipv4.neigh.default.gc_thresh1 = 2\nnet.ipv4.neigh.default.gc_thresh2 = 5\nnet.ipv4.neigh.default.gc_thresh3 = 9\n'),
   },
+  'broken-ipvs-idle-timeout': {
+    says:
+      "Every node has IPVS's default timeouts in ingress_sbox (`ipvsadm -l --timeout`: 900 120 300, the kernel default) and the default net.ipv4.tcp_keepalive_time = 7200 on the host (the values of the working-mesh lab): a connection through the mesh idle for more than 15 minutes dies silently before its first keepalive (moby/moby#31208, #37822). The lab already shows it once ipvsadm is installed there.",
+    fails: 'ipvs-idle-timeout (warn) on every node',
+    make: (d) => {
+      for (const n of ['228', '234', '253']) {
+        writeFileSync(join(d, `nodes/${n}/ingress_sbox/ipvs-timeout.txt`), 'Timeout (tcp tcpfin udp): 900 120 300\n');
+        edit(d, `nodes/${n}/host/sysctl.txt`, (t) => t.replace(/\n?$/, '\nnet.ipv4.tcp_keepalive_time = 7200\n'));
+      }
+    },
+  },
+  'ok-ipvs-idle-timeout': {
+    says:
+      "The seed with the tuning moby/moby#31208 recommends: IPVS's default timeouts in ingress_sbox (`ipvsadm -l --timeout`: 900 120 300) and net.ipv4.tcp_keepalive_time = 600 on every host, so keepalives come before IPVS forgets an idle connection.",
+    fails: 'nothing',
+    make: (d) => {
+      for (const n of ['228', '234', '253']) {
+        writeFileSync(join(d, `nodes/${n}/ingress_sbox/ipvs-timeout.txt`), 'Timeout (tcp tcpfin udp): 900 120 300\n');
+        edit(d, `nodes/${n}/host/sysctl.txt`, (t) => t.replace(/\n?$/, '\nnet.ipv4.tcp_keepalive_time = 600\n'));
+      }
+    },
+  },
 };
 
 for (const [name, v] of Object.entries(variants)) {

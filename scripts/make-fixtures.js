@@ -127,6 +127,96 @@ const variants = {
     fails: 'ingress-network-consistent',
     make: (d) => json(d, 'nodes/228/networks/ingress.json', (nets) => nets.map((n) => ({ ...n, Id: 'x0ldingre55netw0rk1d00000' }))),
   },
+  // Batch A: ingress_sbox and IPVS.
+  'broken-sbox-missing': {
+    says:
+      "Node 228 has no ingress_sbox: its ingress and docker_gwbridge networks list no ingress-sbox endpoint and every `nsenter --net=/run/docker/netns/ingress_sbox` of the collector failed with 'No such file or directory' (as in moby/moby#25693, where the sandbox went away with the node's last ingress task, and #24400). The host DNAT rules are still there. Can be made in the working-mesh lab by removing the netns of a stopped dockerd (umount + rm /run/docker/netns/ingress_sbox) and starting it without re-publishing.",
+    fails: 'sbox-present on node 228 (the other sbox rules skip there: their inputs were not captured)',
+    make: (d) => {
+      json(d, 'nodes/228/networks/ingress.json', (nets) => nets.map((n) => ({ ...n, Containers: {} })));
+      json(d, 'nodes/228/networks/docker_gwbridge.json', (nets) => nets.map((n) => ({ ...n, Containers: {} })));
+      const files = ['iptables-mangle.txt', 'ipvs.txt', 'neigh.txt', 'addr.txt', 'sysctl.txt'];
+      for (const f of files) unlinkSync(join(d, `nodes/228/ingress_sbox/${f}`));
+      const cmd = { 'iptables-mangle.txt': 'iptables-save -t mangle', 'ipvs.txt': 'cat /proc/net/ip_vs', 'neigh.txt': 'ip neigh', 'addr.txt': 'ip addr', 'sysctl.txt': 'grep -r . /proc/sys/net/ipv4/vs' };
+      const errors = files.map((f) => ({ file: `ingress_sbox/${f}`, command: `nsenter --net=/run/docker/netns/ingress_sbox ${cmd[f]}`, error: 'nsenter: cannot open /run/docker/netns/ingress_sbox: No such file or directory' }));
+      writeFileSync(join(d, 'nodes/228/errors.json'), JSON.stringify(errors, null, 2) + '\n');
+    },
+  },
+  'broken-sbox-vips': {
+    says:
+      "Node 234's ingress_sbox lost the /32 of service whoami's ingress VIP 10.0.0.97 from eth0; node 253's eth0 holds 10.0.0.50/32, a VIP no current service has (left over from a removed service). moby/moby#25219 reports VIPs missing from and left in the sandbox. Both can be made in the working-mesh lab with `ip addr del`/`ip addr add` inside the sbox.",
+    fails: 'sbox-vips-match: fail on node 234 (10.0.0.97 missing), warn on node 253 (10.0.0.50 extra)',
+    make: (d) => {
+      json(d, 'nodes/234/ingress_sbox/addr.json', (ifs) => ifs.map((i) => ({ ...i, addr_info: (i.addr_info ?? []).filter((a) => a.local !== '10.0.0.97') })));
+      edit(d, 'nodes/253/ingress_sbox/addr.txt', (t) => t.replace('    inet 10.0.0.97/32 scope global eth0\n       valid_lft forever preferred_lft forever\n', (m) => m + '    inet 10.0.0.50/32 scope global eth0\n       valid_lft forever preferred_lft forever\n'));
+    },
+  },
+  'broken-fwmark-reused': {
+    says:
+      "Node 234's ingress_sbox mangle PREROUTING marks tcp/9090, a port no service publishes any more, with 0x205a, the mark of service whoami's tcp/8080: two services' ports share one IPVS FWM service (moby/moby#30464, #26733: marks and services out of sync after services were removed and created). Can be made in the working-mesh lab by adding such a MARK rule inside the sbox.",
+    fails: 'fwmark-unique on node 234',
+    make: (d) => edit(d, 'nodes/234/ingress_sbox/iptables.txt', (t) => t.replace('-A INPUT -d 10.0.0.97/32', '-A PREROUTING -p tcp -m tcp --dport 9090 -j MARK --set-xmark 0x205a/0xffffffff\n-A INPUT -d 10.0.0.97/32')),
+  },
+  'broken-ipvs-stale-service': {
+    says:
+      "Node 228's IPVS still has FWM 8283, an IPVS service whose mark no rule in ingress_sbox mangle sets: left behind by a removed service (the stale side of moby/moby#30464). Can be made in the working-mesh lab with `ipvsadm -A -f 8283 -s rr` inside the sbox.",
+    fails: 'ipvs-service-has-mark (warn) on node 228',
+    make: (d) => edit(d, 'nodes/228/ingress_sbox/ipvs.txt', (t) => t + '-A -f 8283 -s rr\n-a -f 8283 -r 10.0.0.98:0 -m -w 1\n'),
+  },
+  'broken-sbox-snat-wrong': {
+    says:
+      "Node 234's ingress_sbox nat POSTROUTING SNATs IPVS traffic to 10.0.0.0/24 to 10.0.0.9, but the sbox's ingress address is 10.0.0.3 (a rule left from an earlier sandbox; libnetwork's service_linux.go writes `-d <subnet> -m ipvs --ipvs -j SNAT --to-source <sbox ip>`). Can be made in the working-mesh lab by rewriting that rule inside the sbox.",
+    fails: 'sbox-snat-present on node 234',
+    make: (d) => edit(d, 'nodes/234/ingress_sbox/iptables.txt', (t) => t.replace('-j SNAT --to-source 10.0.0.3', '-j SNAT --to-source 10.0.0.9')),
+  },
+  'broken-sbox-snat-missing': {
+    says:
+      "Node 234's ingress_sbox nat POSTROUTING lost its `-d 10.0.0.0/24 -m ipvs --ipvs -j SNAT --to-source 10.0.0.3` rule (a flushed sbox nat table): replies from tasks on other nodes bypass the sbox. Can be made in the working-mesh lab by deleting that rule inside the sbox.",
+    fails: 'sbox-snat-present on node 234',
+    make: (d) => edit(d, 'nodes/234/ingress_sbox/iptables.txt', (t) => t.replace('-A POSTROUTING -d 10.0.0.0/24 -m ipvs --ipvs -j SNAT --to-source 10.0.0.3\n', '')),
+  },
+  'broken-ipvs-conntrack-off': {
+    says:
+      "Node 253's ingress_sbox has net.ipv4.vs.conntrack = 0: IPVS connections get no conntrack entry, so the sbox's SNAT never applies and masqueraded replies are dropped (moby/moby#35082; libnetwork sets it to 1, moby/libnetwork#2491). Can be made in the working-mesh lab with `sysctl -w net.ipv4.vs.conntrack=0` inside the sbox.",
+    fails: 'ipvs-conntrack-enabled on node 253',
+    make: (d) => edit(d, 'nodes/253/ingress_sbox/sysctl.txt', (t) => t.replace('net.ipv4.vs.conntrack = 1', 'net.ipv4.vs.conntrack = 0')),
+  },
+  'broken-ipvs-sysctls-default': {
+    says:
+      "Node 228's ingress_sbox has the kernel's IPVS defaults (expire_nodest_conn = 0, conn_reuse_mode = 1, expire_quiescent_template = 0), as an engine before 19.03 leaves them: ~1 s SYN stalls under load (moby/moby#35082, moby/libnetwork#2491). Can be made in the working-mesh lab with `sysctl -w` inside the sbox.",
+    fails: 'ipvs-sysctls-tuned on node 228 (a warn per sysctl: 3)',
+    make: (d) =>
+      edit(d, 'nodes/228/ingress_sbox/sysctl.txt', (t) =>
+        t.replace('expire_nodest_conn = 1', 'expire_nodest_conn = 0').replace('expire_quiescent_template = 1', 'expire_quiescent_template = 0').replace('conn_reuse_mode = 0', 'conn_reuse_mode = 1')),
+  },
+  'broken-sbox-neigh-full': {
+    says:
+      "Node 253's kernel has its neighbour table limits scaled down (gc_thresh1/2/3 = 2/5/9, as captured in ingress_sbox/sysctl.txt) while ingress_sbox alone holds 8 entries: 88% of gc_thresh3. This is moby/libnetwork#1522's \"neighbor table overflow\" (there: 1024 with about a thousand tasks) at the seed's scale. Can be made in the working-mesh lab by lowering gc_thresh3 below a few times the sbox's entries.",
+    fails: 'neighbour-table-headroom (warn) on node 253',
+    make: (d) => edit(d, 'nodes/253/ingress_sbox/sysctl.txt', (t) => t + 'net.ipv4.neigh.default.gc_thresh1 = 2\nnet.ipv4.neigh.default.gc_thresh2 = 5\nnet.ipv4.neigh.default.gc_thresh3 = 9\n'),
+  },
+  'broken-ipvs-idle-timeout': {
+    says:
+      "Every node has IPVS's default timeouts in ingress_sbox (`ipvsadm -l --timeout`: 900 120 300, the kernel default) and the default net.ipv4.tcp_keepalive_time = 7200 on the host (the values of the working-mesh lab): a connection through the mesh idle for more than 15 minutes dies silently before its first keepalive (moby/moby#31208, #37822). The lab already shows it once ipvsadm is installed there.",
+    fails: 'ipvs-idle-timeout (warn) on every node',
+    make: (d) => {
+      for (const n of ['228', '234', '253']) {
+        writeFileSync(join(d, `nodes/${n}/ingress_sbox/ipvs-timeout.txt`), 'Timeout (tcp tcpfin udp): 900 120 300\n');
+        edit(d, `nodes/${n}/host/sysctl.txt`, (t) => t.replace(/\n?$/, '\nnet.ipv4.tcp_keepalive_time = 7200\n'));
+      }
+    },
+  },
+  'ok-ipvs-idle-timeout': {
+    says:
+      "The seed with the tuning moby/moby#31208 recommends: IPVS's default timeouts in ingress_sbox (`ipvsadm -l --timeout`: 900 120 300) and net.ipv4.tcp_keepalive_time = 600 on every host, so keepalives come before IPVS forgets an idle connection.",
+    fails: 'nothing',
+    make: (d) => {
+      for (const n of ['228', '234', '253']) {
+        writeFileSync(join(d, `nodes/${n}/ingress_sbox/ipvs-timeout.txt`), 'Timeout (tcp tcpfin udp): 900 120 300\n');
+        edit(d, `nodes/${n}/host/sysctl.txt`, (t) => t.replace(/\n?$/, '\nnet.ipv4.tcp_keepalive_time = 600\n'));
+      }
+    },
+  },
 };
 
 for (const [name, v] of Object.entries(variants)) {

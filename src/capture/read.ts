@@ -59,7 +59,7 @@ const IPTABLES_NAMES = ['iptables.txt', 'iptables-nat.txt', 'iptables-filter.txt
 const NODE_FOLDERS: Record<string, FolderSpec> = {
   '': { names: /^(info|errors)\.json$/, fixed: ['info.json'] },
   host: { names: /^(iptables(-[a-z]+)?\.txt|sysctl\.txt|(addr|routes)\.(txt|json))$/, fixed: [...IPTABLES_NAMES, 'iptables-legacy.txt', 'sysctl.txt', 'addr.txt', 'routes.txt'] },
-  ingress_sbox: { names: /^(iptables(-[a-z]+)?\.txt|ipvs\.txt|sysctl\.txt|(neigh|addr)\.(txt|json))$/, fixed: [...IPTABLES_NAMES, 'ipvs.txt', 'neigh.txt', 'addr.txt', 'sysctl.txt'] },
+  ingress_sbox: { names: /^(iptables(-[a-z]+)?\.txt|ipvs(-timeout)?\.txt|sysctl\.txt|(neigh|addr)\.(txt|json))$/, fixed: [...IPTABLES_NAMES, 'ipvs.txt', 'ipvs-timeout.txt', 'neigh.txt', 'addr.txt', 'sysctl.txt'] },
   networks: { names: /^[\w.-]+\.json$/, fixed: ['ingress.json', 'docker_gwbridge.json'] },
 };
 const CLUSTER_FOLDER: FolderSpec = { names: /^(nodes\.json|services\.json|tasks\.json|node-ls\.txt|errors\.json)$/, fixed: ['nodes.json', 'services.json', 'tasks.json'] };

@@ -41,6 +41,9 @@ export const SBOX_COMMANDS: CaptureCommand[] = [
   { file: 'ingress_sbox/neigh.json', argv: ['ip', '-j', 'neigh'] },
   { file: 'ingress_sbox/addr.json', argv: ['ip', '-j', 'addr'] },
   { file: 'ingress_sbox/sysctl.txt', argv: ['grep', '-r', '.', '/proc/sys/net/ipv4/vs'], post: 'sysctl' },
+  // IPVS's timeouts: only ipvsadm reads them (netlink; no /proc or /sys file has them). Without
+  // ipvsadm on the node the file is recorded as not captured and ipvs-idle-timeout skips.
+  { file: 'ingress_sbox/ipvs-timeout.txt', argv: ['ipvsadm', '-l', '--timeout'] },
 ];
 
 export function sboxPath(execRoot: string): string {

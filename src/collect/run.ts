@@ -28,6 +28,8 @@ const READ_ONLY: Record<string, (args: string[]) => boolean> = {
     ((a[2] === 'info' && a[3] === '--format' && a[4] === '{{json .}}' && a.length === 5) ||
       (a[2] === 'network' && a[3] === 'inspect' && a.length >= 5 && a.slice(4).every((x) => /^[\w.-]+$/.test(x)))),
   base64: (a) => a.length === 0,
+  // IPVS's timeouts only (`-l --timeout` lists; it sets nothing).
+  ipvsadm: (a) => a.length === 2 && ['-l', '-L'].includes(a[0]) && a[1] === '--timeout',
   // A transport, not a read of the node: the Docker API over ssh, as the Docker CLI reaches ssh:// engines.
   ssh: (a) => {
     let i = 0;

@@ -5,6 +5,9 @@ import { parseAddr, parseNeigh, parseRoutes, parseSysctl, type AddrData, type Ne
 import { parseInfo, parseNetwork, parseNodeLs, parseNodes, parseServices, parseTasks, type DockerInfo, type DockerNetwork, type SwarmNode, type SwarmService, type SwarmTask } from '../parse/docker.js';
 import type { Diagnostic, Parsed } from '../parse/types.js';
 import { make } from './classes.js';
+// Batch A (ingress_sbox and IPVS)
+import { parseIpvsTimeout, type IpvsTimeout } from '../parse/ipvs-timeout.js';
+import { ingressVips, ipvsTimeoutModel, marksByValue, sboxVips, sysctlEntries } from './sbox.js';
 
 export type InputStatus = 'present' | 'missing' | 'uncaptured' | 'invalid';
 
@@ -311,6 +314,16 @@ function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] 
     else ingressDnatByPort.set(key, [d]);
   }
 
+  // Batch A (ingress_sbox and IPVS): sysctls with their lines, the sbox's VIPs, marks by value, IPVS timeouts.
+  const ipvsTimeout = r.read<IpvsTimeout>('sbox.ipvs-timeout', { files: ['ingress_sbox/ipvs-timeout.txt'], parse: parseIpvsTimeout });
+  const batchA = {
+    sboxSysctlEntries: sysctlEntries(sboxSysctl, nf.files.get('ingress_sbox/sysctl.txt'), r.inputs.get('sbox.sysctl')!.file),
+    hostSysctlEntries: sysctlEntries(sysctl, nf.files.get('host/sysctl.txt'), r.inputs.get('host.sysctl')!.file),
+    ...sboxVips(sboxAddr, sboxIngressIp, r.inputs.get('sbox.addr')!.file),
+    ...marksByValue(marks),
+    ipvsTimeout: ipvsTimeoutModel(ipvsTimeout, r.inputs.get('sbox.ipvs-timeout')!.file),
+  };
+
   const node = make<NodeModel>('Node', {
     name: nf.name,
     hostname: info?.name ?? '',
@@ -343,6 +356,7 @@ function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] 
     markByPort,
     ingressDnat,
     ingressDnatByPort,
+    ...batchA,
   });
   return { node, diagnostics: [...nf.diagnostics, ...r.diagnostics] };
 }
@@ -440,6 +454,8 @@ function buildCluster(capture: CaptureFiles, nodes: NodeModel[]): { cluster: Clu
   for (const [id, list] of runningIngressAddresses) runningIngressAddressSet.set(id, new Map(list.map((a) => [a, true])));
   const ingressPortByKey = new Map<string, unknown>();
   for (const p of ingressPorts as { key: string }[]) if (!ingressPortByKey.has(p.key)) ingressPortByKey.set(p.key, p);
+  // Batch A (ingress_sbox and IPVS): the ingress VIPs every sbox must hold.
+  const batchA = ingressVips(services, nodes.map((n) => (n.networks as Map<string, { id: string }>).get('ingress')?.id ?? ''));
   const cluster = make<ClusterModel>('Cluster', {
     inputs: r.inputs,
     nodes: nodeModels,
@@ -454,6 +470,7 @@ function buildCluster(capture: CaptureFiles, nodes: NodeModel[]): { cluster: Clu
     ingressEndpointByIp,
     nodeById: new Map(nodeModels.map((n) => [(n as { id: string }).id, n])),
     serviceById: new Map(serviceModels.map((s) => [(s as { id: string }).id, s])),
+    ...batchA,
   });
   return { cluster, diagnostics: r.diagnostics };
 }

@@ -47,6 +47,7 @@ beforeAll(async () => {
   stub('ip', 'case "$2" in addr) echo \'[{"ifname":"eth1","addr_info":[{"family":"inet","local":"172.18.0.2","prefixlen":16}]}]\';; route) exec sleep 30;; neigh) echo "[]";; esac');
   stub('cat', 'echo "cat: $1: No such file or directory" >&2; exit 1');
   stub('grep', 'echo "grep: $3: No such file or directory" >&2; exit 2');
+  stub('ipvsadm', 'echo "Timeout (tcp tcpfin udp): 900 120 300"');
   sock = join(root, 'docker.sock');
   server = createServer((req, res) => {
     const url = (req.url ?? '').replace(/^\/v[\d.]+/, '').split('?')[0];
@@ -85,7 +86,7 @@ describe('captureLocal', () => {
     const out = join(root, 'cap1');
     const r = await captureLocal(opts(out));
     expect(r).toMatchObject({ node: 'stub-node', isManager: true });
-    const written = ['capture.json', 'cluster/nodes.json', 'cluster/services.json', 'cluster/tasks.json', 'nodes/stub-node/info.json', 'nodes/stub-node/networks/ingress.json', 'nodes/stub-node/networks/docker_gwbridge.json', 'nodes/stub-node/host/iptables.txt', 'nodes/stub-node/host/sysctl.txt', 'nodes/stub-node/host/addr.json', 'nodes/stub-node/ingress_sbox/iptables.txt', 'nodes/stub-node/ingress_sbox/neigh.json', 'nodes/stub-node/ingress_sbox/addr.json'];
+    const written = ['capture.json', 'cluster/nodes.json', 'cluster/services.json', 'cluster/tasks.json', 'nodes/stub-node/info.json', 'nodes/stub-node/networks/ingress.json', 'nodes/stub-node/networks/docker_gwbridge.json', 'nodes/stub-node/host/iptables.txt', 'nodes/stub-node/host/sysctl.txt', 'nodes/stub-node/host/addr.json', 'nodes/stub-node/ingress_sbox/iptables.txt', 'nodes/stub-node/ingress_sbox/neigh.json', 'nodes/stub-node/ingress_sbox/addr.json', 'nodes/stub-node/ingress_sbox/ipvs-timeout.txt'];
     expect(written.filter((f) => !existsSync(join(out, f)))).toEqual([]);
     const errors = JSON.parse(readFileSync(join(out, 'nodes/stub-node/errors.json'), 'utf8'));
     expect(errors).toEqual([
@@ -105,7 +106,7 @@ describe('captureLocal', () => {
     const out = join(root, 'cap2');
     await captureLocal(opts(out, { execRoot: join(root, 'no-such-exec-root') }));
     const errors = JSON.parse(readFileSync(join(out, 'nodes/stub-node/errors.json'), 'utf8'));
-    expect(errors.filter((e: { file: string }) => e.file.startsWith('ingress_sbox/'))).toHaveLength(5);
+    expect(errors.filter((e: { file: string }) => e.file.startsWith('ingress_sbox/'))).toHaveLength(6);
     expect(errors.find((e: { file: string }) => e.file === 'ingress_sbox/ipvs.txt').error).toMatch(/netns .* does not exist/);
     const results = runCheck({ dir: out, format: 'json', failOn: 'fail', color: false, verbose: false, toolVersion: 't' }).input.results;
     expect(results.find((x) => x.rule === 'ipvs-available')).toMatchObject({ status: 'skip' });

@@ -14,6 +14,8 @@ describe('the read-only command allowlist', () => {
     ['grep', ['-r', '.', '/proc/sys/net/ipv4/vs']],
     ['nsenter', ['--net=/run/docker/netns/ingress_sbox', 'iptables-save']],
     ['nsenter', ['--net=/run/docker/netns/ingress_sbox', 'cat', '/proc/net/ip_vs']],
+    ['ipvsadm', ['-l', '--timeout']],
+    ['nsenter', ['--net=/run/docker/netns/ingress_sbox', 'ipvsadm', '-l', '--timeout']],
   ])('allows %s %j', (program, args) => {
     expect(isReadOnly(program, args as string[])).toBe(true);
   });
@@ -29,6 +31,8 @@ describe('the read-only command allowlist', () => {
     ['grep', ['-r', '.', '/etc']],
     ['sysctl', ['-w', 'net.ipv4.ip_forward=0']],
     ['ipvsadm', ['-C']],
+    ['ipvsadm', ['--set', '7200', '120', '300']],
+    ['ipvsadm', ['-l', '--timeout', '-C']],
     ['nsenter', ['--net=/run/docker/netns/ingress_sbox', 'iptables', '-F']],
     ['nsenter', ['--net=/x', 'nsenter', '--net=/y', 'iptables-save']],
     ['nsenter', ['--mount=/proc/1/ns/mnt', 'iptables-save']],

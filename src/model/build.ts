@@ -5,6 +5,7 @@ import { parseAddr, parseNeigh, parseRoutes, parseSysctl, type AddrData, type Ne
 import { parseInfo, parseNetwork, parseNodeLs, parseNodes, parseServices, parseTasks, type DockerInfo, type DockerNetwork, type SwarmNode, type SwarmService, type SwarmTask } from '../parse/docker.js';
 import type { Diagnostic, Parsed } from '../parse/types.js';
 import { make } from './classes.js';
+import { rememberInfo, swarmDataPathPort, swarmViews } from './swarm.js';
 
 export type InputStatus = 'present' | 'missing' | 'uncaptured' | 'invalid';
 
@@ -344,6 +345,7 @@ function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] 
     ingressDnat,
     ingressDnatByPort,
   });
+  rememberInfo(node, info); // batch C (src/model/swarm.ts)
   return { node, diagnostics: [...nf.diagnostics, ...r.diagnostics] };
 }
 
@@ -378,17 +380,18 @@ function buildCluster(capture: CaptureFiles, nodes: NodeModel[]): { cluster: Clu
   }
   if (!ingressNetworkId) ingressNetworkId = tasks.flatMap((t) => t.attachments).find((a) => a.ingress)?.networkId ?? '';
 
-  const nodeModels = swarmNodes.map((n) => make('SwarmNode', { id: n.id, hostname: n.hostname, role: n.role, availability: n.availability, state: n.state, addr: n.addr, engineVersion: n.engineVersion, leader: n.leader }));
+  const nodeModels = swarmNodes.map((n) => make('SwarmNode', { id: n.id, hostname: n.hostname, role: n.role, availability: n.availability, state: n.state, addr: n.addr, engineVersion: n.engineVersion, leader: n.leader, reachability: n.reachability, line: n.line }));
   const serviceModels = services.map((s) =>
     make('Service', {
       id: s.id, name: s.name, mode: s.mode, endpointMode: s.endpointMode,
       ports: s.ports.map((p) => make('PublishedPort', { ...p })),
       virtualIPs: s.virtualIPs.map((v) => make('VirtualIP', { ...v })),
+      line: s.line,
     }),
   );
   const taskModels = tasks.map((t) =>
     make('Task', {
-      id: t.id, serviceId: t.serviceId, nodeId: t.nodeId, slot: t.slot, desiredState: t.desiredState, state: t.state,
+      id: t.id, serviceId: t.serviceId, nodeId: t.nodeId, slot: t.slot, desiredState: t.desiredState, state: t.state, line: t.line,
       attachments: t.attachments.map((a) => make('TaskAttachment', { ...a })),
       ingressAddresses: t.attachments.filter((a) => a.ingress || (ingressNetworkId !== '' && a.networkId === ingressNetworkId)).flatMap((a) => a.addresses),
     }),
@@ -440,7 +443,11 @@ function buildCluster(capture: CaptureFiles, nodes: NodeModel[]): { cluster: Clu
   for (const [id, list] of runningIngressAddresses) runningIngressAddressSet.set(id, new Map(list.map((a) => [a, true])));
   const ingressPortByKey = new Map<string, unknown>();
   for (const p of ingressPorts as { key: string }[]) if (!ingressPortByKey.has(p.key)) ingressPortByKey.set(p.key, p);
+  // batch C (src/model/swarm.ts): services and networks seen swarm-wide
+  const swarm = swarmViews({ nodes, swarmNodes, services, tasks, servicesFile: r.inputs.get('cluster.services')!.file, ingressNetworkId });
+  swarmDataPathPort(nodes);
   const cluster = make<ClusterModel>('Cluster', {
+    ...swarm,
     inputs: r.inputs,
     nodes: nodeModels,
     services: serviceModels,

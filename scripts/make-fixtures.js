@@ -217,6 +217,93 @@ const variants = {
       }
     },
   },
+  // Batch C: the swarm's services and networks (cluster views).
+  'broken-swarm-vip-stale-ingress': {
+    says: "Service whoami's VIP 10.0.0.97 is still on network x0ldingre55netw0rk1d00000, an ingress network that was removed and recreated (now n3dex97iv1gs5ugdluoc34dxi) while the service kept publishing tcp/8080: its new tasks would hang in \"pending allocations\" (moby/moby#33878). Can be made in the working-mesh lab: `docker network rm ingress` and `docker network create --ingress` with a service publishing, on an engine that allows it.",
+    fails: 'vips-on-current-ingress',
+    make: (d) => json(d, 'cluster/services.json', (svcs) => svcs.map((s) => ({ ...s, Endpoint: { ...s.Endpoint, VirtualIPs: s.Endpoint.VirtualIPs.map((v) => ({ ...v, NetworkID: 'x0ldingre55netw0rk1d00000' })) } }))),
+  },
+  'broken-swarm-ingress-full': {
+    says: 'The ingress network is 10.0.0.0/29 on every node: 5 usable addresses (8 less network, broadcast and gateway), all taken by 1 VIP, 1 task and 3 ingress-sbox addresses, so the next service or task gets "could not find an available IP while allocating VIP" (moby/moby#43052, where a /24 ran out). The subnet is shrunk instead of adding 250 services; the addresses already handed out are left as captured. Can be made in the lab by recreating ingress with `--subnet 10.0.0.0/29` before publishing.',
+    fails: 'ingress-ip-capacity (fail: full)',
+    make: (d) => {
+      for (const n of ['228', '234', '253']) json(d, `nodes/${n}/networks/ingress.json`, (nets) => nets.map((x) => ({ ...x, IPAM: { ...x.IPAM, Config: x.IPAM.Config.map((c) => ({ ...c, Subnet: '10.0.0.0/29' })) } })));
+    },
+  },
+  'broken-swarm-dnsrr-ingress': {
+    says: 'Service whoami is in dnsrr endpoint mode (Spec.EndpointSpec.Mode and Endpoint.Spec.Mode) with no VIP, yet publishes tcp/8080 in ingress mode, as services created by old engines or through the API can be (moby/moby#25016): the port is DNATed into ingress_sbox and balanced nowhere. Current engines refuse to create it, so the lab cannot make it without an old engine.',
+    fails: 'dnsrr-no-ingress-ports',
+    make: (d) =>
+      json(d, 'cluster/services.json', (svcs) =>
+        svcs.map((s) => {
+          const { VirtualIPs, ...endpoint } = s.Endpoint;
+          return { ...s, Spec: { ...s.Spec, EndpointSpec: { ...s.Spec.EndpointSpec, Mode: 'dnsrr' } }, Endpoint: { ...endpoint, Spec: { ...endpoint.Spec, Mode: 'dnsrr' } } };
+        }),
+      ),
+  },
+  'broken-swarm-host-mode-port': {
+    says: 'A second service, node-exporter, publishes tcp/9100 in host mode (as in the Docker docs, "bypass the routing mesh") and has its one task on node 253: the port answers on 253 only, not on 228 or 234. Can be made in the lab with `docker service create --publish mode=host,published=9100,target=9100 ...` and one replica.',
+    fails: 'host-mode-ports-noted: warn on nodes 228 and 234, pass on 253',
+    make: (d) => {
+      json(d, 'cluster/services.json', (svcs) => [
+        ...svcs,
+        {
+          ID: 'h0stm0desvc0000000000000a',
+          Version: { Index: 40 },
+          Spec: {
+            Name: 'node-exporter',
+            Labels: {},
+            TaskTemplate: { ContainerSpec: { Image: 'prom/node-exporter:v1.7.0' } },
+            Mode: { Replicated: { Replicas: 1 } },
+            EndpointSpec: { Mode: 'vip', Ports: [{ Protocol: 'tcp', TargetPort: 9100, PublishedPort: 9100, PublishMode: 'host' }] },
+          },
+          Endpoint: {
+            Spec: { Mode: 'vip', Ports: [{ Protocol: 'tcp', TargetPort: 9100, PublishedPort: 9100, PublishMode: 'host' }] },
+            Ports: [{ Protocol: 'tcp', TargetPort: 9100, PublishedPort: 9100, PublishMode: 'host' }],
+          },
+        },
+      ]);
+      json(d, 'cluster/tasks.json', (tasks) => [
+        ...tasks,
+        { ID: 'h0stm0detask00000000000a1', ServiceID: 'h0stm0desvc0000000000000a', NodeID: 'pkv93oel5hesk9bn22uyit9rz', Slot: 1, DesiredState: 'running', Status: { State: 'running', Message: 'started' } },
+      ]);
+    },
+  },
+  'broken-swarm-task-no-ingress-address': {
+    says: 'Service whoami has a second running task, whoami.2 on node 228, with no ingress address in its NetworksAttachments (none at all): no node lists it as an IPVS backend, so it gets none of tcp/8080 (the swarm side of moby/moby#33790). Not made in the lab: swarmkit does not start such a task on a healthy manager.',
+    fails: 'tasks-have-ingress-address',
+    make: (d) =>
+      json(d, 'cluster/tasks.json', (tasks) => [
+        ...tasks,
+        { ...tasks[0], ID: 'n0ingre55addr000000000a2', NodeID: 'wll4l9u5sj9xyon5u1bvq8wth', Slot: 2, NetworksAttachments: [] },
+      ]),
+  },
+  'broken-swarm-quorum-lost': {
+    says: 'Nodes 228 and 234 are managers too (3 managers), and both are down and unreachable in the Raft view of 253, the leader: 1 of 3 managers is no quorum, so no service can be updated and no port reprogrammed (docs: maintain the quorum of managers). Can be made in the lab by promoting node2 and node3 and stopping their engines.',
+    fails: 'managers-quorum (fail) and swarm-nodes-ready (the two nodes are down)',
+    make: (d) =>
+      json(d, 'cluster/nodes.json', (nodes) =>
+        nodes.map((n) =>
+          n.Description.Hostname === '253'
+            ? n
+            : { ...n, Spec: { ...n.Spec, Role: 'manager' }, Status: { ...n.Status, State: 'down', Message: 'heartbeat failure' }, ManagerStatus: { Reachability: 'unreachable', Addr: `${n.Status.Addr}:2377` } },
+        ),
+      ),
+  },
+  'broken-swarm-managers-even': {
+    says: 'Node 228 was promoted: the swarm has 2 managers (253 the leader, 228 reachable), which tolerates no more failures than 1 (docs: maintain the quorum of managers). Can be made in the lab with `docker node promote node2`.',
+    fails: 'managers-quorum (warn)',
+    make: (d) =>
+      json(d, 'cluster/nodes.json', (nodes) =>
+        nodes.map((n) => (n.Description.Hostname === '228' ? { ...n, Spec: { ...n.Spec, Role: 'manager' }, ManagerStatus: { Reachability: 'reachable', Addr: '192.168.100.228:2377' } } : n)),
+      ),
+  },
+  'broken-swarm-data-path-port': {
+    says: "Node 234's docker info says DataPathPort 7789 while 228 and 253 say 4789: its VXLAN goes where the others do not listen (a node that kept another swarm's setting; the port conflicts of moby/moby#33416 and #44551 are why swarms move off 4789). Not made in the lab: a swarm has one data-path port, so this needs a node from another swarm.",
+    fails: 'data-path-port-agreed',
+    make: (d) => json(d, 'nodes/234/info.json', (i) => ({ ...i, Swarm: { ...i.Swarm, Cluster: { ...i.Swarm.Cluster, DataPathPort: 7789 } } })),
+  },
+
 };
 
 for (const [name, v] of Object.entries(variants)) {

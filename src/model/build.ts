@@ -8,6 +8,7 @@ import { make } from './classes.js';
 // Batch A (ingress_sbox and IPVS)
 import { parseIpvsTimeout, type IpvsTimeout } from '../parse/ipvs-timeout.js';
 import { ingressVips, ipvsTimeoutModel, marksByValue, sboxVips, sysctlEntries } from './sbox.js';
+import { rememberInfo, swarmDataPathPort, swarmViews } from './swarm.js';
 
 export type InputStatus = 'present' | 'missing' | 'uncaptured' | 'invalid';
 
@@ -358,6 +359,7 @@ function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] 
     ingressDnatByPort,
     ...batchA,
   });
+  rememberInfo(node, info); // batch C (src/model/swarm.ts)
   return { node, diagnostics: [...nf.diagnostics, ...r.diagnostics] };
 }
 
@@ -392,17 +394,18 @@ function buildCluster(capture: CaptureFiles, nodes: NodeModel[]): { cluster: Clu
   }
   if (!ingressNetworkId) ingressNetworkId = tasks.flatMap((t) => t.attachments).find((a) => a.ingress)?.networkId ?? '';
 
-  const nodeModels = swarmNodes.map((n) => make('SwarmNode', { id: n.id, hostname: n.hostname, role: n.role, availability: n.availability, state: n.state, addr: n.addr, engineVersion: n.engineVersion, leader: n.leader }));
+  const nodeModels = swarmNodes.map((n) => make('SwarmNode', { id: n.id, hostname: n.hostname, role: n.role, availability: n.availability, state: n.state, addr: n.addr, engineVersion: n.engineVersion, leader: n.leader, reachability: n.reachability, line: n.line }));
   const serviceModels = services.map((s) =>
     make('Service', {
       id: s.id, name: s.name, mode: s.mode, endpointMode: s.endpointMode,
       ports: s.ports.map((p) => make('PublishedPort', { ...p })),
       virtualIPs: s.virtualIPs.map((v) => make('VirtualIP', { ...v })),
+      line: s.line,
     }),
   );
   const taskModels = tasks.map((t) =>
     make('Task', {
-      id: t.id, serviceId: t.serviceId, nodeId: t.nodeId, slot: t.slot, desiredState: t.desiredState, state: t.state,
+      id: t.id, serviceId: t.serviceId, nodeId: t.nodeId, slot: t.slot, desiredState: t.desiredState, state: t.state, line: t.line,
       attachments: t.attachments.map((a) => make('TaskAttachment', { ...a })),
       ingressAddresses: t.attachments.filter((a) => a.ingress || (ingressNetworkId !== '' && a.networkId === ingressNetworkId)).flatMap((a) => a.addresses),
     }),
@@ -456,7 +459,11 @@ function buildCluster(capture: CaptureFiles, nodes: NodeModel[]): { cluster: Clu
   for (const p of ingressPorts as { key: string }[]) if (!ingressPortByKey.has(p.key)) ingressPortByKey.set(p.key, p);
   // Batch A (ingress_sbox and IPVS): the ingress VIPs every sbox must hold.
   const batchA = ingressVips(services, nodes.map((n) => (n.networks as Map<string, { id: string }>).get('ingress')?.id ?? ''));
+  // batch C (src/model/swarm.ts): services and networks seen swarm-wide
+  const swarm = swarmViews({ nodes, swarmNodes, services, tasks, servicesFile: r.inputs.get('cluster.services')!.file, ingressNetworkId });
+  swarmDataPathPort(nodes);
   const cluster = make<ClusterModel>('Cluster', {
+    ...swarm,
     inputs: r.inputs,
     nodes: nodeModels,
     services: serviceModels,

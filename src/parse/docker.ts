@@ -1,4 +1,4 @@
-import { DiagnosticSink, JsonFields, type JsonAt, at, type Parsed, readJsonText, textLines } from './types.js';
+import { DiagnosticSink, JsonFields, type JsonAt, at, type Parsed, pathOf, readJsonText, jsonValueLines, textLines } from './types.js';
 import { obj, type Obj } from '../util/obj.js';
 
 /* Docker objects as the API or the CLI prints them, reduced to what the mesh depends on. */
@@ -12,6 +12,9 @@ export interface DockerInfo {
   swarmState: string;
   isManager: boolean;
   dataPathPort: number;
+  /** Whether Swarm.Cluster.DataPathPort was there (only managers print Swarm.Cluster), and its line (0 when not). */
+  dataPathPortSet: boolean;
+  dataPathPortLine: number;
   kernelVersion: string;
   operatingSystem: string;
 }
@@ -53,8 +56,12 @@ export interface SwarmNode {
   addr: string;
   engineVersion: string;
   leader: boolean;
+  /** ManagerStatus.Reachability (reachable, unreachable, unknown); '' for a worker. From `docker node ls`: Leader and Reachable read as reachable. */
+  reachability: string;
   /** Set when read from `docker node ls` output instead of JSON. */
   self: boolean;
+  /** Line of the node's entry in the file (its object in nodes.json, its row in node-ls.txt). */
+  line: number;
 }
 
 export interface PublishedPort {
@@ -69,6 +76,8 @@ export interface VirtualIP {
   networkId: string;
   address: string;
   prefixLen: number;
+  /** Line of the VIP's entry in services.json. */
+  line: number;
 }
 
 export interface SwarmService {
@@ -81,6 +90,8 @@ export interface SwarmService {
   /** Endpoint.Ports when present (what is really published), else Spec.EndpointSpec.Ports. */
   ports: PublishedPort[];
   virtualIPs: VirtualIP[];
+  /** Line where the service's object starts in services.json. */
+  line: number;
 }
 
 export interface TaskAttachment {
@@ -98,6 +109,8 @@ export interface SwarmTask {
   desiredState: string;
   state: string;
   attachments: TaskAttachment[];
+  /** Line where the task's object starts in tasks.json. */
+  line: number;
 }
 
 const MAX_PORT = 65535;
@@ -123,15 +136,22 @@ interface Entry {
  * An API list (array), or one object as `docker X inspect` of one item prints it. Entries that are
  * not objects are errors at their line.
  */
-function readList(content: string, sink: DiagnosticSink, what: string): { entries: Entry[]; f: JsonFields } | undefined {
+function readList(content: string, sink: DiagnosticSink, what: string): { entries: Entry[]; f: JsonFields; text: string } | undefined {
   const doc = readJsonText(content, sink);
   if (!doc) return undefined;
   const f = new JsonFields(sink, doc.text, what);
   const v = doc.value;
-  if (Array.isArray(v)) return { entries: f.objects(v, [], `a ${what} object`), f };
-  if (v !== null && typeof v === 'object') return { entries: [{ o: v as Obj, path: [] }], f };
+  if (Array.isArray(v)) return { entries: f.objects(v, [], `a ${what} object`), f, text: doc.text };
+  if (v !== null && typeof v === 'object') return { entries: [{ o: v as Obj, path: [] }], f, text: doc.text };
   f.error([], `the document is ${v === null ? 'null' : typeof v}, expected a ${what} object or a list of them`);
-  return { entries: [], f };
+  return { entries: [], f, text: doc.text };
+}
+
+/** Set each item's line to where its JSON value starts (one pass over the text for all of them). */
+function setLines(text: string, items: { line: number }[], paths: JsonAt[]): void {
+  if (items.length === 0) return;
+  const lines = jsonValueLines(text, paths.map(pathOf));
+  items.forEach((x, i) => (x.line = lines[i] ?? 0));
 }
 
 const done = <T>(format: string, data: T, f: JsonFields | undefined, sink: DiagnosticSink): Parsed<T> => {
@@ -163,9 +183,12 @@ export function parseInfo(content: string, file: string): Parsed<DockerInfo | un
     swarmState: f.str(swarm, sp, 'LocalNodeState'),
     isManager: f.bool(swarm, sp, 'ControlAvailable'),
     dataPathPort: f.int(cluster, at(sp, 'Cluster'), 'DataPathPort', 0, MAX_PORT) || 4789,
+    dataPathPortSet: typeof cluster.DataPathPort === 'number' && cluster.DataPathPort > 0,
+    dataPathPortLine: 0,
     kernelVersion: f.str(o, base, 'KernelVersion'),
     operatingSystem: f.str(o, base, 'OperatingSystem'),
   };
+  if (data.dataPathPortSet) data.dataPathPortLine = jsonValueLines(doc.text, [pathOf(at(at(sp, 'Cluster'), 'DataPathPort'))])[0] ?? 0;
   return done('docker-info', data, f, sink);
 }
 
@@ -206,6 +229,7 @@ export function parseNodes(content: string, file: string): Parsed<SwarmNode[]> {
   const nodes: SwarmNode[] = [];
   if (!list) return done('docker-nodes', nodes, undefined, sink);
   const { f } = list;
+  const paths: JsonAt[] = [];
   for (const { o, path } of list.entries) {
     const id = f.str(o, path, 'ID');
     if (!id || !('Description' in o)) {
@@ -226,9 +250,13 @@ export function parseNodes(content: string, file: string): Parsed<SwarmNode[]> {
       addr: f.str(status, at(path, 'Status'), 'Addr'),
       engineVersion: f.str(f.obj(desc, dp, 'Engine', false), at(dp, 'Engine'), 'EngineVersion'),
       leader: f.bool(ms, at(path, 'ManagerStatus'), 'Leader'),
+      reachability: f.str(ms, at(path, 'ManagerStatus'), 'Reachability'),
       self: false,
+      line: 0,
     });
+    paths.push(path);
   }
+  setLines(list.text, nodes, paths);
   return done('docker-nodes', nodes, f, sink);
 }
 
@@ -246,6 +274,9 @@ export function parseServices(content: string, file: string): Parsed<SwarmServic
   const services: SwarmService[] = [];
   if (!list) return done('docker-services', services, undefined, sink);
   const { f } = list;
+  const paths: JsonAt[] = [];
+  const vips: VirtualIP[] = [];
+  const vipPaths: JsonAt[] = [];
   for (const { o, path } of list.entries) {
     const id = f.str(o, path, 'ID');
     if (!id || !('Spec' in o)) {
@@ -268,7 +299,10 @@ export function parseServices(content: string, file: string): Parsed<SwarmServic
     }));
     const virtualIPs = f.objects(f.list(endpoint, ep, 'VirtualIPs'), at(ep, 'VirtualIPs')).map(({ o: vo, path: vp }) => {
       const cidr = splitCidr(f.str(vo, vp, 'Addr'), f, at(vp, 'Addr'));
-      return { networkId: f.str(vo, vp, 'NetworkID'), address: cidr.address, prefixLen: cidr.prefixLen };
+      const vip = { networkId: f.str(vo, vp, 'NetworkID'), address: cidr.address, prefixLen: cidr.prefixLen, line: 0 };
+      vips.push(vip);
+      vipPaths.push(vp);
+      return vip;
     });
     services.push({
       id,
@@ -277,8 +311,12 @@ export function parseServices(content: string, file: string): Parsed<SwarmServic
       endpointMode: f.str(epSpec, esp, 'Mode') || f.str(f.obj(endpoint, ep, 'Spec', true), at(ep, 'Spec'), 'Mode') || 'vip',
       ports,
       virtualIPs,
+      line: 0,
     });
+    paths.push(path);
   }
+  setLines(list.text, services, paths);
+  setLines(list.text, vips, vipPaths);
   return done('docker-services', services, f, sink);
 }
 
@@ -288,6 +326,7 @@ export function parseTasks(content: string, file: string): Parsed<SwarmTask[]> {
   const tasks: SwarmTask[] = [];
   if (!list) return done('docker-tasks', tasks, undefined, sink);
   const { f } = list;
+  const paths: JsonAt[] = [];
   for (const { o, path } of list.entries) {
     const id = f.str(o, path, 'ID');
     if (!id || !('ServiceID' in o)) {
@@ -314,8 +353,11 @@ export function parseTasks(content: string, file: string): Parsed<SwarmTask[]> {
           addresses: f.strings(f.list(ao, aap, 'Addresses'), adp).map((x) => splitCidr(x.s, f, x.path).address),
         };
       }),
+      line: 0,
     });
+    paths.push(path);
   }
+  setLines(list.text, tasks, paths);
   return done('docker-tasks', tasks, f, sink);
 }
 
@@ -356,7 +398,8 @@ export function parseNodeLs(content: string, file: string): Parsed<SwarmNode[]> 
     }
     nodes.push({
       id, hostname: host, role: mgr ? 'manager' : 'worker', availability: avail.toLowerCase(), state: status.toLowerCase(),
-      addr: '', engineVersion: engine, leader: mgr === 'Leader', self,
+      addr: '', engineVersion: engine, leader: mgr === 'Leader',
+      reachability: mgr === 'Leader' || mgr === 'Reachable' ? 'reachable' : mgr.toLowerCase(), self, line: no,
     });
   }
   return { format: 'docker-node-ls', data: nodes, diagnostics: sink.list };

@@ -158,6 +158,8 @@ function skipped(value: unknown, wrong: unknown): boolean {
   return kind(value) === kind(wrong === INF ? 0 : wrong);
 }
 const legitNumber = (value: unknown, wrong: unknown) => typeof value === 'number' && Number.isSafeInteger(wrong) && (wrong as number) >= 0;
+/** Drops the line fields (`line`, `...Line`) from a comparison. */
+const noLines = (k: string, v: unknown) => (k === 'line' || k.endsWith('Line') ? undefined : v);
 const text = (v: unknown) => JSON.stringify(v, null, 2).replaceAll(`"${INF}"`, '1e309');
 
 describe('hostile JSON: a wrong type at every path of every JSON file of the seed capture', () => {
@@ -186,10 +188,11 @@ describe('hostile JSON: a wrong type at every path of every JSON file of the see
           } else {
             // Accepted: then it reads exactly as the original, or (null, Go's empty list or map) as
             // the original with that value empty.
-            const same = JSON.stringify(parsed.data) === JSON.stringify(original);
+            // Lines are where a value stands: text above it that changed moves them, so they are not compared.
+            const same = JSON.stringify(parsed.data, noLines) === JSON.stringify(original, noLines);
             const asEmpty =
               wrong === null &&
-              [[], {}].some((empty) => JSON.stringify(parse(text(replaced(root, path, empty)), file.label).data) === JSON.stringify(parsed.data));
+              [[], {}].some((empty) => JSON.stringify(parse(text(replaced(root, path, empty)), file.label).data, noLines) === JSON.stringify(parsed.data, noLines));
             if (!same && !asEmpty && !legitNumber(value, wrong)) throw new Error(`${what}: accepted without an error, but reads differently`);
           }
           if (mutations % 40 === 0) expectRulesHold(snap, what);

@@ -45,7 +45,7 @@ describe('swarm objects', () => {
       { protocol: 'tcp', targetPort: 80, publishedPort: 8080, publishMode: 'ingress' },
       { protocol: 'udp', targetPort: 53, publishedPort: 53, publishMode: 'host' },
     ]);
-    expect(p.data[0].virtualIPs[0]).toEqual({ networkId: 'n1', address: '10.0.0.97', prefixLen: 24 });
+    expect(p.data[0].virtualIPs[0]).toEqual({ networkId: 'n1', address: '10.0.0.97', prefixLen: 24, line: 1 });
   });
 
   it('reads tasks with their network attachments', () => {
@@ -89,5 +89,50 @@ pkv93oel5hesk9bn22uyit9rz *   253        Ready     Active         Leader        
 
   it('is an error without the header', () => {
     expect(parseNodeLs('hello\n', 'node-ls.txt').diagnostics[0]).toMatchObject({ severity: 'error', line: 1 });
+  });
+});
+
+describe('batch C: lines, manager reachability and the data-path port', () => {
+  it('keeps the line of each service, VIP, task and node, and the managers\' reachability', () => {
+    const services = [
+      { ID: 's1', Spec: { Name: 'a' }, Endpoint: { VirtualIPs: [{ NetworkID: 'ing', Addr: '10.0.0.2/24' }] } },
+      { ID: 's2', Spec: { Name: 'b' } },
+    ];
+    const s = parseServices(JSON.stringify(services, null, 2), 'services.json');
+    expect(s.diagnostics).toEqual([]);
+    const text = JSON.stringify(services, null, 2).split('\n');
+    expect(text[s.data[0].line - 1].trim()).toBe('{');
+    expect(text[s.data[1].line - 1].trim()).toBe('{');
+    expect(s.data[1].line).toBeGreaterThan(s.data[0].line);
+    expect(text[s.data[0].virtualIPs[0].line - 1].trim()).toBe('{');
+    expect(s.data[0].virtualIPs[0].line).toBeGreaterThan(s.data[0].line);
+
+    const t = parseTasks(JSON.stringify([{ ID: 't1', ServiceID: 's1' }, { ID: 't2', ServiceID: 's1' }], null, 2), 'tasks.json');
+    expect(t.data.map((x) => x.line)).toEqual([2, 6]);
+
+    const nodes = [
+      { ID: 'm1', Description: { Hostname: 'a' }, Spec: { Role: 'manager' }, Status: { State: 'ready' }, ManagerStatus: { Leader: true, Reachability: 'reachable' } },
+      { ID: 'm2', Description: { Hostname: 'b' }, Spec: { Role: 'manager' }, Status: { State: 'down' }, ManagerStatus: { Reachability: 'unreachable' } },
+      { ID: 'w1', Description: { Hostname: 'c' }, Spec: { Role: 'worker' }, Status: { State: 'ready' } },
+    ];
+    const n = parseNodes(JSON.stringify(nodes), 'nodes.json');
+    expect(n.data.map((x) => [x.reachability, x.line])).toEqual([['reachable', 1], ['unreachable', 1], ['', 1]]);
+  });
+
+  it('reads MANAGER STATUS of `docker node ls` as reachability, with the row\'s line', () => {
+    const p = parseNodeLs('ID HOSTNAME STATUS AVAILABILITY MANAGER STATUS ENGINE VERSION\nabc123def * 253 Ready Active Leader 24.0.7\nxyz987abc 228 Down Active Unreachable 24.0.7\nqqq987abc 229 Ready Active Reachable 24.0.7\nwww987abc 230 Ready Active 24.0.7\n', 'node-ls.txt');
+    expect(p.data.map((x) => [x.hostname, x.role, x.reachability, x.line])).toEqual([
+      ['253', 'manager', 'reachable', 2],
+      ['228', 'manager', 'unreachable', 3],
+      ['229', 'manager', 'reachable', 4],
+      ['230', 'worker', '', 5],
+    ]);
+  });
+
+  it('says whether docker info printed the data-path port (workers print no Swarm.Cluster) and where', () => {
+    const manager = parseInfo(JSON.stringify({ ServerVersion: '24.0.7', Swarm: { NodeID: 'm1', Cluster: { ID: 'c', DataPathPort: 7789 } } }, null, 2), 'info.json');
+    expect(manager.data).toMatchObject({ dataPathPort: 7789, dataPathPortSet: true, dataPathPortLine: 7 });
+    const worker = parseInfo(JSON.stringify({ ServerVersion: '24.0.7', Swarm: { NodeID: 'w1' } }), 'info.json');
+    expect(worker.data).toMatchObject({ dataPathPort: 4789, dataPathPortSet: false, dataPathPortLine: 0 });
   });
 });

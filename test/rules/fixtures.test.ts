@@ -131,6 +131,22 @@ const EXPECTED: Record<string, Expected[]> = {
     ['dnat-target-is-sbox', '253', 'error'],
     ['published-port-has-dnat', '253', 'error'],
   ],
+  // Batch C: the swarm's services and networks (cluster views).
+  'broken-swarm-vip-stale-ingress': [['vips-on-current-ingress', null, 'fail']],
+  'broken-swarm-ingress-full': [['ingress-ip-capacity', null, 'fail']],
+  'broken-swarm-dnsrr-ingress': [['dnsrr-no-ingress-ports', null, 'fail']],
+  'broken-swarm-host-mode-port': [
+    ['host-mode-ports-noted', '228', 'warn'],
+    ['host-mode-ports-noted', '234', 'warn'],
+  ],
+  'broken-swarm-task-no-ingress-address': [['tasks-have-ingress-address', null, 'fail']],
+  'broken-swarm-quorum-lost': [
+    ['managers-quorum', null, 'fail'],
+    ['swarm-nodes-ready', null, 'fail'],
+    ['swarm-nodes-ready', null, 'fail'],
+  ],
+  'broken-swarm-managers-even': [['managers-quorum', null, 'warn']],
+  'broken-swarm-data-path-port': [['data-path-port-agreed', null, 'fail']],
 };
 
 /** Captures of the working-mesh lab (test/lab/uml), each with what the traffic said (truth.json). */
@@ -202,7 +218,7 @@ describe('rules against the fixtures', () => {
     for (const r of rs.filter((x) => x.status === 'error')) expect(r.message).toMatch(/^cannot check: nodes\/253\/host\/iptables-nat.txt:29: /);
     // Every rule that does not read host nat still runs on 253 (ingress-peers-complete once per peer).
     const stillChecked = [...new Set(rs.filter((r) => r.node === '253' && r.status === 'pass').map((r) => r.rule))].sort();
-    expect(stillChecked).toEqual(['backend-in-arp', 'forward-path-open', 'fwmark-has-backend', 'ingress-peers-complete', 'ip-forward-enabled', 'ipvs-available', 'ipvs-backends-match-tasks', 'published-port-has-mark', 'swarm-ports-open',
+    expect(stillChecked).toEqual(['backend-in-arp', 'forward-path-open', 'fwmark-has-backend', 'host-mode-ports-noted', 'ingress-peers-complete', 'ip-forward-enabled', 'ipvs-available', 'ipvs-backends-match-tasks', 'published-port-has-mark', 'swarm-ports-open',
       ...BATCH_A_NODE_RULES.filter((id) => !BATCH_A_SEED_SKIPS.some(([r, n]) => r === id && n === '253'))].sort());
   });
 

@@ -5,6 +5,8 @@ import { parseAddr, parseNeigh, parseRoutes, parseSysctl, type AddrData, type Ne
 import { parseInfo, parseNetwork, parseNodeLs, parseNodes, parseServices, parseTasks, type DockerInfo, type DockerNetwork, type SwarmNode, type SwarmService, type SwarmTask } from '../parse/docker.js';
 import type { Diagnostic, Parsed } from '../parse/types.js';
 import { make } from './classes.js';
+import { dockerChains, hostAddressByIp, hostInterfaces, isDockerDevice, nodeAddrInterface, nodeOverlays, overlayModels, rpFilterInterfaces, subnetOverlaps } from './host.js';
+import { parseNetworkList, type SwarmNetwork } from '../parse/networks.js';
 
 export type InputStatus = 'present' | 'missing' | 'uncaptured' | 'invalid';
 
@@ -311,7 +313,27 @@ function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] 
     else ingressDnatByPort.set(key, [d]);
   }
 
+  // Batch B (host): interfaces, overlays' options, subnets against routes, rp_filter, iptables backends.
+  const hostAddresses = addresses(hostAddr);
+  const hostFacts = {
+    hostInterfaces: hostInterfaces(hostAddr, r.inputs.get('host.addr')!.file),
+    hostAddressByIp: hostAddressByIp(hostAddresses),
+    ...nodeAddrInterface(hostAddr, info?.nodeAddr ?? ''),
+    nodeOverlays: nodeOverlays(nf.files, prefix, (rel) => r.inputs.get(`network.${rel.slice(9, -5)}`)?.status === 'present'),
+    subnetOverlaps: subnetOverlaps(
+      [
+        { subnets: ing?.subnets ?? [], ignore: isDockerDevice },
+        { subnets: gw?.subnets ?? [], ignore: (dev: string) => dev === 'docker_gwbridge' || dev.startsWith('veth') },
+      ],
+      routes, r.inputs.get('host.routes')!.file, hostAddr, r.inputs.get('host.addr')!.file,
+    ),
+    globalInterfaces: rpFilterInterfaces(hostAddr, sysctl),
+    hostDockerChains: dockerChains(host.parsed),
+    legacyDockerChains: dockerChains(legacyData),
+  };
+
   const node = make<NodeModel>('Node', {
+    ...hostFacts,
     name: nf.name,
     hostname: info?.name ?? '',
     engineVersion: info?.serverVersion ?? '',
@@ -326,7 +348,7 @@ function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] 
     host,
     sbox,
     hostLegacy,
-    hostAddresses: addresses(hostAddr),
+    hostAddresses,
     sboxAddresses: addresses(sboxAddr),
     routes: (routes?.routes ?? []).map((x) => make('Route', { destination: x.destination, gateway: x.gateway, device: x.device, source: x.source })),
     networks,
@@ -366,6 +388,8 @@ function buildCluster(capture: CaptureFiles, nodes: NodeModel[]): { cluster: Clu
   const services = r.read<SwarmService[]>('cluster.services', { files: ['services.json'], parse: parseServices }) ?? [];
   const tasks = r.read<SwarmTask[]>('cluster.tasks', { files: ['tasks.json'], parse: parseTasks }) ?? [];
   swarmNodes ??= [];
+  // Batch B (host): the swarm's networks with their options.
+  const swarmNetworks = overlayModels(r.read<SwarmNetwork[]>('cluster.networks', { files: ['networks.json'], parse: parseNetworkList }) ?? [], 'cluster/networks.json');
 
   // The ingress network id: from any node's ingress network, else from tasks' attachments.
   let ingressNetworkId = '';
@@ -441,6 +465,7 @@ function buildCluster(capture: CaptureFiles, nodes: NodeModel[]): { cluster: Clu
   const ingressPortByKey = new Map<string, unknown>();
   for (const p of ingressPorts as { key: string }[]) if (!ingressPortByKey.has(p.key)) ingressPortByKey.set(p.key, p);
   const cluster = make<ClusterModel>('Cluster', {
+    swarmNetworks,
     inputs: r.inputs,
     nodes: nodeModels,
     services: serviceModels,

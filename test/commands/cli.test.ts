@@ -31,15 +31,17 @@ describe('mesh-doctor check', () => {
     const r = cli('check', 'fixtures/seed-cluster');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('node 253');
-    // The article printed no conntrack counters: conntrack-not-full skips on its three nodes.
-    expect(r.stdout.trimEnd().split('\n').pop()).toMatch(/^\d+ pass, 0 warn, 0 fail, 3 skip, 0 error$/);
+    // The article printed no conntrack counters, no `ip addr` or `ip route`, and its swarm has no
+    // encrypted overlay: conntrack-not-full and six host rules skip on its three nodes (7 x 3).
+    expect(r.stdout.trimEnd().split('\n').pop()).toMatch(/^\d+ pass, 0 warn, 0 fail, 21 skip, 0 error$/);
     expect(r.stderr).toBe('');
   });
 
   it('prints a clean report of the working-mesh lab as it came up, every rule applying', () => {
     const r = cli('check', 'fixtures/lab-healthy');
     expect(r.code).toBe(0);
-    expect(r.stdout.trimEnd().split('\n').pop()).toMatch(/^\d+ pass, 0 warn, 0 fail, 0 skip, 0 error$/);
+    // Every rule applies but esp-allowed-for-encrypted: the lab has no encrypted overlay (3 nodes).
+    expect(r.stdout.trimEnd().split('\n').pop()).toMatch(/^\d+ pass, 0 warn, 0 fail, 3 skip, 0 error$/);
   });
 
   it('exits 1 on a failure, and follows --fail-on', () => {
@@ -55,8 +57,9 @@ describe('mesh-doctor check', () => {
     expect(r.code).toBe(1);
     const doc = JSON.parse(r.stdout);
     // No IPVS: ipvs-available and the two published-port rules fail on each of 3 nodes; the IPVS
-    // readers skip, and conntrack-not-full (the article printed no counters).
-    expect(doc.summary).toMatchObject({ warn: 0, fail: 9, skip: 12, error: 0 });
+    // readers skip, and conntrack-not-full (the article printed no counters): 12; and six host rules
+    // (no host addresses or routes in the article, no encrypted overlay): 18.
+    expect(doc.summary).toMatchObject({ warn: 0, fail: 9, skip: 30, error: 0 });
     expect(r.stderr).toBe('');
   });
 

@@ -17,9 +17,10 @@ describe('json report', () => {
 
   it('keeps the field order of the spec in each result', () => {
     const doc = JSON.parse(runCheck(opts('broken-dnat-target', { format: 'json' })).report);
-    expect(Object.keys(doc.results[0])).toEqual(['rule', 'status', 'severity', 'node', 'subject', 'message', 'evidence', 'remediation', 'docs']);
-    expect(doc.summary).toMatchObject({ warn: 0, fail: 1, skip: 3, error: 0 }); // conntrack-not-full: no counters in the seed
-    expect(doc.summary.pass).toBe(doc.results.length - 4);
+    expect(Object.keys(doc.results[0])).toEqual(['rule', 'status', 'severity', 'node', 'subject', 'message', 'evidence', 'remediation', 'where', 'docs']);
+    // conntrack-not-full: no counters in the seed; six host rules: no host addresses or routes, no encrypted overlay.
+    expect(doc.summary).toMatchObject({ warn: 0, fail: 1, skip: 21, error: 0 });
+    expect(doc.summary.pass).toBe(doc.results.length - 22);
   });
 
   it('lists parse diagnostics with file and line', () => {
@@ -37,7 +38,7 @@ describe('stylish report', () => {
     expect(text).toContain(`node 253  ${count('pass')} pass, 0 warn, ${count('fail')} fail, ${count('skip')} skip, 0 error`);
     const node253 = text.slice(text.indexOf('node 253'));
     expect(node253.indexOf('✖ fail  ipvs-available')).toBeLessThan(node253.indexOf('○ skip'));
-    expect(text).toMatch(/What to do next\n\n {2}ipvs-available — The kernel has IPVS \(3 results on 228, 234, 253\)\n {4}Load the module/);
+    expect(text).toMatch(/What to do next\n\n {2}ipvs-available — The kernel has IPVS \(3 results on 228, 234, 253\)\n {4}228 ingress_sbox: On node 228, load the module/);
     expect(text).toContain('published-port-has-dnat — Every ingress-published port has a DNAT on this node');
     const s = out.input.summary;
     expect(text.trimEnd().split('\n').pop()).toBe(`${s.pass} pass, ${s.warn} warn, ${s.fail} fail, ${s.skip} skip, ${s.error} error`);

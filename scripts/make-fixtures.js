@@ -27,6 +27,52 @@ function setEngine(d, host, version) {
   edit(d, 'cluster/node-ls.txt', (t) => t.replace(new RegExp(`(${host} .*)20\\.10\\.12`), (_, head) => `${head}${version}`));
 }
 
+/* Batch B (host): seed-cluster has no host addresses or routes; these fixtures add them to one node. */
+const ipAddr = (ifs) =>
+  ifs.map(([name, mtu, cidrs], i) => [
+    `${i + 1}: ${name}: <${name === 'lo' ? 'LOOPBACK' : 'BROADCAST,MULTICAST'},UP,LOWER_UP> mtu ${mtu} qdisc ${name === 'lo' ? 'noqueue' : 'fq_codel'} state ${name === 'lo' ? 'UNKNOWN' : 'UP'} group default qlen 1000`,
+    `    link/${name === 'lo' ? 'loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00' : `ether 52:54:00:00:0${i}:${(i * 17).toString(16).padStart(2, '0')} brd ff:ff:ff:ff:ff:ff`}`,
+    ...cidrs.flatMap((c) => [`    inet ${c} scope ${name === 'lo' ? 'host' : 'global'} ${name}`, '       valid_lft forever preferred_lft forever']),
+  ].join('\n')).join('\n') + '\n';
+function addHost(d, node, { addr, routes, sysctl }) {
+  if (addr) writeFileSync(join(d, `nodes/${node}/host/addr.txt`), ipAddr(addr));
+  if (routes) writeFileSync(join(d, `nodes/${node}/host/routes.txt`), routes.join('\n') + '\n');
+  if (sysctl) edit(d, `nodes/${node}/host/sysctl.txt`, (t) => t + sysctl.join('\n') + '\n');
+}
+/** cluster/networks.json: the seed's ingress (as 228 inspects it) plus the given overlays. */
+function addNetworks(d, extra) {
+  const ingress = JSON.parse(readFileSync(join(d, 'nodes/228/networks/ingress.json'), 'utf8'))[0];
+  const { Containers, Peers, ...swarmWide } = ingress;
+  writeFileSync(join(d, 'cluster/networks.json'), JSON.stringify([{ ...swarmWide, Containers: {}, Peers: null }, ...extra], null, 2) + '\n');
+}
+const overlay = (name, id, subnet, options) => ({
+  Name: name, Id: id, Created: '2025-01-15T17:20:00Z', Scope: 'swarm', Driver: 'overlay', EnableIPv6: false,
+  IPAM: { Driver: 'default', Options: null, Config: [{ Subnet: subnet, Gateway: subnet.replace(/0\/\d+$/, '1') }] },
+  Internal: false, Attachable: false, Ingress: false, ConfigFrom: { Network: '' }, ConfigOnly: false, Containers: {},
+  Options: { 'com.docker.network.driver.overlay.vxlanid_list': '4097', ...options }, Labels: {}, Peers: null,
+});
+const LO = ['lo', 65536, ['127.0.0.1/8']];
+const GWBRIDGE = ['docker_gwbridge', 1500, ['192.168.0.1/20']];
+const DOCKER0 = ['docker0', 1500, ['172.17.0.1/16']];
+const routesOf = (node, extra = []) => [
+  `default via 192.168.100.1 dev eth0 proto static`,
+  ...extra,
+  `172.17.0.0/16 dev docker0 proto kernel scope link src 172.17.0.1 linkdown`,
+  `192.168.0.0/20 dev docker_gwbridge proto kernel scope link src 192.168.0.1`,
+  `192.168.100.0/24 dev eth0 proto kernel scope link src 192.168.100.${node}`,
+];
+/** Swarm ports open, everything else dropped: a firewall written from the swarm tutorial's port list, without ESP. */
+const SWARM_ONLY_INPUT = [
+  ':INPUT DROP [0:0]',
+  '-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
+  '-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT',
+  '-A INPUT -p tcp -m tcp --dport 2377 -j ACCEPT',
+  '-A INPUT -p tcp -m tcp --dport 7946 -j ACCEPT',
+  '-A INPUT -p udp -m udp --dport 7946 -j ACCEPT',
+  '-A INPUT -p udp -m udp --dport 4789 -j ACCEPT',
+];
+
+
 const variants = {
   'broken-dnat-target': {
     says: "Node 253's DOCKER-INGRESS DNATs tcp/8080 to 192.168.0.3, but ingress_sbox is 192.168.0.2 on docker_gwbridge (a stale rule after docker_gwbridge was recreated).",
@@ -304,6 +350,80 @@ const variants = {
     make: (d) => json(d, 'nodes/234/info.json', (i) => ({ ...i, Swarm: { ...i.Swarm, Cluster: { ...i.Swarm.Cluster, DataPathPort: 7789 } } })),
   },
 
+  // Batch B (host).
+  'broken-host-local-path': {
+    says: "Node 228 lost the nat POSTROUTING rule `-o docker_gwbridge -m addrtype --src-type LOCAL -j MASQUERADE`, and net.ipv4.conf.docker_gwbridge.route_localnet was reset to 0 (a sysctl --system after dockerd started): the node's address answers on tcp/8080, localhost:8080 hangs. As reported in moby/moby#23812 and #46636.",
+    fails: 'local-path-open on node 228 (warn twice: the MASQUERADE rule and route_localnet)',
+    make: (d) => {
+      edit(d, 'nodes/228/host/iptables-nat.txt', (t) => t.replace('-A POSTROUTING -o docker_gwbridge -m addrtype --src-type LOCAL -j MASQUERADE\n', ''));
+      edit(d, 'nodes/228/host/sysctl.txt', (t) => t.replace('net.ipv4.conf.docker_gwbridge.route_localnet = 1', 'net.ipv4.conf.docker_gwbridge.route_localnet = 0'));
+    },
+  },
+  'broken-host-iptables-split': {
+    says: "Node 234 is an nf_tables host (iptables v1.8.7 (nf_tables)) whose legacy tables still hold Docker's chains from before an upgrade: iptables-nft-save printed '# Warning: iptables-legacy tables present' and iptables-legacy-save shows DOCKER, DOCKER-INGRESS and DOCKER-USER again. As in moby/moby#46636 and #46147.",
+    fails: 'iptables-one-backend on node 234',
+    make: (d) => {
+      edit(d, 'nodes/234/host/iptables.txt', (t) => '# Warning: iptables-legacy tables present, use iptables-legacy-save to see them\n' + t.replace(/iptables-save v1\.4\.21/g, 'iptables-nft-save v1.8.7'));
+      writeFileSync(join(d, 'nodes/234/host/iptables-legacy.txt'), [
+        '# Generated by iptables-save v1.8.7 on Wed Jan 15 17:25:11 2025', '*nat', ':PREROUTING ACCEPT [0:0]', ':INPUT ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]',
+        ':DOCKER - [0:0]', ':DOCKER-INGRESS - [0:0]', '-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER-INGRESS', '-A DOCKER-INGRESS -p tcp -m tcp --dport 8080 -j DNAT --to-destination 192.168.0.2:8080',
+        '-A DOCKER-INGRESS -j RETURN', 'COMMIT', '# Completed on Wed Jan 15 17:25:11 2025', '# Generated by iptables-save v1.8.7 on Wed Jan 15 17:25:11 2025', '*filter', ':INPUT ACCEPT [0:0]', ':FORWARD DROP [0:0]',
+        ':OUTPUT ACCEPT [0:0]', ':DOCKER-USER - [0:0]', '-A FORWARD -j DOCKER-USER', '-A DOCKER-USER -j RETURN', 'COMMIT', '# Completed on Wed Jan 15 17:25:11 2025', '',
+      ].join('\n'));
+    },
+  },
+  'ok-host-encrypted-overlay': {
+    says: 'The swarm has an encrypted overlay, secure-net (`docker network create -d overlay --opt encrypted`), listed in cluster/networks.json with ingress; every host firewall accepts ESP (INPUT policy ACCEPT). Nothing is broken.',
+    fails: 'nothing (esp-allowed-for-encrypted passes on every node)',
+    make: (d) => addNetworks(d, [overlay('secure-net', 'q2kz9s7e0m1x3v5b8n4c6d0f2', '10.0.1.0/24', { encrypted: '' })]),
+  },
+  'broken-host-esp-blocked': {
+    says: "The swarm has the encrypted overlay secure-net; node 234's INPUT drops by default and accepts only the swarm tutorial's ports (2377/tcp, 7946/tcp+udp, 4789/udp), not IP protocol 50: gossip and DNS work, secure-net carries nothing to 234. As in docker/for-linux#91.",
+    fails: 'esp-allowed-for-encrypted on node 234 (from each peer, 192.168.100.228 and .253)',
+    make: (d) => {
+      addNetworks(d, [overlay('secure-net', 'q2kz9s7e0m1x3v5b8n4c6d0f2', '10.0.1.0/24', { encrypted: '' })]);
+      edit(d, 'nodes/234/host/iptables.txt', (t) => t.replace(/:INPUT ACCEPT \[18220:1392000\]\n([\s\S]*?)(-A FORWARD -j DOCKER-USER)/, (_, between, fwd) => `${SWARM_ONLY_INPUT[0]}\n${between}${SWARM_ONLY_INPUT.slice(1).join('\n')}\n${fwd}`));
+    },
+  },
+  'broken-host-mtu': {
+    says: "Node 228's underlay (eth0, which holds its swarm address 192.168.100.228) has MTU 1400, as on a VPN or a cloud network: the ingress overlay's default MTU 1450 plus 50 bytes of VXLAN does not fit. As in moby/libnetwork#2661 and docker/for-linux#594.",
+    fails: 'overlay-mtu-fits on node 228',
+    make: (d) => addHost(d, '228', { addr: [LO, ['eth0', 1400, ['192.168.100.228/24']], DOCKER0, GWBRIDGE] }),
+  },
+  'broken-host-ingress-overlap': {
+    says: "Node 253 has a second NIC, eth1, on the office LAN 10.0.0.0/24, the same range as the ingress network: hosts on that LAN are unreachable from the mesh. As in moby/moby#24220 and #33626.",
+    fails: 'ingress-subnet-no-overlap on node 253',
+    make: (d) =>
+      addHost(d, '253', {
+        addr: [LO, ['eth0', 1500, ['192.168.100.253/24']], ['eth1', 1500, ['10.0.0.50/24']], DOCKER0, GWBRIDGE],
+        routes: routesOf('253', ['10.0.0.0/24 dev eth1 proto kernel scope link src 10.0.0.50']),
+        sysctl: ['net.ipv4.conf.eth0.rp_filter = 2', 'net.ipv4.conf.eth1.rp_filter = 2'],
+      }),
+  },
+  'broken-host-gwbridge-overlap': {
+    says: "Node 234 routes 192.168.0.0/16 through a VPN gateway on eth0, over docker_gwbridge's 192.168.0.0/20: part of that network is unreachable and replies to it go into docker_gwbridge. As in docker/for-linux#1422.",
+    fails: 'gwbridge-subnet-no-overlap on node 234',
+    make: (d) =>
+      addHost(d, '234', {
+        addr: [LO, ['eth0', 1500, ['192.168.100.234/24']], DOCKER0, GWBRIDGE],
+        routes: routesOf('234', ['192.168.0.0/16 via 192.168.100.1 dev eth0 proto static']),
+      }),
+  },
+  'broken-host-rp-filter-strict': {
+    says: "Node 253 has a second NIC, eth1 (10.20.0.53/24, a storage network), with net.ipv4.conf.eth1.rp_filter = 1 (strict, a RHEL default): mesh traffic arriving there and answered through eth0 is dropped. As in newsnowlabs/docker-ingress-routing-daemon#4.",
+    fails: 'rp-filter-loose-on-multihomed on node 253 (eth1)',
+    make: (d) =>
+      addHost(d, '253', {
+        addr: [LO, ['eth0', 1500, ['192.168.100.253/24']], ['eth1', 1500, ['10.20.0.53/24']], DOCKER0, GWBRIDGE],
+        routes: routesOf('253', ['10.20.0.0/24 dev eth1 proto kernel scope link src 10.20.0.53']),
+        sysctl: ['net.ipv4.conf.eth0.rp_filter = 0', 'net.ipv4.conf.eth1.rp_filter = 1'],
+      }),
+  },
+  'broken-host-advertise-nat': {
+    says: "Node 228 sits behind NAT: its only address is 10.1.0.5 on eth0, while it advertises (and the manager knows it by) 192.168.100.228, the NAT's public address: peers send gossip and VXLAN to an address it does not hold. As in moby/moby#35318.",
+    fails: 'advertise-addr-local on node 228 (warn)',
+    make: (d) => addHost(d, '228', { addr: [LO, ['eth0', 1500, ['10.1.0.5/24']], DOCKER0, GWBRIDGE] }),
+  },
 };
 
 for (const [name, v] of Object.entries(variants)) {

@@ -62,7 +62,7 @@ const NODE_FOLDERS: Record<string, FolderSpec> = {
   ingress_sbox: { names: /^(iptables(-[a-z]+)?\.txt|ipvs(-timeout)?\.txt|sysctl\.txt|(neigh|addr)\.(txt|json))$/, fixed: [...IPTABLES_NAMES, 'ipvs.txt', 'ipvs-timeout.txt', 'neigh.txt', 'addr.txt', 'sysctl.txt'] },
   networks: { names: /^[\w.-]+\.json$/, fixed: ['ingress.json', 'docker_gwbridge.json'] },
 };
-const CLUSTER_FOLDER: FolderSpec = { names: /^(nodes\.json|services\.json|tasks\.json|node-ls\.txt|errors\.json)$/, fixed: ['nodes.json', 'services.json', 'tasks.json'] };
+const CLUSTER_FOLDER: FolderSpec = { names: /^(nodes\.json|services\.json|tasks\.json|networks\.json|node-ls\.txt|errors\.json)$/, fixed: ['nodes.json', 'services.json', 'tasks.json', 'networks.json'] };
 
 function kind(st: Stats): string {
   if (st.isDirectory()) return 'a folder';

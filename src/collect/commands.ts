@@ -28,6 +28,14 @@ export const HOST_SYSCTLS = [
   'net.ipv4.tcp_keepalive_time',
 ];
 
+/** Per-interface IPv4 settings; of these the capture keeps only CONF_KEYS, and not for Docker's veth/vx- devices. */
+export const HOST_CONF_DIR = '/proc/sys/net/ipv4/conf';
+export const CONF_KEYS = ['rp_filter', 'route_localnet'];
+/** An interface's conf key worth keeping: rp_filter and route_localnet, except on Docker's per-container devices. */
+export function keepConf(ifname: string, key: string): boolean {
+  return CONF_KEYS.includes(key) && !/^(veth|vx-)/.test(ifname);
+}
+
 export const HOST_COMMANDS: CaptureCommand[] = [
   { file: 'host/iptables.txt', argv: ['iptables-save'] },
   { file: 'host/addr.json', argv: ['ip', '-j', 'addr'] },
@@ -54,16 +62,26 @@ export function inSbox(execRoot: string, c: CaptureCommand): CaptureCommand {
   return { ...c, argv: ['nsenter', `--net=${sboxPath(execRoot)}`, ...c.argv] };
 }
 
-/** `grep -r .` prints path:value; the capture wants `key = value`. */
+/** `grep -r .` prints path:value; the capture wants `key = value` (of net/ipv4/conf only what keepConf keeps). */
 export function grepToSysctl(text: string): string {
   const lines = text
     .split('\n')
     .filter((l) => l.includes(':'))
+    .filter((l) => {
+      const m = /^\/proc\/sys\/net\/ipv4\/conf\/([^/:]+)\/([^/:]+):/.exec(l);
+      return !m || keepConf(m[1], m[2]);
+    })
     .map((l) => {
       const i = l.indexOf(':');
       return `${l.slice(0, i).replace('/proc/sys/', '').replace(/\//g, '.')} = ${l.slice(i + 1).trim()}`;
     });
-  return lines.length ? lines.join('\n') + '\n' : '';
+  // A key read twice (a file named and also under a folder grep walked) is written once.
+  const seen = new Set<string>();
+  const unique = lines.filter((l) => {
+    const k = l.slice(0, l.indexOf(' = '));
+    return seen.has(k) ? false : (seen.add(k), true);
+  });
+  return unique.length ? unique.join('\n') + '\n' : '';
 }
 
 /**

@@ -47,8 +47,8 @@ export async function captureHosts(opts: HostsCaptureOptions): Promise<HostsCapt
         id = String(o(info.Swarm).NodeID ?? '');
         if (o(info.Swarm).ControlAvailable === true && !clusterFrom) {
           clusterFrom = name;
-          const [nodes, services, tasks] = await Promise.all([docker.listNodes(), docker.listServices(), docker.listTasks()]);
-          writeCluster(opts.outDir, nodes, services, tasks);
+          const [nodes, services, tasks, networks] = await Promise.all([docker.listNodes(), docker.listServices(), docker.listTasks(), docker.listNetworks().catch(() => undefined)]);
+          writeCluster(opts.outDir, nodes, services, tasks, networks);
         }
         out = await runProbeContainer(docker, { image, script, node: name, nodeId: id, probeTimeoutMs });
         if (!out.complete) why = { outcome: 'failed', detail: `the probe on ${label} stopped before it finished` };

@@ -1,11 +1,11 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CaptureError } from '../capture/read.js';
 import { nodeDir, writeErrors, writeJson, writeMeta } from '../capture/write.js';
 import { dockerClient, dockerError } from './docker.js';
 import { UsageError } from '../util/errors.js';
 import { runReadOnly, searchPath } from './run.js';
-import { grepToSysctl, HOST_COMMANDS, HOST_SYSCTLS, inSbox, keepLegacy, SBOX_COMMANDS, sboxPath, type CaptureCommand } from './commands.js';
+import { grepToSysctl, HOST_COMMANDS, HOST_CONF_DIR, HOST_SYSCTLS, inSbox, keepConf, keepLegacy, SBOX_COMMANDS, sboxPath, type CaptureCommand } from './commands.js';
 import { writeCluster } from './probe.js';
 
 export interface LocalCaptureOptions {
@@ -103,8 +103,11 @@ export async function captureLocal(o: LocalCaptureOptions): Promise<LocalCapture
   const clusterErrors: CaptureError[] = [];
   if (isManager) {
     try {
-      const [nodes, services, tasks] = await timed('GET /nodes, /services, /tasks', () => Promise.all([docker.listNodes(), docker.listServices(), docker.listTasks()]));
-      writeCluster(o.outDir, nodes, services, tasks);
+      const [nodes, services, tasks, networks] = await timed('GET /nodes, /services, /tasks, /networks', () => Promise.all([docker.listNodes(), docker.listServices(), docker.listTasks(), docker.listNetworks().catch((e: Error) => {
+        clusterErrors.push({ file: 'networks.json', command: 'GET /networks', error: e.message });
+        return undefined;
+      })]));
+      writeCluster(o.outDir, nodes, services, tasks, networks);
     } catch (e) {
       for (const [file, command] of [['nodes.json', 'GET /nodes'], ['services.json', 'GET /services'], ['tasks.json', 'GET /tasks']]) {
         clusterErrors.push({ file, command, error: (e as Error).message });
@@ -120,6 +123,7 @@ export async function captureLocal(o: LocalCaptureOptions): Promise<LocalCapture
       { file: 'nodes.json', command: 'GET /nodes', error: why },
       { file: 'services.json', command: 'GET /services', error: why },
       { file: 'tasks.json', command: 'GET /tasks', error: why },
+      { file: 'networks.json', command: 'GET /networks', error: why },
     ]);
   }
 
@@ -146,11 +150,33 @@ export async function captureLocal(o: LocalCaptureOptions): Promise<LocalCapture
     else if (!legacy.ok) errors.push({ file: 'host/iptables-legacy.txt', command: 'iptables-legacy-save', error: legacy.error });
   }
   step('host sysctls');
-  writeFileSync(join(dir, 'host/sysctl.txt'), readSysctls(HOST_SYSCTLS));
+  writeFileSync(join(dir, 'host/sysctl.txt'), readSysctls(HOST_SYSCTLS) + readConf());
 
   writeErrors(join(dir, 'errors.json'), errors);
   writeMeta(o.outDir, `mesh-doctor capture on ${node} (dockerd ${String(info.ServerVersion ?? '?')})`);
   return { node, dir, isManager, errors, timings };
+}
+
+/** rp_filter and route_localnet of every interface but Docker's per-container ones (names may hold dots: read by path). */
+function readConf(): string {
+  const lines: string[] = [];
+  let ifaces: string[] = [];
+  try {
+    ifaces = readdirSync(HOST_CONF_DIR);
+  } catch {
+    return '';
+  }
+  for (const i of ifaces) {
+    for (const key of ['rp_filter', 'route_localnet']) {
+      if (!keepConf(i, key) || HOST_SYSCTLS.includes(`net.ipv4.conf.${i}.${key}`)) continue;
+      try {
+        lines.push(`net.ipv4.conf.${i}.${key} = ${readFileSync(join(HOST_CONF_DIR, i, key), 'utf8').trim()}`);
+      } catch {
+        // Gone since the listing: nothing to report.
+      }
+    }
+  }
+  return lines.length ? lines.join('\n') + '\n' : '';
 }
 
 function readSysctls(keys: string[]): string {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { CaptureError } from '../capture/read.js';
 import { nodeDir, writeErrors, writeJson } from '../capture/write.js';
 import { obj } from '../util/obj.js';
-import { grepToSysctl, HOST_COMMANDS, HOST_SYSCTLS, inSbox, keepLegacy, SBOX_COMMANDS, type CaptureCommand } from './commands.js';
+import { grepToSysctl, HOST_COMMANDS, HOST_CONF_DIR, HOST_SYSCTLS, inSbox, keepLegacy, SBOX_COMMANDS, type CaptureCommand } from './commands.js';
 import { isReadOnly } from './run.js';
 
 /*
@@ -72,10 +72,15 @@ export function isProbeTask(task: unknown): boolean {
   return Array.isArray(cs.Command) && cs.Command.some((c) => typeof c === 'string' && c.includes(MARK));
 }
 
-/** cluster/ from a manager's lists, without mesh-doctor's own probe services and their tasks. */
-export function writeCluster(outDir: string, nodes: unknown[], services: unknown[], tasks: unknown[]): void {
+/**
+ * cluster/ from a manager's lists, without mesh-doctor's own probe services and their tasks. The
+ * manager's GET /networks holds every swarm network with its Options (encrypted, mtu): its overlays
+ * go to cluster/networks.json when given.
+ */
+export function writeCluster(outDir: string, nodes: unknown[], services: unknown[], tasks: unknown[], networks?: unknown[]): void {
   const probeIds = new Set(services.filter(isProbeService).map((s) => String(obj(s).ID)));
   mkdirSync(join(outDir, 'cluster'), { recursive: true });
+  if (networks) writeJson(join(outDir, 'cluster/networks.json'), networks.filter((n) => obj(n).Driver === 'overlay'));
   writeJson(join(outDir, 'cluster/nodes.json'), nodes);
   writeJson(join(outDir, 'cluster/services.json'), services.filter((s) => !isProbeService(s)));
   writeJson(join(outDir, 'cluster/tasks.json'), tasks.filter((t) => !probeIds.has(String(obj(t).ServiceID)) && !isProbeTask(t)));
@@ -95,7 +100,8 @@ export function probeCommands(execRoot: string, socket: string): CaptureCommand[
     { file: 'networks/', argv: dockerCli('network', 'inspect', ...PROBE_NETWORKS), post: 'networks' },
     ...HOST_COMMANDS,
     { file: 'host/iptables-legacy.txt', argv: ['iptables-legacy-save'] },
-    { file: 'host/sysctl.txt', argv: ['grep', '-r', '.', ...HOST_SYSCTLS.map((k) => `/proc/sys/${k.replace(/\./g, '/')}`)], post: 'sysctl' },
+    // Plus every interface's conf folder (grepToSysctl keeps only rp_filter and route_localnet there).
+    { file: 'host/sysctl.txt', argv: ['grep', '-r', '.', ...HOST_SYSCTLS.map((k) => `/proc/sys/${k.replace(/\./g, '/')}`), HOST_CONF_DIR], post: 'sysctl' },
     ...SBOX_COMMANDS.map((c) => inSbox(execRoot, c)),
   ];
 }

@@ -49,10 +49,10 @@ export async function captureSwarm(opts: SwarmCaptureOptions): Promise<SwarmCapt
   if (swarm.ControlAvailable !== true) throw new UsageError(`the engine at ${label} is not a swarm manager: run --swarm on a manager (docker node ls lists them)`);
 
   step('swarm nodes, services and tasks');
-  const [nodes, services, tasks] = await Promise.all([docker.listNodes(), docker.listServices(), docker.listTasks()]).catch((e) => {
+  const [nodes, services, tasks, networks] = await Promise.all([docker.listNodes(), docker.listServices(), docker.listTasks(), docker.listNetworks().catch(() => undefined)]).catch((e) => {
     throw dockerError(e, label, timeoutMs);
   });
-  writeCluster(opts.outDir, nodes, services, tasks);
+  writeCluster(opts.outDir, nodes, services, tasks, networks);
 
   const name = `mesh-doctor-probe-${Date.now().toString(36)}`;
   const spec = {

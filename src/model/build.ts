@@ -9,6 +9,8 @@ import { make } from './classes.js';
 import { parseIpvsTimeout, type IpvsTimeout } from '../parse/ipvs-timeout.js';
 import { ingressVips, ipvsTimeoutModel, marksByValue, sboxVips, sysctlEntries } from './sbox.js';
 import { rememberInfo, swarmDataPathPort, swarmViews } from './swarm.js';
+import { dockerChains, hostAddressByIp, hostInterfaces, isDockerDevice, nodeAddrInterface, nodeOverlays, overlayModels, rpFilterInterfaces, subnetOverlaps } from './host.js';
+import { parseNetworkList, type SwarmNetwork } from '../parse/networks.js';
 
 export type InputStatus = 'present' | 'missing' | 'uncaptured' | 'invalid';
 
@@ -324,8 +326,27 @@ function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] 
     ...marksByValue(marks),
     ipvsTimeout: ipvsTimeoutModel(ipvsTimeout, r.inputs.get('sbox.ipvs-timeout')!.file),
   };
+  // Batch B (host): interfaces, overlays' options, subnets against routes, rp_filter, iptables backends.
+  const hostAddresses = addresses(hostAddr);
+  const hostFacts = {
+    hostInterfaces: hostInterfaces(hostAddr, r.inputs.get('host.addr')!.file),
+    hostAddressByIp: hostAddressByIp(hostAddresses),
+    ...nodeAddrInterface(hostAddr, info?.nodeAddr ?? ''),
+    nodeOverlays: nodeOverlays(nf.files, prefix, (rel) => r.inputs.get(`network.${rel.slice(9, -5)}`)?.status === 'present'),
+    subnetOverlaps: subnetOverlaps(
+      [
+        { subnets: ing?.subnets ?? [], ignore: isDockerDevice },
+        { subnets: gw?.subnets ?? [], ignore: (dev: string) => dev === 'docker_gwbridge' || dev.startsWith('veth') },
+      ],
+      routes, r.inputs.get('host.routes')!.file, hostAddr, r.inputs.get('host.addr')!.file,
+    ),
+    globalInterfaces: rpFilterInterfaces(hostAddr, sysctl),
+    hostDockerChains: dockerChains(host.parsed),
+    legacyDockerChains: dockerChains(legacyData),
+  };
 
   const node = make<NodeModel>('Node', {
+    ...hostFacts,
     name: nf.name,
     hostname: info?.name ?? '',
     engineVersion: info?.serverVersion ?? '',
@@ -340,7 +361,7 @@ function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] 
     host,
     sbox,
     hostLegacy,
-    hostAddresses: addresses(hostAddr),
+    hostAddresses,
     sboxAddresses: addresses(sboxAddr),
     routes: (routes?.routes ?? []).map((x) => make('Route', { destination: x.destination, gateway: x.gateway, device: x.device, source: x.source })),
     networks,
@@ -382,6 +403,8 @@ function buildCluster(capture: CaptureFiles, nodes: NodeModel[]): { cluster: Clu
   const services = r.read<SwarmService[]>('cluster.services', { files: ['services.json'], parse: parseServices }) ?? [];
   const tasks = r.read<SwarmTask[]>('cluster.tasks', { files: ['tasks.json'], parse: parseTasks }) ?? [];
   swarmNodes ??= [];
+  // Batch B (host): the swarm's networks with their options.
+  const swarmNetworks = overlayModels(r.read<SwarmNetwork[]>('cluster.networks', { files: ['networks.json'], parse: parseNetworkList }) ?? [], 'cluster/networks.json');
 
   // The ingress network id: from any node's ingress network, else from tasks' attachments.
   let ingressNetworkId = '';
@@ -464,6 +487,7 @@ function buildCluster(capture: CaptureFiles, nodes: NodeModel[]): { cluster: Clu
   swarmDataPathPort(nodes);
   const cluster = make<ClusterModel>('Cluster', {
     ...swarm,
+    swarmNetworks,
     inputs: r.inputs,
     nodes: nodeModels,
     services: serviceModels,

@@ -86,7 +86,7 @@ describe('captureLocal', () => {
     const out = join(root, 'cap1');
     const r = await captureLocal(opts(out));
     expect(r).toMatchObject({ node: 'stub-node', isManager: true });
-    const written = ['capture.json', 'cluster/nodes.json', 'cluster/services.json', 'cluster/tasks.json', 'nodes/stub-node/info.json', 'nodes/stub-node/networks/ingress.json', 'nodes/stub-node/networks/docker_gwbridge.json', 'nodes/stub-node/host/iptables.txt', 'nodes/stub-node/host/sysctl.txt', 'nodes/stub-node/host/addr.json', 'nodes/stub-node/ingress_sbox/iptables.txt', 'nodes/stub-node/ingress_sbox/neigh.json', 'nodes/stub-node/ingress_sbox/addr.json', 'nodes/stub-node/ingress_sbox/ipvs-timeout.txt'];
+    const written = ['capture.json', 'cluster/nodes.json', 'cluster/services.json', 'cluster/tasks.json', 'cluster/networks.json', 'nodes/stub-node/info.json', 'nodes/stub-node/networks/ingress.json', 'nodes/stub-node/networks/docker_gwbridge.json', 'nodes/stub-node/host/iptables.txt', 'nodes/stub-node/host/sysctl.txt', 'nodes/stub-node/host/addr.json', 'nodes/stub-node/ingress_sbox/iptables.txt', 'nodes/stub-node/ingress_sbox/neigh.json', 'nodes/stub-node/ingress_sbox/addr.json', 'nodes/stub-node/ingress_sbox/ipvs-timeout.txt'];
     expect(written.filter((f) => !existsSync(join(out, f)))).toEqual([]);
     const errors = JSON.parse(readFileSync(join(out, 'nodes/stub-node/errors.json'), 'utf8'));
     expect(errors).toEqual([
@@ -95,6 +95,8 @@ describe('captureLocal', () => {
       { file: 'ingress_sbox/sysctl.txt', command: `nsenter --net=${join(root, 'exec-root/netns/ingress_sbox')} grep -r . /proc/sys/net/ipv4/vs`, error: 'grep: /proc/sys/net/ipv4/vs: No such file or directory' },
     ]);
     expect(JSON.parse(readFileSync(join(out, 'capture.json'), 'utf8'))).toMatchObject({ format: 'mesh-doctor-capture', version: 1, source: 'mesh-doctor capture on stub-node (dockerd 27.5.1)' });
+    // The manager's network list, overlays only: the host rules read their options (encrypted, mtu).
+    expect(JSON.parse(readFileSync(join(out, 'cluster/networks.json'), 'utf8')).map((n: { Name: string }) => n.Name)).toEqual(['ingress']);
     // What it wrote is a capture `check` reads: IPVS is reported missing from the kernel, routes as not captured.
     const results = runCheck({ dir: out, format: 'json', failOn: 'fail', color: false, verbose: false, toolVersion: 't' }).input.results;
     expect(results.find((x) => x.rule === 'ipvs-available')).toMatchObject({ status: 'fail' });
@@ -118,6 +120,7 @@ describe('captureLocal', () => {
     await captureLocal(opts(out));
     const errors = JSON.parse(readFileSync(join(out, 'cluster/errors.json'), 'utf8'));
     expect(errors[1]).toEqual({ file: 'services.json', command: 'GET /services', error: 'stub-node is not a manager: capture a manager into the same folder for the swarm view' });
+    expect(errors.map((e: { file: string }) => e.file)).toContain('networks.json');
   });
 
   it('stops with exit-2 errors: not in a swarm, Docker unreachable, tools missing', async () => {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { demuxLogs, parseProbeLog, probeCommands, probeInner, probeScript, writeCluster, writeNode } from '../../src/collect/probe.js';
 import { isReadOnly } from '../../src/collect/run.js';
+import { grepToSysctl } from '../../src/collect/commands.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
@@ -122,5 +123,29 @@ describe('the swarm view a probe writes', () => {
     expect(JSON.parse(readFileSync(join(dir, 'cluster/services.json'), 'utf8')).map((x: { ID: string }) => x.ID)).toEqual(['web1']);
     expect(JSON.parse(readFileSync(join(dir, 'cluster/tasks.json'), 'utf8')).map((x: { ID: string }) => x.ID)).toEqual(['t1', 't5']);
     rmSync(dir, { recursive: true });
+  });
+});
+
+describe('batch B (host) capture growth', () => {
+  it('writes the manager\'s overlay networks to cluster/networks.json when given', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'md-cluster-'));
+    writeCluster(dir, [], [], [], [{ Name: 'ingress', Driver: 'overlay' }, { Name: 'bridge', Driver: 'bridge' }, { Name: 'secure', Driver: 'overlay', Options: { encrypted: '' } }]);
+    expect(JSON.parse(readFileSync(join(dir, 'cluster/networks.json'), 'utf8')).map((x: { Name: string }) => x.Name)).toEqual(['ingress', 'secure']);
+    rmSync(dir, { recursive: true });
+  });
+
+  it("reads every interface's rp_filter in the host sysctl grep, keeping only rp_filter and route_localnet, not Docker's veths, each key once", () => {
+    const sysctl = probeCommands('/run/docker', '/var/run/docker.sock').find((c) => c.file === 'host/sysctl.txt')!;
+    expect(sysctl.argv).toContain('/proc/sys/net/ipv4/conf');
+    const out = grepToSysctl([
+      '/proc/sys/net/ipv4/ip_forward:1',
+      '/proc/sys/net/ipv4/conf/all/rp_filter:0',
+      '/proc/sys/net/ipv4/conf/all/rp_filter:0',
+      '/proc/sys/net/ipv4/conf/eth1/rp_filter:1',
+      '/proc/sys/net/ipv4/conf/eth1/forwarding:1',
+      '/proc/sys/net/ipv4/conf/veth12ab/rp_filter:0',
+      '/proc/sys/net/ipv4/conf/docker_gwbridge/route_localnet:1',
+    ].join('\n'));
+    expect(out).toBe('net.ipv4.ip_forward = 1\nnet.ipv4.conf.all.rp_filter = 0\nnet.ipv4.conf.eth1.rp_filter = 1\nnet.ipv4.conf.docker_gwbridge.route_localnet = 1\n');
   });
 });

@@ -35,6 +35,9 @@ describe('mesh-doctor check', () => {
     // no sbox nat table on 228 and 253 (sbox-snat-present), no gc_thresh3 (neighbour-table-headroom)
     // and no ipvs-timeout.txt (ipvs-idle-timeout) on any node.
     expect(r.stdout.trimEnd().split('\n').pop()).toMatch(/^\d+ pass, 0 warn, 0 fail, 11 skip, 0 error$/);
+    // The article printed no conntrack counters, no `ip addr` or `ip route`, and its swarm has no
+    // encrypted overlay: conntrack-not-full and six host rules skip on its three nodes (7 x 3).
+    expect(r.stdout.trimEnd().split('\n').pop()).toMatch(/^\d+ pass, 0 warn, 0 fail, 21 skip, 0 error$/);
     expect(r.stderr).toBe('');
   });
 
@@ -42,6 +45,7 @@ describe('mesh-doctor check', () => {
     const r = cli('check', 'fixtures/lab-healthy');
     expect(r.code).toBe(0);
     // Every rule applies but ipvs-idle-timeout: the lab was captured before ingress_sbox/ipvs-timeout.txt existed.
+    // Every rule applies but esp-allowed-for-encrypted: the lab has no encrypted overlay (3 nodes).
     expect(r.stdout.trimEnd().split('\n').pop()).toMatch(/^\d+ pass, 0 warn, 0 fail, 3 skip, 0 error$/);
   });
 
@@ -61,6 +65,9 @@ describe('mesh-doctor check', () => {
     // readers skip, and conntrack-not-full (the article printed no counters). Batch A adds 11 skips:
     // ipvs-service-has-mark (no IPVS) and the seed's skips of sbox-snat-present, neighbour-table-headroom, ipvs-idle-timeout.
     expect(doc.summary).toMatchObject({ warn: 0, fail: 9, skip: 23, error: 0 });
+    // readers skip, and conntrack-not-full (the article printed no counters): 12; and six host rules
+    // (no host addresses or routes in the article, no encrypted overlay): 18.
+    expect(doc.summary).toMatchObject({ warn: 0, fail: 9, skip: 30, error: 0 });
     expect(r.stderr).toBe('');
   });
 

@@ -42,3 +42,14 @@ describe("the mesh's firewall hops on a real capture (the working-mesh lab)", ()
     expect(forwardToSbox({ ...node('253', seed), sboxGwbridgeIp: '' } as NodeModel, 'tcp', 8080)).toBeUndefined();
   });
 });
+
+describe('ESP (IP protocol 50) through INPUT, for encrypted overlays', () => {
+  it('passes where INPUT accepts everything, and stops at a DROP policy that opens only the swarm ports', () => {
+    expect(inputFrom(node('node1'), 'esp', 0, '10.78.0.13')!.verdict).toBe('pass');
+    const blocked = snapshotOf('broken-host-esp-blocked');
+    const v = walkView(inputFrom(node('234', blocked), 'esp', 0, '192.168.100.228'));
+    expect(v).toMatchObject({ verdict: 'stop', action: 'DROP', chain: 'INPUT', rule: ':INPUT DROP' });
+    // The swarm ports still pass the same firewall: only ESP is stopped.
+    expect(inputFrom(node('234', blocked), 'udp', 4789, '192.168.100.228')!.verdict).toBe('pass');
+  });
+});

@@ -1,0 +1,159 @@
+import type { AddrData, RouteData } from '../parse/net.js';
+import type { IptablesData } from '../parse/iptables.js';
+import { parseNetworkList, type SwarmNetwork } from '../parse/networks.js';
+import { make } from './classes.js';
+
+/*
+ * Batch B, the host: the model values the host rules read (interfaces and their MTU, the overlays'
+ * options, Docker subnets against the host's routes, reverse-path filtering, Docker's chains in each
+ * iptables backend). Each function takes parsed inputs and returns model objects; build.ts attaches them.
+ */
+
+/** The overlay driver's MTU when the network sets none (1500 minus 50 bytes of VXLAN). */
+export const DEFAULT_OVERLAY_MTU = 1450;
+
+/** Interfaces Docker makes and owns: its bridges, the veth pairs and the overlay's vxlan devices. */
+export function isDockerDevice(ifname: string): boolean {
+  return ifname === 'docker0' || ifname === 'docker_gwbridge' || /^(veth|vx-|br-)/.test(ifname);
+}
+
+export function hostInterfaces(addr: AddrData | undefined, file: string): unknown[] {
+  // ip addr prints each interface on one line; the parser keeps only the addresses' lines, so an
+  // interface's line is found from the first address line after it (or is 0 for ip -j).
+  return (addr?.interfaces ?? []).map((i) => {
+    const first = addr!.addresses.find((a) => a.ifname === i.ifname && a.line > 0);
+    return make('HostInterface', { ifname: i.ifname, mtu: i.mtu, state: i.state, docker: isDockerDevice(i.ifname), file, line: first ? first.line : 0 });
+  });
+}
+
+export function hostAddressByIp(addresses: unknown[]): Map<string, unknown> {
+  const m = new Map<string, unknown>();
+  for (const a of addresses as { address: string }[]) if (!m.has(a.address)) m.set(a.address, a);
+  return m;
+}
+
+/** The host interface holding the node's swarm address, and its MTU. */
+export function nodeAddrInterface(addr: AddrData | undefined, nodeAddr: string): { nodeAddrInterface: string; nodeAddrMtu: number } {
+  const a = nodeAddr ? addr?.addresses.find((x) => x.address === nodeAddr) : undefined;
+  const i = a ? addr!.interfaces.find((x) => x.ifname === a.ifname) : undefined;
+  return { nodeAddrInterface: a?.ifname ?? '', nodeAddrMtu: i?.mtu ?? 0 };
+}
+
+export function overlayModels(nets: SwarmNetwork[], file: string): unknown[] {
+  return nets
+    .filter((n) => n.driver === 'overlay')
+    .map((n) => make('OverlayNetwork', { id: n.id, name: n.name, driver: n.driver, ingress: n.ingress, encrypted: n.encrypted, mtu: n.mtu || DEFAULT_OVERLAY_MTU, mtuSet: n.mtu > 0, subnets: n.subnets, file, line: n.line }));
+}
+
+/**
+ * The overlays a node's networks/*.json describe, with their options. The node's input reader has
+ * already parsed and reported these files; a file it found broken gives nothing here.
+ */
+export function nodeOverlays(files: Map<string, string>, prefix: string, readable: (rel: string) => boolean): unknown[] {
+  const out: unknown[] = [];
+  for (const [rel, content] of files) {
+    if (!/^networks\/[^/]+\.json$/.test(rel) || !readable(rel)) continue;
+    const parsed = parseNetworkList(content, prefix + rel);
+    if (parsed.diagnostics.some((d) => d.severity === 'error')) continue;
+    for (const o of overlayModels(parsed.data, prefix + rel)) out.push(o);
+  }
+  return out;
+}
+
+/* ---------- subnets against the host's routes ---------- */
+
+function v4(ip: string): number | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
+  if (!m) return undefined;
+  const o = m.slice(1).map(Number);
+  if (o.some((x) => x > 255)) return undefined;
+  return ((o[0] << 24) | (o[1] << 16) | (o[2] << 8) | o[3]) >>> 0;
+}
+
+function prefix(cidr: string): { net: number; len: number } | undefined {
+  const [ip, l] = cidr.split('/');
+  const len = l === undefined ? 32 : Number(l);
+  const n = v4(ip);
+  if (n === undefined || !Number.isInteger(len) || len < 0 || len > 32) return undefined;
+  const mask = len === 0 ? 0 : (~0 << (32 - len)) >>> 0;
+  return { net: (n & mask) >>> 0, len };
+}
+
+/** Whether two IPv4 prefixes share an address (one contains the other). */
+export function prefixesOverlap(a: string, b: string): boolean {
+  const p = prefix(a);
+  const q = prefix(b);
+  if (!p || !q) return false;
+  const len = Math.min(p.len, q.len);
+  const mask = len === 0 ? 0 : (~0 << (32 - len)) >>> 0;
+  return ((p.net & mask) >>> 0) === ((q.net & mask) >>> 0);
+}
+
+/**
+ * For each subnet of ingress and of docker_gwbridge: the host's routes and addresses that overlap it
+ * and are not Docker's own. A default route (or any /0) is no overlap: it is where everything else goes.
+ * For ingress, every Docker device is ignored; for docker_gwbridge, only its own bridge and veths
+ * (another Docker bridge on the same range is an overlap too).
+ */
+export function subnetOverlaps(
+  owners: { subnets: string[]; ignore: (dev: string) => boolean }[],
+  routes: RouteData | undefined,
+  routeFile: string,
+  addr: AddrData | undefined,
+  addrFile: string,
+): Map<string, unknown[]> {
+  const out = new Map<string, unknown[]>();
+  for (const { subnets, ignore } of owners) {
+    for (const subnet of subnets) {
+      if (!prefix(subnet) || out.has(subnet)) continue;
+      const list: unknown[] = [];
+      const devices = new Set<string>();
+      for (const r of routes?.routes ?? []) {
+        if (r.destination === 'default' || ignore(r.device)) continue;
+        const p = prefix(r.destination);
+        if (!p || p.len === 0 || !prefixesOverlap(subnet, r.destination)) continue;
+        devices.add(r.device);
+        list.push(make('SubnetOverlap', { subnet, kind: 'route', overlaps: r.destination.includes('/') ? r.destination : `${r.destination}/32`, device: r.device, gateway: r.gateway, file: routeFile, line: r.line }));
+      }
+      // An address whose own route was listed above says nothing more.
+      for (const a of addr?.addresses ?? []) {
+        if (a.family !== 'inet' || ignore(a.ifname) || devices.has(a.ifname)) continue;
+        if (!prefixesOverlap(subnet, `${a.address}/${a.prefixLen}`)) continue;
+        list.push(make('SubnetOverlap', { subnet, kind: 'address', overlaps: `${a.address}/${a.prefixLen}`, device: a.ifname, gateway: '', file: addrFile, line: a.line }));
+      }
+      out.set(subnet, list);
+    }
+  }
+  return out;
+}
+
+/* ---------- reverse-path filtering ---------- */
+
+/** Non-Docker interfaces holding a global IPv4 address, with all/iface rp_filter and the effective value. */
+export function rpFilterInterfaces(addr: AddrData | undefined, sysctl: Map<string, string>): unknown[] {
+  const byIf = new Map<string, string[]>();
+  for (const a of addr?.addresses ?? []) {
+    if (a.family !== 'inet' || a.ifname === 'lo' || isDockerDevice(a.ifname) || a.address.startsWith('127.') || a.address.startsWith('169.254.')) continue;
+    const list = byIf.get(a.ifname);
+    if (list) list.push(`${a.address}/${a.prefixLen}`);
+    else byIf.set(a.ifname, [`${a.address}/${a.prefixLen}`]);
+  }
+  const allValue = sysctl.get('net.ipv4.conf.all.rp_filter') ?? '';
+  return [...byIf].map(([ifname, addresses]) => {
+    const ifaceValue = sysctl.get(`net.ipv4.conf.${ifname}.rp_filter`) ?? '';
+    const all = /^[0-2]$/.test(allValue) ? Number(allValue) : undefined;
+    const iface = /^[0-2]$/.test(ifaceValue) ? Number(ifaceValue) : undefined;
+    // The kernel uses the larger of the two; 2 (loose) is the largest, so all = 2 decides alone.
+    const effective = all !== undefined && iface !== undefined ? Math.max(all, iface) : all === 2 || iface === 2 ? 2 : -1;
+    return make('RpFilterInterface', { ifname, addresses, allValue, ifaceValue, effective });
+  });
+}
+
+/* ---------- iptables backends ---------- */
+
+/** 'table chain' of every chain whose name starts with DOCKER (DOCKER, DOCKER-INGRESS, DOCKER-USER, ...). */
+export function dockerChains(data: IptablesData | undefined): string[] {
+  const out: string[] = [];
+  for (const [table, chains] of data?.tables ?? []) for (const name of chains.keys()) if (name.startsWith('DOCKER')) out.push(`${table} ${name}`);
+  return out;
+}

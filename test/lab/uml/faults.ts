@@ -17,6 +17,8 @@ export interface MeshFacts {
   mark: number;
   /** The service's only backend (its task's ingress address), on TASK_NODE. */
   backend: string;
+  /** The sbox's SNAT of IPVS traffic to the ingress subnet, as `iptables -S` prints it without `-A`. */
+  snat: string;
 }
 
 /** The node the faults are made on: a worker that runs no task of the service. */
@@ -34,6 +36,12 @@ export interface Fault {
   settle?: () => Promise<void>;
   /** Rules that must fail on the node, naming the broken hop. */
   expect: string[];
+  /**
+   * False for a fault that leaves the port answering everywhere (a latent fault: a stale IPVS
+   * service, default IPVS sysctls): then no node may fail and `warns` must warn on the node.
+   */
+  breaks?: boolean;
+  warns?: string[];
   /** Put things back; then the suite waits until the port answers on every node again. */
   undo: (saved: Saved) => Promise<void>;
   /** Why it cannot break traffic here, when it cannot. */
@@ -239,6 +247,56 @@ export const FAULTS: Fault[] = [
     },
   },
   {
+    id: 'sbox-snat-deleted',
+    title: "the sbox's SNAT of IPVS traffic to the ingress subnet deleted",
+    node: FAULT_NODE,
+    commands: (f) => [`nsenter --net=/run/docker/netns/ingress_sbox iptables -t nat -D ${f.snat}`],
+    expect: ['sbox-snat-present'],
+    undo: (s) => restoreTable(s, 'sbox', 'nat'),
+  },
+  {
+    id: 'ipvs-conntrack-off',
+    title: 'net.ipv4.vs.conntrack=0 in the sbox',
+    node: FAULT_NODE,
+    commands: () => ['nsenter --net=/run/docker/netns/ingress_sbox sysctl -w net.ipv4.vs.conntrack=0'],
+    expect: ['ipvs-conntrack-enabled'],
+    undo: async (s) => {
+      await guestOk(s.node, [...SBOX, 'sysctl', '-w', 'net.ipv4.vs.conntrack=1']);
+    },
+  },
+  {
+    id: 'ipvs-sysctls-default',
+    title: "the sbox's IPVS sysctls put back to the kernel's defaults (conn_reuse_mode=1, expire_nodest_conn=0)",
+    node: FAULT_NODE,
+    commands: () => ['nsenter --net=/run/docker/netns/ingress_sbox sysctl -w net.ipv4.vs.conn_reuse_mode=1 net.ipv4.vs.expire_nodest_conn=0'],
+    expect: [],
+    breaks: false,
+    warns: ['ipvs-sysctls-tuned'],
+    undo: async (s) => {
+      await guestOk(s.node, [...SBOX, 'sysctl', '-w', 'net.ipv4.vs.conn_reuse_mode=0', 'net.ipv4.vs.expire_nodest_conn=1']);
+    },
+  },
+  {
+    id: 'ipvs-stale-service',
+    title: 'a stale IPVS fwmark service (a mark no rule sets) added in the sbox',
+    node: FAULT_NODE,
+    commands: () => ['nsenter --net=/run/docker/netns/ingress_sbox ipvsadm -A -f 4242 -s rr'],
+    expect: [],
+    breaks: false,
+    warns: ['ipvs-service-has-mark'],
+    undo: restoreIpvs,
+  },
+  {
+    id: 'local-path-jump-deleted',
+    title: "host nat OUTPUT's jump to DOCKER-INGRESS deleted (localhost:8080 stops working; outside traffic does not care)",
+    node: FAULT_NODE,
+    commands: () => ['iptables -t nat -D OUTPUT -m addrtype --dst-type LOCAL -j DOCKER-INGRESS'],
+    expect: [],
+    breaks: false,
+    warns: ['local-path-open'],
+    undo: (s) => restoreTable(s, 'host', 'nat'),
+  },
+  {
     id: 'dockerd-stopped',
     title: 'dockerd stopped on a worker',
     node: FAULT_NODE,
@@ -266,6 +324,8 @@ export async function readFacts(): Promise<MeshFacts> {
   const mark = /--set-xmark (0x[0-9a-f]+)/.exec(mangle)?.[1];
   const ipvs = await guestOk(FAULT_NODE, [...SBOX, 'ipvsadm', '-S', '-n']);
   const backend = /-r (\d+\.\d+\.\d+\.\d+):0/.exec(ipvs)?.[1];
-  if (!sboxIp || !mark || !backend) throw new Error(`the healthy lab lacks a hop: DNAT ${sboxIp}, mark ${mark}, backend ${backend}\n${dnat}\n${mangle}\n${ipvs}`);
-  return { sboxIp, mark: Number(mark), backend };
+  const nat = await guestOk(FAULT_NODE, [...SBOX, 'iptables', '-t', 'nat', '-S', 'POSTROUTING']);
+  const snat = /^-A (POSTROUTING .*-j SNAT .*)$/m.exec(nat)?.[1];
+  if (!sboxIp || !mark || !backend || !snat) throw new Error(`the healthy lab lacks a hop: DNAT ${sboxIp}, mark ${mark}, backend ${backend}, SNAT ${snat}\n${dnat}\n${mangle}\n${ipvs}\n${nat}`);
+  return { sboxIp, mark: Number(mark), backend, snat };
 }

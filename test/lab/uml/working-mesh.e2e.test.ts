@@ -154,11 +154,16 @@ describe('faults, one at a time: the verdict per node agrees with the traffic', 
       const { results } = await checkDir(dir);
       const got = record(fault.id, fault.title, t, results);
       keep(dir, `lab-fault-${String(n).padStart(2, '0')}-${fault.id}`, readme(fault.id, fault.title, fault.commands(facts), t, fault), t);
-      // The fault breaks the port on its node, and only there.
-      expect(t).toEqual(Object.fromEntries(NODES.map((x) => [x, x !== fault.node])));
+      // The fault breaks the port on its node, and only there; a latent one breaks it nowhere and
+      // its rules warn on its node.
+      const breaks = fault.breaks ?? true;
+      expect(t).toEqual(Object.fromEntries(NODES.map((x) => [x, !breaks || x !== fault.node])));
       for (const row of got) {
         if (row.answers) expect(`${row.node}: ${row.failing.join(', ')}`).toBe(`${row.node}: `);
         else for (const rule of fault.expect) expect(row.failing).toContain(rule);
+      }
+      for (const rule of fault.warns ?? []) {
+        expect(results.filter((r) => r.rule === rule && r.node === fault.node).map((r) => r.status)).toContain('warn');
       }
     } finally {
       await fault.undo(saved);
@@ -192,7 +197,11 @@ function readme(id: string, title: string, commands: string[], t: Record<string,
     ...(commands.length ? ['```sh', ...commands, '```', ''] : []),
     `Traffic when it was captured (an HTTP GET of port 8080 on each node, from outside): ${answered}.`,
     '',
-    fault ? `Must be caught by: ${fault.expect.join(', ')} on ${fault.node}; no other node may fail.` : 'Must pass clean: no fail and no error on any node.',
+    fault
+      ? fault.breaks === false
+        ? `A latent fault: the port still answers everywhere. Must be warned about by: ${(fault.warns ?? []).join(', ')} on ${fault.node}; no node may fail.`
+        : `Must be caught by: ${fault.expect.join(', ')} on ${fault.node}; no other node may fail.`
+      : 'Must pass clean: no fail and no error on any node.',
     '',
     'Made by `MD_SAVE_FIXTURES=1 npm run test:mesh` (test/lab/uml/working-mesh.e2e.test.ts).',
     '',

@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadRules } from '../../src/rules/loader.js';
 import type { Result } from '../../src/rules/types.js';
 
 /** Driving test/lab/lab.sh: a real swarm of dockerd in namespaces on this machine. */
@@ -104,3 +105,14 @@ export async function leftovers(): Promise<string[]> {
   if ((await execa('test', ['-e', '/tmp/mdlab'], { reject: false })).exitCode === 0) out.push('folder /tmp/mdlab');
   return out;
 }
+
+/**
+ * Rules that read something of the node itself (a required input that is not cluster.*). On a node
+ * that could not be captured or probed these must skip, naming why; a node rule that reads only the
+ * managers' view (host-mode-ports-noted: which tasks run there) is still checked from that view.
+ */
+export const nodeInputRules = new Set(
+  loadRules()
+    .filter((r) => r.spec.scope === 'node' && (r.spec.requires ?? []).some((i) => !i.endsWith('?') && !i.startsWith('cluster.')))
+    .map((r) => r.spec.id),
+);

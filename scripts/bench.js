@@ -123,7 +123,7 @@ for (const [n, s, t] of sizes) {
     t0 = performance.now();
     const results = evaluate(rules, snap);
     const tEval = performance.now() - t0;
-    const input = { source: dir, capturedAt: '', captureSource: '', generatedAt: '', nodes: snap.nodes.map((x) => x.name), rules, results, summary: summarize(results), diagnostics: snap.diagnostics, toolVersion: '', color: false, verbose: false };
+    const input = { source: dir, capturedAt: '', captureSource: '', generatedAt: '', nodes: snap.nodes.map((x) => x.name), rules, results, summary: summarize(results), diagnostics: snap.diagnostics, toolVersion: '', durationMs: 0, color: false, verbose: false };
     t0 = performance.now();
     stylishReport(input);
     const tSty = performance.now() - t0;

@@ -29,6 +29,8 @@ export interface CheckOptions {
   maxFileBytes?: number;
   /** Per-rule evaluation budget (--rule-timeout, --rule-max-values); default DEFAULT_BUDGET. */
   budget?: Partial<EvalBudget>;
+  /** When the run began (performance.now()), for the report's duration; default: when runCheck began. */
+  startedAt?: number;
 }
 
 export interface CheckOutcome {
@@ -41,6 +43,7 @@ export interface CheckOutcome {
 
 /** The whole offline pipeline: capture folder -> snapshot -> rules -> results -> report and exit code. */
 export function runCheck(o: CheckOptions): CheckOutcome {
+  const startedAt = o.startedAt ?? performance.now();
   const reporter = REPORTERS[o.format];
   if (!reporter) throw new UsageError(`unknown --format '${o.format}' (one of: ${Object.keys(REPORTERS).join(', ')})`);
   // Rules first: a broken rule file (or config) stops the run before anything is read or checked.
@@ -74,6 +77,7 @@ export function runCheck(o: CheckOptions): CheckOutcome {
     summary: summarizeAccepted(results),
     diagnostics: snapshot.diagnostics,
     toolVersion: o.toolVersion,
+    durationMs: performance.now() - startedAt,
     color: o.color,
     verbose: o.verbose,
   };

@@ -1,6 +1,7 @@
 import { Args, Command, Flags } from '@oclif/core';
 import { collectFlags } from '../cli/collect.js';
 import { ruleSourceFlags } from '../cli/rules.js';
+import { FORMATS } from '../report/formats.js';
 
 export default class Check extends Command {
   static override summary = 'Check a capture of a swarm: where does the ingress routing mesh break?';
@@ -15,6 +16,7 @@ Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result c
     '<%= config.bin %> check --host unix:///run/n1.sock --host tcp://n2:2376   # these engines, one probe container each',
     '<%= config.bin %> check fixtures/seed-cluster',
     '<%= config.bin %> check ./capture --format json > report.json',
+    '<%= config.bin %> check ./capture -f stylish -f json -o report.json   # the terminal report, and JSON to a file',
     '<%= config.bin %> check ./capture --fail-on warn',
     '<%= config.bin %> check ./capture --rule dnat-target-is-sbox --rule fwmark-has-backend',
     '<%= config.bin %> check ./capture --rules ./team-rules          # the bundled rules and the team\'s',
@@ -26,7 +28,8 @@ Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result c
   };
 
   static override flags = {
-    format: Flags.string({ char: 'f', description: 'report format', options: ['stylish', 'json'], default: 'stylish' }),
+    format: Flags.string({ char: 'f', description: 'report format (repeatable: each with its own --output)', options: [...FORMATS], default: ['stylish'], multiple: true }),
+    output: Flags.string({ char: 'o', description: 'write the report of the --format before it to FILE (atomically: a temporary file, then renamed), not to stdout; - is stdout', multiple: true }),
     'fail-on': Flags.string({ description: 'lowest status that makes the exit code 1', options: ['fail', 'warn', 'none'], default: 'fail' }),
     rule: Flags.string({ description: 'check only this rule id (repeatable)', multiple: true }),
     verbose: Flags.boolean({ char: 'v', description: 'list every passing subject, not only counts', default: false }),
@@ -40,6 +43,7 @@ Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result c
   };
 
   async run(): Promise<void> {
+    const startedAt = performance.now();
     const { args, flags } = await this.parse(Check);
     const { runCheck } = await import('../check.js');
     const { resolveConfig } = await import('../config/load.js');
@@ -48,6 +52,10 @@ Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result c
     let liveDir: string | undefined;
     try {
       const remote = flags.swarm || Boolean(flags.host?.length);
+      const { outputTargets, writeFileAtomic } = await import('../cli/outputs.js');
+      const targets = outputTargets(this.argv, 'stylish');
+      // The terminal's spinner and colour belong to the report that goes to it.
+      const toTerminal = targets.find((t) => t.file === undefined)?.format;
       const { parseSize, parseDuration, parseCount } = await import('../cli/size.js');
       const maxFileBytes = parseSize(flags['max-file-size'], '--max-file-size');
       const budget = { timeMs: parseDuration(flags['rule-timeout'], '--rule-timeout'), values: parseCount(flags['rule-max-values'], '--rule-max-values') };
@@ -65,7 +73,7 @@ Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result c
         const { progress } = await import('../collect/progress.js');
         const { collect } = await import('../cli/collect.js');
         liveDir = mkdtempSync(join(tmpdir(), 'mesh-doctor-live-'));
-        const spin = await progress(flags.format === 'stylish', remote ? 'probing' : 'capturing this node');
+        const spin = await progress(toTerminal === 'stylish', remote ? 'probing' : 'capturing this node');
         try {
           const r = await collect(flags, liveDir, (s) => spin.update(s));
           if (r.warning) process.stderr.write(`mesh-doctor: warning: ${safe(r.warning)}\n`);
@@ -80,17 +88,24 @@ Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result c
         bundledRules: !flags['no-bundled-rules'],
         config,
         ruleIds: flags.rule,
-        format: flags.format,
+        format: targets[0].format,
         failOn: flags['fail-on'] as 'fail' | 'warn' | 'none',
         color: flags.color ?? (Boolean(process.stdout.isTTY) && !process.env.NO_COLOR),
         verbose: flags.verbose,
         toolVersion: this.config.version,
         maxFileBytes,
         budget,
+        startedAt,
         sourceLabel: liveDir ? (flags.swarm ? 'live: the whole swarm' : flags.host?.length ? `live: ${flags.host.join(', ')}` : 'live') : undefined,
       });
       for (const w of outcome.warnings) process.stderr.write(`mesh-doctor: warning: ${safe(w)}\n`);
-      process.stdout.write(outcome.report);
+      const { REPORTERS } = await import('../report/index.js');
+      for (const [i, t] of targets.entries()) {
+        // Colour only where a person reads it: a file never gets escape codes.
+        const text = i === 0 && (t.file === undefined || !outcome.input.color) ? outcome.report : REPORTERS[t.format]({ ...outcome.input, color: t.file === undefined && outcome.input.color });
+        if (t.file === undefined) process.stdout.write(text);
+        else writeFileAtomic(t.file, text);
+      }
       process.exitCode = outcome.exitCode;
     } catch (e) {
       reportError(e);

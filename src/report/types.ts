@@ -15,6 +15,8 @@ export interface ReportInput {
   summary: ReportSummary;
   diagnostics: Diagnostic[];
   toolVersion: string;
+  /** How long the run took up to the report, in ms (a live check's capture included). */
+  durationMs: number;
   color: boolean;
   verbose: boolean;
 }

@@ -37,6 +37,30 @@ describe('mesh-doctor check', () => {
     expect(r.stderr).toBe('');
   });
 
+  it('writes several reports in one run: the terminal report on stdout, JSON to its file (colourless, whole), the exit code of the check', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'md-formats-'));
+    try {
+      const file = join(dir, 'report.json');
+      const r = spawnSync(process.execPath, [join(ROOT, 'bin/run.js'), 'check', 'fixtures/broken-dnat-target', '-f', 'stylish', '--color', '-f', 'json', '-o', file], { cwd: ROOT, encoding: 'utf8' });
+      expect(r.status).toBe(1);
+      expect(r.stdout).toContain('\u001b['); // stdout asked for colour
+      expect(r.stdout).toMatch(/1 fail/);
+      const doc = JSON.parse(readFileSync(file, 'utf8'));
+      expect(doc.results.filter((x: { status: string }) => x.status === 'fail').map((x: { rule: string }) => x.rule)).toEqual(['dnat-target-is-sbox']);
+      expect(readFileSync(file, 'utf8')).not.toContain('\u001b[');
+      expect(readdirSync(dir)).toEqual(['report.json']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses two reports on stdout with one line and exit 2, before checking anything', () => {
+    const r = cli('check', 'fixtures/seed-cluster', '-f', 'json', '-f', 'stylish');
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe('mesh-doctor: error: --format json and --format stylish would both go to stdout: give all but one an --output FILE\n');
+  });
+
   it('prints a clean report of the working-mesh lab as it came up, but for the stock IPVS idle timeout', () => {
     const r = cli('check', 'fixtures/lab-healthy');
     expect(r.code).toBe(0);

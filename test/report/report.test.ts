@@ -21,6 +21,14 @@ const opts = (name: string, over: Partial<CheckOptions> = {}): CheckOptions => (
   dir: fixture(name), format: 'stylish', failOn: 'fail', color: false, verbose: false, toolVersion: '0.1.0', now: new Date('2026-11-25T17:00:00Z'), ...over,
 });
 
+describe('report formats', () => {
+  it('has a reporter for every format the --format flag accepts, and no other', async () => {
+    const { FORMATS } = await import('../../src/report/formats.js');
+    const { REPORTERS } = await import('../../src/report/index.js');
+    expect(Object.keys(REPORTERS).sort()).toEqual([...FORMATS].sort());
+  });
+});
+
 describe('json report', () => {
   const validate = validator('report.schema.json');
 

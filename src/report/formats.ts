@@ -1,0 +1,5 @@
+/**
+ * The report formats, by name: the list the `--format` flag accepts. Kept apart from the reporters
+ * so that parsing the command line loads none of them.
+ */
+export const FORMATS = ['stylish', 'json'] as const;

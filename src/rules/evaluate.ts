@@ -88,11 +88,18 @@ function lazyLets(rule: LoadedRule, ctx: Record<string, unknown>): { reset: () =
   return { reset: () => known.fill(false) };
 }
 
+/**
+ * The evidence and where of a pass, skip or error: one shared, frozen pair rather than two new
+ * objects per result (a 50-node check has 300,000 passes).
+ */
+const NO_EVIDENCE: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
+const NO_WHERE: string[] = Object.freeze([]) as unknown as string[];
+
 /** Evaluate one rule in one context (a node, or the cluster); every outcome becomes a result. */
 function evaluateIn(rule: LoadedRule, nodeName: string | null, ctx: Record<string, unknown>, node: NodeModel | undefined, cluster: ClusterModel, out: Result[]): void {
   const spec = rule.spec;
   // Remediation and where are for results a person acts on; a pass, skip or error carries empty ones.
-  const push = (status: Status, subject: string, message: string, evidence: Record<string, unknown> = {}, remediation = '', where: string[] = []) =>
+  const push = (status: Status, subject: string, message: string, evidence: Record<string, unknown> = NO_EVIDENCE, remediation = '', where: string[] = NO_WHERE) =>
     out.push({ rule: spec.id, status, severity: spec.severity, node: nodeName, subject, message, evidence, remediation, docs: rule.docs, where });
 
   const blocked = gate(rule, node, cluster, (ctx.nodes as NodeModel[] | undefined) ?? []);

@@ -2,7 +2,7 @@ import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Result } from '../../../src/rules/types.js';
 import { aboutNode, captureSwarm, checkDir, failingRules, guestOk, kernelState, lab, labIsUp, labPrerequisites, leftovers, meshDoctor, NODES, PROBE_IMAGE, ROOT, shareOf, truth, worst } from './mesh-lab.js';
-import { allAnswer, FAULTS, inject, readFacts, save, waitFor, type Fault, type MeshFacts } from './faults.js';
+import { allAnswer, CANDIDATE_FAULTS, FAULTS, inject, readFacts, save, waitFor, type Fault, type MeshFacts } from './faults.js';
 
 /*
  * Judged by real traffic. Three UML guests run a swarm whose routing mesh works (test/lab/uml/lab.sh);
@@ -11,12 +11,20 @@ import { allAnswer, FAULTS, inject, readFacts, save, waitFor, type Fault, type M
  * requires that they agree: a node whose port fails has a `fail` naming the broken hop, a node whose
  * port works has none. Nothing is mocked; mesh-doctor reads the guests through `capture --swarm`.
  *
- * MD_SAVE_FIXTURES=1 writes the captures into fixtures/lab-* (how the lab fixtures were made).
+ * MD_SAVE_FIXTURES=1 writes the captures into fixtures/lab-* (how the lab fixtures were made);
+ * MD_FAULTS=id,id runs only those faults.
  * The agreement table is printed at the end and written to $MD_AGREEMENT (default
  * /tmp/mesh-doctor-agreement.md).
  */
 
 const SAVE = process.env.MD_SAVE_FIXTURES === '1';
+/**
+ * MD_FAULTS=id,id runs only those faults (after the healthy checks), numbered as in the full list;
+ * it can name a candidate fault too (CANDIDATE_FAULTS: written, not yet run here).
+ */
+const ONLY = process.env.MD_FAULTS ? new Set(process.env.MD_FAULTS.split(',')) : undefined;
+const ALL_FAULTS = [...FAULTS, ...CANDIDATE_FAULTS];
+if (ONLY) for (const id of ONLY) if (!ALL_FAULTS.some((f) => f.id === id)) throw new Error(`MD_FAULTS: no fault '${id}' (${ALL_FAULTS.map((f) => f.id).join(', ')})`);
 const AGREEMENT = process.env.MD_AGREEMENT ?? '/tmp/mesh-doctor-agreement.md';
 const PATH_RULES = ['dnat-target-is-sbox', 'published-port-has-dnat', 'published-port-has-mark', 'fwmark-has-backend', 'ipvs-backends-match-tasks', 'backend-in-arp', 'forward-path-open'];
 
@@ -139,7 +147,7 @@ describe('the healthy working mesh', () => {
 });
 
 describe('faults, one at a time: the verdict per node agrees with the traffic', () => {
-  it.each(FAULTS.map((f, i): [string, Fault, number] => [f.id, f, i + 1]))('%s', async (_id, fault, n) => {
+  it.each((ONLY ? ALL_FAULTS : FAULTS).map((f, i): [string, Fault, number] => [f.id, f, i + 1]).filter(([id]) => !ONLY || ONLY.has(id)))('%s', async (_id, fault, n) => {
     const saved = await save(fault.node);
     await inject(fault, facts);
     try {

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { netnsDir, overlayNetnsName } from '../../../src/collect/commands.js';
 import { guest, guestOk, lab, SBOX, shareOf, truth } from './mesh-lab.js';
 
 /*
@@ -19,6 +20,13 @@ export interface MeshFacts {
   backend: string;
   /** The sbox's SNAT of IPVS traffic to the ingress subnet, as `iptables -S` prints it without `-A`. */
   snat: string;
+  /** FAULT_NODE's namespace of the ingress network (/run/docker/netns/<epoch>-<id>), as its netns folder has it. */
+  overlayNetns: string;
+  /** The backend's MAC and the VXLAN device, from FAULT_NODE's PERMANENT neighbour entry for it in that namespace. */
+  backendMac: string;
+  vxlanDev: string;
+  /** TASK_NODE's underlay address (its Swarm.NodeAddr): where FAULT_NODE's VXLAN tunnels the backend's frames. */
+  taskNodeAddr: string;
 }
 
 /** The node the faults are made on: a worker that runs no task of the service. */
@@ -310,6 +318,21 @@ export const FAULTS: Fault[] = [
       await waitFor(`${FAULT_NODE} to be ready again`, 180, async () => (await nodeState(FAULT_NODE)) === 'ready');
     },
   },
+  {
+    id: 'vxlan-fdb-row-deleted',
+    title: "in the ingress overlay namespace, the backend's VXLAN forwarding row deleted, its PERMANENT neighbour entry kept (what a peer flap leaves, moby/moby#52661)",
+    node: FAULT_NODE,
+    // In swarm mode dockerd does not watch for misses: the row stays gone until it reprograms the peer.
+    // Last, so the fixtures of the faults before keep their numbers (after dockerd-stopped, node2's
+    // namespace is made again under the same name: a new daemon life starts at epoch 1).
+    commands: (f) => [`nsenter --net=${f.overlayNetns} bridge fdb del ${f.backendMac} dev ${f.vxlanDev} dst ${f.taskNodeAddr} self`],
+    expect: ['vxlan-fdb-complete'],
+    // The row as libnetwork writes it (netlink NeighSet: create or replace).
+    undo: async (s) => {
+      const f = await readFacts();
+      await guestOk(s.node, ['nsenter', `--net=${f.overlayNetns}`, 'bridge', 'fdb', 'replace', f.backendMac, 'dev', f.vxlanDev, 'dst', f.taskNodeAddr, 'self', 'permanent']);
+    },
+  },
 ];
 
 /** An address in the sbox's subnet that nobody holds. */
@@ -327,5 +350,16 @@ export async function readFacts(): Promise<MeshFacts> {
   const nat = await guestOk(FAULT_NODE, [...SBOX, 'iptables', '-t', 'nat', '-S', 'POSTROUTING']);
   const snat = /^-A (POSTROUTING .*-j SNAT .*)$/m.exec(nat)?.[1];
   if (!sboxIp || !mark || !backend || !snat) throw new Error(`the healthy lab lacks a hop: DNAT ${sboxIp}, mark ${mark}, backend ${backend}, SNAT ${snat}\n${dnat}\n${mangle}\n${ipvs}\n${nat}`);
-  return { sboxIp, mark: Number(mark), backend, snat };
+  // The ingress overlay namespace on FAULT_NODE, and the backend's entry there. None of these read
+  // the FDB row itself: the vxlan fault's undo reads them again after deleting it.
+  const ingressId = (await lab('docker', FAULT_NODE, 'network', 'inspect', 'ingress', '--format', '{{.Id}}')).trim();
+  const names = (await guestOk(FAULT_NODE, ['ls', netnsDir('/run/docker')])).split(/\s+/).filter(Boolean);
+  const ns = overlayNetnsName(names, ingressId);
+  if (!ns) throw new Error(`${FAULT_NODE} has no namespace of the ingress network ${ingressId} in /run/docker/netns: ${names.join(' ')}`);
+  const overlayNetns = `${netnsDir('/run/docker')}/${ns}`;
+  const neigh = JSON.parse(await guestOk(FAULT_NODE, ['nsenter', `--net=${overlayNetns}`, 'ip', '-j', 'neigh'])) as { dst?: string; dev?: string; lladdr?: string; state?: string[] }[];
+  const entry = neigh.find((n) => n.dst === backend && n.state?.includes('PERMANENT'));
+  const taskNodeAddr = (await lab('docker', TASK_NODE, 'info', '--format', '{{.Swarm.NodeAddr}}')).trim();
+  if (!entry?.lladdr || !entry.dev || !taskNodeAddr) throw new Error(`the healthy lab lacks the backend's overlay entry on ${FAULT_NODE} (${overlayNetns}): ${JSON.stringify(neigh)}; ${TASK_NODE} NodeAddr '${taskNodeAddr}'`);
+  return { sboxIp, mark: Number(mark), backend, snat, overlayNetns, backendMac: entry.lladdr, vxlanDev: entry.dev, taskNodeAddr };
 }

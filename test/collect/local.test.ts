@@ -68,6 +68,9 @@ beforeAll(async () => {
     res.statusCode = 404;
     res.end('{"message":"not found"}');
   });
+  // The client keeps connections alive between tests; a server closing them after its default 5 s
+  // races the next request on a loaded machine (ECONNRESET), so it keeps them as long as the tests run.
+  server.keepAliveTimeout = 120_000;
   await new Promise<void>((ok) => server.listen(sock, ok));
 });
 
@@ -81,9 +84,10 @@ beforeEach(() => {
   manager = true;
 });
 
-// Generous enough for a stub on a loaded 2-core machine (500 ms failed there); the hanging `ip route` is still cut off.
+// Generous enough for a stub on a loaded 2-core machine (500 ms failed there, and 2 s at a load of 20,
+// with labs running); the hanging `ip route` is still cut off.
 jest.setTimeout(30_000);
-const opts = (out: string, over = {}) => ({ outDir: out, dockerHost: `unix://${sock}`, execRoot: join(root, 'exec-root'), timeoutMs: 2000, path: `${bin}:/usr/bin:/bin`, ...over });
+const opts = (out: string, over = {}) => ({ outDir: out, dockerHost: `unix://${sock}`, execRoot: join(root, 'exec-root'), timeoutMs: 5000, path: `${bin}:/usr/bin:/bin`, ...over });
 
 describe('captureLocal', () => {
   it('writes the capture layout, records what it could not read, and cuts off a hanging command', async () => {
@@ -94,7 +98,7 @@ describe('captureLocal', () => {
     expect(written.filter((f) => !existsSync(join(out, f)))).toEqual([]);
     const errors = JSON.parse(readFileSync(join(out, 'nodes/stub-node/errors.json'), 'utf8'));
     expect(errors).toEqual([
-      { file: 'host/routes.json', command: 'ip -j route', error: 'timed out after 2s and was stopped' },
+      { file: 'host/routes.json', command: 'ip -j route', error: 'timed out after 5s and was stopped' },
       { file: 'ingress_sbox/ipvs.txt', command: `nsenter --net=${join(root, 'exec-root/netns/ingress_sbox')} cat /proc/net/ip_vs`, error: 'cat: /proc/net/ip_vs: No such file or directory' },
       { file: 'ingress_sbox/sysctl.txt', command: `nsenter --net=${join(root, 'exec-root/netns/ingress_sbox')} grep -r . /proc/sys/net/ipv4/vs`, error: 'grep: /proc/sys/net/ipv4/vs: No such file or directory' },
     ]);

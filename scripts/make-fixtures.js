@@ -2,7 +2,7 @@
 // Derive the broken fixtures from fixtures/seed-cluster: each is the healthy capture with one
 // fault a real swarm can have, written as an ordinary capture folder with a README saying what is
 // broken and which rule must catch it. Re-run after changing the seed: node scripts/make-fixtures.js
-import { cpSync, readFileSync, rmSync, writeFileSync, unlinkSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -72,6 +72,60 @@ const SWARM_ONLY_INPUT = [
   '-A INPUT -p udp -m udp --dport 4789 -j ACCEPT',
 ];
 
+
+/*
+ * The ingress network's overlay namespace (ingress_overlay/): the seed's article printed none, so the
+ * vxlan fixtures write what libnetwork programs there for the seed's endpoints (the ingress-sbox of
+ * every node, task whoami.1 on 253; MACs and addresses from each node's networks/ingress.json):
+ * per endpoint on another node a PERMANENT neighbour on vxlan0 and a row `<MAC> dev vxlan0 dst
+ * <that node's address> self permanent`, beside the bridge's own rows. Each node in another format,
+ * as the seed does: 228 as the collectors write it (`ip -j neigh`, `bridge -j fdb show`, one line),
+ * 234 as pasted text (`ip neigh`, `bridge fdb show`), 253 pretty-printed (`ip -j -p`, `bridge -j -p`).
+ */
+const SEED_ENDPOINTS = [
+  { ip: '10.0.0.4', mac: '02:42:0a:00:00:04', node: '228' },
+  { ip: '10.0.0.3', mac: '02:42:0a:00:00:03', node: '234' },
+  { ip: '10.0.0.2', mac: '02:42:0a:00:00:02', node: '253' },
+  { ip: '10.0.0.98', mac: '02:42:0a:00:00:62', node: '253' },
+];
+const SEED_NODES = ['228', '234', '253'];
+const underlay = (node) => `192.168.100.${node}`;
+/** The rows of one node's overlay namespace; `fdbEdit` may drop or change the remote rows. */
+function overlayState(node, fdbEdit = (rows) => rows) {
+  const remote = SEED_ENDPOINTS.filter((e) => e.node !== node);
+  const local = SEED_ENDPOINTS.filter((e) => e.node === node);
+  const neigh = remote.map((e) => ({ dst: e.ip, dev: 'vxlan0', lladdr: e.mac, state: ['PERMANENT'] }));
+  const vxMac = `4e:7a:${node.slice(0, 2)}:1c:0${node.slice(2)}:5d`.slice(0, 17);
+  const fdb = [
+    { mac: '33:33:00:00:00:01', ifname: 'br0', flags: ['self'], state: 'permanent' },
+    { mac: '01:00:5e:00:00:01', ifname: 'br0', flags: ['self'], state: 'permanent' },
+    { mac: vxMac, ifname: 'vxlan0', flags: [], master: 'br0', state: 'permanent' },
+    ...local.flatMap((e, i) => [
+      { mac: `d2:9c:5f:${node.slice(0, 2)}:0${i}:${node.slice(1)}`, ifname: `veth${i}`, flags: [], master: 'br0', state: 'permanent' },
+      { mac: e.mac, ifname: `veth${i}`, flags: [], master: 'br0' },
+    ]),
+    ...fdbEdit(remote.map((e) => ({ mac: e.mac, ifname: 'vxlan0', dst: underlay(e.node), flags: ['self'], state: 'permanent' }))),
+  ];
+  return { neigh, fdb };
+}
+const fdbText = (r) => [r.mac, `dev ${r.ifname}`, r.dst ? `dst ${r.dst}` : '', r.master ? `master ${r.master}` : '', ...r.flags, r.state ?? ''].filter(Boolean).join(' ') + ' ';
+function writeOverlay(d, edits = {}) {
+  for (const node of SEED_NODES) {
+    const { neigh, fdb } = overlayState(node, edits[node]);
+    const dir = join(d, `nodes/${node}/ingress_overlay`);
+    mkdirSync(dir, { recursive: true });
+    if (node === '228') {
+      writeFileSync(join(dir, 'neigh.json'), JSON.stringify(neigh) + '\n');
+      writeFileSync(join(dir, 'fdb.json'), JSON.stringify(fdb) + '\n');
+    } else if (node === '234') {
+      writeFileSync(join(dir, 'neigh.txt'), neigh.map((n) => `${n.dst} dev ${n.dev} lladdr ${n.lladdr} PERMANENT `).join('\n') + '\n');
+      writeFileSync(join(dir, 'fdb.txt'), fdb.map(fdbText).join('\n') + '\n');
+    } else {
+      writeFileSync(join(dir, 'neigh.json'), JSON.stringify(neigh, null, 4) + '\n');
+      writeFileSync(join(dir, 'fdb.json'), JSON.stringify(fdb, null, 4) + '\n');
+    }
+  }
+}
 
 const variants = {
   'broken-dnat-target': {
@@ -262,6 +316,31 @@ const variants = {
         edit(d, `nodes/${n}/host/sysctl.txt`, (t) => t.replace(/\n?$/, '\nnet.ipv4.tcp_keepalive_time = 600\n'));
       }
     },
+  },
+  // The ingress overlay's VXLAN forwarding rows (ingress_overlay/, written by writeOverlay).
+  'ok-vxlan-fdb': {
+    says:
+      "The seed with its ingress overlay namespace captured on every node (ingress_overlay/neigh and fdb, which the article did not print; written from the seed's endpoints and addresses): each endpoint on another node, the other nodes' ingress-sbox and task whoami.1 on 253, has its PERMANENT neighbour on vxlan0 and its row `<MAC> dev vxlan0 dst <the node holding it> self permanent`. 228's files are as the collectors write them (`ip -j neigh`, `bridge -j fdb show`), 234's as pasted text (`ip neigh`, `bridge fdb show`), 253's pretty-printed (`ip -j -p neigh`, `bridge -j -p fdb show`).",
+    fails: 'nothing (vxlan-fdb-complete passes on every node)',
+    make: (d) => writeOverlay(d),
+  },
+  'broken-vxlan-fdb-missing': {
+    says:
+      "As ok-vxlan-fdb, but node 234's ingress overlay namespace lost the FDB row of task whoami.1 (10.0.0.98, 02:42:0a:00:00:62 on 253) while its PERMANENT neighbour entry stayed, as after a peer flap (moby/moby#52661): IPVS on 234 picks that task and its frames are tunnelled nowhere. Can be made in the working-mesh lab with `bridge fdb del` in the overlay namespace (test/lab/uml/faults.ts, vxlan-fdb-row-deleted).",
+    fails: 'vxlan-fdb-complete on node 234 (10.0.0.98)',
+    make: (d) => writeOverlay(d, { 234: (rows) => rows.filter((r) => r.mac !== '02:42:0a:00:00:62') }),
+  },
+  'broken-vxlan-fdb-wrong-dst': {
+    says:
+      "As ok-vxlan-fdb, but on node 228 the FDB row of task whoami.1 (02:42:0a:00:00:62, on 253) tunnels to 192.168.100.234, another node of the swarm (a row left from a task that moved, or a peer's address confused): its frames reach 234, which does not hold it.",
+    fails: 'vxlan-fdb-complete on node 228 (10.0.0.98)',
+    make: (d) => writeOverlay(d, { 228: (rows) => rows.map((r) => (r.mac === '02:42:0a:00:00:62' ? { ...r, dst: '192.168.100.234' } : r)) }),
+  },
+  'broken-vxlan-fdb-unknown-dst': {
+    says:
+      "As ok-vxlan-fdb, but on node 253 the FDB row of 234's ingress-sbox (10.0.0.3, 02:42:0a:00:00:03) tunnels to 192.168.100.34, the address of no swarm node (a node's old address, kept after it rejoined with another): frames for it leave for no node of the swarm.",
+    fails: 'vxlan-fdb-complete on node 253 (10.0.0.3)',
+    make: (d) => writeOverlay(d, { 253: (rows) => rows.map((r) => (r.mac === '02:42:0a:00:00:03' ? { ...r, dst: '192.168.100.34' } : r)) }),
   },
   // Batch C: the swarm's services and networks (cluster views).
   'broken-swarm-vip-stale-ingress': {

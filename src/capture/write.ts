@@ -6,7 +6,7 @@ import { UsageError } from '../util/errors.js';
 /** A node's folder of the capture, with the subfolders its files go to. */
 export function nodeDir(outDir: string, node: string): string {
   const dir = join(outDir, 'nodes', node);
-  for (const sub of ['host', 'ingress_sbox', 'networks']) mkdirSync(join(dir, sub), { recursive: true });
+  for (const sub of ['host', 'ingress_sbox', 'ingress_overlay', 'networks']) mkdirSync(join(dir, sub), { recursive: true });
   return dir;
 }
 

@@ -10,6 +10,9 @@ export interface CaptureCommand {
   /** How stdout becomes the file: as is, `grep -r .` output turned into `key = value` lines, or a
    *  `docker network inspect` array split into networks/<NAME>.json. */
   post?: 'sysctl' | 'networks';
+  /** Run in the ingress network's overlay namespace, whose name the swarm probe looks up on the node
+   *  (argv holds the namespace's first-life path, for the allowlist and errors.json). */
+  netns?: 'ingress-overlay';
 }
 
 /** Host sysctls the rules read (read from /proc/sys: per network namespace). */
@@ -53,6 +56,52 @@ export const SBOX_COMMANDS: CaptureCommand[] = [
   // ipvsadm on the node the file is recorded as not captured and ipvs-idle-timeout skips.
   { file: 'ingress_sbox/ipvs-timeout.txt', argv: ['ipvsadm', '-l', '--timeout'] },
 ];
+
+/**
+ * Run inside the ingress network's overlay namespace (see overlayNetnsName): the neighbour entries
+ * and the VXLAN forwarding rows libnetwork's overlay driver programs for every endpoint on another
+ * node. `bridge fdb show` without `dev`: with it, iproute2 leaves the device out of every row.
+ */
+export const OVERLAY_COMMANDS: CaptureCommand[] = [
+  { file: 'ingress_overlay/neigh.json', argv: ['ip', '-j', 'neigh'] },
+  { file: 'ingress_overlay/fdb.json', argv: ['bridge', '-j', 'fdb', 'show'] },
+];
+
+/** A swarm network id (base 36; Docker's are 25 characters): all that may go into a namespace path or a glob. */
+export function isNetworkId(id: string): boolean {
+  return /^[a-z0-9]{1,64}$/i.test(id);
+}
+
+export function netnsDir(execRoot: string): string {
+  return `${execRoot.replace(/\/$/, '')}/netns`;
+}
+
+/**
+ * The overlay driver names a network's namespace `<epoch>-<network id>` cut to 12 characters
+ * (libnetwork osl.GenerateKey of `fmt.Sprintf("%d-", n.initEpoch) + n.id`): `1-` and the first 10
+ * characters of the id, `2-` after the namespace was destroyed and made again in one daemon life,
+ * and so on. Of the names in the netns folder, the one of the highest epoch, as libnetwork itself
+ * looks it up; undefined when the node has none (no local endpoint on that network).
+ */
+export function overlayNetnsName(names: string[], networkId: string): string | undefined {
+  let best: { name: string; epoch: number } | undefined;
+  for (const name of names) {
+    const m = /^([1-9]\d*)-/.exec(name);
+    if (!m || name !== `${m[1]}-${networkId}`.slice(0, 12)) continue;
+    const epoch = Number(m[1]);
+    if (!best || epoch > best.epoch) best = { name, epoch };
+  }
+  return best?.name;
+}
+
+/** The path of the first life of a network's namespace: what a person types (the collectors look the epoch up). */
+export function overlayNetnsPath(execRoot: string, networkId: string): string {
+  return `${netnsDir(execRoot)}/${`1-${networkId}`.slice(0, 12)}`;
+}
+
+export function inNetns(path: string, c: CaptureCommand): CaptureCommand {
+  return { ...c, argv: ['nsenter', `--net=${path}`, ...c.argv] };
+}
 
 export function sboxPath(execRoot: string): string {
   return `${execRoot.replace(/\/$/, '')}/netns/ingress_sbox`;

@@ -2,7 +2,7 @@ import { writeMeta } from '../capture/write.js';
 import { obj as o, type Obj } from '../util/obj.js';
 import { UsageError } from '../util/errors.js';
 import { dockerClient, dockerError, type DockerLike } from './docker.js';
-import { demuxLogs, parseProbeLog, probeCommands, probeDefaults, probeScript, PROBE_LABEL, writeCluster, writeNode, type NodeOutcome, type ProbeOptions, type ProbeOutput } from './probe.js';
+import { demuxLogs, ingressIdOf, parseProbeLog, probeCommands, probeDefaults, probeScript, PROBE_LABEL, writeCluster, writeNode, type NodeOutcome, type ProbeOptions, type ProbeOutput } from './probe.js';
 
 export interface HostsCaptureOptions extends ProbeOptions {
   /** Docker engines: unix:///path, tcp://host:port (TLS from DOCKER_TLS_VERIFY / DOCKER_CERT_PATH or port 2376), ssh://. */
@@ -24,8 +24,6 @@ export async function captureHosts(opts: HostsCaptureOptions): Promise<HostsCapt
   const t0 = performance.now();
   if (opts.hosts.length === 0) throw new UsageError('--host: give at least one engine');
   const { timeoutMs, probeTimeoutMs, execRoot, socket, image, step } = probeDefaults(opts);
-  const commands = probeCommands(execRoot, socket);
-  const script = probeScript(execRoot, socket);
   let clusterFrom: string | undefined;
   let done = 0;
   const outcomes = await Promise.all(
@@ -35,6 +33,8 @@ export async function captureHosts(opts: HostsCaptureOptions): Promise<HostsCapt
       let out: ProbeOutput | undefined;
       let why: { outcome: string; detail: string } | undefined;
       let id = '';
+      // Until the engine names its ingress network, the overlay files are reported with the engine's problem.
+      let commands = probeCommands(execRoot, socket);
       try {
         const { docker, label } = await dockerClient(host, timeoutMs);
         let info: Obj;
@@ -50,7 +50,10 @@ export async function captureHosts(opts: HostsCaptureOptions): Promise<HostsCapt
           const [nodes, services, tasks, networks] = await Promise.all([docker.listNodes(), docker.listServices(), docker.listTasks(), docker.listNetworks().catch(() => undefined)]);
           writeCluster(opts.outDir, nodes, services, tasks, networks);
         }
-        out = await runProbeContainer(docker, { image, script, node: name, nodeId: id, probeTimeoutMs });
+        // The engine's own network list names the ingress network, whose overlay namespace the probe reads.
+        const ingressId = ingressIdOf(await docker.listNetworks().catch(() => undefined));
+        commands = probeCommands(execRoot, socket, ingressId);
+        out = await runProbeContainer(docker, { image, script: probeScript(execRoot, socket, ingressId), node: name, nodeId: id, probeTimeoutMs });
         if (!out.complete) why = { outcome: 'failed', detail: `the probe on ${label} stopped before it finished` };
       } catch (e) {
         why = { outcome: e instanceof ProbeTimeout ? 'timed out' : 'failed', detail: (e as Error).message };

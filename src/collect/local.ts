@@ -5,7 +5,7 @@ import { nodeDir, writeErrors, writeJson, writeMeta } from '../capture/write.js'
 import { dockerClient, dockerError } from './docker.js';
 import { UsageError } from '../util/errors.js';
 import { runReadOnly, searchPath } from './run.js';
-import { grepToSysctl, HOST_COMMANDS, HOST_CONF_DIR, HOST_SYSCTLS, inSbox, keepConf, keepLegacy, SBOX_COMMANDS, sboxPath, type CaptureCommand } from './commands.js';
+import { grepToSysctl, HOST_COMMANDS, HOST_CONF_DIR, HOST_SYSCTLS, inNetns, inSbox, keepConf, keepLegacy, netnsDir, OVERLAY_COMMANDS, overlayNetnsName, overlayNetnsPath, SBOX_COMMANDS, sboxPath, type CaptureCommand } from './commands.js';
 import { writeCluster } from './probe.js';
 
 export interface LocalCaptureOptions {
@@ -40,8 +40,9 @@ export interface LocalCaptureResult {
 
 /**
  * Capture the node this runs on: Docker API (and the cluster view when it is a manager), host
- * iptables, sysctls, addresses, routes, and inside ingress_sbox its iptables, IPVS, neighbours,
- * addresses and IPVS sysctls. Read-only. What cannot be read is recorded in errors.json.
+ * iptables, sysctls, addresses, routes, inside ingress_sbox its iptables, IPVS, neighbours,
+ * addresses and IPVS sysctls, and inside the ingress network's overlay namespace its neighbours and
+ * VXLAN forwarding rows. Read-only. What cannot be read is recorded in errors.json.
  */
 export async function captureLocal(o: LocalCaptureOptions): Promise<LocalCaptureResult> {
   const timeoutMs = o.timeoutMs ?? 10_000;
@@ -80,8 +81,10 @@ export async function captureLocal(o: LocalCaptureOptions): Promise<LocalCapture
   writeJson(join(dir, 'info.json'), info);
 
   // Networks as this node sees them: ingress and docker_gwbridge at least, and every overlay.
+  let ingressId = '';
   try {
     const nets = await timed('docker network ls', () => docker.listNetworks());
+    ingressId = (nets.find((n) => (n as { Ingress?: boolean }).Ingress === true) ?? nets.find((n) => n.Name === 'ingress'))?.Id ?? '';
     const wanted = nets.filter((n) => n.Name === 'ingress' || n.Name === 'docker_gwbridge' || n.Driver === 'overlay');
     for (const want of ['ingress', 'docker_gwbridge']) {
       if (!wanted.some((n) => n.Name === want)) errors.push({ file: `networks/${want}.json`, command: `docker network inspect ${want}`, error: `no network named ${want} on this node` });
@@ -130,8 +133,13 @@ export async function captureLocal(o: LocalCaptureOptions): Promise<LocalCapture
   // Host and sbox kernel state: independent reads, run together; results kept in listing order.
   const sbox = sboxPath(execRoot);
   const sboxExists = existsSync(sbox);
-  const jobs: CaptureCommand[] = [...HOST_COMMANDS, ...(sboxExists ? SBOX_COMMANDS.map((c) => inSbox(execRoot, c)) : [])];
-  step('iptables, addresses, routes, ingress_sbox');
+  const overlay = ingressOverlay(execRoot, ingressId);
+  const jobs: CaptureCommand[] = [
+    ...HOST_COMMANDS,
+    ...(sboxExists ? SBOX_COMMANDS.map((c) => inSbox(execRoot, c)) : []),
+    ...('path' in overlay ? OVERLAY_COMMANDS.map((c) => inNetns(overlay.path, c)) : []),
+  ];
+  step('iptables, addresses, routes, ingress_sbox, the ingress overlay');
   const results = await Promise.all(jobs.map((j) => timed(j.argv.join(' '), () => runReadOnly(j.argv[0], j.argv.slice(1), timeoutMs, path), (x) => x.ok)));
   jobs.forEach((j, i) => {
     const r = results[i];
@@ -142,6 +150,9 @@ export async function captureLocal(o: LocalCaptureOptions): Promise<LocalCapture
     for (const j of SBOX_COMMANDS) {
       errors.push({ file: j.file, command: inSbox(execRoot, j).argv.join(' '), error: `the ingress_sbox netns ${sbox} does not exist on this node (no ingress sandbox; or set --exec-root)` });
     }
+  }
+  if ('why' in overlay) {
+    for (const j of OVERLAY_COMMANDS) errors.push({ file: j.file, command: inNetns(ingressId ? overlayNetnsPath(execRoot, ingressId) : `${netnsDir(execRoot)}/1-<ingress network id>`, j).argv.join(' '), error: overlay.why });
   }
   // Both iptables backends: where iptables is the nf_tables one and legacy tables exist too.
   if (onPath('iptables-legacy-save') && keepLegacy(results[0].stdout, '*')) {
@@ -155,6 +166,21 @@ export async function captureLocal(o: LocalCaptureOptions): Promise<LocalCapture
   writeErrors(join(dir, 'errors.json'), errors);
   writeMeta(o.outDir, `mesh-doctor capture on ${node} (dockerd ${String(info.ServerVersion ?? '?')})`);
   return { node, dir, isManager, errors, timings };
+}
+
+/** The ingress network's overlay namespace on this node, or why there is none to read. */
+function ingressOverlay(execRoot: string, ingressId: string): { path: string } | { why: string } {
+  if (!ingressId) return { why: "the ingress network's id is unknown (docker network ls lists no ingress network): its overlay namespace cannot be named" };
+  const dir = netnsDir(execRoot);
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir);
+  } catch (e) {
+    return { why: `cannot list ${dir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): no overlay namespace of the ingress network to read (or set --exec-root)` };
+  }
+  const name = overlayNetnsName(names, ingressId);
+  if (!name) return { why: `no overlay namespace of the ingress network (${ingressId}) in ${dir}: this node has no endpoint on ingress (or set --exec-root)` };
+  return { path: `${dir}/${name}` };
 }
 
 /** rp_filter and route_localnet of every interface but Docker's per-container ones (names may hold dots: read by path). */

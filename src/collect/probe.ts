@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { CaptureError } from '../capture/read.js';
 import { nodeDir, writeErrors, writeJson } from '../capture/write.js';
 import { obj } from '../util/obj.js';
-import { grepToSysctl, HOST_COMMANDS, HOST_CONF_DIR, HOST_SYSCTLS, inSbox, keepLegacy, SBOX_COMMANDS, type CaptureCommand } from './commands.js';
+import { grepToSysctl, HOST_COMMANDS, HOST_CONF_DIR, HOST_SYSCTLS, inNetns, inSbox, isNetworkId, keepLegacy, netnsDir, OVERLAY_COMMANDS, overlayNetnsPath, SBOX_COMMANDS, type CaptureCommand } from './commands.js';
 import { isReadOnly } from './run.js';
 
 /*
@@ -93,7 +93,19 @@ export function writeCluster(outDir: string, nodes: unknown[], services: unknown
  */
 export const PROBE_NETWORKS = ['ingress', 'docker_gwbridge'];
 
-export function probeCommands(execRoot: string, socket: string): CaptureCommand[] {
+/** The ingress network's id in an engine's network list (the one marked Ingress, else the one named ingress); '' when none. */
+export function ingressIdOf(networks: unknown[] | undefined): string {
+  const list = (networks ?? []).map(obj);
+  const id = (list.find((n) => n.Ingress === true) ?? list.find((n) => n.Name === 'ingress'))?.Id;
+  return typeof id === 'string' && isNetworkId(id) ? id : '';
+}
+
+/**
+ * The probe's commands. `ingressId` names the ingress network's overlay namespace (the manager's
+ * network list knows it; the namespace's epoch is looked up on each node); '' when unknown, and
+ * then the overlay files are recorded as not captured, saying why.
+ */
+export function probeCommands(execRoot: string, socket: string, ingressId = ''): CaptureCommand[] {
   const dockerCli = (...args: string[]) => ['docker', '-H', `unix://${socket}`, ...args];
   return [
     { file: 'info.json', argv: dockerCli('info', '--format', '{{json .}}') },
@@ -103,6 +115,7 @@ export function probeCommands(execRoot: string, socket: string): CaptureCommand[
     // Plus every interface's conf folder (grepToSysctl keeps only rp_filter and route_localnet there).
     { file: 'host/sysctl.txt', argv: ['grep', '-r', '.', ...HOST_SYSCTLS.map((k) => `/proc/sys/${k.replace(/\./g, '/')}`), HOST_CONF_DIR], post: 'sysctl' },
     ...SBOX_COMMANDS.map((c) => inSbox(execRoot, c)),
+    ...OVERLAY_COMMANDS.map((c): CaptureCommand => ({ ...inNetns(ingressId ? overlayNetnsPath(execRoot, ingressId) : `${netnsDir(execRoot)}/1-<ingress network id>`, c), netns: 'ingress-overlay' })),
   ];
 }
 
@@ -115,19 +128,40 @@ const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
  * through the node's base64 straight to the log, its stderr and exit code through a variable.
  * One chroot instead of three per command: on a slow node the probe is several times faster.
  */
-export function probeScript(execRoot: string, socket: string): string {
+export function probeScript(execRoot: string, socket: string, ingressId = ''): string {
   return [
     'exec chroot /host /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C \\',
-    `  MD_NODE="$MD_NODE" MD_NODE_ID="$MD_NODE_ID" /bin/sh -c ${quote(probeInner(execRoot, socket))}`,
+    `  MD_NODE="$MD_NODE" MD_NODE_ID="$MD_NODE_ID" /bin/sh -c ${quote(probeInner(execRoot, socket, ingressId))}`,
   ].join('\n');
 }
 
-/** What runs in the node's own shell: every command of probeCommands(), each output between markers. */
-export function probeInner(execRoot: string, socket: string): string {
-  const commands = probeCommands(execRoot, socket);
+/**
+ * What runs in the node's own shell: every command of probeCommands(), each output between markers.
+ * The overlay namespace's commands run with the namespace the node has: the shell picks, among
+ * `<epoch>-<id>` names (see overlayNetnsName), the one of the highest epoch, by globs alone; where
+ * there is none, their files are reported with the reason (rc 1), as a failed command's would be.
+ */
+export function probeInner(execRoot: string, socket: string, ingressId = ''): string {
+  if (ingressId && !isNetworkId(ingressId)) throw new Error(`not a network id: ${ingressId}`);
+  const commands = probeCommands(execRoot, socket, ingressId);
   for (const c of commands) {
     if (!isReadOnly(c.argv[0], c.argv.slice(1))) throw new Error(`probe command not known to be read-only: ${c.argv.join(' ')}`);
   }
+  const plain = commands.filter((c) => !c.netns);
+  const overlay = commands.filter((c) => c.netns === 'ingress-overlay');
+  const dir = netnsDir(execRoot);
+  const absent = (why: string, indent = '  ') => overlay.map((c) => `${indent}absent ${quote(c.file)} ${quote(why)}`);
+  const overlayLines = ingressId
+    ? [
+        'ovns=',
+        `for f in ${quote(dir + '/')}[1-9]${quote(`-${ingressId}`.slice(0, 11))} ${quote(dir + '/')}[1-9][0-9]${quote(`-${ingressId}`.slice(0, 10))}; do [ -e "$f" ] && ovns=$f; done`,
+        'if [ -n "$ovns" ]; then',
+        ...overlay.map((c) => `  emit ${quote(c.file)} ${quote(c.argv[0])} "--net=$ovns" ${c.argv.slice(2).map(quote).join(' ')}`),
+        'else',
+        ...absent(`no overlay namespace of the ingress network (${ingressId}) in ${dir}: this node has no endpoint on ingress`),
+        'fi',
+      ]
+    : absent("the ingress network's id was unknown to the collector (the engine's network list has no ingress network): its overlay namespace could not be named", '');
   return [
     'exec 3>&1',
     'emit() {',
@@ -141,8 +175,16 @@ export function probeInner(execRoot: string, socket: string): string {
     '  [ -z "$err" ] || printf %s "$err" | base64',
     `  echo "${MARK} end $f"`,
     '}',
+    // A file that could not be read, and why, as emit reports a failed command.
+    'absent() {',
+    `  echo "${MARK} out $1"`,
+    `  echo "${MARK} rc $1 1"`,
+    '  printf %s "$2" | base64',
+    `  echo "${MARK} end $1"`,
+    '}',
     `echo "${MARK} node $MD_NODE $MD_NODE_ID"`,
-    ...commands.map((c) => `emit ${quote(c.file)} ${c.argv.map(quote).join(' ')}`),
+    ...plain.map((c) => `emit ${quote(c.file)} ${c.argv.map(quote).join(' ')}`),
+    ...overlayLines,
     `echo "${MARK} done"`,
   ].join('\n');
 }

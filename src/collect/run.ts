@@ -28,6 +28,9 @@ const READ_ONLY: Record<string, (args: string[]) => boolean> = {
     ((a[2] === 'info' && a[3] === '--format' && a[4] === '{{json .}}' && a.length === 5) ||
       (a[2] === 'network' && a[3] === 'inspect' && a.length >= 5 && a.slice(4).every((x) => /^[\w.-]+$/.test(x)))),
   base64: (a) => a.length === 0,
+  // The forwarding database, listed (`bridge -j fdb show`, optionally of one device): never add, del,
+  // replace, append or flush.
+  bridge: (a) => a[0] === '-j' && a[1] === 'fdb' && a[2] === 'show' && (a.length === 3 || (a.length === 5 && a[3] === 'dev' && /^[\w.@:-]{1,15}$/.test(a[4]))),
   // IPVS's timeouts only (`-l --timeout` lists; it sets nothing).
   ipvsadm: (a) => a.length === 2 && ['-l', '-L'].includes(a[0]) && a[1] === '--timeout',
   // A transport, not a read of the node: the Docker API over ssh, as the Docker CLI reaches ssh:// engines.

@@ -2,7 +2,7 @@ import { writeMeta } from '../capture/write.js';
 import { obj as o, type Obj } from '../util/obj.js';
 import { UsageError } from '../util/errors.js';
 import { dockerClient, dockerError } from './docker.js';
-import { demuxLogs, parseProbeLog, probeCommands, probeDefaults, probeScript, PROBE_LABEL, PROBE_TASK_LABEL, writeCluster, writeNode, type NodeOutcome, type ProbeOptions, type ProbeOutput } from './probe.js';
+import { demuxLogs, ingressIdOf, parseProbeLog, probeCommands, probeDefaults, probeScript, PROBE_LABEL, PROBE_TASK_LABEL, writeCluster, writeNode, type NodeOutcome, type ProbeOptions, type ProbeOutput } from './probe.js';
 
 export type SwarmCaptureOptions = ProbeOptions;
 
@@ -53,6 +53,8 @@ export async function captureSwarm(opts: SwarmCaptureOptions): Promise<SwarmCapt
     throw dockerError(e, label, timeoutMs);
   });
   writeCluster(opts.outDir, nodes, services, tasks, networks);
+  // The ingress network's id names its overlay namespace on every node (the same id swarm-wide).
+  const ingressId = ingressIdOf(networks);
 
   const name = `mesh-doctor-probe-${Date.now().toString(36)}`;
   const spec = {
@@ -62,7 +64,7 @@ export async function captureSwarm(opts: SwarmCaptureOptions): Promise<SwarmCapt
       ContainerSpec: {
         Image: image,
         Labels: { [PROBE_TASK_LABEL]: 'true' },
-        Command: ['/bin/sh', '-c', probeScript(execRoot, socket)],
+        Command: ['/bin/sh', '-c', probeScript(execRoot, socket, ingressId)],
         Env: ['MD_NODE={{.Node.Hostname}}', 'MD_NODE_ID={{.Node.ID}}'],
         Mounts: [{ Type: 'bind', Source: '/', Target: '/host', ReadOnly: true }],
         CapabilityAdd: ['CAP_NET_ADMIN', 'CAP_SYS_ADMIN'],
@@ -122,7 +124,7 @@ export async function captureSwarm(opts: SwarmCaptureOptions): Promise<SwarmCapt
     }
 
     // Each node's logs become its folder of the capture.
-    const commands = probeCommands(execRoot, socket);
+    const commands = probeCommands(execRoot, socket, ingressId);
     await Promise.all(
       nodeList.map(async (n) => {
         const task = latest.get(n.id);

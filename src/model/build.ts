@@ -11,6 +11,8 @@ import { ingressVips, ipvsTimeoutModel, marksByValue, sboxVips, sysctlEntries } 
 import { rememberInfo, swarmDataPathPort, swarmViews } from './swarm.js';
 import { dockerChains, hostAddressByIp, hostInterfaces, isDockerDevice, nodeAddrInterface, nodeOverlays, overlayModels, rpFilterInterfaces, subnetOverlaps } from './host.js';
 import { parseNetworkList, type SwarmNetwork } from '../parse/networks.js';
+import { parseFdb, type FdbData } from '../parse/fdb.js';
+import { ingressOverlayNetns, overlayModel, underlayViews } from './overlay.js';
 
 export type InputStatus = 'present' | 'missing' | 'uncaptured' | 'invalid';
 
@@ -144,6 +146,8 @@ function append<T>(to: T[], items: readonly T[]): void {
 }
 
 const txtOrJson = (stem: string) => [`${stem}.txt`, `${stem}.json`];
+/** The collectors write .json; a pasted text listing is read too. */
+const jsonOrTxt = (stem: string) => [`${stem}.json`, `${stem}.txt`];
 
 /* ---------- iptables ---------- */
 
@@ -345,8 +349,14 @@ function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] 
     legacyDockerChains: dockerChains(legacyData),
   };
 
+  // The ingress network's overlay namespace: neighbours and VXLAN FDB rows (src/model/overlay.ts).
+  const overlayNeigh = r.read<NeighData>('overlay.neigh', { files: jsonOrTxt('ingress_overlay/neigh'), parse: parseNeigh });
+  const overlayFdb = r.read<FdbData>('overlay.fdb', { files: jsonOrTxt('ingress_overlay/fdb'), parse: parseFdb });
+  const overlay = overlayModel(overlayNeigh, r.inputs.get('overlay.neigh')!.file, overlayFdb, r.inputs.get('overlay.fdb')!.file, ing?.id ?? '');
+
   const node = make<NodeModel>('Node', {
     ...hostFacts,
+    ...overlay,
     name: nf.name,
     hostname: info?.name ?? '',
     engineVersion: info?.serverVersion ?? '',
@@ -416,6 +426,8 @@ function buildCluster(capture: CaptureFiles, nodes: NodeModel[]): { cluster: Clu
     }
   }
   if (!ingressNetworkId) ingressNetworkId = tasks.flatMap((t) => t.attachments).find((a) => a.ingress)?.networkId ?? '';
+  // A node folder without its own networks/ingress.json still has the swarm's ingress namespace name.
+  for (const n of nodes) if (!n.ingressOverlayNetns) n.ingressOverlayNetns = ingressOverlayNetns(ingressNetworkId);
 
   const nodeModels = swarmNodes.map((n) => make('SwarmNode', { id: n.id, hostname: n.hostname, role: n.role, availability: n.availability, state: n.state, addr: n.addr, engineVersion: n.engineVersion, leader: n.leader, reachability: n.reachability, line: n.line }));
   const serviceModels = services.map((s) =>
@@ -485,8 +497,11 @@ function buildCluster(capture: CaptureFiles, nodes: NodeModel[]): { cluster: Clu
   // batch C (src/model/swarm.ts): services and networks seen swarm-wide
   const swarm = swarmViews({ nodes, swarmNodes, services, tasks, servicesFile: r.inputs.get('cluster.services')!.file, ingressNetworkId });
   swarmDataPathPort(nodes);
+  // Where each ingress address lives, and the swarm's underlay addresses (src/model/overlay.ts).
+  const underlay = underlayViews({ nodes, swarmNodes, services, tasks, nodesFile: r.inputs.get('cluster.nodes')!.file, tasksFile: r.inputs.get('cluster.tasks')!.file, ingressNetworkId });
   const cluster = make<ClusterModel>('Cluster', {
     ...swarm,
+    ...underlay,
     swarmNetworks,
     inputs: r.inputs,
     nodes: nodeModels,

@@ -1,4 +1,4 @@
-import { DiagnosticSink, JsonFields, type JsonAt, at, looksLikeJson, type Parsed, readJsonText, textLines } from './types.js';
+import { DiagnosticSink, JsonFields, type JsonAt, at, jsonValueLines, looksLikeJson, pathOf, type Parsed, readJsonText, textLines } from './types.js';
 
 /* ---------- neighbours ---------- */
 
@@ -25,15 +25,15 @@ const NUD_STATES = new Set(['REACHABLE', 'STALE', 'DELAY', 'PROBE', 'PERMANENT',
 const emptyJson = (content: string, file: string): boolean => file.endsWith('.json') && content.trim().replace(/^\uFEFF/, '') === '';
 
 /** `ip -j` output: a list of objects (one object alone is taken as a list of one). */
-function parseJsonArray(content: string, sink: DiagnosticSink, what: string): { entries: { o: Record<string, unknown>; path: JsonAt }[]; f: JsonFields } | undefined {
+function parseJsonArray(content: string, sink: DiagnosticSink, what: string): { entries: { o: Record<string, unknown>; path: JsonAt }[]; f: JsonFields; text: string } | undefined {
   const doc = readJsonText(content, sink);
   if (!doc) return undefined;
   const f = new JsonFields(sink, doc.text, what);
   const v = doc.value;
-  if (Array.isArray(v)) return { entries: f.objects(v, []), f };
-  if (v !== null && typeof v === 'object') return { entries: [{ o: v as Record<string, unknown>, path: [] }], f };
+  if (Array.isArray(v)) return { entries: f.objects(v, []), f, text: doc.text };
+  if (v !== null && typeof v === 'object') return { entries: [{ o: v as Record<string, unknown>, path: [] }], f, text: doc.text };
   f.error([], `the document is ${v === null ? 'null' : typeof v}, expected a list of objects`);
-  return { entries: [], f };
+  return { entries: [], f, text: doc.text };
 }
 
 /** `ip neigh`, `ip -j neigh`, `arp -a`, `arp -an`, `arp` (table) or `/proc/net/arp`. */
@@ -42,6 +42,7 @@ export function parseNeigh(content: string, file: string): Parsed<NeighData> {
   const entries: Neighbour[] = [];
   if (looksLikeJson(content) || emptyJson(content, file)) {
     const doc = parseJsonArray(content, sink, 'ip -j neigh');
+    const paths: JsonAt[] = [];
     for (const { o, path } of doc?.entries ?? []) {
       const dst = doc!.f.str(o, path, 'dst');
       if (!dst) {
@@ -56,8 +57,14 @@ export function parseNeigh(content: string, file: string): Parsed<NeighData> {
         continue;
       }
       entries.push({ address: dst, lladdr: doc!.f.str(o, path, 'lladdr'), state, device: doc!.f.str(o, path, 'dev'), line: 0 });
+      paths.push(path);
     }
     doc?.f.flush();
+    // Each entry's line: where its object starts (`ip -j` prints one line; `ip -j -p` one per field).
+    if (doc && paths.length) {
+      const lines = jsonValueLines(doc.text, paths.map(pathOf));
+      entries.forEach((e, i) => (e.line = lines[i]));
+    }
     return { format: 'ip-j-neigh', data: { entries }, diagnostics: sink.list };
   }
   const lines = textLines(content);

@@ -135,6 +135,29 @@ describe('readCapture on hostile captures: reads stay inside the capture', () =>
     expect(n.diagnostics).toEqual([]);
   });
 
+  it("reads the ingress overlay namespace's neigh and fdb files, and nothing else there", () => {
+    const c = seedCopy();
+    mkdirSync(join(c, 'nodes/253/ingress_overlay'));
+    writeFileSync(join(c, 'nodes/253/ingress_overlay/neigh.json'), '[]');
+    writeFileSync(join(c, 'nodes/253/ingress_overlay/fdb.txt'), '');
+    writeFileSync(join(c, 'nodes/253/ingress_overlay/links.json'), '[]');
+    symlinkSync('/etc/shadow', join(c, 'nodes/253/ingress_overlay/shadow'));
+    execFileSync('mkfifo', [join(c, 'nodes/253/ingress_overlay/fdb.log')]);
+    const n = readCapture(c).nodes.find((x) => x.name === '253')!;
+    expect([...n.files.keys()].filter((k) => k.startsWith('ingress_overlay/')).sort()).toEqual(['ingress_overlay/fdb.txt', 'ingress_overlay/neigh.json']);
+    expect(n.refused.size).toBe(0);
+    expect(n.diagnostics).toEqual([]);
+  });
+
+  it('refuses a symbolic link from the ingress overlay folder to outside the capture', () => {
+    const c = seedCopy();
+    mkdirSync(join(c, 'nodes/253/ingress_overlay'));
+    symlinkSync('/etc/passwd', join(c, 'nodes/253/ingress_overlay/fdb.txt'));
+    const n = readCapture(c).nodes.find((x) => x.name === '253')!;
+    expect(n.files.has('ingress_overlay/fdb.txt')).toBe(false);
+    expect(n.refused.get('ingress_overlay/fdb.txt')).toMatch(/^not read: a symbolic link to \/etc\/passwd, outside the capture$/);
+  });
+
   it('reads UTF-16 (a Windows paste) and drops a UTF-8 byte-order mark, saying so with the file', () => {
     const c = seedCopy();
     const text = 'net.ipv4.ip_forward = 1\n';

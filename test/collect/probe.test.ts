@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { demuxLogs, parseProbeLog, probeCommands, probeInner, probeScript, writeCluster, writeNode } from '../../src/collect/probe.js';
+import { mkdirSync } from 'node:fs';
+import { demuxLogs, ingressIdOf, parseProbeLog, probeCommands, probeInner, probeScript, writeCluster, writeNode } from '../../src/collect/probe.js';
 import { isReadOnly } from '../../src/collect/run.js';
 import { grepToSysctl } from '../../src/collect/commands.js';
 
@@ -147,5 +148,83 @@ describe('batch B (host) capture growth', () => {
       '/proc/sys/net/ipv4/conf/docker_gwbridge/route_localnet:1',
     ].join('\n'));
     expect(out).toBe('net.ipv4.ip_forward = 1\nnet.ipv4.conf.all.rp_filter = 0\nnet.ipv4.conf.eth1.rp_filter = 1\nnet.ipv4.conf.docker_gwbridge.route_localnet = 1\n');
+  });
+});
+
+describe("the ingress network's overlay namespace in the probe", () => {
+  const ID = 'n3dex97iv1gs5ugdluoc34dxi';
+  let tmp: string;
+  let bin: string;
+  beforeEach(() => {
+    tmp = mkdtempSync(join(tmpdir(), 'md-probe-ov-'));
+    bin = join(tmp, 'bin');
+    mkdirSync(bin);
+    const stub = (name: string, body: string) => writeFileSync(join(bin, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+    stub('docker', `echo '[]'`);
+    stub('iptables-save', "echo '*nat'; echo COMMIT");
+    stub('ip', `echo '[{"dst":"10.0.0.98","dev":"vxlan0","lladdr":"02:42:0a:00:00:62","state":["PERMANENT"]}]'`);
+    stub('bridge', `[ "$*" = '-j fdb show' ] && echo '[{"mac":"02:42:0a:00:00:62","ifname":"vxlan0","dst":"10.78.0.13","flags":["self"],"state":"permanent"}]'`);
+    // nsenter notes the namespace it was given, then runs the command here.
+    stub('nsenter', `echo "$1" >> '${join(tmp, 'nsenter.log')}'; shift; exec "$@"`);
+  });
+  afterEach(() => rmSync(tmp, { recursive: true, force: true }));
+  const run = (execRoot: string, id: string) =>
+    parseProbeLog(execFileSync('sh', ['-c', probeInner(execRoot, '/var/run/docker.sock', id)], { env: { PATH: `${bin}:/usr/bin:/bin`, MD_NODE: 'node2', MD_NODE_ID: 'id2' }, encoding: 'utf8' }));
+  const nsLog = () => (existsSync(join(tmp, 'nsenter.log')) ? readFileSync(join(tmp, 'nsenter.log'), 'utf8').split('\n').filter((l) => l.includes('/netns/') && !l.endsWith('ingress_sbox')) : []);
+
+  it('lists its commands for the allowlist and errors.json, marked to run in the namespace the node has', () => {
+    const overlay = probeCommands('/run/docker', '/var/run/docker.sock', ID).filter((c) => c.file.startsWith('ingress_overlay/'));
+    expect(overlay.map((c) => [c.file, c.argv.join(' '), c.netns])).toEqual([
+      ['ingress_overlay/neigh.json', 'nsenter --net=/run/docker/netns/1-n3dex97iv1 ip -j neigh', 'ingress-overlay'],
+      ['ingress_overlay/fdb.json', 'nsenter --net=/run/docker/netns/1-n3dex97iv1 bridge -j fdb show', 'ingress-overlay'],
+    ]);
+    for (const c of [...probeCommands('/run/docker', '/var/run/docker.sock', ID), ...probeCommands('/run/docker', '/var/run/docker.sock')]) expect(isReadOnly(c.argv[0], c.argv.slice(1))).toBe(true);
+  });
+
+  it('reads the namespace of the highest epoch the node has, and writes both files', () => {
+    const execRoot = join(tmp, 'exec');
+    mkdirSync(join(execRoot, 'netns'), { recursive: true });
+    for (const n of ['ingress_sbox', '1-n3dex97iv1', '2-n3dex97iv1', '1-x3dex97iv1']) writeFileSync(join(execRoot, 'netns', n), '');
+    const out = run(execRoot, ID);
+    expect(out.complete).toBe(true);
+    expect(out.files.get('ingress_overlay/fdb.json')).toMatchObject({ rc: 0, stderr: '' });
+    expect(nsLog()).toEqual([`--net=${execRoot}/netns/2-n3dex97iv1`, `--net=${execRoot}/netns/2-n3dex97iv1`]);
+    const dir = join(tmp, 'cap');
+    writeNode(dir, 'node2', probeCommands(execRoot, '/var/run/docker.sock', ID), out, undefined);
+    expect(JSON.parse(readFileSync(join(dir, 'nodes/node2/ingress_overlay/fdb.json'), 'utf8'))).toEqual([{ mac: '02:42:0a:00:00:62', ifname: 'vxlan0', dst: '10.78.0.13', flags: ['self'], state: 'permanent' }]);
+    expect(JSON.parse(readFileSync(join(dir, 'nodes/node2/ingress_overlay/neigh.json'), 'utf8'))[0].state).toEqual(['PERMANENT']);
+  });
+
+  it('without the namespace, records both files as not captured with the reason, running nothing there', () => {
+    const execRoot = join(tmp, 'exec');
+    mkdirSync(join(execRoot, 'netns'), { recursive: true });
+    writeFileSync(join(execRoot, 'netns/ingress_sbox'), '');
+    const out = run(execRoot, ID);
+    const why = `no overlay namespace of the ingress network (${ID}) in ${execRoot}/netns: this node has no endpoint on ingress`;
+    expect(out.files.get('ingress_overlay/neigh.json')).toEqual({ rc: 1, stdout: '', stderr: why });
+    expect(nsLog()).toEqual([]);
+    const dir = join(tmp, 'cap');
+    writeNode(dir, 'node2', probeCommands(execRoot, '/var/run/docker.sock', ID), out, undefined);
+    const errors = JSON.parse(readFileSync(join(dir, 'nodes/node2/errors.json'), 'utf8')) as { file: string; command: string; error: string }[];
+    expect(errors.filter((e) => e.file.startsWith('ingress_overlay/'))).toEqual([
+      { file: 'ingress_overlay/neigh.json', command: `nsenter --net=${execRoot}/netns/1-n3dex97iv1 ip -j neigh`, error: why },
+      { file: 'ingress_overlay/fdb.json', command: `nsenter --net=${execRoot}/netns/1-n3dex97iv1 bridge -j fdb show`, error: why },
+    ]);
+  });
+
+  it('says so when the collector did not know the ingress network id', () => {
+    const out = run(join(tmp, 'exec'), '');
+    expect(out.files.get('ingress_overlay/fdb.json')?.rc).toBe(1);
+    expect(out.files.get('ingress_overlay/fdb.json')?.stderr).toMatch(/^the ingress network's id was unknown to the collector/);
+  });
+
+  it('takes the id from the network list (Ingress: true first), and puts nothing but a plain id into the script', () => {
+    expect(ingressIdOf([{ Name: 'ingress', Id: 'old1' }, { Name: 'my-ingress', Id: 'new2', Ingress: true }])).toBe('new2');
+    expect(ingressIdOf([{ Name: 'ingress', Id: 'abc' }])).toBe('abc');
+    expect(ingressIdOf([{ Name: 'ingress', Id: "x'; reboot; '" }])).toBe('');
+    expect(ingressIdOf(undefined)).toBe('');
+    expect(() => probeScript('/run/docker', '/var/run/docker.sock', "x'; reboot; '")).toThrow(/not a network id/);
+    const script = probeScript("/run/it's", '/var/run/docker.sock', ID);
+    execFileSync('sh', ['-n', '-c', script]);
   });
 });

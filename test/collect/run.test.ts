@@ -16,6 +16,10 @@ describe('the read-only command allowlist', () => {
     ['nsenter', ['--net=/run/docker/netns/ingress_sbox', 'cat', '/proc/net/ip_vs']],
     ['ipvsadm', ['-l', '--timeout']],
     ['nsenter', ['--net=/run/docker/netns/ingress_sbox', 'ipvsadm', '-l', '--timeout']],
+    ['bridge', ['-j', 'fdb', 'show']],
+    ['bridge', ['-j', 'fdb', 'show', 'dev', 'vxlan0']],
+    ['nsenter', ['--net=/run/docker/netns/1-n3dex97iv1', 'bridge', '-j', 'fdb', 'show']],
+    ['nsenter', ['--net=/run/docker/netns/1-n3dex97iv1', 'ip', '-j', 'neigh']],
   ])('allows %s %j', (program, args) => {
     expect(isReadOnly(program, args as string[])).toBe(true);
   });
@@ -37,6 +41,21 @@ describe('the read-only command allowlist', () => {
     ['nsenter', ['--net=/x', 'nsenter', '--net=/y', 'iptables-save']],
     ['nsenter', ['--mount=/proc/1/ns/mnt', 'iptables-save']],
     ['sh', ['-c', 'iptables-save']],
+    // bridge: listing the FDB only, never changing it (nor links, VLANs, MDB).
+    ['bridge', ['fdb', 'show']],
+    ['bridge', ['-j', 'fdb', 'add', '02:42:0a:00:00:62', 'dev', 'vxlan0', 'dst', '10.0.0.3', 'self', 'permanent']],
+    ['bridge', ['-j', 'fdb', 'del', '02:42:0a:00:00:62', 'dev', 'vxlan0', 'dst', '10.0.0.3', 'self']],
+    ['bridge', ['fdb', 'del', '02:42:0a:00:00:62', 'dev', 'vxlan0']],
+    ['bridge', ['-j', 'fdb', 'append', '00:00:00:00:00:00', 'dev', 'vxlan0', 'dst', '10.0.0.3']],
+    ['bridge', ['-j', 'fdb', 'replace', '02:42:0a:00:00:62', 'dev', 'vxlan0']],
+    ['bridge', ['-j', 'fdb', 'flush', 'dev', 'vxlan0']],
+    ['bridge', ['-j', 'fdb', 'show', 'dev', 'vxlan0', 'self']],
+    ['bridge', ['-j', 'fdb', 'show', 'dev', 'vxlan0;reboot']],
+    ['bridge', ['-j', 'fdb', 'show', 'br', 'br0']],
+    ['bridge', ['-j', 'link', 'set', 'dev', 'veth0', 'learning', 'off']],
+    ['bridge', ['-j', 'vlan', 'del', 'dev', 'veth0', 'vid', '1']],
+    ['bridge', ['-batch', '/tmp/cmds']],
+    ['nsenter', ['--net=/run/docker/netns/1-n3dex97iv1', 'bridge', 'fdb', 'del', '02:42:0a:00:00:62', 'dev', 'vxlan0']],
   ])('refuses %s %j, before running anything', async (program, args) => {
     expect(isReadOnly(program, args as string[])).toBe(false);
     await expect(runReadOnly(program, args as string[], 1000)).rejects.toBeInstanceOf(RefusedCommand);

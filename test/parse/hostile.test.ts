@@ -2,6 +2,7 @@ import { parseInfo, parseNetwork, parseNodeLs, parseNodes, parseServices, parseT
 import { parseIptables } from '../../src/parse/iptables.js';
 import { parseIpvs } from '../../src/parse/ipvs.js';
 import { parseAddr, parseNeigh, parseRoutes, parseSysctl } from '../../src/parse/net.js';
+import { parseFdb } from '../../src/parse/fdb.js';
 import { jsonValueLines, type Diagnostic, type Parsed } from '../../src/parse/types.js';
 
 /*
@@ -114,13 +115,40 @@ describe('JSON of the wrong shape (docker API, ip -j)', () => {
     expectError(() => parseAddr('[{"ifname": "eth0", "mtu": "big"}]', 'addr.json'), 'addr.json', 1, /mtu is "big"/);
   });
 
+  it('bridge -j fdb: a row without a MAC, with "mac": 5, a MAC that is none, or null is an error at its line', () => {
+    expectError(() => parseFdb('[\n{"ifname": "vxlan0", "dst": "10.0.0.1"}\n]', 'fdb.json'), 'fdb.json', 2, /^bridge -j fdb entry 0 has no "mac"$/);
+    expectError(() => parseFdb('[\n{"mac": 5}\n]', 'fdb.json'), 'fdb.json', 2, /^bridge -j fdb entry 0: mac is 5, expected a string$/);
+    expectError(() => parseFdb('[{"mac": "02:42"},\n{"mac": "vxlan0"}]', 'fdb.json'), 'fdb.json', 2, /^bridge -j fdb entry 1: mac "vxlan0" is not a MAC address$/);
+    expectError(() => parseFdb('[\n{"mac": "02:42:0a:00:00:05"},\nnull\n]', 'fdb.json'), 'fdb.json', 3, /^bridge -j fdb entry 1 is null, expected an object$/);
+  });
+
+  it('bridge -j fdb: fields of the wrong type are errors at their lines, and read as empty', () => {
+    const text = '[{"mac": "02:42:0a:00:00:05",\n "ifname": ["vxlan0"],\n "dst": {"ip": "10.0.0.1"},\n "flags": "self",\n "vlan": 70000,\n "state": 5}]';
+    const p = parseFdb(text, 'fdb.json');
+    expect(errors(p).map((d): [number, string] => [d.line, d.message]).sort((x, y) => x[0] - y[0])).toEqual([
+      [2, 'bridge -j fdb entry 0: ifname is a list, expected a string'],
+      [3, 'bridge -j fdb entry 0: dst is an object, expected a string'],
+      [4, 'bridge -j fdb entry 0: flags is "self", expected a list'],
+      [5, 'bridge -j fdb entry 0: vlan is 70000, expected an integer from 0 to 4095'],
+      [6, 'bridge -j fdb entry 0: state is 5, expected a string'],
+    ]);
+    expect(p.data.entries).toEqual([expect.objectContaining({ mac: '02:42:0a:00:00:05', device: '', dst: '', vlan: 0, flags: [], state: '' })]);
+  });
+
+  it('bridge fdb show: a row that is no row, an unknown word, a keyword without its value or a bad VLAN is an error at its line', () => {
+    expectError(() => parseFdb('02:42:0a:00:00:05 dev vxlan0 dst 10.0.0.1 self permanent\ndev vxlan0 dst 10.0.0.1\n', 'fdb.txt'), 'fdb.txt', 2, /not a 'bridge fdb show' row/);
+    expectError(() => parseFdb('02:42:0a:00:00:05 dev vxlan0 dst 10.0.0.1 selfish permanent\n', 'fdb.txt'), 'fdb.txt', 1, /unknown word 'selfish'/);
+    expectError(() => parseFdb('\n02:42:0a:00:00:05 dev vxlan0 dst\n', 'fdb.txt'), 'fdb.txt', 2, /'dst' without its value/);
+    expectError(() => parseFdb('02:42:0a:00:00:05 dev br0 vlan 5000 master br0\n', 'fdb.txt'), 'fdb.txt', 1, /vlan 5000 is not a VLAN id/);
+  });
+
   it('ip -j route with "dst": [] is an error', () => {
     expectError(() => parseRoutes('[{"dst": []}]', 'routes.json'), 'routes.json', 1, /dst is a list, expected a string/);
   });
 
   it('JSON that is a bare number or null is an error, not a crash', () => {
     for (const text of ['5', 'null', '"x"', 'true']) {
-      for (const parse of [parseServices, parseTasks, parseNodes, parseNetwork, parseInfo, parseNeigh, parseAddr, parseRoutes] as ((c: string, f: string) => Parsed<unknown>)[]) {
+      for (const parse of [parseServices, parseTasks, parseNodes, parseNetwork, parseInfo, parseNeigh, parseAddr, parseRoutes, parseFdb] as ((c: string, f: string) => Parsed<unknown>)[]) {
         let p: Parsed<unknown> | undefined;
         expect(() => (p = parse(text.startsWith('[') || text.startsWith('{') ? text : `[${text}]`, 'f.json'))).not.toThrow();
         expect(errors(p!).length).toBeGreaterThan(0);
@@ -209,6 +237,8 @@ describe('text a person pasted or an editor saved', () => {
     ['ipvsadm -Ln', parseIpvs, 'FWM  8282 rr\n  -> 10.0.0.98:0   Masq    1      0          0\n'],
     ['ip neigh', parseNeigh, '10.0.0.98 dev eth0 lladdr 02:42:0a:00:00:62 REACHABLE\n'],
     ['ip -j neigh', parseNeigh, '[{"dst": "10.0.0.98", "dev": "eth0", "state": ["REACHABLE"]}]'],
+    ['bridge fdb show', parseFdb, '02:42:0a:00:00:62 dev vxlan0 dst 192.168.100.253 self permanent\n'],
+    ['bridge -j fdb show', parseFdb, '[{"mac": "02:42:0a:00:00:62", "ifname": "vxlan0", "dst": "192.168.100.253", "flags": ["self"], "state": "permanent"}]'],
     ['ip addr', parseAddr, '1: eth0: <UP> mtu 1450 state UP\n    inet 10.0.0.2/24 scope global eth0\n'],
     ['ip -j route', parseRoutes, '[{"dst": "default", "gateway": "10.0.0.1", "dev": "eth0"}]'],
     ['sysctl', parseSysctl, 'net.ipv4.ip_forward = 1\n'],

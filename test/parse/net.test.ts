@@ -26,6 +26,21 @@ describe('neighbour tables', () => {
     ]);
   });
 
+  it('gives each ip -j neigh entry the line where its object starts: 1 for one-line output, its own line pretty-printed', () => {
+    const rows = [
+      { dst: '10.0.0.98', dev: 'vxlan0', lladdr: '02:42:0a:00:00:62', state: ['PERMANENT'] },
+      { dst: '10.0.0.5', dev: 'vxlan0', lladdr: '02:42:0a:00:00:05', state: ['PERMANENT'] },
+    ];
+    expect(parseNeigh(JSON.stringify(rows), 'neigh.json').data.entries.map((e) => e.line)).toEqual([1, 1]);
+    const pretty = JSON.stringify(rows, null, 4);
+    const starts = pretty.split('\n').flatMap((l, i) => (l === '    {' ? [i + 1] : []));
+    expect(starts).toEqual([2, 10]);
+    expect(parseNeigh(pretty, 'neigh.json').data.entries.map((e) => e.line)).toEqual(starts);
+    // An entry skipped (no dst) does not shift the lines of the next.
+    const gap = '[\n{"dev": "vxlan0", "state": ["PERMANENT"]},\n{"dst": "10.0.0.5", "state": ["PERMANENT"]}\n]';
+    expect(parseNeigh(gap, 'neigh.json').data.entries.map((e) => [e.address, e.line])).toEqual([['10.0.0.5', 3]]);
+  });
+
   it('reads arp -a and arp -an, <incomplete> and PERM', () => {
     const p = parseNeigh('? (10.0.0.37) at 02:42:0a:00:00:25 [ether] on eth0\nhost-x (10.0.0.5) at <incomplete> on eth0\n? (10.0.0.7) at 02:42:0a:00:00:07 [ether] PERM on eth0\n', 'neigh.txt');
     expect(p.format).toBe('arp-a');

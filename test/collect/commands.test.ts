@@ -1,0 +1,35 @@
+import { inNetns, isNetworkId, netnsDir, OVERLAY_COMMANDS, overlayNetnsName, overlayNetnsPath } from '../../src/collect/commands.js';
+import { isReadOnly } from '../../src/collect/run.js';
+
+const ID = 'n3dex97iv1gs5ugdluoc34dxi';
+
+describe("the ingress network's overlay namespace", () => {
+  it('is named as libnetwork names it: <epoch>- and the id, cut to 12 characters', () => {
+    expect(overlayNetnsName(['ingress_sbox', '1-n3dex97iv1', 'c0ffee123456'], ID)).toBe('1-n3dex97iv1');
+    expect(overlayNetnsPath('/run/docker/', ID)).toBe('/run/docker/netns/1-n3dex97iv1');
+    expect(netnsDir('/var/snap/docker/run/docker')).toBe('/var/snap/docker/run/docker/netns');
+  });
+
+  it('takes the highest epoch when the namespace was made again (10- keeps 9 characters of the id)', () => {
+    expect(overlayNetnsName(['1-n3dex97iv1', '2-n3dex97iv1'], ID)).toBe('2-n3dex97iv1');
+    expect(overlayNetnsName(['9-n3dex97iv1', '10-n3dex97iv', '2-n3dex97iv1'], ID)).toBe('10-n3dex97iv');
+  });
+
+  it("finds none for another network's namespace, a name that only starts like it, or no epoch", () => {
+    expect(overlayNetnsName(['1-x3dex97iv1', '1-n3dex97iv', 'n3dex97iv1gs', '0-n3dex97iv1', '-n3dex97iv1g', '1-n3dex97iv1.bak'], ID)).toBeUndefined();
+    expect(overlayNetnsName([], ID)).toBeUndefined();
+  });
+
+  it('is read with read-only commands only: ip -j neigh and bridge -j fdb show, inside it', () => {
+    expect(OVERLAY_COMMANDS.map((c) => [c.file, c.argv.join(' ')])).toEqual([
+      ['ingress_overlay/neigh.json', 'ip -j neigh'],
+      ['ingress_overlay/fdb.json', 'bridge -j fdb show'],
+    ]);
+    for (const c of OVERLAY_COMMANDS.map((x) => inNetns(overlayNetnsPath('/run/docker', ID), x))) expect(isReadOnly(c.argv[0], c.argv.slice(1))).toBe(true);
+  });
+
+  it('takes only a plain network id into a path or the probe script', () => {
+    expect(isNetworkId(ID)).toBe(true);
+    for (const bad of ['', '../../etc', 'abc def', "a'b", 'a*', `${ID};reboot`]) expect(isNetworkId(bad)).toBe(false);
+  });
+});

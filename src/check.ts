@@ -78,6 +78,7 @@ export function runCheck(o: CheckOptions): CheckOutcome {
     diagnostics: snapshot.diagnostics,
     toolVersion: o.toolVersion,
     durationMs: performance.now() - startedAt,
+    failOn: o.failOn,
     color: o.color,
     verbose: o.verbose,
   };

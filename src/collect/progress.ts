@@ -4,6 +4,15 @@ export interface Progress {
   stop(): void;
 }
 
+/**
+ * Whether `check` shows a spinner while it captures: only when the report on stdout is the terminal
+ * report and stdout is a terminal. Not for a file, a pipe or a pager (the spinner, on stderr, would
+ * draw over `| less`), not in cron, not for a format a program reads (json, nagios, prometheus).
+ */
+export function spinnerWanted(stdoutFormat: string | undefined, stdout: { isTTY?: boolean }): boolean {
+  return stdoutFormat === 'stylish' && stdout.isTTY === true;
+}
+
 export async function progress(enabled: boolean, first: string): Promise<Progress> {
   // Only on a terminal with a known width: on a 0-column pty ora clears lines without end.
   if (!enabled || !process.stderr.isTTY || !(process.stderr.columns > 0) || process.env.CI) return { update() {}, stop() {} };

@@ -8,7 +8,7 @@ export default class Check extends Command {
 
   static override description = `Reads a capture folder (one folder per node of raw command outputs, see the capture format in the README), evaluates every rule (the bundled rules/, --rules folders, and the config's ruleFolders) against it and prints a report. A config file (.mesh-doctor.yaml in the current folder, or --config) can turn rules off, change their severity and accept findings until a date.
 
-Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result counts as fail); 2 the check could not run (bad usage, an invalid rule file, an unreadable capture).`;
+Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result counts as fail); 2 the check could not run (bad usage, an invalid rule file, an unreadable capture). With --format nagios on stdout, the Nagios state instead: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also when the check could not run).`;
 
   static override examples = [
     '<%= config.bin %> check                      # this node, live (as root on a swarm node)',
@@ -18,6 +18,8 @@ Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result c
     '<%= config.bin %> check ./capture --format json > report.json',
     '<%= config.bin %> check ./capture -f stylish -f json -o report.json   # the terminal report, and JSON to a file',
     '<%= config.bin %> check ./capture --fail-on warn',
+    '<%= config.bin %> check --swarm -f prometheus -o /var/lib/node_exporter/textfile_collector/mesh_doctor.prom   # from cron',
+    '<%= config.bin %> check --swarm -f nagios     # a Nagios/Icinga plugin: one status line, exit code 0-3',
     '<%= config.bin %> check ./capture --rule dnat-target-is-sbox --rule fwmark-has-backend',
     '<%= config.bin %> check ./capture --rules ./team-rules          # the bundled rules and the team\'s',
     '<%= config.bin %> check ./capture --config ops/mesh-doctor.yaml # rules off, severities, accepted findings',
@@ -50,12 +52,19 @@ Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result c
     const { UsageError, reportError } = await import('../util/errors.js');
     const { safe } = await import('../util/text.js');
     let liveDir: string | undefined;
+    let checked = false;
+    // Warnings for stderr; held until the report is out when a monitor reads stdout (see FormatHooks.stderrLast).
+    const held: string[] = [];
+    let hold = false;
+    const warn = (w: string) => (hold ? held.push(w) : process.stderr.write(`mesh-doctor: warning: ${safe(w)}\n`));
     try {
       const remote = flags.swarm || Boolean(flags.host?.length);
       const { outputTargets, writeFileAtomic } = await import('../cli/outputs.js');
       const targets = outputTargets(this.argv, 'stylish');
       // The terminal's spinner and colour belong to the report that goes to it.
       const toTerminal = targets.find((t) => t.file === undefined)?.format;
+      const { FORMAT_HOOKS } = await import('../report/hooks.js');
+      hold = Boolean(toTerminal && FORMAT_HOOKS[toTerminal]?.stderrLast);
       const { parseSize, parseDuration, parseCount } = await import('../cli/size.js');
       const maxFileBytes = parseSize(flags['max-file-size'], '--max-file-size');
       const budget = { timeMs: parseDuration(flags['rule-timeout'], '--rule-timeout'), values: parseCount(flags['rule-max-values'], '--rule-max-values') };
@@ -70,13 +79,13 @@ Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result c
         const { mkdtempSync } = await import('node:fs');
         const { tmpdir } = await import('node:os');
         const { join } = await import('node:path');
-        const { progress } = await import('../collect/progress.js');
+        const { progress, spinnerWanted } = await import('../collect/progress.js');
         const { collect } = await import('../cli/collect.js');
         liveDir = mkdtempSync(join(tmpdir(), 'mesh-doctor-live-'));
-        const spin = await progress(toTerminal === 'stylish', remote ? 'probing' : 'capturing this node');
+        const spin = await progress(spinnerWanted(toTerminal, process.stdout), remote ? 'probing' : 'capturing this node');
         try {
           const r = await collect(flags, liveDir, (s) => spin.update(s));
-          if (r.warning) process.stderr.write(`mesh-doctor: warning: ${safe(r.warning)}\n`);
+          if (r.warning) warn(r.warning);
         } finally {
           spin.stop();
         }
@@ -98,22 +107,47 @@ Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result c
         startedAt,
         sourceLabel: liveDir ? (flags.swarm ? 'live: the whole swarm' : flags.host?.length ? `live: ${flags.host.join(', ')}` : 'live') : undefined,
       });
-      for (const w of outcome.warnings) process.stderr.write(`mesh-doctor: warning: ${safe(w)}\n`);
+      checked = true;
+      for (const w of outcome.warnings) warn(w);
       const { REPORTERS } = await import('../report/index.js');
-      for (const [i, t] of targets.entries()) {
+      // Files first, stdout last: a monitor reading stdout (nagios) hears of a file that could not be written.
+      for (const [i, t] of [...targets.entries()].sort(([, a], [, b]) => Number(a.file === undefined) - Number(b.file === undefined))) {
         // Colour only where a person reads it: a file never gets escape codes.
         const text = i === 0 && (t.file === undefined || !outcome.input.color) ? outcome.report : REPORTERS[t.format]({ ...outcome.input, color: t.file === undefined && outcome.input.color });
         if (t.file === undefined) process.stdout.write(text);
         else writeFileAtomic(t.file, text);
       }
-      process.exitCode = outcome.exitCode;
+      // A format read by a monitor may give the exit code its own meaning (nagios: the state).
+      process.exitCode = (toTerminal && FORMAT_HOOKS[toTerminal]?.exitCode?.(outcome.input, outcome.exitCode)) ?? outcome.exitCode;
     } catch (e) {
+      // nagios (UNKNOWN, exit 3) and prometheus (mesh_doctor_check_completed 0) report a run that could not check.
+      const { writeFailureReports } = await import('../cli/failed.js');
+      const code = writeFailureReports(this.argv, e, { startedAt, files: !checked });
       reportError(e);
+      if (code !== undefined) process.exitCode = code;
     } finally {
+      hold = false;
+      for (const w of held) warn(w);
       if (liveDir) {
         const { rmSync } = await import('node:fs');
         rmSync(liveDir, { recursive: true, force: true });
       }
     }
+  }
+
+  /** The flags could not be parsed (oclif's error, exit 2): the formats that report a failed run still do (see run). */
+  override async catch(e: Error & { exitCode?: number }): Promise<unknown> {
+    if (!this.parsed) {
+      const { writeFailureReports } = await import('../cli/failed.js');
+      const code = writeFailureReports(this.argv, e, { startedAt: 0, files: true }); // 0: since the process began
+      if (code !== undefined) {
+        const { reportUsageError } = await import('../util/errors.js');
+        reportUsageError(e.message);
+        process.exitCode = code;
+        this.parsed = true; // reported: oclif would otherwise warn that the command never parsed its flags
+        return;
+      }
+    }
+    return super.catch(e);
   }
 }

@@ -1,4 +1,6 @@
 import { jsonReport } from './json.js';
+import { nagiosReport } from './nagios.js';
+import { prometheusReport } from './prometheus.js';
 import { stylishReport } from './stylish.js';
 import type { Reporter } from './types.js';
 
@@ -6,4 +8,6 @@ import type { Reporter } from './types.js';
 export const REPORTERS: Record<string, Reporter> = {
   stylish: stylishReport,
   json: jsonReport,
+  prometheus: prometheusReport,
+  nagios: nagiosReport,
 };

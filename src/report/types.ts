@@ -17,6 +17,8 @@ export interface ReportInput {
   toolVersion: string;
   /** How long the run took up to the report, in ms (a live check's capture included). */
   durationMs: number;
+  /** --fail-on: the lowest status the run's exit code counts (default fail); nagios takes it for its state. */
+  failOn?: 'fail' | 'warn' | 'none';
   color: boolean;
   verbose: boolean;
 }

@@ -1,0 +1,34 @@
+import { STATE_CODE, nagiosFailed, nagiosState } from './nagios.js';
+import { prometheusFailed } from './prometheus.js';
+import type { ReportInput } from './types.js';
+
+/**
+ * What a format may add to its reporter, for the programs that run mesh-doctor and read its exit
+ * code (a Nagios plugin's exit code is its state) or its file (a textfile collector).
+ */
+export interface FormatHooks {
+  /** The exit code of a run whose report in this format goes to stdout; without it, the check's own (`gate`, from --fail-on). */
+  exitCode?(input: ReportInput, gate: 0 | 1): number;
+  /**
+   * A run that could not check (exit 2: bad usage, an invalid rule or config file, nothing to
+   * capture): this format's report of that, written where the report was to go, and the exit code
+   * when it goes to stdout (default 2). Without it, nothing is written.
+   */
+  failed?(error: string, at: Date, durationMs: number): { text: string; exitCode?: number };
+  /**
+   * When this report goes to stdout, mesh-doctor's warnings go to stderr only after it: Icinga shows
+   * a plugin's stderr with its output, and a warning before the status line would take its place.
+   */
+  stderrLast?: boolean;
+}
+
+export const FORMAT_HOOKS: Record<string, FormatHooks> = {
+  nagios: {
+    exitCode: (input) => STATE_CODE[nagiosState(input)],
+    failed: (error) => ({ text: nagiosFailed(error), exitCode: STATE_CODE.UNKNOWN }),
+    stderrLast: true,
+  },
+  prometheus: {
+    failed: (_error, at, durationMs) => ({ text: prometheusFailed(at, durationMs) }),
+  },
+};

@@ -6,7 +6,7 @@ import { dockerClient, dockerError } from './docker.js';
 import { UsageError } from '../util/errors.js';
 import { runReadOnly, searchPath } from './run.js';
 import { grepToSysctl, HOST_COMMANDS, HOST_CONF_DIR, HOST_SYSCTLS, inNetns, inSbox, keepConf, keepLegacy, netnsDir, OVERLAY_COMMANDS, overlayNetnsName, overlayNetnsPath, SBOX_COMMANDS, sboxPath, type CaptureCommand } from './commands.js';
-import { writeCluster } from './probe.js';
+import { ingressIdOf, writeCluster } from './probe.js';
 
 export interface LocalCaptureOptions {
   /** The capture folder: created if missing; an existing capture of other nodes is added to. */
@@ -84,7 +84,7 @@ export async function captureLocal(o: LocalCaptureOptions): Promise<LocalCapture
   let ingressId = '';
   try {
     const nets = await timed('docker network ls', () => docker.listNetworks());
-    ingressId = (nets.find((n) => (n as { Ingress?: boolean }).Ingress === true) ?? nets.find((n) => n.Name === 'ingress'))?.Id ?? '';
+    ingressId = ingressIdOf(nets);
     const wanted = nets.filter((n) => n.Name === 'ingress' || n.Name === 'docker_gwbridge' || n.Driver === 'overlay');
     for (const want of ['ingress', 'docker_gwbridge']) {
       if (!wanted.some((n) => n.Name === want)) errors.push({ file: `networks/${want}.json`, command: `docker network inspect ${want}`, error: `no network named ${want} on this node` });

@@ -1,4 +1,7 @@
+import { githubReport } from './github.js';
 import { jsonReport } from './json.js';
+import { junitReport } from './junit.js';
+import { sarifReport } from './sarif.js';
 import { stylishReport } from './stylish.js';
 import type { Reporter } from './types.js';
 
@@ -6,4 +9,7 @@ import type { Reporter } from './types.js';
 export const REPORTERS: Record<string, Reporter> = {
   stylish: stylishReport,
   json: jsonReport,
+  junit: junitReport,
+  sarif: sarifReport,
+  github: githubReport,
 };

@@ -7,6 +7,7 @@ import type { MeshConfig } from './config/load.js';
 import { REPORTERS } from './report/index.js';
 import type { ReportInput } from './report/types.js';
 import { UsageError } from './util/errors.js';
+import { repoPathOf } from './util/repo-path.js';
 
 export interface CheckOptions {
   dir: string;
@@ -31,6 +32,8 @@ export interface CheckOptions {
   budget?: Partial<EvalBudget>;
   /** When the run began (performance.now()), for the report's duration; default: when runCheck began. */
   startedAt?: number;
+  /** The environment that names a CI's checkout (GITHUB_WORKSPACE, CI_PROJECT_DIR); default process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface CheckOutcome {
@@ -77,6 +80,8 @@ export function runCheck(o: CheckOptions): CheckOutcome {
     summary: summarizeAccepted(results),
     diagnostics: snapshot.diagnostics,
     toolVersion: o.toolVersion,
+    // A live capture (sourceLabel) is a temporary folder: in no repository.
+    capturePath: o.sourceLabel === undefined ? repoPathOf(o.dir, o.env) : undefined,
     durationMs: performance.now() - startedAt,
     failOn: o.failOn,
     color: o.color,

@@ -17,6 +17,7 @@ Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result c
     '<%= config.bin %> check fixtures/seed-cluster',
     '<%= config.bin %> check ./capture --format json > report.json',
     '<%= config.bin %> check ./capture -f stylish -f json -o report.json   # the terminal report, and JSON to a file',
+    '<%= config.bin %> check ./capture -f junit -o mesh.xml -f sarif -o mesh.sarif -f github   # a pipeline gate: JUnit, SARIF, annotations',
     '<%= config.bin %> check ./capture --fail-on warn',
     '<%= config.bin %> check --swarm -f prometheus -o /var/lib/node_exporter/textfile_collector/mesh_doctor.prom   # from cron',
     '<%= config.bin %> check --swarm -f nagios     # a Nagios/Icinga plugin: one status line, exit code 0-3',
@@ -30,7 +31,7 @@ Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result c
   };
 
   static override flags = {
-    format: Flags.string({ char: 'f', description: 'report format (repeatable: each with its own --output)', options: [...FORMATS], default: ['stylish'], multiple: true }),
+    format: Flags.string({ char: 'f', description: 'report format (repeatable: each with its own --output): stylish (terminal), json, junit (JUnit XML), sarif (SARIF 2.1.0, GitHub code scanning), github (GitHub Actions annotations and step summary)', options: [...FORMATS], default: ['stylish'], multiple: true }),
     output: Flags.string({ char: 'o', description: 'write the report of the --format before it to FILE (atomically: a temporary file, then renamed), not to stdout; - is stdout', multiple: true }),
     'fail-on': Flags.string({ description: 'lowest status that makes the exit code 1', options: ['fail', 'warn', 'none'], default: 'fail' }),
     rule: Flags.string({ description: 'check only this rule id (repeatable)', multiple: true }),
@@ -116,6 +117,18 @@ Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result c
         const text = i === 0 && (t.file === undefined || !outcome.input.color) ? outcome.report : REPORTERS[t.format]({ ...outcome.input, color: t.file === undefined && outcome.input.color });
         if (t.file === undefined) process.stdout.write(text);
         else writeFileAtomic(t.file, text);
+      }
+      // --format github on GitHub Actions: the run's summary is added (never written over: the
+      // file is the whole job's) to the step's summary page.
+      const summaryFile = process.env.GITHUB_STEP_SUMMARY;
+      if (summaryFile && targets.some((t) => t.format === 'github')) {
+        const { githubStepSummary } = await import('../report/github.js');
+        const { appendFileSync } = await import('node:fs');
+        try {
+          appendFileSync(summaryFile, githubStepSummary(outcome.input));
+        } catch (e) {
+          process.stderr.write(`mesh-doctor: warning: cannot append to GITHUB_STEP_SUMMARY (${safe(summaryFile)}): ${safe((e as NodeJS.ErrnoException).code ?? (e as Error).message)}\n`);
+        }
       }
       // A format read by a monitor may give the exit code its own meaning (nagios: the state).
       process.exitCode = (toTerminal && FORMAT_HOOKS[toTerminal]?.exitCode?.(outcome.input, outcome.exitCode)) ?? outcome.exitCode;

@@ -1,6 +1,9 @@
+import { githubReport } from './github.js';
 import { jsonReport } from './json.js';
 import { nagiosReport } from './nagios.js';
 import { prometheusReport } from './prometheus.js';
+import { junitReport } from './junit.js';
+import { sarifReport } from './sarif.js';
 import { stylishReport } from './stylish.js';
 import type { Reporter } from './types.js';
 
@@ -10,4 +13,7 @@ export const REPORTERS: Record<string, Reporter> = {
   json: jsonReport,
   prometheus: prometheusReport,
   nagios: nagiosReport,
+  junit: junitReport,
+  sarif: sarifReport,
+  github: githubReport,
 };

@@ -15,6 +15,12 @@ export interface ReportInput {
   summary: ReportSummary;
   diagnostics: Diagnostic[];
   toolVersion: string;
+  /**
+   * The capture folder as a path from the root of the repository holding it ('' at the root), for
+   * the pipeline formats (junit, sarif, github), whose viewers resolve paths from there; absent when
+   * it is in no repository (a live capture): their paths are then relative to the capture folder.
+   */
+  capturePath?: string;
   /** How long the run took up to the report, in ms (a live check's capture included). */
   durationMs: number;
   /** --fail-on: the lowest status the run's exit code counts (default fail); nagios takes it for its state. */

@@ -193,7 +193,7 @@ function evaluateMetered(rule: LoadedRule, nodeName: string | null, ctx: Record<
     if (!(e instanceof OverBudget)) throw e;
     out.length = start;
     const where = nodeName === null ? 'on the cluster' : `on node ${nodeName}`;
-    out.push(errorResult(rule, nodeName, `${rule.docs}: evaluation over budget ${where}: ${e.reason}${e.field ? ` (at ${e.field})` : ''}`));
+    out.push(errorResult(rule, nodeName, `${rule.path}: evaluation over budget ${where}: ${e.reason}${e.field ? ` (at ${e.field})` : ''}`));
     return e.reason;
   }
 }
@@ -218,7 +218,7 @@ export function evaluate(rules: LoadedRule[], snap: Snapshot, opts: EvaluateOpti
       let overOn: string | undefined;
       for (const node of snap.nodes) {
         if (overOn !== undefined) {
-          out.push(errorResult(rule, node.name, `${rule.docs}: not evaluated on node ${node.name}: over budget on node ${overOn}`));
+          out.push(errorResult(rule, node.name, `${rule.path}: not evaluated on node ${node.name}: over budget on node ${overOn}`));
           continue;
         }
         if (evaluateMetered(rule, node.name, { node, cluster: snap.cluster }, node, snap.cluster, out, budget) !== undefined) overOn = node.name;

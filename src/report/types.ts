@@ -19,6 +19,12 @@ export interface ReportInput {
   durationMs: number;
   color: boolean;
   verbose: boolean;
+  /** The terminal report: only problems and the totals (--quiet). */
+  quiet?: boolean;
+  /** Columns the terminal report is wrapped to; 0: not wrapped. Default 80. */
+  width?: number;
+  /** The capture's node count, when --node checked only some (`nodes`) of them. */
+  captureNodeCount?: number;
 }
 
 /** The summary of a report: results by status, accepted ones left out and counted apart. */

@@ -178,6 +178,8 @@ function whereOf(rule: LoadedRule, ctx: Record<string, unknown>, item: unknown):
 export interface EvaluateOptions {
   /** What one rule may spend on one node; DEFAULT_BUDGET for what is not given. */
   budget?: Partial<EvalBudget>;
+  /** Evaluate node rules on these nodes only (--node); cluster rules still see every node. */
+  nodes?: ReadonlySet<string>;
 }
 
 /**
@@ -217,6 +219,7 @@ export function evaluate(rules: LoadedRule[], snap: Snapshot, opts: EvaluateOpti
     } else {
       let overOn: string | undefined;
       for (const node of snap.nodes) {
+        if (opts.nodes && !opts.nodes.has(node.name)) continue;
         if (overOn !== undefined) {
           out.push(errorResult(rule, node.name, `${rule.path}: not evaluated on node ${node.name}: over budget on node ${overOn}`));
           continue;

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { execute } from '@oclif/core';
+import { Config, flush, handle, run } from '@oclif/core';
 
 // A closed pipe (`mesh-doctor check | head`) ends the run quietly, with the exit code the run had
 // come to; any other failure to write (a full disk, >/dev/full) is one line on stderr and exit 2.
@@ -16,4 +16,31 @@ process.stdout.on('error', (e) => {
 });
 process.stderr.on('error', (e) => process.exit(e.code === 'EPIPE' ? (process.exitCode ?? 0) : 2));
 
-await execute({ dir: import.meta.url });
+// oclif's own way (execute) prints a parse error over several lines and the whole usage after it.
+// A wrong command line is one line here, `mesh-doctor: error: ... (see: mesh-doctor check --help)`,
+// and exit 2, for every command.
+const argv = process.argv.slice(2);
+const config = await Config.load(import.meta.url);
+try {
+  await run(argv, config);
+  await flush();
+} catch (e) {
+  const { commandLineError, reportUsageError } = await import('../dist/util/errors.js');
+  const line = commandLineError(e, commandOf(argv));
+  if (line === undefined) await handle(e);
+  else reportUsageError(line);
+}
+
+/** The command a command line names (`rules show`), from its leading words; '' for none. */
+function commandOf(args) {
+  const words = [];
+  for (const a of args) {
+    if (a.startsWith('-')) break;
+    words.push(a);
+  }
+  for (let n = words.length; n > 0; n--) {
+    const id = words.slice(0, n).join(':');
+    if (config.findCommand(id)) return words.slice(0, n).join(' ');
+  }
+  return '';
+}

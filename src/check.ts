@@ -22,6 +22,16 @@ export interface CheckOptions {
   failOn: FailOn;
   color: boolean;
   verbose: boolean;
+  /** The terminal report: only problems and the totals (--quiet). */
+  quiet?: boolean;
+  /** Columns the terminal report is wrapped to (0: not wrapped); default 80. */
+  width?: number;
+  /**
+   * --node: check only these nodes (their folder names in the capture). Node rules run on them
+   * alone; cluster rules still run on the whole swarm's view, and their results are kept. A name
+   * the capture does not have is a usage error naming those it has.
+   */
+  nodes?: string[];
   toolVersion: string;
   now?: Date;
   /** What the report names as its source; default the folder. */
@@ -65,7 +75,9 @@ export function runCheck(o: CheckOptions): CheckOutcome {
   // A gate must never pass on nothing: a capture without a node has nothing to check.
   if (capture.nodes.length === 0) throw new UsageError(`${o.sourceLabel ?? o.dir}: the capture has no node (no folder under nodes/): nothing to check`);
   const snapshot = buildSnapshot(capture);
-  const results = evaluate(rules, snapshot, { budget: o.budget });
+  const allNodes = snapshot.nodes.map((n) => n.name);
+  const only = o.nodes?.length ? selectNodes(o.nodes, allNodes) : undefined;
+  const results = evaluate(rules, snapshot, { budget: o.budget, nodes: only });
   const now = o.now ?? new Date();
   // The team's config, applied to the verdicts as a step of its own: severities, then acceptances.
   const warnings = applyConfig(results, o.config, now, rules);
@@ -74,11 +86,12 @@ export function runCheck(o: CheckOptions): CheckOutcome {
     capturedAt: capture.meta?.capturedAt ?? '',
     captureSource: capture.meta?.source ?? '',
     generatedAt: now.toISOString(),
-    nodes: snapshot.nodes.map((n) => n.name),
+    nodes: only ? allNodes.filter((n) => only.has(n)) : allNodes,
     rules,
     results,
     summary: summarizeAccepted(results),
-    diagnostics: snapshot.diagnostics,
+    // With --node, the notes of the other nodes' files go with their results.
+    diagnostics: only ? snapshot.diagnostics.filter((d) => !/^nodes\//.test(d.file) || only.has(d.file.split('/')[1])) : snapshot.diagnostics,
     toolVersion: o.toolVersion,
     // A live capture (sourceLabel) is a temporary folder: in no repository.
     capturePath: o.sourceLabel === undefined ? repoPathOf(o.dir, o.env) : undefined,
@@ -86,6 +99,20 @@ export function runCheck(o: CheckOptions): CheckOutcome {
     failOn: o.failOn,
     color: o.color,
     verbose: o.verbose,
+    quiet: o.quiet,
+    width: o.width,
+    ...(only ? { captureNodeCount: allNodes.length } : {}),
   };
   return { report: reporter(input), exitCode: exitCode(counted(results), o.failOn), input, warnings };
+}
+
+/** The nodes --node names, each one the capture has; a name it does not have stops the run (exit 2). */
+function selectNodes(names: string[], known: string[]): Set<string> {
+  const have = new Set(known);
+  const unknown = [...new Set(names)].filter((n) => !have.has(n));
+  if (unknown.length) {
+    const list = known.length > 30 ? `${known.slice(0, 30).join(', ')}, ... (${known.length} in all)` : known.join(', ');
+    throw new UsageError(`--node: the capture has no node ${unknown.map((u) => `'${u}'`).join(', ')} (its nodes: ${list})`);
+  }
+  return new Set(names);
 }

@@ -5,7 +5,7 @@ export const collectFlags = {
   'exec-root': Flags.string({ description: "dockerd's exec-root on the nodes, where the netns files live", default: '/run/docker' }),
   timeout: Flags.integer({ description: 'seconds allowed to each command and API call', default: 10, min: 1 }),
   swarm: Flags.boolean({ description: 'from a manager: probe every node of the swarm through a one-shot global job (API 1.41), then remove it', default: false }),
-  host: Flags.string({ description: 'probe this engine with a one-shot container (repeatable: unix:///path, tcp://host:port with TLS, ssh://[user@]host[:port])', multiple: true }),
+  host: Flags.string({ description: 'probe this engine with a one-shot container (repeatable: unix:///path, tcp://host:port with TLS, ssh://[user@]host[:port])', multiple: true, multipleNonGreedy: true }),
   'probe-image': Flags.string({ description: "with --swarm or --host: the probe's image, any image with a POSIX shell and chroot (it runs the node's own tools)", default: 'busybox:stable' }),
   'probe-socket': Flags.string({ description: 'with --swarm or --host: the Docker socket as seen on each node', default: '/var/run/docker.sock' }),
   'probe-timeout': Flags.integer({ description: 'with --swarm or --host: seconds the probes may take; nodes not done by then are reported as timed out', default: 60, min: 5 }),

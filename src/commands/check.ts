@@ -1,12 +1,17 @@
 import { Args, Command, Flags } from '@oclif/core';
 import { collectFlags } from '../cli/collect.js';
 import { ruleSourceFlags } from '../cli/rules.js';
+import { widthFlag } from '../cli/terminal.js';
 import { FORMATS } from '../report/formats.js';
 
 export default class Check extends Command {
   static override summary = 'Check a capture of a swarm: where does the ingress routing mesh break?';
 
   static override description = `Reads a capture folder (one folder per node of raw command outputs, see the capture format in the README), evaluates every rule (the bundled rules/, --rules folders, and the config's ruleFolders) against it and prints a report. A config file (.mesh-doctor.yaml in the current folder, or --config) can turn rules off, change their severity and accept findings until a date.
+
+The terminal report prints problems in full and counts passes (-v: every result; -q: only problems); above 10 nodes each finding is one line naming its nodes. It is wrapped to --width, else $COLUMNS, else the terminal's width, else 80 columns, never inside a backticked command. Colour: --color or --no-color; else none when NO_COLOR is set; else colour when FORCE_COLOR is set (and not 0), even into a pipe; else colour only when stdout is a terminal.
+
+--node NAME checks only those nodes: node rules run on them alone, cluster rules still run on the whole swarm's view and their results are kept; the summary and the exit code count only what is reported.
 
 Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result counts as fail); 2 the check could not run (bad usage, an invalid rule file, an unreadable capture). With --format nagios on stdout, the Nagios state instead: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also when the check could not run).`;
 
@@ -21,7 +26,9 @@ Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result c
     '<%= config.bin %> check ./capture --fail-on warn',
     '<%= config.bin %> check --swarm -f prometheus -o /var/lib/node_exporter/textfile_collector/mesh_doctor.prom   # from cron',
     '<%= config.bin %> check --swarm -f nagios     # a Nagios/Icinga plugin: one status line, exit code 0-3',
-    '<%= config.bin %> check ./capture --rule dnat-target-is-sbox --rule fwmark-has-backend',
+    '<%= config.bin %> check ./capture --rule dnat-target-is-sbox,fwmark-has-backend',
+    '<%= config.bin %> check ./capture --node node03 --node node17   # only these nodes (cluster rules still see every node)',
+    '<%= config.bin %> check ./capture -q         # only the problems and the totals (cron)',
     '<%= config.bin %> check ./capture --rules ./team-rules          # the bundled rules and the team\'s',
     '<%= config.bin %> check ./capture --config ops/mesh-doctor.yaml # rules off, severities, accepted findings',
   ];
@@ -31,12 +38,15 @@ Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result c
   };
 
   static override flags = {
-    format: Flags.string({ char: 'f', description: 'report format (repeatable: each with its own --output): stylish (terminal), json, junit (JUnit XML), sarif (SARIF 2.1.0, GitHub code scanning), github (GitHub Actions annotations and step summary)', options: [...FORMATS], default: ['stylish'], multiple: true }),
-    output: Flags.string({ char: 'o', description: 'write the report of the --format before it to FILE (atomically: a temporary file, then renamed), not to stdout; - is stdout', multiple: true }),
+    format: Flags.string({ char: 'f', description: 'report format (repeatable: each with its own --output): stylish (terminal), json, junit (JUnit XML), sarif (SARIF 2.1.0, GitHub code scanning), github (GitHub Actions annotations and step summary), prometheus (node_exporter textfile), nagios (plugin status line and exit code)', options: [...FORMATS], default: ['stylish'], multiple: true, multipleNonGreedy: true }),
+    output: Flags.string({ char: 'o', description: 'write the report of the --format before it to FILE (atomically: a temporary file, then renamed), not to stdout; - is stdout', multiple: true, multipleNonGreedy: true }),
     'fail-on': Flags.string({ description: 'lowest status that makes the exit code 1', options: ['fail', 'warn', 'none'], default: 'fail' }),
-    rule: Flags.string({ description: 'check only this rule id (repeatable)', multiple: true }),
-    verbose: Flags.boolean({ char: 'v', description: 'list every passing subject, not only counts', default: false }),
-    color: Flags.boolean({ description: 'colour the terminal report (default: when stdout is a terminal and NO_COLOR is unset)', allowNo: true }),
+    rule: Flags.string({ description: 'check only these rule ids (repeatable, or a comma list: --rule a,b)', multiple: true, multipleNonGreedy: true, delimiter: ',', helpValue: 'ID' }),
+    node: Flags.string({ description: 'report only these nodes of the capture (repeatable, or a comma list); cluster rules still run on the whole swarm\'s view and their results are kept', multiple: true, multipleNonGreedy: true, delimiter: ',', helpValue: 'NAME' }),
+    verbose: Flags.boolean({ char: 'v', description: 'list every result of every node: each passing subject and each skip', default: false, exclusive: ['quiet'] }),
+    quiet: Flags.boolean({ char: 'q', description: 'the terminal report: print only the problems (warn, fail, error) and the totals line', default: false }),
+    color: Flags.boolean({ description: 'colour the terminal report; default: no with NO_COLOR set, else yes with FORCE_COLOR set (not 0), else when stdout is a terminal', allowNo: true }),
+    width: widthFlag,
     'max-file-size': Flags.string({ description: 'largest capture file read, in bytes or with K, M, G (a larger one is refused, an error naming it)', default: '128M' }),
     'rule-timeout': Flags.string({ description: 'time one rule may take on one node (or the cluster) before it is stopped with an error result: ms, s or m', default: '10s' }),
     'rule-max-values': Flags.string({ description: 'values one rule may build on one node before it is stopped with an error result (bounds memory)', default: '2e7' }),
@@ -68,6 +78,8 @@ Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result c
       hold = Boolean(toTerminal && FORMAT_HOOKS[toTerminal]?.stderrLast);
       const { parseSize, parseDuration, parseCount } = await import('../cli/size.js');
       const maxFileBytes = parseSize(flags['max-file-size'], '--max-file-size');
+      const { useColor, reportWidth } = await import('../cli/terminal.js');
+      const width = reportWidth(flags.width);
       const budget = { timeMs: parseDuration(flags['rule-timeout'], '--rule-timeout'), values: parseCount(flags['rule-max-values'], '--rule-max-values') };
       // The config is read before anything is captured: a broken one stops the run first.
       const config = resolveConfig({ config: flags.config, noConfig: flags['no-config'] });
@@ -97,11 +109,14 @@ Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result c
         rulesDirs: flags.rules,
         bundledRules: !flags['no-bundled-rules'],
         config,
-        ruleIds: flags.rule,
+        ruleIds: list(flags.rule),
         format: targets[0].format,
         failOn: flags['fail-on'] as 'fail' | 'warn' | 'none',
-        color: flags.color ?? (Boolean(process.stdout.isTTY) && !process.env.NO_COLOR),
+        color: useColor(flags.color),
         verbose: flags.verbose,
+        quiet: flags.quiet,
+        width,
+        nodes: list(flags.node),
         toolVersion: this.config.version,
         maxFileBytes,
         budget,
@@ -163,4 +178,9 @@ Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result c
     }
     return super.catch(e);
   }
+}
+
+/** The values of a repeatable flag that also takes comma lists (`--rule a, b`): trimmed, empty ones left out. */
+function list(values: string[] | undefined): string[] | undefined {
+  return values?.map((v) => v.trim()).filter(Boolean);
 }

@@ -27,6 +27,12 @@ export interface ReportInput {
   failOn?: 'fail' | 'warn' | 'none';
   color: boolean;
   verbose: boolean;
+  /** The terminal report: only problems and the totals (--quiet). */
+  quiet?: boolean;
+  /** Columns the terminal report is wrapped to; 0: not wrapped. Default 80. */
+  width?: number;
+  /** The capture's node count, when --node checked only some (`nodes`) of them. */
+  captureNodeCount?: number;
 }
 
 /** The summary of a report: results by status, accepted ones left out and counted apart. */

@@ -185,6 +185,8 @@ function whereOf(rule: LoadedRule, ctx: Record<string, unknown>, item: unknown):
 export interface EvaluateOptions {
   /** What one rule may spend on one node; DEFAULT_BUDGET for what is not given. */
   budget?: Partial<EvalBudget>;
+  /** Evaluate node rules on these nodes only (--node); cluster rules still see every node. */
+  nodes?: ReadonlySet<string>;
 }
 
 /**
@@ -200,7 +202,7 @@ function evaluateMetered(rule: LoadedRule, nodeName: string | null, ctx: Record<
     if (!(e instanceof OverBudget)) throw e;
     out.length = start;
     const where = nodeName === null ? 'on the cluster' : `on node ${nodeName}`;
-    out.push(errorResult(rule, nodeName, `${rule.docs}: evaluation over budget ${where}: ${e.reason}${e.field ? ` (at ${e.field})` : ''}`));
+    out.push(errorResult(rule, nodeName, `${rule.path}: evaluation over budget ${where}: ${e.reason}${e.field ? ` (at ${e.field})` : ''}`));
     return e.reason;
   }
 }
@@ -224,8 +226,9 @@ export function evaluate(rules: LoadedRule[], snap: Snapshot, opts: EvaluateOpti
     } else {
       let overOn: string | undefined;
       for (const node of snap.nodes) {
+        if (opts.nodes && !opts.nodes.has(node.name)) continue;
         if (overOn !== undefined) {
-          out.push(errorResult(rule, node.name, `${rule.docs}: not evaluated on node ${node.name}: over budget on node ${overOn}`));
+          out.push(errorResult(rule, node.name, `${rule.path}: not evaluated on node ${node.name}: over budget on node ${overOn}`));
           continue;
         }
         if (evaluateMetered(rule, node.name, { node, cluster: snap.cluster }, node, snap.cluster, out, budget) !== undefined) overOn = node.name;

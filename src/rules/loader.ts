@@ -7,6 +7,7 @@ import { validateRuleSpec } from './validate.js';
 import { baseEnvironment } from './cel.js';
 import { literalPatterns, regexProblem } from './regex.js';
 import { meteredProgram } from './budget.js';
+import { rulePageLink } from './docs.js';
 import type { LoadedRule, Program, RuleSpec } from './types.js';
 import { UsageError } from '../util/errors.js';
 import { readRegularFile } from '../util/file.js';
@@ -269,10 +270,13 @@ function compileRule(spec: RuleSpec, path: string, file: string, locate: (path: 
     return { name: v.name, program: c.program };
   });
   if (lets.length && !forEach) throw new RuleLoadError(file, locate(['let']), 'let', 'needs forEach');
+  const shown = path.startsWith(PACKAGE_ROOT) ? relative(PACKAGE_ROOT, path) : file;
   const rule: LoadedRule = {
     spec,
     file: path,
-    docs: path.startsWith(PACKAGE_ROOT) ? relative(PACKAGE_ROOT, path) : file,
+    path: shown,
+    // A bundled rule's page (docs/rules/<id>.md); a team's rule has its file.
+    docs: isBundled(path) ? rulePageLink(spec.id, packageRepository()) : shown,
     requires: (spec.requires ?? []).map((r) => ({ input: r.replace(/\?$/, ''), optional: r.endsWith('?') })),
     variables,
     when,
@@ -353,7 +357,7 @@ function noDuplicateIds(rules: LoadedRule[]): LoadedRule[] {
   const byId = new Map<string, LoadedRule>();
   for (const r of rules) {
     const first = byId.get(r.spec.id);
-    if (first) throw new RuleLoadError(r.docs, 0, 'id', `duplicate rule id '${r.spec.id}', also in ${first.docs}`);
+    if (first) throw new RuleLoadError(r.path, 0, 'id', `duplicate rule id '${r.spec.id}', also in ${first.path}`);
     byId.set(r.spec.id, r);
   }
   return [...rules].sort((a, b) => (a.spec.id < b.spec.id ? -1 : a.spec.id > b.spec.id ? 1 : 0));
@@ -388,5 +392,22 @@ export function loadRuleFolders(dirs: string[], onFolderError?: (dir: string, e:
 
 /** Where a rule comes from, as `rules list` and `rules show` say it: `bundled`, or its file. */
 export function ruleSource(rule: LoadedRule): string {
-  return rule.file.startsWith(BUNDLED_RULES_DIR.endsWith(sep) ? BUNDLED_RULES_DIR : BUNDLED_RULES_DIR + sep) ? 'bundled' : rule.docs;
+  return isBundled(rule.file) ? 'bundled' : rule.path;
+}
+
+function isBundled(path: string): boolean {
+  return path.startsWith(BUNDLED_RULES_DIR.endsWith(sep) ? BUNDLED_RULES_DIR : BUNDLED_RULES_DIR + sep);
+}
+
+let repository: { value: unknown } | undefined;
+/** package.json's `repository` (read once): where the bundled rules' pages link to. */
+function packageRepository(): unknown {
+  if (!repository) {
+    try {
+      repository = { value: (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { repository?: unknown }).repository };
+    } catch {
+      repository = { value: undefined };
+    }
+  }
+  return repository.value;
 }

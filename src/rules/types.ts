@@ -32,8 +32,15 @@ export type Program = (ctx: Record<string, unknown>) => unknown;
 
 export interface LoadedRule {
   spec: RuleSpec;
-  /** The rule file, as reports cite it (rules/<id>.yaml for the bundled rules). */
+  /**
+   * What a person opens to read about the rule, as results give it in `docs`: for a bundled rule its
+   * page, docs/rules/<id>.md (a link into the repository when package.json names one); for a team's
+   * rule, its file (as `path`).
+   */
   docs: string;
+  /** The rule file as messages name it: rules/<id>.yaml for a bundled rule, else relative to the current folder. */
+  path: string;
+  /** The rule file's absolute path. */
   file: string;
   requires: { input: string; optional: boolean }[];
   variables: { name: string; program: Program }[];

@@ -7,7 +7,14 @@ import { ROOT, fixture } from '../helpers/fixtures.js';
 
 /** The real CLI (bin/run.js on the built dist/), as a user or a pipeline runs it. */
 function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin/run.js'), ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  return cliWith({}, ...args);
+}
+
+/** The real CLI with these environment variables (undefined: unset); never colour or a width from the environment otherwise. */
+function cliWith(env: Record<string, string | undefined>, ...args: string[]) {
+  const e: Record<string, string | undefined> = { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, COLUMNS: undefined, ...env };
+  for (const k of Object.keys(e)) if (e[k] === undefined) delete e[k];
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin/run.js'), ...args], { cwd: ROOT, encoding: 'utf8', env: e as NodeJS.ProcessEnv });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -30,7 +37,7 @@ describe('mesh-doctor check', () => {
   it('prints a full report of the seed and exits 0', () => {
     const r = cli('check', 'fixtures/seed-cluster');
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('node 253');
+    expect(r.stdout).toContain('✔ No problem found on the cluster and 3 nodes (228, 234, 253)');
     // No fail, no error; which rules skip on the article's capture (it lacks some inputs) is
     // test/rules/fixtures.test.ts's to say, rule by rule.
     expect(r.stdout.trimEnd().split('\n').pop()).toMatch(/^\d+ pass, 0 warn, 0 fail, \d+ skip, 0 error$/);
@@ -109,12 +116,13 @@ describe('mesh-doctor check', () => {
     expect(r.stdout).toBe('');
   });
 
-  it('exits 2 on a bad flag or a surplus argument, without a stack trace (and never reads this machine)', () => {
+  it('exits 2 on a bad flag or a surplus argument, one line and no stack trace (and never reads this machine)', () => {
     // `check` with no folder captures this machine: no unit test may do that.
     for (const args of [['check', 'fixtures/seed-cluster', 'fixtures/seed-cluster'], ['check', 'fixtures/seed-cluster', '--fail-on', 'bogus'], ['check', 'fixtures/seed-cluster', '--format', 'xml'], ['check', 'fixtures/seed-cluster', '--max-file-size', 'lots']]) {
       const r = cli(...args);
       expect(r.code).toBe(2);
-      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/^mesh-doctor: error: [^\n]+\n$/);
     }
   });
 
@@ -149,6 +157,107 @@ describe('mesh-doctor check', () => {
   });
 });
 
+describe("mesh-doctor's command line", () => {
+  // A check that would capture this machine if its folder were lost (a greedy flag swallowing it)
+  // finds no docker and no program to run instead, and fails: nothing here is read.
+  const noMachine = { DOCKER_HOST: 'unix:///nonexistent/mesh-doctor-test.sock', PATH: '/nonexistent' };
+
+  it.each([
+    [['check', 'fixtures/seed-cluster', '--bogus'], 'unknown flag --bogus (see: mesh-doctor check --help)'],
+    [['check', 'fixtures/seed-cluster', '--fail-on', 'bogus'], "--fail-on: expected one of fail, warn, none, got 'bogus' (see: mesh-doctor check --help)"],
+    [['check', 'fixtures/seed-cluster', '--format'], '--format: needs a value, one of stylish, json (see: mesh-doctor check --help)'],
+    [['check', 'fixtures/seed-cluster', '--config'], '--config: needs a value (see: mesh-doctor check --help)'],
+    [['check', 'fixtures/seed-cluster', 'extra'], "unexpected argument 'extra' (see: mesh-doctor check --help)"],
+    [['check', 'fixtures/seed-cluster', '-v', '-q'], '--quiet and --verbose cannot be used together (see: mesh-doctor check --help)'],
+    [['rules', 'show'], 'missing argument ID (see: mesh-doctor rules show --help)'],
+    [['rules', 'show', 'ipvs-available', '--width', 'wide'], "--width: expected 0 (no wrapping) or a number of columns from 40 to 10000, got 'wide'"],
+    [['rules', 'list', '--format', 'xml'], "--format: expected one of table, json, got 'xml' (see: mesh-doctor rules list --help)"],
+    [['rules', 'test'], 'missing argument DIR (see: mesh-doctor rules test --help)'],
+    [['capture', '--bogus'], 'unknown flag --bogus (see: mesh-doctor capture --help)'],
+    [['nocmd'], "unknown command 'nocmd' (see: mesh-doctor --help)"],
+    [['rules', 'nope'], "unknown command 'rules nope' (see: mesh-doctor --help)"],
+  ])('%j: one line naming the problem and the help to read, exit 2, no usage dump', (args, message) => {
+    const r = cliWith(noMachine, ...(args as string[]));
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(`mesh-doctor: error: ${message}\n`);
+  });
+
+  it('--rule takes a comma list as well as repeats, and never swallows the capture folder after it', () => {
+    const rules = (...args: string[]) => {
+      const r = cliWith(noMachine, 'check', ...args, '--format', 'json');
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      return [...new Set(JSON.parse(r.stdout).results.map((x: { rule: string }) => x.rule))].sort();
+    };
+    expect(rules('fixtures/seed-cluster', '--rule', 'ipvs-available,fwmark-has-backend')).toEqual(['fwmark-has-backend', 'ipvs-available']);
+    expect(rules('--rule', 'ipvs-available', 'fixtures/seed-cluster')).toEqual(['ipvs-available']);
+    expect(rules('--rule', 'ipvs-available', '--rule', 'fwmark-has-backend', 'fixtures/seed-cluster')).toEqual(['fwmark-has-backend', 'ipvs-available']);
+    expect(rules('--node', '253', '--rule', 'ipvs-available,peer-engine-versions', 'fixtures/seed-cluster')).toEqual(['ipvs-available', 'peer-engine-versions']);
+  });
+
+  it('--node reports only the nodes named (and the cluster), and its exit code follows them; an unknown node is one line naming the others', () => {
+    const of = (...nodes: string[]) => cliWith(noMachine, 'check', 'fixtures/broken-backend-arp', '--format', 'json', ...nodes.flatMap((n) => ['--node', n]));
+    // broken-backend-arp: a warn on 228, a fail on 234, nothing on 253.
+    const only253 = of('253');
+    expect(only253.code).toBe(0);
+    const doc = JSON.parse(only253.stdout);
+    expect(new Set(doc.results.map((x: { node: string | null }) => x.node))).toEqual(new Set(['253', null]));
+    expect(doc.capture.nodes).toEqual(['253']);
+    expect(of('234').code).toBe(1);
+    expect(JSON.parse(of('228,253').stdout).summary).toMatchObject({ warn: 1, fail: 0 });
+    const text = cli('check', 'fixtures/broken-backend-arp', '--node', '234');
+    expect(text.stdout.split('\n')[0]).toMatch(/\(captured .*, 1 of 3 nodes, 40 rules\)$|1 of 3$/);
+    expect(text.stdout).not.toMatch(/^node (228|253)/m);
+    expect(text.stdout).toMatch(/^node 234 {2}\d+ pass, 1 fail/m);
+    const bad = cliWith(noMachine, 'check', 'fixtures/broken-backend-arp', '--node', '253,nope');
+    expect(bad.code).toBe(2);
+    expect(bad.stdout).toBe('');
+    expect(bad.stderr).toBe("mesh-doctor: error: --node: the capture has no node 'nope' (its nodes: 228, 234, 253)\n");
+  });
+
+  it('-q prints only the problems and the totals: nothing but the totals when all is well', () => {
+    const clean = cli('check', 'fixtures/seed-cluster', '-q');
+    expect(clean.code).toBe(0);
+    expect(clean.stdout).toMatch(/^\d+ pass, 0 warn, 0 fail, \d+ skip, 0 error\n$/);
+    const broken = cli('check', 'fixtures/broken-dnat-target', '--quiet');
+    expect(broken.code).toBe(1);
+    expect(broken.stdout).toMatch(/^node 253 {2}\d+ pass, 1 fail, \d+ skip\n {2}✖ fail {2}dnat-target-is-sbox {2}tcp\/8080:/);
+    expect(broken.stdout).not.toMatch(/What to do next|Not checked|mesh-doctor/);
+  });
+
+  it('colours into a pipe with FORCE_COLOR, not with NO_COLOR or FORCE_COLOR=0, and the flag wins over both', () => {
+    const esc = (env: Record<string, string | undefined>, ...flags: string[]) => cliWith(env, 'check', 'fixtures/broken-dnat-target', ...flags).stdout.includes('\u001b[');
+    expect(esc({ NO_COLOR: undefined })).toBe(false); // a pipe: no colour
+    expect(esc({ NO_COLOR: undefined, FORCE_COLOR: '1' })).toBe(true);
+    expect(esc({ NO_COLOR: undefined, FORCE_COLOR: '0' })).toBe(false);
+    expect(esc({ NO_COLOR: '1', FORCE_COLOR: '1' })).toBe(false);
+    expect(esc({ NO_COLOR: '1' }, '--color')).toBe(true);
+    expect(esc({ NO_COLOR: undefined, FORCE_COLOR: '1' }, '--no-color')).toBe(false);
+    // Never in a file, whatever forces colour on stdout.
+    const dir = mkdtempSync(join(tmpdir(), 'md-color-'));
+    try {
+      cliWith({ NO_COLOR: undefined, FORCE_COLOR: '1' }, 'check', 'fixtures/broken-dnat-target', '-o', join(dir, 'r.txt'));
+      expect(readFileSync(join(dir, 'r.txt'), 'utf8')).not.toContain('\u001b[');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('wraps to 80 columns into a pipe, to COLUMNS when set, to --width when given (0: not at all)', () => {
+    // The widest line, but for one that is a single backticked command (never broken).
+    const widest = (out: string) => Math.max(...out.split('\n').filter((l) => !/^\s*`[^`]+`[.,;:)]*$/.test(l)).map((l) => [...l].length));
+    const plain = cli('check', 'fixtures/broken-no-ipvs').stdout;
+    expect(widest(plain)).toBeLessThanOrEqual(80);
+    const wide = cliWith({ COLUMNS: '120' }, 'check', 'fixtures/broken-no-ipvs').stdout;
+    expect(widest(wide)).toBeGreaterThan(80);
+    expect(widest(wide)).toBeLessThanOrEqual(120);
+    expect(widest(cliWith({ COLUMNS: '120' }, 'check', 'fixtures/broken-no-ipvs', '--width', '60').stdout)).toBeLessThanOrEqual(60);
+    const unwrapped = cli('check', 'fixtures/broken-no-ipvs', '--width', '0').stdout;
+    expect(unwrapped).toMatch(/^ {2}✖ fail {2}ipvs-available {2}ingress_sbox: \/proc\/net\/ip_vs does not exist in ingress_sbox \(No such file or directory\): this kernel has no IPVS, so the routing mesh cannot forward published ports or VIPs \(nodes\/228\/ingress_sbox\/ipvs\.txt\)$/m);
+  });
+});
+
 describe('mesh-doctor rules', () => {
   it('list shows id, severity, scope, state, source and title of every rule', () => {
     const r = cli('rules', 'list');
@@ -157,6 +266,17 @@ describe('mesh-doctor rules', () => {
     expect(r.stdout).toMatch(/peer-engine-versions\s+fail\s+cluster\s+on\s+bundled\s+Peers agree on engine version/);
     const json = JSON.parse(cli('rules', 'list', '--format', 'json').stdout);
     expect(json.length).toBeGreaterThanOrEqual(6);
+  });
+
+  it('show wraps to the width, never inside a backticked command, and names the rule\'s page', () => {
+    const r = cli('rules', 'show', 'published-port-has-mark', '--width', '60');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('\ndocs: docs/rules/published-port-has-mark.md\n');
+    const cmd = '`nsenter --net=/run/docker/netns/ingress_sbox iptables -t mangle -S PREROUTING`';
+    expect(r.stdout.split('\n').some((l) => l.trim().startsWith(cmd))).toBe(true);
+    // Longer lines are one word that cannot be broken: a backticked command, a URL.
+    for (const l of r.stdout.split('\n')) if ([...l].length > 60) expect(l.trim()).toMatch(/^(`[^`]+`[.,;:)]*|\S+)$/);
+    expect(JSON.parse(cli('rules', 'show', 'published-port-has-mark', '--format', 'json').stdout)).toMatchObject({ docs: 'docs/rules/published-port-has-mark.md', file: 'rules/published-port-has-mark.yaml' });
   });
 
   it('show prints what the rule checks, reads, and what to do', () => {

@@ -148,7 +148,7 @@ describe('rules list and rules show under a config', () => {
 
   it('show adds the source, the state and the acceptances that apply to the rule, expired ones marked', () => {
     writeConfig(`rules: {dnat-target-is-sbox: warn}\n${ACCEPT_253('2099-12-31')}  - rule: dnat-target-is-sbox\n    reason: old\n    expires: 2020-01-01\n  - rule: ipvs-available\n    reason: other rule\n    expires: 2099-01-01\n`);
-    const r = cli(dir, 'rules', 'show', 'dnat-target-is-sbox');
+    const r = cli(dir, 'rules', 'show', 'dnat-target-is-sbox', '--width', '0');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('\nsource: bundled   state: as warn (.mesh-doctor.yaml:1)\n');
     expect(r.stdout).toMatch(/\nAccepted by the config:\n {2}\.mesh-doctor\.yaml:3: node 253, any subject, until 2099-12-31: moving node 253\n {2}\.mesh-doctor\.yaml:7: any node, any subject, until 2020-01-01 \(EXPIRED: no longer applies\): old\n$/);

@@ -310,7 +310,7 @@ describe('rules against the fixtures', () => {
       node: '253',
       subject: 'tcp/8080',
       message: 'DOCKER-INGRESS DNATs tcp/8080 to 192.168.0.3, but ingress_sbox is 192.168.0.2 on docker_gwbridge',
-      docs: 'rules/dnat-target-is-sbox.yaml',
+      docs: 'docs/rules/dnat-target-is-sbox.md',
     });
     expect(r.evidence).toMatchObject({ toAddress: '192.168.0.3', sboxAddress: '192.168.0.2', file: 'nodes/253/host/iptables-nat.txt' });
     expect(r.remediation).toMatch(/docker_gwbridge/);

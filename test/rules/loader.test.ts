@@ -39,7 +39,8 @@ describe('rule loading', () => {
       expect(['fail', 'warn']).toContain(r.spec.severity);
       expect(r.spec.remediation.length).toBeGreaterThan(40);
       expect(r.spec.references.length).toBeGreaterThan(0);
-      expect(r.docs).toBe(`rules/${r.spec.id}.yaml`);
+      expect(r.path).toBe(`rules/${r.spec.id}.yaml`);
+      expect(r.docs).toBe(`docs/rules/${r.spec.id}.md`);
     }
   });
 

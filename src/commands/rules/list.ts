@@ -26,7 +26,7 @@ export default class RulesList extends Command {
       const rules = loadRuleSet({ rulesDirs: flags.rules, bundled: !flags['no-bundled-rules'], config });
       const rows = rules.map((r) => ({ rule: r, source: ruleSource(r), state: ruleState(r, config) }));
       if (flags.format === 'json') {
-        const list = rows.map(({ rule: r, source, state }) => ({ id: r.spec.id, title: r.spec.title, severity: r.spec.severity, scope: r.spec.scope, docs: r.docs, source, state: state.state, config: state.where ?? null }));
+        const list = rows.map(({ rule: r, source, state }) => ({ id: r.spec.id, title: r.spec.title, severity: r.spec.severity, scope: r.spec.scope, docs: r.docs, file: r.path, source, state: state.state, config: state.where ?? null }));
         process.stdout.write(safeJson(JSON.stringify(list, null, 2)) + '\n');
         return;
       }

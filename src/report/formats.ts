@@ -2,4 +2,4 @@
  * The report formats, by name: the list the `--format` flag accepts. Kept apart from the reporters
  * so that parsing the command line loads none of them.
  */
-export const FORMATS = ['stylish', 'json'] as const;
+export const FORMATS = ['stylish', 'json', 'html'] as const;

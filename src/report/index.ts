@@ -1,3 +1,4 @@
+import { htmlReport } from './html.js';
 import { jsonReport } from './json.js';
 import { stylishReport } from './stylish.js';
 import type { Reporter } from './types.js';
@@ -6,4 +7,5 @@ import type { Reporter } from './types.js';
 export const REPORTERS: Record<string, Reporter> = {
   stylish: stylishReport,
   json: jsonReport,
+  html: htmlReport,
 };

@@ -57,7 +57,7 @@ async function open(file: string, viewport = { width: 1600, height: 1000 }): Pro
   });
   const t = Date.now();
   await page.goto(pathToFileURL(file).href);
-  await page.waitForSelector('html[data-ready="true"]', { timeout: 30_000 });
+  await page.waitForSelector('html[data-ready="true"]', { timeout: 60_000 });
   o.ms = Date.now() - t;
   return o;
 }
@@ -83,7 +83,7 @@ const hops = (page: Page, node: string) =>
     if (!haveBrowser) throw new Error(`MD_REQUIRE_BROWSER is set but ${CHROMIUM} is not there: apt-get install -y chromium (or point MD_CHROMIUM at a Chromium)`);
     work = mkdtempSync(join(tmpdir(), 'md-browser-'));
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-  }, 60_000);
+  }, 120_000);
   afterAll(async () => {
     await browser?.close();
     if (work) rmSync(work, { recursive: true, force: true });
@@ -138,7 +138,7 @@ const hops = (page: Page, node: string) =>
     expect(problems).toEqual([]);
     expect(requests).toEqual([pathToFileURL(file).href]);
     await page.close();
-  }, 60_000);
+  }, 120_000);
 
   it('shows hostile names from the capture and a rule file as text: no dialog, no element made from them', async () => {
     const h = hostileCapture(mkdtempSync(join(work, 'hostile-')));
@@ -178,7 +178,7 @@ const hops = (page: Page, node: string) =>
     expect(problems).toEqual([]);
     expect(requests).toEqual([pathToFileURL(file).href]);
     await page.close();
-  }, 60_000);
+  }, 120_000);
 
   it('stays a few thousand elements at 50 nodes x 40 rules (20 ports, 150 tasks), passes as counts until asked for', async () => {
     const dir = join(work, 'gen');
@@ -207,11 +207,11 @@ const hops = (page: Page, node: string) =>
     await page.click('#detail button.more');
     await expect(page.locator('#detail ul.passes li').count()).resolves.toBe(150);
     console.log(`50 nodes x 20 services x 150 tasks: ${counts.results} passes, ${counts.elements} elements, ready in ${ms} ms`);
-    expect(ms).toBeLessThan(20_000);
+    expect(ms).toBeLessThan(30_000); // 8 s here while other work kept 2 cores at a load of 17
     expect(problems).toEqual([]);
     expect(requests).toEqual([pathToFileURL(file).href]);
     await page.close();
-  }, 120_000);
+  }, 180_000);
 });
 
 if (!haveBrowser && !required) {

@@ -215,5 +215,7 @@ const hops = (page: Page, node: string) =>
 });
 
 if (!haveBrowser && !required) {
-  test.skip(`html report in a browser: skipped, ${CHROMIUM} is not installed (apt-get install -y chromium; set MD_REQUIRE_BROWSER=1 to make this a failure)`, () => {});
+  const why = `html report in a browser: skipped, ${CHROMIUM} is not installed (apt-get install -y chromium; set MD_REQUIRE_BROWSER=1 to make this a failure)`;
+  console.warn(why);
+  test.skip(why, () => {});
 }

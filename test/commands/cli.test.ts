@@ -286,5 +286,5 @@ references: [https://github.com/google/cel-spec]
     const code = await new Promise<number | null>((res) => child.on('close', (c) => res(c)));
     expect(stderr).toBe('');
     expect(code).toBe(0);
-  });
+  }, 30_000);
 });

@@ -1,4 +1,5 @@
 import { githubReport } from './github.js';
+import { htmlReport } from './html.js';
 import { jsonReport } from './json.js';
 import { nagiosReport } from './nagios.js';
 import { prometheusReport } from './prometheus.js';
@@ -16,4 +17,5 @@ export const REPORTERS: Record<string, Reporter> = {
   junit: junitReport,
   sarif: sarifReport,
   github: githubReport,
+  html: htmlReport,
 };

@@ -165,7 +165,7 @@ describe("mesh-doctor's command line", () => {
   it.each([
     [['check', 'fixtures/seed-cluster', '--bogus'], 'unknown flag --bogus (see: mesh-doctor check --help)'],
     [['check', 'fixtures/seed-cluster', '--fail-on', 'bogus'], "--fail-on: expected one of fail, warn, none, got 'bogus' (see: mesh-doctor check --help)"],
-    [['check', 'fixtures/seed-cluster', '--format'], '--format: needs a value, one of stylish, json (see: mesh-doctor check --help)'],
+    [['check', 'fixtures/seed-cluster', '--format'], '--format: needs a value, one of stylish, json, junit, sarif, github, prometheus, nagios, html (see: mesh-doctor check --help)'],
     [['check', 'fixtures/seed-cluster', '--config'], '--config: needs a value (see: mesh-doctor check --help)'],
     [['check', 'fixtures/seed-cluster', 'extra'], "unexpected argument 'extra' (see: mesh-doctor check --help)"],
     [['check', 'fixtures/seed-cluster', '-v', '-q'], '--quiet and --verbose cannot be used together (see: mesh-doctor check --help)'],

@@ -87,7 +87,7 @@ describe('junit report', () => {
         'status: fail (severity fail)',
         'where: fixtures/broken-dnat-target/nodes/253/host/iptables-nat.txt:30',
         expect.stringMatching(/^remediation: On node 253, compare `iptables -t nat -S DOCKER-INGRESS`/),
-        'details: mesh-doctor rules show dnat-target-is-sbox (rules/dnat-target-is-sbox.yaml)',
+        'details: mesh-doctor rules show dnat-target-is-sbox (docs/rules/dnat-target-is-sbox.md)',
       ]),
     );
     // Outside a repository, where is the capture's own path.

@@ -103,7 +103,7 @@ describe('sarif report', () => {
     const dnat = driver.rules.find((r: Sarif) => r.id === 'dnat-target-is-sbox');
     expect(dnat.shortDescription.text).toBe('DNAT target matches the ingress-sbox address');
     expect(dnat.fullDescription.text).toMatch(/^Every DNAT rule in the host's nat DOCKER-INGRESS chain/);
-    expect(dnat.help.text).toContain('Details: mesh-doctor rules show dnat-target-is-sbox (rules/dnat-target-is-sbox.yaml)');
+    expect(dnat.help.text).toContain('Details: mesh-doctor rules show dnat-target-is-sbox (docs/rules/dnat-target-is-sbox.md)');
     expect(dnat.help.text).toContain('- https://github.com/moby/moby/blob/master/libnetwork/service_linux.go');
     expect(dnat.defaultConfiguration.level).toBe('error');
     expect(driver.rules.find((r: Sarif) => r.id === 'backend-in-arp').defaultConfiguration.level).toBe('error');

@@ -1,21 +1,6 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { runCheck, type CheckOptions } from '../../src/check.js';
-import { loadConfig, type MeshConfig } from '../../src/config/load.js';
+import { acceptingConfig } from '../helpers/config.js';
 import { fixture, validator } from '../helpers/fixtures.js';
-
-/** A config (shown as config.yaml) accepting broken-dnat-target's one fail, on node 253, until 2026-12-31. */
-function acceptingConfig(reason = 'moving node 253 to the new subnet'): MeshConfig {
-  const dir = mkdtempSync(join(tmpdir(), 'md-report-'));
-  try {
-    const p = join(dir, 'c.yaml');
-    writeFileSync(p, `accepted:\n  - rule: dnat-target-is-sbox\n    node: 253\n    reason: ${JSON.stringify(reason)}\n    expires: 2026-12-31\n`);
-    return loadConfig(p, 'config.yaml');
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 const opts = (name: string, over: Partial<CheckOptions> = {}): CheckOptions => ({
   dir: fixture(name), format: 'stylish', failOn: 'fail', color: false, verbose: false, toolVersion: '0.1.0', now: new Date('2026-11-25T17:00:00Z'), ...over,

@@ -1,14 +1,14 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCheck, type CheckOptions } from '../../src/check.js';
-import { loadConfig, type MeshConfig } from '../../src/config/load.js';
 import { summarizeAccepted } from '../../src/config/apply.js';
 import { stylishReport } from '../../src/report/stylish.js';
 import type { ReportInput } from '../../src/report/types.js';
 import type { LoadedRule, Result } from '../../src/rules/types.js';
 import { displayWidth, stripAnsi, words } from '../../src/util/wrap.js';
+import { acceptingConfig } from '../helpers/config.js';
 import { ROOT, fixture } from '../helpers/fixtures.js';
 
 const opts = (name: string, over: Partial<CheckOptions> = {}): CheckOptions => ({
@@ -18,18 +18,6 @@ const lines = (text: string) => text.trimEnd().split('\n');
 const last = (text: string) => lines(text).pop();
 /** The text with its wrapping undone (every run of spaces and newlines one space), to read it as prose. */
 const flat = (text: string) => text.replace(/\s+/g, ' ');
-
-/** A config (shown as config.yaml) accepting broken-dnat-target's one fail, on node 253, until 2026-12-31. */
-function acceptingConfig(reason = 'moving node 253 to the new subnet'): MeshConfig {
-  const dir = mkdtempSync(join(tmpdir(), 'md-report-'));
-  try {
-    const p = join(dir, 'c.yaml');
-    writeFileSync(p, `accepted:\n  - rule: dnat-target-is-sbox\n    node: 253\n    reason: ${JSON.stringify(reason)}\n    expires: 2026-12-31\n`);
-    return loadConfig(p, 'config.yaml');
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 /** A report of results made up here (rules named by their results), for shapes no fixture has. */
 function synthetic(results: Partial<Result>[], nodes: string[], over: Partial<ReportInput> = {}): string {

@@ -1,13 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { runCheck, type CheckOptions } from '../../src/check.js';
-import { loadConfig } from '../../src/config/load.js';
 import { FORMAT_HOOKS } from '../../src/report/hooks.js';
 import { MAX_OUTPUT_BYTES, nagiosFailed, nagiosReport } from '../../src/report/nagios.js';
 import type { ReportInput } from '../../src/report/types.js';
 import type { Result } from '../../src/rules/types.js';
 import { fixture } from '../helpers/fixtures.js';
+import { acceptingConfig } from '../helpers/config.js';
 
 const opts = (name: string, over: Partial<CheckOptions> = {}): CheckOptions => ({
   dir: fixture(name), format: 'nagios', failOn: 'fail', color: false, verbose: false, toolVersion: '0.1.0', now: new Date('2026-11-25T17:00:00Z'), ...over,
@@ -43,17 +40,6 @@ function parse(text: string) {
   // A | in the long output would start more performance data.
   for (const l of long) expect(l).not.toContain('|');
   return { state: m[1], text: m[2], perf: Object.fromEntries(perf.map((p) => [p.split('=')[0], p.split('=')[1]])), long };
-}
-
-function acceptingConfig() {
-  const dir = mkdtempSync(join(tmpdir(), 'md-nagios-'));
-  try {
-    const p = join(dir, 'c.yaml');
-    writeFileSync(p, 'accepted:\n  - rule: dnat-target-is-sbox\n    node: 253\n    reason: moving node 253 | soon\n    expires: 2026-12-31\n');
-    return loadConfig(p, 'config.yaml');
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 describe('nagios report', () => {
@@ -133,7 +119,7 @@ describe('nagios report', () => {
   });
 
   it('does not raise the state for an accepted result, and lists it with reason and expiry', () => {
-    const o = check('broken-dnat-target', { config: acceptingConfig() });
+    const o = check('broken-dnat-target', { config: acceptingConfig('moving node 253 | soon') });
     const r = parse(o.report);
     expect(r.state).toBe('OK');
     expect(r.text).toMatch(/^\d+ pass, \d+ skip on 3 nodes \(1 accepted\)$/);

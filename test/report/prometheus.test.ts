@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCheck, type CheckOptions } from '../../src/check.js';
 import { writeFileAtomic } from '../../src/cli/outputs.js';
-import { loadConfig } from '../../src/config/load.js';
 import { prometheusFailed, prometheusReport } from '../../src/report/prometheus.js';
 import type { ReportInput } from '../../src/report/types.js';
 import type { Result } from '../../src/rules/types.js';
 import { ROOT, fixture } from '../helpers/fixtures.js';
 import { parseWithPrometheusClient, promtoolCheck, type ParsedFamily } from '../helpers/prometheus.js';
+import { acceptingConfig } from '../helpers/config.js';
 
 const NOW = new Date('2026-11-25T17:00:00Z');
 const opts = (name: string, over: Partial<CheckOptions> = {}): CheckOptions => ({
@@ -27,17 +27,6 @@ const family = (fams: ParsedFamily[], name: string) => {
 };
 /** mesh_doctor_rule_status by "rule node". */
 const statuses = (fams: ParsedFamily[]) => new Map(family(fams, 'mesh_doctor_rule_status').samples.map((s) => [`${s.labels.rule} ${s.labels.node}`, s.value]));
-
-function acceptingConfig() {
-  const dir = mkdtempSync(join(tmpdir(), 'md-prom-'));
-  try {
-    const p = join(dir, 'c.yaml');
-    writeFileSync(p, 'accepted:\n  - rule: dnat-target-is-sbox\n    node: 253\n    reason: moving node 253\n    expires: 2026-12-31\n');
-    return loadConfig(p, 'config.yaml');
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 describe('prometheus report', () => {
   it.each(['seed-cluster', 'broken-dnat-target', 'broken-backend-arp', 'invalid-iptables-line'])('of %s is read by prometheus_client and passes promtool check metrics with no lint', (name) => {
@@ -94,7 +83,7 @@ describe('prometheus report', () => {
     expect(counts).toMatchObject({ fail: 1, accepted: 0 });
     expect(statuses(fams).get('dnat-target-is-sbox 253')).toBe(2);
 
-    const acc = inputOf('broken-dnat-target', { config: acceptingConfig() });
+    const acc = inputOf('broken-dnat-target', { config: acceptingConfig('moving node 253') });
     const a = parseWithPrometheusClient(prometheusReport(acc));
     expect(Object.fromEntries(family(a, 'mesh_doctor_results').samples.map((s) => [s.labels.status, s.value]))).toMatchObject({ fail: 0, accepted: 1 });
     expect(statuses(a).get('dnat-target-is-sbox 253')).toBe(0);

@@ -350,6 +350,19 @@ export const CANDIDATE_FAULTS: Fault[] = [
     },
   },
   {
+    // DOCKER-INGRESS accepts the port in FORWARD whatever the way out, so the firewall walk passes:
+    // only the route is wrong. What a VPN or a LAN route over 172.16/12 does to a node.
+    id: 'gwbridge-route-hijacked',
+    title: "a host route sending the sbox's docker_gwbridge address out of the underlay (eth0)",
+    node: FAULT_NODE,
+    commands: (f) => [`ip route add ${f.sboxIp}/32 dev eth0`],
+    expect: ['gwbridge-subnet-no-overlap'],
+    undo: async (s) => {
+      const f = await readFacts();
+      await guestOk(s.node, ['ip', 'route', 'del', `${f.sboxIp}/32`, 'dev', 'eth0']);
+    },
+  },
+  {
     // Published ports reach the sbox at its docker_gwbridge address and are marked by port: the VIP
     // is not on their path. Whether the port still answers without it is what this fault asks; if it
     // does, sbox-vips-match should warn (not fail) on a missing VIP, as expected here.

@@ -107,16 +107,31 @@ const sized = (op: unknown) => op === '+' || op === 'rcall' || op === 'call';
  */
 export function meteredProgram<C, R>(program: ((ctx: C) => R) & { ast?: { op?: unknown } }): (ctx: C) => R {
   const chargeResult = sized(program.ast?.op);
-  return (ctx: C): R => {
+  const run = (ctx: C): R => {
     if (--left < 0) tick();
     const v = program(ctx);
     if (chargeResult) charge(v);
     return v;
   };
+  return Object.assign(run, { ast: program.ast });
 }
 
 /** Up to this length a string or list produced by one step is not charged by size (see run below). */
 const SMALL = 16;
+
+/** One step of compiled CEL (compile.ts): what `run` below counts per node. */
+export function step(): void {
+  if (--left < 0) tick();
+}
+
+/** What `run` below charges for the value of a `+` or a call: the length of a string or list longer than SMALL. */
+export function chargeProduced(v: unknown): void {
+  let n: number;
+  if (typeof v === 'string') n = v.length;
+  else if (Array.isArray(v) || v instanceof Uint8Array) n = v.length;
+  else return;
+  if (n > SMALL && (left -= n) < 0) tick();
+}
 
 /**
  * Charge a large string or list if the node made it (`+`, a function call); reading a variable or

@@ -95,12 +95,22 @@ function lazyLets(rule: LoadedRule, ctx: Record<string, unknown>): { reset: () =
 const NO_EVIDENCE: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
 const NO_WHERE: string[] = Object.freeze([]) as unknown as string[];
 
+/**
+ * A string built by CEL's `+` is a tree of V8 cons strings, about three times the size of its text;
+ * a large capture keeps hundreds of thousands of messages until the report is written. Reading one
+ * character makes V8 flatten the tree into one string in place, and the tree's nodes die young.
+ */
+function flat(s: string): string {
+  s.charCodeAt(0);
+  return s;
+}
+
 /** Evaluate one rule in one context (a node, or the cluster); every outcome becomes a result. */
 function evaluateIn(rule: LoadedRule, nodeName: string | null, ctx: Record<string, unknown>, node: NodeModel | undefined, cluster: ClusterModel, out: Result[]): void {
   const spec = rule.spec;
   // Remediation and where are for results a person acts on; a pass, skip or error carries empty ones.
   const push = (status: Status, subject: string, message: string, evidence: Record<string, unknown> = NO_EVIDENCE, remediation = '', where: string[] = NO_WHERE) =>
-    out.push({ rule: spec.id, status, severity: spec.severity, node: nodeName, subject, message, evidence, remediation, docs: rule.docs, where });
+    out.push({ rule: spec.id, status, severity: spec.severity, node: nodeName, subject: flat(subject), message: flat(message), evidence, remediation, docs: rule.docs, where });
 
   const blocked = gate(rule, node, cluster, (ctx.nodes as NodeModel[] | undefined) ?? []);
   if (blocked) {

@@ -7,6 +7,7 @@ import { validateRuleSpec } from './validate.js';
 import { baseEnvironment } from './cel.js';
 import { literalPatterns, regexProblem } from './regex.js';
 import { meteredProgram } from './budget.js';
+import { compiledProgram } from './compile.js';
 import { rulePageLink } from './docs.js';
 import type { LoadedRule, Program, RuleSpec } from './types.js';
 import { UsageError } from '../util/errors.js';
@@ -243,7 +244,7 @@ function compileRule(spec: RuleSpec, path: string, file: string, locate: (path: 
         throw new RuleLoadError(file, line, field, `CEL: matches() takes RE2 syntax (no backreferences, no lookaround): ${problem}`);
       }
     }
-    return { program: meteredProgram(program), type };
+    return { program: compiledProgram(env, program, meteredProgram(program)), type };
   };
 
   const names = new Set<string>();

@@ -1,0 +1,108 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readCapture } from '../../src/capture/read.js';
+import { buildSnapshot, type Snapshot } from '../../src/model/build.js';
+import { setCompiled } from '../../src/rules/compile.js';
+import { evaluate } from '../../src/rules/evaluate.js';
+import { loadRules } from '../../src/rules/loader.js';
+import type { LoadedRule, Result } from '../../src/rules/types.js';
+import { FIXTURES, ROOT, snapshotOf } from '../helpers/fixtures.js';
+import { testRules } from '../helpers/rules.js';
+
+/*
+ * Compiled CEL (src/rules/compile.ts) must give exactly what cel-js's interpreter gives: every
+ * result of every bundled rule on every fixture and on a generated capture, and for expressions
+ * whose common case does not hold (a missing key, an error `||` absorbs, an index out of range),
+ * the interpreter's own value or error.
+ */
+
+afterEach(() => setCompiled(true));
+
+/** Results of `rules` on `snap`, interpreted only, or compiled (a first pass compiles, the second runs compiled). */
+function both(rules: () => LoadedRule[], snaps: Snapshot[]): { interpreted: Result[][]; compiled: Result[][] } {
+  setCompiled(false);
+  const i = rules();
+  const interpreted = snaps.map((s) => evaluate(i, s));
+  setCompiled(true);
+  const c = rules();
+  for (const s of snaps) evaluate(c, s);
+  const compiled = snaps.map((s) => evaluate(c, s));
+  return { interpreted, compiled };
+}
+
+describe('compiled rules against the interpreter', () => {
+  it('give the same results, message for message, for every bundled rule on every fixture', () => {
+    const names = readdirSync(FIXTURES).sort();
+    const snaps = names.map(snapshotOf);
+    const { interpreted, compiled } = both(() => loadRules(), snaps);
+    names.forEach((name, k) => expect({ name, results: compiled[k] }).toEqual({ name, results: interpreted[k] }));
+    expect(interpreted.flat().length).toBeGreaterThan(1000);
+  });
+
+  it('give the same results on a generated capture (4 nodes x 40 services x 120 tasks)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'md-compile-'));
+    try {
+      const gen = spawnSync(process.execPath, [join(ROOT, 'scripts/gen-capture.js'), dir, '4', '40', '120'], { encoding: 'utf8' });
+      expect(gen.status).toBe(0);
+      const snap = buildSnapshot(readCapture(dir));
+      const { interpreted, compiled } = both(() => loadRules(), [snap]);
+      expect(compiled[0]).toEqual(interpreted[0]);
+      expect(compiled[0].length).toBeGreaterThan(500);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('compiled expressions where the common case does not hold', () => {
+  const { load } = testRules('compile');
+  const seed = snapshotOf('seed-cluster');
+  const statuses = (rs: Result[]) => rs.map((r) => `${r.node} ${r.subject} ${r.status}: ${r.message}`);
+
+  it.each([
+    ['a key that is not there', `node.networks["no-such-network"].id == ""`],
+    ['an index out of range', `[1, 2][5] == 1`],
+    ['an error that || absorbs', `node.networks["no-such-network"].id == "" || true`],
+    ['an error that && absorbs', `false && node.networks["no-such-network"].id == ""`],
+    ['an error a quantifier absorbs', `[0, 1, 2].exists(x, 6 / x == 3)`],
+    ['a division by zero', `[0, 1].map(x, 6 / x).size() == 2`],
+    ['an int overflow', `9223372036854775807 + node.name.size() > 0`],
+    ['a field of a map literal', `{"a": 1}.a == 1 && {"a": 1}.b == 1`],
+    ['exists_one', `[1, 2, 3].exists_one(x, x > 2) && ![1, 2, 3].exists_one(x, x > 1)`],
+    ['nested comprehensions with shadowing', `[1, 2].all(x, [3, 4].exists(x, x > 3)) && [1, 2].map(x, [x, x * 10].filter(y, y > 1)).size() == 2`],
+    ['a comprehension over a map', `{"a": 1, "b": 2}.all(k, k in ["a", "b"])`],
+  ])('%s: the interpreter\'s value or error, on every evaluation', (_what, expr) => {
+    const body = `forEach: '[1, 2, 3]'
+subject: 'string(item)'
+checks:
+  - assert: '${expr.replace(/'/g, "''")}'
+    message: '"no"'
+pass: '"yes"'
+`;
+    setCompiled(false);
+    const want = statuses(evaluate([load('expr', body)], seed));
+    setCompiled(true);
+    const rule = load('expr', body);
+    // The first evaluation of each program is interpreted (cel-js checks the tree then); the rest are compiled.
+    const first = statuses(evaluate([rule], seed));
+    const second = statuses(evaluate([rule], seed));
+    expect(first).toEqual(want);
+    expect(second).toEqual(want);
+  });
+
+  it('meters compiled evaluation: a rule that builds a huge list goes over its budget', () => {
+    const rule = load('big', `forEach: '[1, 2]'
+subject: 'string(item)'
+checks:
+  - assert: 'item == 1 || [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20].map(a, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20].map(b, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map(c, a * b * c))).size() == 20'
+    message: '"no"'
+pass: '"yes"'
+`);
+    // Item 1 is interpreted (cheap: item == 1) and compiles the assert; item 2 runs it compiled: 4,000+ values, over a budget of 3,000.
+    const rs = evaluate([rule], seed, { budget: { values: 3000 } });
+    expect(rs[0]).toMatchObject({ status: 'error' });
+    expect(rs[0].message).toMatch(/over budget on node .*: produced more than 3000 values \(at checks\[0\]\.assert\)/);
+  });
+});

@@ -369,17 +369,22 @@ function evaluatorOf(env: Environment): object | undefined {
 }
 
 /**
- * A program that runs compiled once cel-js has checked it (on its first evaluation), and falls back
- * to `interpreted` (cel-js, metered) for what the closures do not do. `program.ast` is cel-js's tree.
+ * A program that runs compiled once cel-js has checked it (the loader checks it; else its first
+ * evaluation does), compiled when first run, and falls back to `interpreted` (cel-js, metered) for
+ * what the closures do not do. `program.ast` is cel-js's tree.
  */
 export function compiledProgram(env: Environment, program: { ast?: unknown }, interpreted: Program): Program {
   let compiled: Fn | null | undefined;
   const run: Program = (ctx) => {
     if (compiled === undefined) {
       if (!enabled) return interpreted(ctx);
-      const v = interpreted(ctx); // cel-js checks the tree as it first evaluates it
-      if ((program.ast as AstNode | undefined)?.checkedType) compiled = compile(env, program.ast as AstNode);
-      return v;
+      const ast = program.ast as AstNode | undefined;
+      if (!ast?.checkedType) {
+        const v = interpreted(ctx); // cel-js checks an unchecked tree as it first evaluates it
+        if (ast?.checkedType) compiled = compile(env, ast);
+        return v;
+      }
+      compiled = compile(env, ast);
     }
     if (compiled === null || !enabled) return interpreted(ctx);
     try {

@@ -214,9 +214,13 @@ function compileRule(spec: RuleSpec, path: string, file: string, locate: (path: 
   }
   const compile = (path: (string | number)[], expr: string, want: 'bool' | 'string' | 'list' | 'map' | 'any'): { program: Program; type: string } => {
     const where = () => [locate(path), fieldName(path)] as const;
+    // Parsed once and checked in place: the check leaves its types and chosen handlers on the tree,
+    // which the first evaluation would otherwise work out again (and compile.ts reads).
     let result: { valid: boolean; type?: string; error?: Error };
+    let program: (Program & { ast?: { op?: unknown }; check?: () => typeof result }) | undefined;
     try {
-      result = env.check(expr) as typeof result;
+      program = env.parse(expr) as unknown as typeof program;
+      result = program!.check!();
     } catch (e) {
       result = { valid: false, error: e as Error };
     }
@@ -236,7 +240,7 @@ function compileRule(spec: RuleSpec, path: string, file: string, locate: (path: 
       const [line, field] = where();
       throw new RuleLoadError(file, line, field, `CEL: expected ${want === 'list' ? 'a list' : want === 'map' ? 'a map' : want}, the expression gives ${type}`);
     }
-    const program = env.parse(expr) as unknown as Program & { ast?: { op?: unknown } };
+    if (!program) throw new RuleLoadError(file, where()[0], where()[1], 'CEL: invalid expression');
     for (const pattern of checkPatterns ? literalPatterns(program.ast) : []) {
       const problem = regexProblem(pattern);
       if (problem) {

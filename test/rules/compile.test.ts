@@ -20,7 +20,7 @@ import { testRules } from '../helpers/rules.js';
 
 afterEach(() => setCompiled(true));
 
-/** Results of `rules` on `snap`, interpreted only, or compiled (a first pass compiles, the second runs compiled). */
+/** Results of `rules` on `snap`, interpreted only, or compiled (twice: a program compiles when first run). */
 function both(rules: () => LoadedRule[], snaps: Snapshot[]): { interpreted: Result[][]; compiled: Result[][] } {
   setCompiled(false);
   const i = rules();
@@ -85,7 +85,7 @@ pass: '"yes"'
     const want = statuses(evaluate([load('expr', body)], seed));
     setCompiled(true);
     const rule = load('expr', body);
-    // The first evaluation of each program is interpreted (cel-js checks the tree then); the rest are compiled.
+    // Each program compiles when first run; a second run uses what the first compiled.
     const first = statuses(evaluate([rule], seed));
     const second = statuses(evaluate([rule], seed));
     expect(first).toEqual(want);
@@ -100,7 +100,7 @@ checks:
     message: '"no"'
 pass: '"yes"'
 `);
-    // Item 1 is interpreted (cheap: item == 1) and compiles the assert; item 2 runs it compiled: 4,000+ values, over a budget of 3,000.
+    // Item 1 is cheap (item == 1); item 2 runs the comprehensions compiled: 4,000+ values, over a budget of 3,000.
     const rs = evaluate([rule], seed, { budget: { values: 3000 } });
     expect(rs[0]).toMatchObject({ status: 'error' });
     expect(rs[0].message).toMatch(/over budget on node .*: produced more than 3000 values \(at checks\[0\]\.assert\)/);

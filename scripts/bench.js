@@ -1,15 +1,17 @@
 #!/usr/bin/env node
 // mesh-doctor benchmark: start-up of `check` on the seed fixture next to `node -e 0`, and the
 // phases of a check (read, parse + snapshot, rules, report) on generated captures of growing size,
-// to show that time grows linearly, and the whole CLI on one node whose state is large (20,000 IPVS
-// backends; a 20 MB iptables-save). Needs a build (`npm run build`, done by `npm ci`).
+// to show that time grows linearly, the whole CLI on the 50-node capture as a multiple of `node -e 0`
+// beside the floor (scripts/bench-floor.js: read and parse only) with its peak memory, and on one node
+// whose state is large (20,000 IPVS backends; a 20 MB iptables-save). Needs a build (`npm run build`,
+// done by `npm ci`) and GNU time (/usr/bin/time) for peak memory.
 // Usage: node scripts/bench.js [--runs N] [--quick]
 //        node scripts/bench.js --live [--probe-image IMG [--probe-socket PATH]]
 //            on a swarm node, as root: live capture next to its raw commands, and with a probe image
 //            (on a manager) the whole-swarm check next to this node's; scripts/bench-live.sh runs it
 //            inside the lab's manager
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -72,11 +74,12 @@ async function live() {
     }
     const capture = wall(process.execPath, [bin, 'capture', '-q', '-o', join(dir, 'cli')], runs, { after: () => rmSync(join(dir, 'cli'), { recursive: true, force: true }) });
     const checkLive = wall(process.execPath, [bin, 'check', '--live'], runs);
+    const node0 = wall(process.execPath, ['-e', '0'], runs);
     console.log(`live capture of ${r.node} (${r.isManager ? 'manager' : 'worker'})`);
     console.log(`  the ${commands.length} commands it runs, spawned directly     ${ms(raw)}   (${commands.map((c) => c.what.replace(/^nsenter --net=\S+ /, 'sbox: ')).join(', ')})`);
     console.log(`  its Docker API calls (in process)              ${ms(api.reduce((a, t) => a + t.ms, 0))}`);
     console.log(`  mesh-doctor capture (whole CLI)                ${ms(capture)}`);
-    console.log(`  mesh-doctor check --live (capture + check)     ${ms(checkLive)}`);
+    console.log(`  mesh-doctor check --live (capture + check)     ${ms(checkLive)}   (${(checkLive / node0).toFixed(1)}x node -e 0, ${ms(node0)}; goal <= 4x)`);
     // The whole swarm from this manager, next to this one node (needs a probe image on every node).
     const image = args[args.indexOf('--probe-image') + 1];
     if (args.includes('--probe-image') && image) {
@@ -145,7 +148,55 @@ if (rows.length >= 2) {
   if (big) console.log(`  50-node check: ${ms(big.cli)} (goal < 2000 ms)`);
 }
 
-// 3. One node's state grown large: no rule or parser may grow worse than linearly in it.
+// 3. Issue 12's ratios: the whole CLI on the 50-node capture (and growth on both axes) as a
+// multiple of `node -e 0` measured just before, beside the floor (read + parse only, as a process of
+// its own: scripts/bench-floor.js), with peak memory as a multiple of the capture's size on disk.
+function sizeOnDisk(dir) {
+  let n = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    n += e.isDirectory() ? sizeOnDisk(p) : e.isFile() ? statSync(p).size : 0;
+  }
+  return n;
+}
+/** Median wall time and the peak resident memory (KB, GNU time's %M) of the largest run. */
+function measured(argv, n) {
+  const times = [];
+  let peak = 0;
+  for (let i = 0; i < n; i++) {
+    const t = process.hrtime.bigint();
+    const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, ...argv], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+    times.push(Number(process.hrtime.bigint() - t) / 1e6);
+    if (r.status !== 0 && r.status !== 1) throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
+    peak = Math.max(peak, Number(/(\d+)\s*$/.exec(String(r.stderr))?.[1] ?? 0));
+  }
+  times.sort((a, b) => a - b);
+  return { ms: times[Math.floor(times.length / 2)], peakKB: peak };
+}
+const x = (v, b) => `${(v / b).toFixed(1)}x`;
+const ratioSizes = quick ? [[50, 500, 2000]] : [[50, 500, 2000], [200, 500, 2000], [50, 2000, 8000]];
+const ratioRuns = quick ? 3 : 5;
+console.log('\nthe whole CLI as a multiple of node -e 0 (measured before each size): the floor is reading every file and parsing every JSON document and line');
+console.log('  size               node -e 0   floor          check (terminal)   check --format json   peak memory (x capture size)');
+for (const [n, s, t] of ratioSizes) {
+  const dir = mkdtempSync(join(tmpdir(), 'mesh-doctor-bench-'));
+  try {
+    const gen = spawnSync(process.execPath, [join(root, 'scripts/gen-capture.js'), dir, String(n), String(s), String(t)], { stdio: 'inherit' });
+    if (gen.status !== 0) throw new Error('gen-capture failed');
+    const disk = sizeOnDisk(dir);
+    const node0 = wall(process.execPath, ['-e', '0'], runs);
+    const floor = measured([join(root, 'scripts/bench-floor.js'), dir], ratioRuns);
+    const sty = measured([bin, 'check', dir], ratioRuns);
+    const json = measured([bin, 'check', '--format', 'json', dir], ratioRuns);
+    const peak = Math.max(sty.peakKB, json.peakKB) * 1024;
+    console.log(`  ${`${n} x ${s} x ${t}`.padEnd(17)}  ${ms(node0).padStart(7)}   ${ms(floor.ms).padStart(7)} ${x(floor.ms, node0).padStart(5)}   ${ms(sty.ms).padStart(8)} ${x(sty.ms, node0).padStart(6)}   ${ms(json.ms).padStart(8)} ${x(json.ms, node0).padStart(6)}       ${(peak / 1e6).toFixed(0)} MB (${x(peak, disk)} of ${(disk / 1e6).toFixed(0)} MB)`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+console.log('  goals (issue 12): terminal <= 10x, json <= 14x, peak memory <= 8x the capture');
+
+// 4. One node's state grown large: no rule or parser may grow worse than linearly in it.
 console.log('\none node, large state: the whole CLI (goal < 2000 ms each)');
 for (const [label, genArgs] of [
   ['one node, 20,000 IPVS backends', ['--ipvs-backends', '20000']],

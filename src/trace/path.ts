@@ -316,7 +316,7 @@ class NodeWalk {
 
     const host = node.host as IptablesModel;
     if (!host.present) {
-      const i = input(node, 'host.iptables');
+      const i = input(node, 'host.iptables.filter');
       return this.unsure(mkHop({ stage: 'host', where: 'host iptables', effect: 'not captured', detail: `the capture has no host iptables for ${node.name}${i?.message ? ` (${i.message})` : ''}: the walk cannot start`, file: i?.file ?? '' }));
     }
     const dst = nodeAddress(node);
@@ -385,6 +385,10 @@ class NodeWalk {
     const masq = g.cont.action === 'MASQUERADE' || g.cont.action === 'SNAT';
 
     // 4. docker_gwbridge: is the DNAT's address ingress_sbox?
+    if (!sboxIp && notThere(input(node, 'sbox.ipvs'))) {
+      const i = input(node, 'sbox.ipvs');
+      return this.stop(mkHop({ stage: 'sbox', where: 'ingress_sbox', effect: 'not there', detail: `ingress_sbox does not exist on this node (${i?.message || i?.error}): the DNAT sends ${this.key} to ${fwdDst}, where nothing answers`, file: i?.file ?? '' }));
+    }
     if (!sboxIp) return this.unsure(mkHop({ stage: 'routing', where: 'docker_gwbridge', effect: 'sbox address unknown', detail: `ingress_sbox's address on docker_gwbridge is unknown (no networks/docker_gwbridge.json with an ingress-sbox endpoint, no ingress_sbox/addr): cannot tell whether ${fwdDst} is it` }));
     if (fwdDst !== sboxIp) {
       return this.stop(mkHop({ stage: 'routing', where: 'docker_gwbridge', effect: `no ${fwdDst}`, detail: `the DNAT sends ${this.key} to ${fwdDst}, but ingress_sbox is ${sboxIp} on docker_gwbridge: nothing there answers for ${fwdDst}`, rule: dnatHop?.rule ?? '', file: dnatHop?.file ?? '', line: dnatHop?.line ?? 0 }));
@@ -453,7 +457,7 @@ class NodeWalk {
       verdict = 'uncertain';
       decisive = unsure[0].decisive;
     }
-    return this.result(verdict, decisive, backends, verdict === 'delivered' ? deliveredSummary(backends) : verdict === 'partial' ? `partial: ${deliveredSummary(ok)}; ${dropped.length} of ${n} backends dropped (${summarize('dropped', decisive)})` : '');
+    return this.result(verdict, decisive, backends, verdict === 'delivered' ? deliveredSummary(backends) : verdict === 'partial' ? `${deliveredSummary(ok)}, but ${dropped.length} of ${n} backends ${summarize('dropped', decisive)}` : '');
   }
 
   /** One backend: the sbox's OUTPUT and POSTROUTING (the SNAT), its neighbour entry, the task, VXLAN. */

@@ -296,8 +296,10 @@ function matchListingRule(rule: IptablesRule, p: Packet, wild = false): MatchRes
     tokens.push(...(v.startsWith('!') ? ['!', opt, v.slice(1)] : [opt, v]));
   }
   if (rule.dportSpec) tokens.push(...(rule.dportSpec.startsWith('!') ? ['!', '--dport', rule.dportSpec.slice(1)] : ['--dport', rule.dportSpec]));
-  if (rule.dstType) tokens.push('--dst-type', rule.dstType.replace(/^!/, ''));
-  if (rule.srcType) tokens.push('--src-type', rule.srcType.replace(/^!/, ''));
+  // The addrtype match by name (an option without its module would be read as an unknown module's), negation kept.
+  for (const [opt, v] of [['--dst-type', rule.dstType], ['--src-type', rule.srcType]] as const) {
+    if (v) tokens.push('-m', 'addrtype', ...(v.startsWith('!') ? ['!', opt, v.slice(1)] : [opt, v]));
+  }
   const r = matchSaveRule(tokens, p, wild);
   if (r.result === false) return r;
   // Anything else the row says (states, marks, sets...) is not kept by the parser: not decidable.

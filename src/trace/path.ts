@@ -219,9 +219,12 @@ function sboxIface(node: NodeModel, ip: string, own: boolean): string | undefine
   return own ? addrs.find((a) => a.address === ip)?.ifname : addrs.find((a) => !a.cidr.endsWith('/32') && ipv4InCidr(ip, a.cidr))?.ifname;
 }
 
-/** Tables of a namespace that the capture does not hold, among those a step walks. */
-function missingTables(ipt: IptablesModel, tables: string[]): string[] {
-  return tables.filter((t) => !ipt.parsed.tables.has(t));
+/**
+ * Whether a table of the host or the sbox was captured: its input was read (a whole `iptables-save`
+ * without a `*raw` section means an empty raw table: the kernel has not loaded it), or it is there.
+ */
+function captured(node: NodeModel, ns: 'host' | 'sbox', table: string): boolean {
+  return present(node, `${ns}.iptables.${table}`) || (node[ns] as IptablesModel).parsed.tables.has(table);
 }
 
 interface Context {
@@ -293,7 +296,7 @@ class NodeWalk {
 
   /** Walk hooks of the host or the sbox; undefined when every way stops (the trace ends). */
   private walk(ns: 'host' | 'sbox', ipt: IptablesModel, steps: { table: string; chain: string; packet?: Partial<Packet> }[], packet: Packet, into: TraceHop[], assumedTables = true): Group {
-    for (const t of missingTables(ipt, [...new Set(steps.map((s) => s.table))])) if (assumedTables) this.assumed.push(`${ns} ${t} table not captured: taken as letting the packet through`);
+    for (const t of new Set(steps.map((s) => s.table))) if (assumedTables && !captured(this.node, ns, t)) this.assumed.push(`${ns} ${t} table not captured: taken as letting the packet through`);
     const g = group(ns, walkHooks(ipt.parsed, steps, packet));
     into.push(...g.hops);
     if (g.cont && g.divergent) {
@@ -336,7 +339,7 @@ class NodeWalk {
       if (full) return this.stop(h);
       this.hops.push(h);
     } else this.assumed.push('nf_conntrack_count / nf_conntrack_max not captured: conntrack taken as having room');
-    const natCaptured = host.parsed.tables.has('nat');
+    const natCaptured = captured(node, 'host', 'nat');
     g = this.walk('host', host, [{ table: 'mangle', chain: 'PREROUTING' }, { table: 'nat', chain: 'PREROUTING' }], { ...packet, mark: g.cont.mark }, this.hops);
     if (!g.cont) return this.result('dropped', g.stop!);
     if (!natCaptured) return this.unsure(mkHop({ stage: 'host', where: 'host nat PREROUTING', table: 'nat', chain: 'PREROUTING', effect: 'not captured', detail: `the capture has no host nat table: whether ${this.key} is DNATed to ingress_sbox cannot be decided` }));
@@ -404,7 +407,7 @@ class NodeWalk {
     const inIface = sboxIface(node, sboxIp, true) ?? 'eth1';
     const spk: Packet = { proto, src: masq ? ((node.hostAddresses as AddressLike[]).find((a) => a.ifname === outIface && a.family === 'inet')?.address ?? this.src) : this.src, dst: sboxIp, dport: fwdPort, inIface, outIface: '', ctstate: ['NEW'], mark: 0, dstLocal: true, srcLocal: false, ipvs: false, tcpFlags: packet.tcpFlags };
     if (!sbox.present) this.assumed.push('ingress_sbox iptables not captured');
-    const mangleCaptured = sbox.parsed.tables.has('mangle');
+    const mangleCaptured = captured(node, 'sbox', 'mangle');
     g = this.walk('sbox', sbox, [{ table: 'raw', chain: 'PREROUTING' }, { table: 'mangle', chain: 'PREROUTING' }, { table: 'nat', chain: 'PREROUTING' }], spk, this.hops, false);
     if (!g.cont) return this.result('dropped', g.stop!);
     let mark = g.cont.mark;
@@ -492,7 +495,7 @@ class NodeWalk {
     if (vsConntrack && vsConntrack.value !== '1') {
       return end(mkHop({ stage: 'sbox', where: 'sbox IPVS conntrack', effect: `net.ipv4.vs.conntrack = ${vsConntrack.value}`, detail: `IPVS keeps no conntrack entry for its connections, so nat POSTROUTING's SNAT never applies: the task replies to ${this.src} directly, not through this sbox, and the reply is dropped`, file: vsConntrack.file, line: Number(vsConntrack.line) }));
     }
-    if (!sbox.parsed.tables.has('nat')) {
+    if (!captured(node, 'sbox', 'nat')) {
       hops.push(mkHop({ stage: 'sbox', where: 'sbox nat POSTROUTING', table: 'nat', chain: 'POSTROUTING', status: 'assumed', effect: 'not captured', detail: "ingress_sbox's nat table is not captured: its SNAT of IPVS traffic is taken as there" }));
       this.assumed.push("ingress_sbox's nat table not captured: its SNAT of IPVS traffic taken as there");
     } else {

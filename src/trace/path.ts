@@ -1,7 +1,8 @@
 import type { ClusterModel, InputModel, IptablesModel, NodeModel } from '../model/build.js';
 import { BAD_NEIGH, ipv4InCidr } from '../model/build.js';
 import { snapshotOf } from '../model/registry.js';
-import { describeRule, walkHooks, type Hop, type Outcome, type Packet, type WalkResult } from './iptables.js';
+import { describeRule, hooksMemoKey, walkHooks, type Hop, type Outcome, type Packet, type WalkResult } from './iptables.js';
+import type { IptablesData } from '../parse/iptables.js';
 import { arrivalDevice, inputFrom, isLocal, nodeAddress, OUTSIDE, routeDevice } from './mesh.js';
 
 /*
@@ -127,8 +128,14 @@ interface VtepLike {
 const at = (h: { file: string; line: number }) => (h.file ? `${h.file}${h.line ? `:${h.line}` : ''}` : '');
 export const hopAt = at;
 
+const NONE: string[] = [];
+
 function mkHop(x: Partial<TraceHop> & { stage: string; where: string; effect: string }): TraceHop {
-  return { table: '', chain: '', status: 'pass', detail: '', rule: '', file: '', line: 0, undecided: [], ...x };
+  // Field by field, not a spread of defaults: a 50-node check makes millions of these.
+  return {
+    stage: x.stage, where: x.where, table: x.table ?? '', chain: x.chain ?? '', status: x.status ?? 'pass', effect: x.effect,
+    detail: x.detail ?? '', rule: x.rule ?? '', file: x.file ?? '', line: x.line ?? 0, undecided: x.undecided ?? NONE,
+  };
 }
 
 /** The captured input's state (present, missing, uncaptured, invalid); 'missing' for an input the node does not know. */
@@ -198,6 +205,51 @@ function group(ns: string, w: WalkResult): Group {
   return { hops, cont: o, divergent: false, undecided };
 }
 
+/** The hooks walked, as constant lists (hooksMemoKey remembers per list whether its chains depend on the port). */
+const HOST_RAW = [{ table: 'raw', chain: 'PREROUTING' }];
+const HOST_MANGLE_PRE = [{ table: 'mangle', chain: 'PREROUTING' }];
+const HOST_NAT_PRE = [{ table: 'nat', chain: 'PREROUTING' }];
+const HOST_INPUT = [{ table: 'mangle', chain: 'INPUT' }, { table: 'filter', chain: 'INPUT' }];
+const HOST_MANGLE_FWD = [{ table: 'mangle', chain: 'FORWARD' }];
+const HOST_FILTER_FWD = [{ table: 'filter', chain: 'FORWARD' }];
+const POST = [{ table: 'mangle', chain: 'POSTROUTING' }, { table: 'nat', chain: 'POSTROUTING' }];
+const SBOX_RAW_PRE = HOST_RAW;
+const SBOX_MANGLE_PRE = HOST_MANGLE_PRE;
+const SBOX_NAT_PRE = HOST_NAT_PRE;
+const SBOX_MANGLE_INPUT = [{ table: 'mangle', chain: 'INPUT' }];
+const SBOX_FILTER_INPUT = [{ table: 'filter', chain: 'INPUT' }];
+const SBOX_OUT = [{ table: 'mangle', chain: 'OUTPUT' }, { table: 'filter', chain: 'OUTPUT' }, { table: 'mangle', chain: 'POSTROUTING' }];
+const SBOX_SNAT = [{ table: 'nat', chain: 'POSTROUTING' }];
+
+const groupMemo = new WeakMap<IptablesData, Map<string, Group>>();
+
+/**
+ * group() of a walk through hooks, remembered per namespace when no chain on the way depends on the
+ * port or the mark (the walk of every backend through the sbox's OUTPUT and POSTROUTING, of every
+ * port through POSTROUTING). The hops are shared between the traces that reach them: never changed.
+ */
+function walkGroup(ns: string, data: IptablesData, steps: { table: string; chain: string; packet?: Partial<Packet> }[], packet: Packet): Group {
+  const key = hooksMemoKey(data, steps, packet);
+  if (key === undefined) return group(ns, walkHooks(data, steps, packet));
+  let memo = groupMemo.get(data);
+  if (!memo) groupMemo.set(data, (memo = new Map()));
+  const k = `${ns} ${key}`;
+  let g = memo.get(k);
+  if (!g) {
+    g = group(ns, walkHooks(data, steps, packet));
+    if (memo.size < 4096) memo.set(k, g);
+  }
+  return g.cont && g.cont.mark !== packet.mark ? { ...g, cont: { ...g.cont, mark: packet.mark } } : g;
+}
+
+/** Per node: ingress_sbox's interface of each of its addresses, and its networks (no /32 VIPs). */
+const sboxNets = new WeakMap<NodeModel, { own: Map<string, string>; nets: { net: number; mask: number; ifname: string }[] }>();
+
+function ipNumber(ip: string): number {
+  const p = ip.split('.');
+  return p.length === 4 ? ((Number(p[0]) << 24) | (Number(p[1]) << 16) | (Number(p[2]) << 8) | Number(p[3])) >>> 0 : NaN;
+}
+
 /** The swarm's node for a capture node: by node id, else by hostname or folder name. */
 function swarmNodeOf(cluster: ClusterModel, node: NodeModel): SwarmNodeLike | undefined {
   const list = cluster.nodes as SwarmNodeLike[];
@@ -215,8 +267,21 @@ function sysctl(node: NodeModel, map: 'hostSysctlEntries' | 'sboxSysctlEntries',
 
 /** The interface of ingress_sbox that holds an address, or whose network holds it. */
 function sboxIface(node: NodeModel, ip: string, own: boolean): string | undefined {
-  const addrs = (node.sboxAddresses as AddressLike[]).filter((a) => a.family === 'inet');
-  return own ? addrs.find((a) => a.address === ip)?.ifname : addrs.find((a) => !a.cidr.endsWith('/32') && ipv4InCidr(ip, a.cidr))?.ifname;
+  let s = sboxNets.get(node);
+  if (!s) {
+    const addrs = (node.sboxAddresses as AddressLike[]).filter((a) => a.family === 'inet');
+    const nets = addrs.filter((a) => !a.cidr.endsWith('/32')).map((a) => {
+      const bits = Number(a.cidr.split('/')[1]);
+      const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
+      return { net: (ipNumber(a.address) & mask) >>> 0, mask, ifname: a.ifname };
+    });
+    s = { own: new Map(), nets };
+    for (const a of addrs) if (!s.own.has(a.address)) s.own.set(a.address, a.ifname);
+    sboxNets.set(node, s);
+  }
+  if (own) return s.own.get(ip);
+  const n = ipNumber(ip);
+  return s.nets.find((a) => ((n & a.mask) >>> 0) === a.net)?.ifname;
 }
 
 /**
@@ -234,20 +299,23 @@ interface Context {
 
 /** Memo of per node pair VXLAN checks: a 50-node check asks the same pair for every port. */
 const vxlanMemo = new WeakMap<NodeModel, Map<string, { hops: TraceHop[]; assumed: string[] }>>();
-const traceMemo = new WeakMap<NodeModel, Map<string, NodeTrace>>();
+/** The last trace of each node: asked again for the same port (a rule's message, evidence and remediation), it is not walked again. */
+const lastTrace = new WeakMap<NodeModel, { key: string; trace: NodeTrace }>();
 
-/** A node's trace of a port, memoized per node, port and source (the rule asks once per port; so may a report). */
+/**
+ * A node's trace of a port. Only the last one per node is kept: a check walks every port of every
+ * node once, and keeping 25,000 walks of a 50-node capture alive costs more in garbage collection
+ * than walking one again.
+ */
 export function traceNode(node: NodeModel, protocol: string, port: number, src = OUTSIDE, ctx?: Context): NodeTrace {
   const key = `${protocol}/${port} ${src}`;
-  let memo = traceMemo.get(node);
-  if (!memo) traceMemo.set(node, (memo = new Map()));
-  const hit = memo.get(key);
-  if (hit) return hit;
+  const hit = lastTrace.get(node);
+  if (hit && hit.key === key) return hit.trace;
   const c = ctx ?? snapshotOf(node);
   if (!c) throw new Error(`node ${node.name} belongs to no snapshot`);
-  const t = new NodeWalk(c, node, protocol, port, src).run();
-  memo.set(key, t);
-  return t;
+  const trace = new NodeWalk(c, node, protocol, port, src).run();
+  lastTrace.set(node, { key, trace });
+  return trace;
 }
 
 /** Trace a port on several nodes of a snapshot. */
@@ -277,8 +345,8 @@ class NodeWalk {
     return {
       node: this.node.name, protocol: this.protocol, port: this.port, key: this.key, src: this.src, dst: nodeAddress(this.node),
       verdict, summary: summary || summarize(verdict, decisive), hops: this.hops, backends, decisive,
-      undecided: [...new Set([...this.undecided, ...backends.flatMap((b) => b.hops.flatMap((h) => h.undecided))])],
-      assumed: [...new Set([...this.assumed])],
+      undecided: unique(this.undecided, backends.flatMap((b) => b.hops.flatMap((h) => h.undecided))),
+      assumed: unique(this.assumed, NONE),
     };
   }
 
@@ -297,7 +365,7 @@ class NodeWalk {
   /** Walk hooks of the host or the sbox; undefined when every way stops (the trace ends). */
   private walk(ns: 'host' | 'sbox', ipt: IptablesModel, steps: { table: string; chain: string; packet?: Partial<Packet> }[], packet: Packet, into: TraceHop[], assumedTables = true): Group {
     for (const t of new Set(steps.map((s) => s.table))) if (assumedTables && !captured(this.node, ns, t)) this.assumed.push(`${ns} ${t} table not captured: taken as letting the packet through`);
-    const g = group(ns, walkHooks(ipt.parsed, steps, packet));
+    const g = walkGroup(ns, ipt.parsed, steps, packet);
     into.push(...g.hops);
     if (g.cont && g.divergent) {
       this.forked = true;
@@ -329,7 +397,7 @@ class NodeWalk {
     if (packet.inIface === undefined) this.assumed.push(`the interface a packet from ${this.src} arrives on is unknown (no routes or addresses): rules with -i are undecided`);
 
     // 1. raw PREROUTING, conntrack, mangle and nat PREROUTING.
-    let g = this.walk('host', host, [{ table: 'raw', chain: 'PREROUTING' }], packet, this.hops);
+    let g = this.walk('host', host, HOST_RAW, packet, this.hops);
     if (!g.cont) return this.result('dropped', g.stop!);
     const count = sysctl(node, 'hostSysctlEntries', 'net.netfilter.nf_conntrack_count');
     const max = sysctl(node, 'hostSysctlEntries', 'net.netfilter.nf_conntrack_max');
@@ -340,7 +408,9 @@ class NodeWalk {
       this.hops.push(h);
     } else this.assumed.push('nf_conntrack_count / nf_conntrack_max not captured: conntrack taken as having room');
     const natCaptured = captured(node, 'host', 'nat');
-    g = this.walk('host', host, [{ table: 'mangle', chain: 'PREROUTING' }, { table: 'nat', chain: 'PREROUTING' }], { ...packet, mark: g.cont.mark }, this.hops);
+    g = this.walk('host', host, HOST_MANGLE_PRE, { ...packet, mark: g.cont.mark }, this.hops);
+    if (!g.cont) return this.result('dropped', g.stop!);
+    g = this.walk('host', host, HOST_NAT_PRE, { ...packet, mark: g.cont.mark }, this.hops);
     if (!g.cont) return this.result('dropped', g.stop!);
     if (!natCaptured) return this.unsure(mkHop({ stage: 'host', where: 'host nat PREROUTING', table: 'nat', chain: 'PREROUTING', effect: 'not captured', detail: `the capture has no host nat table: whether ${this.key} is DNATed to ingress_sbox cannot be decided` }));
     const pre = g.cont;
@@ -357,7 +427,7 @@ class NodeWalk {
     }
     if (isLocal(node, fwdDst)) {
       const h: TraceHop[] = [];
-      const gi = this.walk('host', host, [{ table: 'mangle', chain: 'INPUT' }, { table: 'filter', chain: 'INPUT' }], { ...packet, dst: fwdDst, dport: fwdPort, ctstate: ['NEW', 'DNAT'], mark: pre.mark }, h);
+      const gi = this.walk('host', host, HOST_INPUT, { ...packet, dst: fwdDst, dport: fwdPort, ctstate: ['NEW', 'DNAT'], mark: pre.mark }, h);
       this.hops.push(mkHop({ stage: 'routing', where: 'routing', effect: 'local delivery', detail: `${fwdDst} is an address of this node: INPUT, not FORWARD` }), ...h);
       if (!gi.cont) return this.result('dropped', gi.stop!);
       return this.unsure(mkHop({ stage: 'routing', where: 'host', effect: `to ${fwdDst}:${fwdPort} on the host`, detail: `the DNAT sends ${this.key} to the host itself (${fwdDst}:${fwdPort}), not to ingress_sbox: whether anything listens there is not captured`, file: dnatHop?.file ?? '', line: dnatHop?.line ?? 0 }));
@@ -381,9 +451,11 @@ class NodeWalk {
 
     // 3. filter FORWARD (DOCKER-USER, DOCKER-INGRESS, isolation, the policy), then POSTROUTING.
     const fpk: Packet = { ...packet, dst: fwdDst, dport: fwdPort, outIface, dstLocal: isLocal(node, fwdDst), ctstate: ['NEW', 'DNAT'], mark: pre.mark };
-    g = this.walk('host', host, [{ table: 'mangle', chain: 'FORWARD' }, { table: 'filter', chain: 'FORWARD' }], fpk, this.hops);
+    g = this.walk('host', host, HOST_MANGLE_FWD, fpk, this.hops);
     if (!g.cont) return this.result('dropped', g.stop!);
-    g = this.walk('host', host, [{ table: 'mangle', chain: 'POSTROUTING' }, { table: 'nat', chain: 'POSTROUTING' }], { ...fpk, mark: g.cont.mark }, this.hops, false);
+    g = this.walk('host', host, HOST_FILTER_FWD, { ...fpk, mark: g.cont.mark }, this.hops);
+    if (!g.cont) return this.result('dropped', g.stop!);
+    g = this.walk('host', host, POST, { ...fpk, mark: g.cont.mark }, this.hops, false);
     if (!g.cont) return this.result('dropped', g.stop!);
     const masq = g.cont.action === 'MASQUERADE' || g.cont.action === 'SNAT';
 
@@ -408,12 +480,12 @@ class NodeWalk {
     const spk: Packet = { proto, src: masq ? ((node.hostAddresses as AddressLike[]).find((a) => a.ifname === outIface && a.family === 'inet')?.address ?? this.src) : this.src, dst: sboxIp, dport: fwdPort, inIface, outIface: '', ctstate: ['NEW'], mark: 0, dstLocal: true, srcLocal: false, ipvs: false, tcpFlags: packet.tcpFlags };
     if (!sbox.present) this.assumed.push('ingress_sbox iptables not captured');
     const mangleCaptured = captured(node, 'sbox', 'mangle');
-    g = this.walk('sbox', sbox, [{ table: 'raw', chain: 'PREROUTING' }, { table: 'mangle', chain: 'PREROUTING' }, { table: 'nat', chain: 'PREROUTING' }], spk, this.hops, false);
-    if (!g.cont) return this.result('dropped', g.stop!);
-    let mark = g.cont.mark;
-    g = this.walk('sbox', sbox, [{ table: 'mangle', chain: 'INPUT' }, { table: 'filter', chain: 'INPUT' }], { ...spk, mark }, this.hops, false);
-    if (!g.cont) return this.result('dropped', g.stop!);
-    mark = g.cont.mark;
+    let mark = 0;
+    for (const steps of [SBOX_RAW_PRE, SBOX_MANGLE_PRE, SBOX_NAT_PRE, SBOX_MANGLE_INPUT, SBOX_FILTER_INPUT]) {
+      g = this.walk('sbox', sbox, steps, { ...spk, mark }, this.hops, false);
+      if (!g.cont) return this.result('dropped', g.stop!);
+      mark = g.cont.mark;
+    }
     if (!mangleCaptured) return this.unsure(mkHop({ stage: 'sbox', where: 'sbox mangle PREROUTING', table: 'mangle', chain: 'PREROUTING', effect: 'not captured', detail: `ingress_sbox's mangle table is not captured: the mark IPVS balances ${this.key} by is unknown` }));
     if (!present(node, 'sbox.ipvs')) {
       const i = input(node, 'sbox.ipvs');
@@ -478,6 +550,12 @@ class NodeWalk {
       out.decisive = h;
       return out;
     };
+    /** A hop of a walk already on the way (shared by other traces: not changed) decided it. */
+    const endAt = (h: TraceHop): BackendTrace => {
+      out.verdict = 'dropped';
+      out.decisive = h;
+      return out;
+    };
     const ipvsFile = input(node, 'sbox.ipvs')?.file ?? '';
     hops.push(mkHop({ stage: 'ipvs', where: 'IPVS backend', effect: `${b.forward} ${b.address}:${Number(b.port)} weight ${Number(b.weight)}`, file: ipvsFile, line: Number(b.line) }));
     if (b.forward !== 'Masq') return end(mkHop({ stage: 'ipvs', where: 'IPVS backend', effect: b.forward, detail: `IPVS forwards to ${b.address} by ${b.forward}, not Masq (NAT) as libnetwork sets it: the walk does not model that`, file: ipvsFile, line: Number(b.line) }), 'uncertain');
@@ -488,9 +566,9 @@ class NodeWalk {
     const bpk: Packet = { ...spk, dst: b.address, dport: port, inIface: undefined, outIface, mark, ipvs: true, dstLocal: false, ctstate: ['NEW'] };
     const vsConntrack = sysctl(node, 'sboxSysctlEntries', 'net.ipv4.vs.conntrack');
     let forked = false;
-    const g1 = group('sbox', walkHooks(sbox.parsed, [{ table: 'mangle', chain: 'OUTPUT' }, { table: 'filter', chain: 'OUTPUT' }, { table: 'mangle', chain: 'POSTROUTING' }], bpk));
+    const g1 = walkGroup('sbox', sbox.parsed, SBOX_OUT, bpk);
     hops.push(...g1.hops);
-    if (!g1.cont) return end(g1.stop!);
+    if (!g1.cont) return endAt(g1.stop!);
     forked ||= g1.divergent;
     if (vsConntrack && vsConntrack.value !== '1') {
       return end(mkHop({ stage: 'sbox', where: 'sbox IPVS conntrack', effect: `net.ipv4.vs.conntrack = ${vsConntrack.value}`, detail: `IPVS keeps no conntrack entry for its connections, so nat POSTROUTING's SNAT never applies: the task replies to ${this.src} directly, not through this sbox, and the reply is dropped`, file: vsConntrack.file, line: Number(vsConntrack.line) }));
@@ -499,16 +577,15 @@ class NodeWalk {
       hops.push(mkHop({ stage: 'sbox', where: 'sbox nat POSTROUTING', table: 'nat', chain: 'POSTROUTING', status: 'assumed', effect: 'not captured', detail: "ingress_sbox's nat table is not captured: its SNAT of IPVS traffic is taken as there" }));
       this.assumed.push("ingress_sbox's nat table not captured: its SNAT of IPVS traffic taken as there");
     } else {
-      const g2 = group('sbox', walkHooks(sbox.parsed, [{ table: 'nat', chain: 'POSTROUTING' }], { ...bpk, mark: g1.cont.mark }));
+      const g2 = walkGroup('sbox', sbox.parsed, SBOX_SNAT, { ...bpk, mark: g1.cont.mark });
       hops.push(...g2.hops);
-      if (!g2.cont) return end(g2.stop!);
+      if (!g2.cont) return endAt(g2.stop!);
       forked ||= g2.divergent;
       const a = g2.cont;
       if (a.action !== 'SNAT' && a.action !== 'MASQUERADE') {
         return end(mkHop({ stage: 'sbox', where: 'sbox nat POSTROUTING', table: 'nat', chain: 'POSTROUTING', effect: 'no SNAT', detail: `no rule of ingress_sbox's nat POSTROUTING SNATs the IPVS connection to ${b.address}: the task replies to ${this.src} directly, not through this sbox, and the reply is dropped (the walk ended at ${describeRule(a.at)})`, rule: a.at.kind === 'rule' ? a.at.text : '', file: a.at.file, line: a.at.line }));
       }
-      const last = hops[hops.length - 1];
-      if (a.action === 'SNAT' && a.toAddress) last.effect = `SNAT to ${a.toAddress}`;
+      if (a.action === 'SNAT' && a.toAddress) hops[hops.length - 1] = { ...hops[hops.length - 1], effect: `SNAT to ${a.toAddress}` };
     }
 
     // The sbox's neighbour entry for the backend, against the MAC its own node reports.
@@ -640,6 +717,11 @@ class NodeWalk {
  */
 function srcIsLocal(node: NodeModel, src: string): boolean | undefined {
   return isLocal(node, src) ?? (src === OUTSIDE ? false : src === nodeAddress(node) ? true : undefined);
+}
+
+/** The strings of both lists, once each, in order (no allocation beyond the result when both are empty). */
+function unique(a: string[], b: string[]): string[] {
+  return a.length + b.length === 0 ? [] : [...new Set([...a, ...b])];
 }
 
 function hex(n: number): string {

@@ -46,10 +46,12 @@ describe('the lab swarm, checked', () => {
       expect(baseline.find((r) => r.rule === 'published-port-has-mark' && r.node === node)).toMatchObject({ status: 'fail', subject: 'tcp/8080' });
     }
     // Nor did dockerd put DOCKER-INGRESS into filter: FORWARD's policy would drop a DNATed connection too.
-    // Inside the sbox it stopped before the SNAT (its `-m ipvs` match needs IPVS) and the VIP's /32.
+    // Inside the sbox it stopped before the SNAT (its `-m ipvs` match needs IPVS) and the VIP's /32
+    // (a missing VIP only warns: published ports do not use it).
     expect(baseline.filter((r) => r.status === 'fail').map((r) => r.rule).sort()).toEqual(
-      ['forward-path-open', 'ipvs-available', 'published-port-has-dnat', 'published-port-has-mark', 'sbox-snat-present', 'sbox-vips-match'].flatMap((r) => [r, r, r]),
+      ['forward-path-open', 'ipvs-available', 'published-port-has-dnat', 'published-port-has-mark', 'sbox-snat-present'].flatMap((r) => [r, r, r]),
     );
+    expect(baseline.filter((r) => r.rule === 'sbox-vips-match').map((r) => r.status)).toEqual(['warn', 'warn', 'warn']);
     expect(baseline.filter((r) => r.status === 'error')).toEqual([]);
   });
 

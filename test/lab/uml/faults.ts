@@ -20,9 +20,9 @@ export interface MeshFacts {
   backend: string;
   /** The sbox's SNAT of IPVS traffic to the ingress subnet, as `iptables -S` prints it without `-A`. */
   snat: string;
-  /** The service's ingress VIP, a /32 on the sbox's eth0 (only the candidate fault sbox-vip-removed needs it). */
+  /** The service's ingress VIP, a /32 on the sbox's eth0 (only the fault sbox-vip-removed needs it). */
   vip?: string;
-  /** (Only the candidate fault vxlan-fdb-row-deleted needs these four.) FAULT_NODE's namespace of the ingress network (/run/docker/netns/<epoch>-<id>), as its netns folder has it. */
+  /** (Only the fault vxlan-fdb-row-deleted needs these four.) FAULT_NODE's namespace of the ingress network (/run/docker/netns/<epoch>-<id>), as its netns folder has it. */
   overlayNetns?: string;
   /** The backend's MAC and the VXLAN device, from FAULT_NODE's PERMANENT neighbour entry for it in that namespace. */
   backendMac?: string;
@@ -324,20 +324,13 @@ export const FAULTS: Fault[] = [
       await waitFor(`${FAULT_NODE} to be ready again`, 180, async () => (await nodeState(FAULT_NODE)) === 'ready');
     },
   },
-];
-
-/**
- * Faults written but not yet run in the lab: `MD_FAULTS=id npm run test:mesh` runs one (numbered
- * after FAULTS); once it passes there, it moves into FAULTS and its capture becomes a fixture.
- */
-export const CANDIDATE_FAULTS: Fault[] = [
   {
     id: 'vxlan-fdb-row-deleted',
     title: "in the ingress overlay namespace, the backend's VXLAN forwarding row deleted, its PERMANENT neighbour entry kept (what a peer flap leaves, moby/moby#52661)",
     node: FAULT_NODE,
     // In swarm mode dockerd does not watch for misses: the row stays gone until it reprograms the peer.
-    // Last, so the fixtures of the faults before keep their numbers (after dockerd-stopped, node2's
-    // namespace is made again under the same name: a new daemon life starts at epoch 1).
+    // After dockerd-stopped, so the fixtures of the faults before keep their numbers (node2's
+    // namespace is made again then under the same name: a new daemon life starts at epoch 1).
     commands: (f) => {
       if (!f.overlayNetns || !f.backendMac || !f.vxlanDev || !f.taskNodeAddr) throw new Error(`the backend's overlay entry on ${FAULT_NODE} was not found: ${JSON.stringify(f)}`);
       return [`nsenter --net=${f.overlayNetns} bridge fdb del ${f.backendMac} dev ${f.vxlanDev} dst ${f.taskNodeAddr} self`];
@@ -364,8 +357,8 @@ export const CANDIDATE_FAULTS: Fault[] = [
   },
   {
     // Published ports reach the sbox at its docker_gwbridge address and are marked by port: the VIP
-    // is not on their path. Whether the port still answers without it is what this fault asks; if it
-    // does, sbox-vips-match should warn (not fail) on a missing VIP, as expected here.
+    // is not on their path. The lab showed it (2026-12-02): the port kept answering on node2, so
+    // sbox-vips-match warns on a missing VIP.
     id: 'sbox-vip-removed',
     title: "the service's ingress VIP removed from the sbox's eth0",
     node: FAULT_NODE,
@@ -381,6 +374,12 @@ export const CANDIDATE_FAULTS: Fault[] = [
     },
   },
 ];
+
+/**
+ * Faults written but not yet run in the lab: `MD_FAULTS=id npm run test:mesh` runs one (numbered
+ * after FAULTS); once it passes there, it moves into FAULTS and its capture becomes a fixture.
+ */
+export const CANDIDATE_FAULTS: Fault[] = [];
 
 /** An address in the sbox's subnet that nobody holds. */
 function nobody(sboxIp: string): string {
@@ -403,9 +402,9 @@ export async function readFacts(): Promise<MeshFacts> {
 }
 
 /**
- * The ingress overlay namespace on FAULT_NODE, and the backend's entry there, for the candidate
- * fault vxlan-fdb-row-deleted; none of these read the FDB row itself (its undo reads them again
- * after deleting it). Not yet run in the lab: what cannot be found is left out, not fatal.
+ * The ingress overlay namespace on FAULT_NODE, and the backend's entry there, for the fault
+ * vxlan-fdb-row-deleted; none of these read the FDB row itself (its undo reads them again after
+ * deleting it). What cannot be found is left out here; that fault's commands then fail, naming it.
  */
 async function overlayFacts(backend: string): Promise<Pick<MeshFacts, 'overlayNetns' | 'backendMac' | 'vxlanDev' | 'taskNodeAddr'>> {
   try {

@@ -283,7 +283,7 @@ const TRACE: Record<string, Expected[]> = {
   ...Object.fromEntries(
     ['01-dnat-deleted', '02-dnat-rewritten', '03-dnat-stale-duplicate', '04-sbox-mark-deleted', '05-ipvs-service-deleted', '06-ipvs-backend-deleted', '07-ipvs-backend-weight-0',
       '08-sbox-neigh-wrong-mac', '09-docker-user-drop', '10-forward-reject-first', '11-ip-forward-off', '12-vxlan-port-dropped', '13-nat-flushed', '14-conntrack-full',
-      '15-sbox-snat-deleted', '16-ipvs-conntrack-off', '20-dockerd-stopped'].map((f) => [`lab-fault-${f}`, [[TRACE_RULE, 'node2', 'fail']] as Expected[]]),
+      '15-sbox-snat-deleted', '16-ipvs-conntrack-off', '20-dockerd-stopped', '21-vxlan-fdb-row-deleted', '22-gwbridge-route-hijacked'].map((f) => [`lab-fault-${f}`, [[TRACE_RULE, 'node2', 'fail']] as Expected[]]),
   ),
 };
 for (const [name, list] of Object.entries(TRACE)) EXPECTED[name].push(...list);

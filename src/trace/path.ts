@@ -42,6 +42,8 @@ export interface TraceHop {
   line: number;
   /** For uncertain hops: the rules that could not be decided ('file:line uses -m X'). */
   undecided: string[];
+  /** For a hop that stops the packet on state another rule of check names (a missing DNAT, ip_forward, ...): that rule's id; '' for a firewall rule or none. */
+  namedBy: string;
 }
 
 export interface BackendTrace {
@@ -134,7 +136,7 @@ function mkHop(x: Partial<TraceHop> & { stage: string; where: string; effect: st
   // Field by field, not a spread of defaults: a 50-node check makes millions of these.
   return {
     stage: x.stage, where: x.where, table: x.table ?? '', chain: x.chain ?? '', status: x.status ?? 'pass', effect: x.effect,
-    detail: x.detail ?? '', rule: x.rule ?? '', file: x.file ?? '', line: x.line ?? 0, undecided: x.undecided ?? NONE,
+    detail: x.detail ?? '', rule: x.rule ?? '', file: x.file ?? '', line: x.line ?? 0, undecided: x.undecided ?? NONE, namedBy: x.namedBy ?? '',
   };
 }
 
@@ -380,7 +382,7 @@ class NodeWalk {
     const nodesFile = cluster.inputs.get('cluster.nodes')?.file ?? '';
     const sn = swarmNodeOf(cluster, node);
     if (sn && sn.state && sn.state !== 'ready') {
-      return this.stop(mkHop({ stage: 'node', where: 'swarm', effect: `node ${sn.state}`, detail: `the swarm lists ${sn.hostname} as ${sn.state}: its engine does not run the routing mesh, so nothing on it answers ${this.key}`, file: nodesFile, line: Number(sn.line) }));
+      return this.stop(mkHop({ stage: 'node', where: 'swarm', effect: `node ${sn.state}`, detail: `the swarm lists ${sn.hostname} as ${sn.state}: its engine does not run the routing mesh, so nothing on it answers ${this.key}`, file: nodesFile, line: Number(sn.line), namedBy: 'swarm-nodes-ready' }));
     }
     if (sn) this.hops.push(mkHop({ stage: 'node', where: 'swarm', effect: `node ${sn.state}`, file: nodesFile, line: Number(sn.line) }));
     else if (cluster.inputs.get('cluster.nodes')?.status === 'present') this.assumed.push(`the swarm's node list has no ${node.name}: taken as ready`);
@@ -403,7 +405,7 @@ class NodeWalk {
     const max = sysctl(node, 'hostSysctlEntries', 'net.netfilter.nf_conntrack_max');
     if (count && max && /^\d+$/.test(count.value) && /^\d+$/.test(max.value)) {
       const full = Number(count.value) >= Number(max.value);
-      const h = mkHop({ stage: 'host', where: 'host conntrack', effect: full ? 'table full' : `${count.value} of ${max.value}`, detail: full ? `nf_conntrack_count = ${count.value} and nf_conntrack_max = ${max.value}: the table is full, so the kernel drops the new connection ("nf_conntrack: table full, dropping packet")` : '', file: max.file, line: Number(max.line) });
+      const h = mkHop({ stage: 'host', where: 'host conntrack', effect: full ? 'table full' : `${count.value} of ${max.value}`, detail: full ? `nf_conntrack_count = ${count.value} and nf_conntrack_max = ${max.value}: the table is full, so the kernel drops the new connection ("nf_conntrack: table full, dropping packet")` : '', file: max.file, line: Number(max.line), namedBy: full ? 'conntrack-not-full' : '' });
       if (full) return this.stop(h);
       this.hops.push(h);
     } else this.assumed.push('nf_conntrack_count / nf_conntrack_max not captured: conntrack taken as having room');
@@ -423,7 +425,7 @@ class NodeWalk {
     // 2. The routing decision.
     if (!nat) {
       const last = pre.at;
-      return this.stop(mkHop({ stage: 'routing', where: 'routing', table: last.table, chain: last.chain, effect: 'no DNAT: local', detail: `no rule of nat PREROUTING DNATs ${this.key}, so the packet is for ${dst} itself, where nothing listens on it (ingress-mode ports are not bound on the host); the walk of nat ended at ${describeRule(last)}`, rule: last.kind === 'rule' ? last.text : '', file: last.file, line: last.line }));
+      return this.stop(mkHop({ stage: 'routing', where: 'routing', table: last.table, chain: last.chain, effect: 'no DNAT: local', detail: `no rule of nat PREROUTING DNATs ${this.key}, so the packet is for ${dst} itself, where nothing listens on it (ingress-mode ports are not bound on the host); the walk of nat ended at ${describeRule(last)}`, rule: last.kind === 'rule' ? last.text : '', file: last.file, line: last.line, namedBy: (node.ingressDnatByPort as Map<string, unknown>).has(this.key) ? '' : 'published-port-has-dnat' }));
     }
     if (isLocal(node, fwdDst)) {
       const h: TraceHop[] = [];
@@ -433,7 +435,7 @@ class NodeWalk {
       return this.unsure(mkHop({ stage: 'routing', where: 'host', effect: `to ${fwdDst}:${fwdPort} on the host`, detail: `the DNAT sends ${this.key} to the host itself (${fwdDst}:${fwdPort}), not to ingress_sbox: whether anything listens there is not captured`, file: dnatHop?.file ?? '', line: dnatHop?.line ?? 0 }));
     }
     const fwd = sysctl(node, 'hostSysctlEntries', 'net.ipv4.ip_forward');
-    if (fwd && fwd.value !== '1') return this.stop(mkHop({ stage: 'routing', where: 'routing', effect: 'ip_forward off', detail: `${fwdDst} is not this node's: the packet must be forwarded, and net.ipv4.ip_forward = ${fwd.value}, so the kernel drops it`, file: fwd.file, line: Number(fwd.line) }));
+    if (fwd && fwd.value !== '1') return this.stop(mkHop({ stage: 'routing', where: 'routing', effect: 'ip_forward off', detail: `${fwdDst} is not this node's: the packet must be forwarded, and net.ipv4.ip_forward = ${fwd.value}, so the kernel drops it`, file: fwd.file, line: Number(fwd.line), namedBy: 'ip-forward-enabled' }));
     if (!fwd) this.assumed.push('net.ipv4.ip_forward not captured: taken as 1');
     const sboxIp = node.sboxGwbridgeIp as string;
     const routes = node.routes as unknown[];
@@ -444,7 +446,7 @@ class NodeWalk {
       this.assumed.push(`host routes not captured: ${fwdDst} taken as reached through docker_gwbridge`);
     }
     if (fwdDst === sboxIp && outIface !== 'docker_gwbridge') {
-      return this.stop(mkHop({ stage: 'routing', where: 'routing', effect: outIface ? `via ${outIface}` : 'no route', detail: `the DNAT sends ${this.key} to ingress_sbox (${sboxIp}), but the route for it ${outIface ? `leaves by ${outIface}, not docker_gwbridge` : 'is missing (no route, no default)'}: the packet never reaches the sbox`, file: routesFile }));
+      return this.stop(mkHop({ stage: 'routing', where: 'routing', effect: outIface ? `via ${outIface}` : 'no route', detail: `the DNAT sends ${this.key} to ingress_sbox (${sboxIp}), but the route for it ${outIface ? `leaves by ${outIface}, not docker_gwbridge` : 'is missing (no route, no default)'}: the packet never reaches the sbox`, file: routesFile, namedBy: outIface ? 'gwbridge-subnet-no-overlap' : '' }));
     }
     if (!outIface) return this.stop(mkHop({ stage: 'routing', where: 'routing', effect: 'no route', detail: `no route for ${fwdDst}: the kernel drops the packet`, file: routesFile }));
     this.hops.push(mkHop({ stage: 'routing', where: 'routing', effect: `forward via ${outIface}`, detail: `${fwdDst} is not this node's: forwarded out of ${outIface}`, file: fwd?.file ?? '', line: Number(fwd?.line ?? 0) }));
@@ -462,16 +464,16 @@ class NodeWalk {
     // 4. docker_gwbridge: is the DNAT's address ingress_sbox?
     if (!sboxIp && notThere(input(node, 'sbox.ipvs'))) {
       const i = input(node, 'sbox.ipvs');
-      return this.stop(mkHop({ stage: 'sbox', where: 'ingress_sbox', effect: 'not there', detail: `ingress_sbox does not exist on this node (${i?.message || i?.error}): the DNAT sends ${this.key} to ${fwdDst}, where nothing answers`, file: i?.file ?? '' }));
+      return this.stop(mkHop({ stage: 'sbox', where: 'ingress_sbox', effect: 'not there', detail: `ingress_sbox does not exist on this node (${i?.message || i?.error}): the DNAT sends ${this.key} to ${fwdDst}, where nothing answers`, file: i?.file ?? '', namedBy: 'sbox-present' }));
     }
     if (!sboxIp) return this.unsure(mkHop({ stage: 'routing', where: 'docker_gwbridge', effect: 'sbox address unknown', detail: `ingress_sbox's address on docker_gwbridge is unknown (no networks/docker_gwbridge.json with an ingress-sbox endpoint, no ingress_sbox/addr): cannot tell whether ${fwdDst} is it` }));
     if (fwdDst !== sboxIp) {
-      return this.stop(mkHop({ stage: 'routing', where: 'docker_gwbridge', effect: `no ${fwdDst}`, detail: `the DNAT sends ${this.key} to ${fwdDst}, but ingress_sbox is ${sboxIp} on docker_gwbridge: nothing there answers for ${fwdDst}`, rule: dnatHop?.rule ?? '', file: dnatHop?.file ?? '', line: dnatHop?.line ?? 0 }));
+      return this.stop(mkHop({ stage: 'routing', where: 'docker_gwbridge', effect: `no ${fwdDst}`, detail: `the DNAT sends ${this.key} to ${fwdDst}, but ingress_sbox is ${sboxIp} on docker_gwbridge: nothing there answers for ${fwdDst}`, rule: dnatHop?.rule ?? '', file: dnatHop?.file ?? '', line: dnatHop?.line ?? 0, namedBy: 'dnat-target-is-sbox' }));
     }
     const sbox = node.sbox as IptablesModel;
     if (!sbox.present && !present(node, 'sbox.ipvs')) {
       const i = input(node, 'sbox.ipvs');
-      const h = mkHop({ stage: 'sbox', where: 'ingress_sbox', effect: 'not there', detail: `ingress_sbox${notThere(i) ? ' does not exist on this node' : ' was not captured'}${i?.message ? ` (${i.message})` : ''}`, file: i?.file ?? '' });
+      const h = mkHop({ stage: 'sbox', where: 'ingress_sbox', effect: 'not there', detail: `ingress_sbox${notThere(i) ? ' does not exist on this node' : ' was not captured'}${i?.message ? ` (${i.message})` : ''}`, file: i?.file ?? '', namedBy: notThere(i) ? 'sbox-present' : '' });
       return notThere(i) ? this.stop(h) : this.unsure(h);
     }
 
@@ -494,12 +496,12 @@ class NodeWalk {
     const ipvsFile = input(node, 'sbox.ipvs')?.file ?? '';
     if (mark === 0) {
       const ch = sbox.parsed.tables.get('mangle')?.get('PREROUTING');
-      return this.stop(mkHop({ stage: 'ipvs', where: 'sbox mangle PREROUTING', table: 'mangle', chain: 'PREROUTING', effect: 'no MARK', detail: `ingress_sbox's mangle PREROUTING marks nothing for ${this.key}: IPVS never sees the packet, which is for the sbox itself, where nothing listens`, file: ch?.file ?? '', line: ch?.line ?? 0 }));
+      return this.stop(mkHop({ stage: 'ipvs', where: 'sbox mangle PREROUTING', table: 'mangle', chain: 'PREROUTING', effect: 'no MARK', detail: `ingress_sbox's mangle PREROUTING marks nothing for ${this.key}: IPVS never sees the packet, which is for the sbox itself, where nothing listens`, file: ch?.file ?? '', line: ch?.line ?? 0, namedBy: (node.markByPort as Map<string, unknown>).has(this.key) ? '' : 'published-port-has-mark' }));
     }
     const svc = (node.ipvsByMark as Map<bigint, IpvsServiceLike>).get(BigInt(mark));
     if (!svc) {
       const marks = (node.ipvs as IpvsServiceLike[]).filter((s) => s.protocol === 'FWM').map((s) => String(s.fwmark));
-      return this.stop(mkHop({ stage: 'ipvs', where: 'IPVS', effect: `no FWM ${mark}`, detail: `the packet carries mark ${hex(mark)} (${mark}), but IPVS has no FWM ${mark} service (${marks.length ? `it has FWM ${marks.join(', ')}` : 'it has no fwmark service'}): the packet is for the sbox itself, where nothing listens`, file: ipvsFile }));
+      return this.stop(mkHop({ stage: 'ipvs', where: 'IPVS', effect: `no FWM ${mark}`, detail: `the packet carries mark ${hex(mark)} (${mark}), but IPVS has no FWM ${mark} service (${marks.length ? `it has FWM ${marks.join(', ')}` : 'it has no fwmark service'}): the packet is for the sbox itself, where nothing listens`, file: ipvsFile, namedBy: 'fwmark-has-backend' }));
     }
     const live = svc.backends.filter((b) => b.weight > 0n);
     const svcHop = mkHop({ stage: 'ipvs', where: 'IPVS', effect: `FWM ${mark} ${svc.scheduler}`, detail: `${live.length} of ${svc.backends.length} backend${svc.backends.length === 1 ? '' : 's'} with a weight`, file: svc.file, line: Number(svc.line) });
@@ -507,6 +509,7 @@ class NodeWalk {
       const b = svc.backends[0];
       svcHop.detail = svc.backends.length ? `IPVS FWM ${mark} has ${svc.backends.length} backend${svc.backends.length === 1 ? '' : 's'}, all with weight 0: it sends new connections nowhere` : `IPVS FWM ${mark} has no backend: new connections go nowhere`;
       if (b) svcHop.line = Number(b.line);
+      svcHop.namedBy = 'fwmark-has-backend';
       return this.stop(svcHop);
     }
     this.hops.push(svcHop);
@@ -571,7 +574,7 @@ class NodeWalk {
     if (!g1.cont) return endAt(g1.stop!);
     forked ||= g1.divergent;
     if (vsConntrack && vsConntrack.value !== '1') {
-      return end(mkHop({ stage: 'sbox', where: 'sbox IPVS conntrack', effect: `net.ipv4.vs.conntrack = ${vsConntrack.value}`, detail: `IPVS keeps no conntrack entry for its connections, so nat POSTROUTING's SNAT never applies: the task replies to ${this.src} directly, not through this sbox, and the reply is dropped`, file: vsConntrack.file, line: Number(vsConntrack.line) }));
+      return end(mkHop({ stage: 'sbox', where: 'sbox IPVS conntrack', effect: `net.ipv4.vs.conntrack = ${vsConntrack.value}`, detail: `IPVS keeps no conntrack entry for its connections, so nat POSTROUTING's SNAT never applies: the task replies to ${this.src} directly, not through this sbox, and the reply is dropped`, file: vsConntrack.file, line: Number(vsConntrack.line), namedBy: 'ipvs-conntrack-enabled' }));
     }
     if (!captured(node, 'sbox', 'nat')) {
       hops.push(mkHop({ stage: 'sbox', where: 'sbox nat POSTROUTING', table: 'nat', chain: 'POSTROUTING', status: 'assumed', effect: 'not captured', detail: "ingress_sbox's nat table is not captured: its SNAT of IPVS traffic is taken as there" }));
@@ -583,7 +586,7 @@ class NodeWalk {
       forked ||= g2.divergent;
       const a = g2.cont;
       if (a.action !== 'SNAT' && a.action !== 'MASQUERADE') {
-        return end(mkHop({ stage: 'sbox', where: 'sbox nat POSTROUTING', table: 'nat', chain: 'POSTROUTING', effect: 'no SNAT', detail: `no rule of ingress_sbox's nat POSTROUTING SNATs the IPVS connection to ${b.address}: the task replies to ${this.src} directly, not through this sbox, and the reply is dropped (the walk ended at ${describeRule(a.at)})`, rule: a.at.kind === 'rule' ? a.at.text : '', file: a.at.file, line: a.at.line }));
+        return end(mkHop({ stage: 'sbox', where: 'sbox nat POSTROUTING', table: 'nat', chain: 'POSTROUTING', effect: 'no SNAT', detail: `no rule of ingress_sbox's nat POSTROUTING SNATs the IPVS connection to ${b.address}: the task replies to ${this.src} directly, not through this sbox, and the reply is dropped (the walk ended at ${describeRule(a.at)})`, rule: a.at.kind === 'rule' ? a.at.text : '', file: a.at.file, line: a.at.line, namedBy: 'sbox-snat-present' }));
       }
       if (a.action === 'SNAT' && a.toAddress) hops[hops.length - 1] = { ...hops[hops.length - 1], effect: `SNAT to ${a.toAddress}` };
     }
@@ -597,10 +600,12 @@ class NodeWalk {
       const h = mkHop({ stage: 'neighbour', where: 'sbox neighbour', effect: `${entry.state} ${entry.lladdr}`.trim(), file: entry.file, line: Number(entry.line) });
       if (BAD_NEIGH.has(entry.state)) {
         h.detail = `ingress_sbox's neighbour entry for ${b.address} is ${entry.state}: the sbox cannot reach that task`;
+        h.namedBy = 'backend-in-arp';
         return end(h);
       }
       if (owner?.mac && entry.lladdr && entry.lladdr.toLowerCase() !== owner.mac.toLowerCase()) {
         h.detail = `ingress_sbox resolves ${b.address} to ${entry.lladdr}, but ${owner.node} holds it as ${owner.mac} (${owner.name}, ${owner.file}): frames for it go to no one`;
+        h.namedBy = 'backend-in-arp';
         return end(h);
       }
       hops.push(h);
@@ -609,7 +614,7 @@ class NodeWalk {
     // The task behind the address, and its node.
     const tasksPresent = ctx.cluster.inputs.get('cluster.tasks')?.status === 'present';
     if (!vtep || !task) {
-      if (tasksPresent && !vtep) return end(mkHop({ stage: 'task', where: 'task', effect: 'no task', detail: `no running task of the swarm holds ${b.address}: a stale IPVS backend, whose connections go nowhere`, file: ctx.cluster.inputs.get('cluster.tasks')?.file ?? '' }));
+      if (tasksPresent && !vtep) return end(mkHop({ stage: 'task', where: 'task', effect: 'no task', detail: `no running task of the swarm holds ${b.address}: a stale IPVS backend, whose connections go nowhere`, file: ctx.cluster.inputs.get('cluster.tasks')?.file ?? '', namedBy: 'ipvs-backends-match-tasks' }));
       this.assumed.push(`the task behind ${b.address} is not known (no swarm view of tasks): taken as running`);
       hops.push(mkHop({ stage: 'task', where: 'task', status: 'assumed', effect: vtep ? `${vtep.holder} on ${vtep.node}` : 'unknown', detail: `the capture does not say which task holds ${b.address}` }));
       return out;
@@ -617,7 +622,7 @@ class NodeWalk {
     const taskNode = captureNode(ctx.nodes, vtep.node);
     const tsn = (ctx.cluster.nodes as SwarmNodeLike[]).find((s) => s.hostname === vtep.node);
     if (tsn && tsn.state && tsn.state !== 'ready') {
-      return end(mkHop({ stage: 'task', where: 'task', effect: `${vtep.node} ${tsn.state}`, detail: `${task} (${b.address}) runs on ${vtep.node}, which the swarm lists as ${tsn.state}`, file: ctx.cluster.inputs.get('cluster.nodes')?.file ?? '', line: Number(tsn.line) }));
+      return end(mkHop({ stage: 'task', where: 'task', effect: `${vtep.node} ${tsn.state}`, detail: `${task} (${b.address}) runs on ${vtep.node}, which the swarm lists as ${tsn.state}`, file: ctx.cluster.inputs.get('cluster.nodes')?.file ?? '', line: Number(tsn.line), namedBy: 'swarm-nodes-ready' }));
     }
     const local = taskNode === node || vtep.node === node.hostname || vtep.node === node.name;
     const taskHop = mkHop({ stage: 'task', where: 'task', effect: `${task} on ${vtep.node}${local ? ' (this node)' : ''}`, file: vtep.file, line: Number(vtep.line) });
@@ -664,11 +669,11 @@ class NodeWalk {
       const rows = ((node.overlayFdbByMac as Map<string, { dst: string; file: string; line: bigint }[]>).get(mac.toLowerCase()) ?? []).filter((r) => r.dst);
       const file = input(node, 'overlay.fdb')?.file ?? '';
       if (rows.length === 0) {
-        hops.push(mkHop({ stage: 'vxlan', where: 'overlay FDB', status: 'stop', effect: `no row for ${mac}`, detail: `the ingress overlay's VXLAN FDB has no row for ${mac} with a dst: frames for the task are tunnelled to no node`, file }));
+        hops.push(mkHop({ stage: 'vxlan', where: 'overlay FDB', status: 'stop', effect: `no row for ${mac}`, detail: `the ingress overlay's VXLAN FDB has no row for ${mac} with a dst: frames for the task are tunnelled to no node`, file, namedBy: 'vxlan-fdb-complete' }));
         return done();
       }
       if (vtep.vtep && !rows.some((r) => r.dst === vtep.vtep)) {
-        hops.push(mkHop({ stage: 'vxlan', where: 'overlay FDB', status: 'stop', effect: `to ${rows[0].dst}`, detail: `the ingress overlay tunnels ${mac} to ${rows.map((r) => r.dst).join(', ')}, but the task runs on ${vtep.node} (${vtep.vtep})`, file: rows[0].file, line: Number(rows[0].line) }));
+        hops.push(mkHop({ stage: 'vxlan', where: 'overlay FDB', status: 'stop', effect: `to ${rows[0].dst}`, detail: `the ingress overlay tunnels ${mac} to ${rows.map((r) => r.dst).join(', ')}, but the task runs on ${vtep.node} (${vtep.vtep})`, file: rows[0].file, line: Number(rows[0].line), namedBy: 'vxlan-fdb-complete' }));
         return done();
       }
       hops.push(mkHop({ stage: 'vxlan', where: 'overlay FDB', effect: `${mac} via ${vtep.vtep}`, file: rows[0].file, line: Number(rows[0].line) }));
@@ -701,6 +706,7 @@ class NodeWalk {
         if (g.stop) {
           h.status = g.cont ? 'uncertain' : 'stop';
           h.detail = `this node's host ${last!.table} ${last!.chain} ${g.cont ? 'may stop' : 'stops'} VXLAN (${data}) from ${vtep.node} (${peer}): the task's replies never arrive`;
+          if (!g.cont) h.namedBy = 'swarm-ports-open';
           hops.push(h);
           return done();
         }
@@ -758,6 +764,8 @@ export interface TraceView {
   file: string;
   line: number;
   tasks: string[];
+  /** The rule of check that names the deciding hop ('' for a firewall rule, or none). */
+  namedBy: string;
   hops: string[];
   undecided: string[];
   assumed: string[];
@@ -783,6 +791,7 @@ export function traceView(t: NodeTrace): TraceView {
     file: d?.file ?? '',
     line: d?.line ?? 0,
     tasks: t.backends.filter((b) => b.verdict === 'delivered').map((b) => (b.task ? `${b.task.replace(/^task /, '')} on ${b.taskNode}` : b.address)),
+    namedBy: t.verdict === 'dropped' || t.verdict === 'partial' ? (d?.namedBy ?? '') : '',
     // The way to a drop or an uncertainty; none for a delivered walk (a 50-node check has 25,000 of those).
     hops: t.verdict === 'delivered' ? [] : path.map(hopLine),
     undecided: t.undecided,

@@ -154,6 +154,26 @@ describe('firewall mistakes no rule names', () => {
   });
 });
 
+describe('the check rule published-port-reaches-task', () => {
+  const rule = loadRules().filter((r) => r.spec.id === 'published-port-reaches-task');
+  const on = (snap: Snapshot, name: string) => evaluate(rule, snap).filter((r) => r.node === name);
+
+  it('fails on a firewall mistake no other rule names: a DROP in a custom chain DOCKER-USER jumps to, with its file:line', () => {
+    const snap = labWith(dockerUser(['-A DOCKER-USER -j CUSTOM', '-A CUSTOM -s 203.0.113.0/24 -j DROP'], ['CUSTOM']));
+    const [r] = on(snap, 'node2');
+    expect(r).toMatchObject({ status: 'fail', subject: 'tcp/8080' });
+    expect(r.message).toMatch(/dropped at host filter CUSTOM \(nodes\/node2\/host\/iptables.txt:\d+\)/);
+    expect(r.where).toEqual([expect.stringMatching(/^nodes\/node2\/host\/iptables.txt:\d+$/)]);
+    expect(on(snap, 'node1').map((x) => x.status)).toEqual(['pass']);
+  });
+
+  it('passes, naming the rule that reports it, where the hop that stops the port is another rule\'s', () => {
+    const [r] = on(snapshotOf('broken-dnat-target'), '253');
+    expect(r.status).toBe('pass');
+    expect(r.message).toMatch(/dropped at docker_gwbridge .* \(reported by dnat-target-is-sbox\)/);
+  });
+});
+
 describe('a match the walk cannot decide', () => {
   const snap = labWith(dockerUser(['-A DOCKER-USER -m set --match-set blocklist src -j DROP']));
   const t = trace(snap, 'node2');

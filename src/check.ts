@@ -1,5 +1,5 @@
 import { readCapture } from './capture/read.js';
-import { buildSnapshot } from './model/build.js';
+import { buildSnapshot, type Snapshot } from './model/build.js';
 import { evaluate, exitCode, type EvalBudget, type FailOn } from './rules/evaluate.js';
 import { loadRuleSet } from './config/rules.js';
 import { activeRules, applyConfig, counted, summarizeAccepted } from './config/apply.js';
@@ -71,10 +71,7 @@ export function runCheck(o: CheckOptions): CheckOutcome {
     rules = rules.filter((r) => o.ruleIds!.includes(r.spec.id));
   }
   if (rules.length === 0) throw new UsageError(`every rule is off in ${o.config?.file}: nothing to check`);
-  const capture = readCapture(o.dir, { maxFileBytes: o.maxFileBytes });
-  // A gate must never pass on nothing: a capture without a node has nothing to check.
-  if (capture.nodes.length === 0) throw new UsageError(`${o.sourceLabel ?? o.dir}: the capture has no node (no folder under nodes/): nothing to check`);
-  const snapshot = buildSnapshot(capture);
+  const { capture, snapshot } = loadSnapshot(o.dir, { maxFileBytes: o.maxFileBytes, sourceLabel: o.sourceLabel });
   const allNodes = snapshot.nodes.map((n) => n.name);
   const only = o.nodes?.length ? selectNodes(o.nodes, allNodes) : undefined;
   const results = evaluate(rules, snapshot, { budget: o.budget, nodes: only });
@@ -106,8 +103,19 @@ export function runCheck(o: CheckOptions): CheckOutcome {
   return { report: reporter(input), exitCode: exitCode(counted(results), o.failOn), input, warnings };
 }
 
+/**
+ * A capture folder read and modelled, for check and trace: a folder the capture reader refuses, or one
+ * without a node, is a usage error (exit 2) naming it (`sourceLabel` for a live capture's temporary folder).
+ */
+export function loadSnapshot(dir: string, o: { maxFileBytes?: number; sourceLabel?: string } = {}): { capture: ReturnType<typeof readCapture>; snapshot: Snapshot } {
+  const capture = readCapture(dir, { maxFileBytes: o.maxFileBytes });
+  // A gate must never pass on nothing: a capture without a node has nothing to check.
+  if (capture.nodes.length === 0) throw new UsageError(`${o.sourceLabel ?? dir}: the capture has no node (no folder under nodes/): nothing to check`);
+  return { capture, snapshot: buildSnapshot(capture) };
+}
+
 /** The nodes --node names, each one the capture has; a name it does not have stops the run (exit 2). */
-function selectNodes(names: string[], known: string[]): Set<string> {
+export function selectNodes(names: string[], known: string[]): Set<string> {
   const have = new Set(known);
   const unknown = [...new Set(names)].filter((n) => !have.has(n));
   if (unknown.length) {

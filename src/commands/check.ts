@@ -89,20 +89,8 @@ Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result c
       if (!dir) {
         // Live: capture (this node, the swarm, or the engines given) to a temporary folder, then
         // check that folder like any other.
-        const { mkdtempSync } = await import('node:fs');
-        const { tmpdir } = await import('node:os');
-        const { join } = await import('node:path');
-        const { progress, spinnerWanted } = await import('../collect/progress.js');
-        const { collect } = await import('../cli/collect.js');
-        liveDir = mkdtempSync(join(tmpdir(), 'mesh-doctor-live-'));
-        const spin = await progress(spinnerWanted(toTerminal, process.stdout), remote ? 'probing' : 'capturing this node');
-        try {
-          const r = await collect(flags, liveDir, (s) => spin.update(s));
-          if (r.warning) warn(r.warning);
-        } finally {
-          spin.stop();
-        }
-        dir = liveDir;
+        const { captureLive } = await import('../cli/live.js');
+        dir = liveDir = await captureLive(flags, toTerminal, warn);
       }
       const outcome = runCheck({
         dir,
@@ -121,7 +109,7 @@ Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result c
         maxFileBytes,
         budget,
         startedAt,
-        sourceLabel: liveDir ? (flags.swarm ? 'live: the whole swarm' : flags.host?.length ? `live: ${flags.host.join(', ')}` : 'live') : undefined,
+        sourceLabel: liveDir ? (await import('../cli/live.js')).liveLabel(flags) : undefined,
       });
       checked = true;
       for (const w of outcome.warnings) warn(w);

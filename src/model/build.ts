@@ -13,6 +13,7 @@ import { dockerChains, hostAddressByIp, hostInterfaces, isDockerDevice, nodeAddr
 import { parseNetworkList, type SwarmNetwork } from '../parse/networks.js';
 import { parseFdb, type FdbData } from '../parse/fdb.js';
 import { ingressOverlayNetns, overlayModel, underlayViews } from './overlay.js';
+import { registerSnapshot } from './registry.js';
 
 export type InputStatus = 'present' | 'missing' | 'uncaptured' | 'invalid';
 
@@ -532,5 +533,6 @@ export function buildSnapshot(capture: CaptureFiles): Snapshot {
   }
   const c = buildCluster(capture, nodes);
   append(diagnostics, c.diagnostics);
-  return { nodes, cluster: c.cluster, diagnostics };
+  // registerSnapshot: a node's walk of the mesh (src/trace/path.ts) finds the other nodes.
+  return registerSnapshot({ nodes, cluster: c.cluster, diagnostics });
 }

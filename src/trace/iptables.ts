@@ -296,8 +296,10 @@ function matchListingRule(rule: IptablesRule, p: Packet, wild = false): MatchRes
     tokens.push(...(v.startsWith('!') ? ['!', opt, v.slice(1)] : [opt, v]));
   }
   if (rule.dportSpec) tokens.push(...(rule.dportSpec.startsWith('!') ? ['!', '--dport', rule.dportSpec.slice(1)] : ['--dport', rule.dportSpec]));
-  if (rule.dstType) tokens.push('--dst-type', rule.dstType.replace(/^!/, ''));
-  if (rule.srcType) tokens.push('--src-type', rule.srcType.replace(/^!/, ''));
+  // The addrtype match by name (an option without its module would be read as an unknown module's), negation kept.
+  for (const [opt, v] of [['--dst-type', rule.dstType], ['--src-type', rule.srcType]] as const) {
+    if (v) tokens.push('-m', 'addrtype', ...(v.startsWith('!') ? ['!', opt, v.slice(1)] : [opt, v]));
+  }
   const r = matchSaveRule(tokens, p, wild);
   if (r.result === false) return r;
   // Anything else the row says (states, marks, sets...) is not kept by the parser: not decidable.
@@ -321,6 +323,16 @@ interface CompiledChain {
   tokens: (string[] | undefined)[];
   /** Per packet key (everything but the port and the mark): the rules that may match it. */
   viable: Map<string, Viable>;
+  /**
+   * The destinations the chain's rules test (-d): a packet's key holds which of them its address is
+   * in, not the address, so that packets to many addresses alike (IPVS backends) share one entry.
+   * Null when there are too many to be worth it: the key then holds the address.
+   */
+  dstSpecs: string[] | null;
+  /** Decided per port and mark nowhere in it (nor in the chains it jumps to): see portAndMarkFree. */
+  free?: boolean;
+  /** For a free chain: its outcomes per packet key. */
+  walks: Map<string, Outcome[]>;
 }
 
 /** For one packet but its port and mark: the rules that may match it, the single-port ones by port. */
@@ -342,16 +354,20 @@ function compileChain(chain: IptablesChain): CompiledChain {
   let c = compiledChains.get(chain);
   if (c) return c;
   const n = chain.size;
-  c = { chain, port: new Int32Array(n).fill(-1), srcNet: new Uint32Array(n), srcBits: new Int8Array(n).fill(-1), tokens: new Array(n), viable: new Map() };
+  c = { chain, port: new Int32Array(n).fill(-1), srcNet: new Uint32Array(n), srcBits: new Int8Array(n).fill(-1), tokens: new Array(n), viable: new Map(), dstSpecs: [], walks: new Map() };
+  const dsts = new Set<string>();
   for (let k = 0; k < n; k++) {
     if (!chain.saveForm) {
       const rule = chain.ruleAt(k);
       if (rule.dport > 0 && /^\d+$/.test(rule.dportSpec)) c.port[k] = rule.dport;
+      const d = rule.destination.replace(/^!/, '');
+      if (d && d !== '0.0.0.0/0') dsts.add(d);
       continue;
     }
     const tokens = shellSplit(chain.textAt(k));
     const end = tokens.findIndex((t) => t === '-j' || t === '--jump' || t === '-g' || t === '--goto');
     const conds = end < 0 ? tokens : tokens.slice(0, end);
+    for (let i = 0; i < conds.length - 1; i++) if (conds[i] === '-d' || conds[i] === '--destination' || conds[i] === '--dst') dsts.add(conds[i + 1]);
     const j = conds.findIndex((t) => t === '--dport' || t === '--destination-port');
     if (j > 0 && conds[j - 1] !== '!' && /^\d+$/.test(conds[j + 1] ?? '') && conds.filter((t) => PORT_OPTIONS.has(t)).length === 1) c.port[k] = Number(conds[j + 1]);
     const s = conds.findIndex((t) => t === '-s' || t === '--source' || t === '--src');
@@ -362,9 +378,12 @@ function compileChain(chain: IptablesChain): CompiledChain {
       c.srcNet[k] = ipv4Number(m);
     }
   }
+  c.dstSpecs = dsts.size <= MAX_DST_SPECS ? [...dsts] : null;
   compiledChains.set(chain, c);
   return c;
 }
+
+const MAX_DST_SPECS = 32;
 
 /** Merge two lists of ascending rule indices (an index is in one list only) into one ascending list. */
 function mergeSorted(a: number[], b: number[]): number[] {
@@ -381,10 +400,14 @@ function mergeSorted(a: number[], b: number[]): number[] {
 }
 
 /** Everything about a packet but its destination port and its mark: the key of the rules that may match it. */
-function packetKey(p: Packet): string {
-  let key = '';
-  for (const k in p) if (k !== 'dport' && k !== 'mark') key += `${k}=${String((p as unknown as Record<string, unknown>)[k])}|`;
-  return key;
+function packetKey(p: Packet, c: CompiledChain): string {
+  let dst = p.dst;
+  if (c.dstSpecs) {
+    dst = '@';
+    for (const d of c.dstSpecs) dst += addrMatches(d, p.dst) ? '1' : '0';
+  }
+  // Every field of Packet but the port and the mark (a field added to Packet must be added here).
+  return p.proto + '|' + p.src + '|' + dst + '|' + p.sport + '|' + p.inIface + '|' + p.outIface + '|' + p.ctstate.join(',') + '|' + p.dstLocal + '|' + p.srcLocal + '|' + p.ipvs + '|' + (p.tcpFlags ? p.tcpFlags.join(',') : '-');
 }
 
 const maskOf = (bits: number) => (bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0);
@@ -397,7 +420,7 @@ const maskOf = (bits: number) => (bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0);
  * times the rules that may match, not n times p.
  */
 function candidates(c: CompiledChain, p: Packet): number[] {
-  const key = packetKey(p);
+  const key = packetKey(p, c);
   let v = c.viable.get(key);
   if (!v) {
     v = { byPort: new Map(), anyPort: [] };
@@ -596,12 +619,88 @@ export function walkChain(data: IptablesData, table: string, chain: string, pack
   const c = w.chain(chain);
   const start: State = { packet: { ...packet }, hops: null, undecided: [] };
   if (!c) return [w.finalOutcome('ACCEPT', { table, chain, kind: 'policy', text: `no ${table} ${chain} chain in the capture`, file: '', line: 0, effect: 'ACCEPT' }, start)];
+  // A chain whose rules (and those of the chains it jumps to) look at neither the port nor the mark,
+  // nor set the mark, ends alike for every packet of one key: walked once per key (the walk of every
+  // published port, or of every IPVS backend, through the same chain).
+  const compiled = compileChain(c);
+  const memo = portAndMarkFree(data, table, c, new Set()) ? compiled.walks : undefined;
+  const key = memo ? packetKey(packet, compiled) : '';
+  const hit = memo?.get(key);
+  if (hit) return hit.map((o) => (o.mark === packet.mark ? o : { ...o, mark: packet.mark }));
   const file = c.file;
-  return w.run(c, 0, start, 0).map((r) => {
+  const outs = w.run(c, 0, start, 0).map((r) => {
     if (r.kind === 'final') return r.outcome;
     const policy = (c.policy ?? 'ACCEPT').toUpperCase() as Action;
     return w.finalOutcome(policy === 'DROP' ? 'DROP' : 'ACCEPT', { table, chain, kind: 'policy', text: `:${chain} ${c.policy ?? 'ACCEPT'}`, file, line: c.line, effect: `policy ${c.policy ?? 'ACCEPT'}` }, r.state);
   });
+  if (memo && memo.size < 1024) memo.set(key, outs);
+  return outs;
+}
+
+/**
+ * A key under which a walk of these hooks may be remembered: when no chain on the way looks at the
+ * port or the mark (or sets the mark), the walk ends alike for every port and mark of packets with
+ * this key (the mark comes out as it went in). Undefined when some chain does.
+ */
+export function hooksMemoKey(data: IptablesData, steps: { table: string; chain: string; packet?: Partial<Packet> }[], packet: Packet): string | undefined {
+  let free = stepsFree.get(steps)?.get(data);
+  if (free === undefined) {
+    free = steps.every((s) => {
+      const c = data.tables.get(s.table)?.get(s.chain);
+      return !c || portAndMarkFree(data, s.table, c, new Set());
+    });
+    let m = stepsFree.get(steps);
+    if (!m) stepsFree.set(steps, (m = new WeakMap()));
+    m.set(data, free);
+  }
+  if (!free) return undefined;
+  let key = '';
+  for (const s of steps) {
+    const c = data.tables.get(s.table)?.get(s.chain);
+    if (!c) {
+      key += s.table + '/' + s.chain + '-#';
+      continue;
+    }
+    // A chain without rules ends in its policy whatever the packet.
+    key += s.table + '/' + s.chain + (c.size === 0 ? '#' : ':' + packetKey(s.packet ? { ...packet, ...s.packet } : packet, compileChain(c)) + '#');
+  }
+  return key;
+}
+
+/** Per list of steps (a constant of the caller) and capture: whether every chain on it is port- and mark-free. */
+const stepsFree = new WeakMap<object, WeakMap<IptablesData, boolean>>();
+
+const PORT_OR_MARK = WILD_OPTIONS; // the source port is part of the packet key
+const MARK_TARGETS = new Set(['MARK', 'CONNMARK']);
+
+/** Whether a chain (and every chain it jumps to) decides the same for any port and mark; cached per chain. */
+function portAndMarkFree(data: IptablesData, table: string, chain: IptablesChain, visiting: Set<IptablesChain>): boolean {
+  const c = compileChain(chain);
+  if (c.free !== undefined) return c.free;
+  if (visiting.has(chain)) return true; // a loop: decided by the other rules on it
+  visiting.add(chain);
+  let free = true;
+  for (let k = 0; k < chain.size && free; k++) {
+    if (!chain.saveForm) {
+      const rule = chain.ruleAt(k);
+      if (rule.dportSpec || rule.sport || rule.matches.some((m) => m !== 'addrtype') || MARK_TARGETS.has(rule.target) || rule.setMark >= 0) free = false;
+      else {
+        const sub = data.tables.get(table)?.get(rule.target);
+        if (sub && !portAndMarkFree(data, table, sub, visiting)) free = false;
+      }
+      continue;
+    }
+    const tokens = tokensAt(c, k);
+    const { target } = ruleTarget(chain.ruleAt(k), tokens);
+    if (tokens.some((t) => PORT_OR_MARK.has(t)) || MARK_TARGETS.has(target)) free = false;
+    else {
+      const sub = data.tables.get(table)?.get(target);
+      if (sub && !portAndMarkFree(data, table, sub, visiting)) free = false;
+    }
+  }
+  visiting.delete(chain);
+  c.free = free;
+  return free;
 }
 
 /**

@@ -47,14 +47,14 @@ function deviceOf(node: NodeModel, ip: string): string | undefined {
   return (node.hostAddresses as AddressLike[]).find((a) => a.address === ip)?.ifname;
 }
 
-function isLocal(node: NodeModel, ip: string): boolean | undefined {
+export function isLocal(node: NodeModel, ip: string): boolean | undefined {
   const addrs = node.hostAddresses as AddressLike[];
   if (addrs.length === 0) return undefined;
   return addrs.some((a) => a.address === ip);
 }
 
 /** Where a packet from `src` comes in: the route back to it (the usual, symmetric case). */
-function arrivalDevice(node: NodeModel, src: string): string | undefined {
+export function arrivalDevice(node: NodeModel, src: string): string | undefined {
   return routeDevice(node, src) ?? deviceOf(node, nodeAddress(node));
 }
 

@@ -256,6 +256,19 @@ const EXPECTED: Record<string, Expected[]> = {
   ],
 };
 
+/**
+ * published-port-reaches-task follows the packet (src/trace/path.ts). Where the hop that stops the
+ * port is one another rule names (a missing DNAT, IPVS, a neighbour entry, ...), that rule reports it
+ * and this one passes; it fails where the firewall's own rules stop the port. Merged into EXPECTED below.
+ */
+const TRACE_RULE = 'published-port-reaches-task';
+const TRACE: Record<string, Expected[]> = {
+  'invalid-iptables-line': [[TRACE_RULE, '253', 'error']],
+  'lab-fault-09-docker-user-drop': [[TRACE_RULE, 'node2', 'fail']], // the DROP in DOCKER-USER
+  'lab-fault-10-forward-reject-first': [[TRACE_RULE, 'node2', 'fail']], // the REJECT first in FORWARD
+};
+for (const [name, list] of Object.entries(TRACE)) EXPECTED[name].push(...list);
+
 /** Captures of the working-mesh lab (test/lab/uml), each with what the traffic said (truth.json). */
 const LAB = readdirSync(FIXTURES).filter((n) => existsSync(join(FIXTURES, n, 'truth.json'))).sort();
 /** Healthy captures: the article's cluster, the working-mesh lab as it came up, and ok-* fixtures made to pass a rule whose input those two lack. */

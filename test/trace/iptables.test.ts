@@ -181,6 +181,57 @@ describe('walking several hooks in order', () => {
   });
 });
 
+describe('targets: the verdict and the rewrite each one makes', () => {
+  const nat = (rules: string[], chain = 'PREROUTING') =>
+    parseIptables(['*nat', ':PREROUTING ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]', ':DOCKER-INGRESS - [0:0]', ...rules, 'COMMIT', ''].join('\n'), 'nodes/n1/host/iptables.txt').data;
+  const walk = (data: ReturnType<typeof nat>, chain: string, p: Packet) => {
+    const outs = walkChain(data, 'nat', chain, p);
+    expect(outs).toHaveLength(1);
+    return outs[0];
+  };
+
+  it('DNAT ends the chain with its address and port (and keeps the port when it gives none)', () => {
+    const data = nat(['-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER-INGRESS', '-A DOCKER-INGRESS -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.18.0.2:8080', '-A DOCKER-INGRESS -p udp -m udp --dport 53 -j DNAT --to-destination 172.18.0.2', '-A DOCKER-INGRESS -j RETURN']);
+    const at = pkt({ dst: '10.78.0.12', dstLocal: true, ctstate: ['NEW'] });
+    expect(walk(data, 'PREROUTING', at)).toMatchObject({ action: 'DNAT', toAddress: '172.18.0.2', toPort: 8080, at: { chain: 'DOCKER-INGRESS', line: 6 } });
+    expect(walk(data, 'PREROUTING', { ...at, proto: 'udp', dport: 53, tcpFlags: undefined })).toMatchObject({ action: 'DNAT', toAddress: '172.18.0.2', toPort: 0 });
+    // Not for this host's addresses: no jump, the policy.
+    expect(walk(data, 'PREROUTING', { ...at, dstLocal: false })).toMatchObject({ action: 'ACCEPT', at: { kind: 'policy', line: 2 } });
+  });
+
+  it('SNAT and MASQUERADE end POSTROUTING; -m ipvs decides on IPVS traffic only', () => {
+    const data = nat(['-A POSTROUTING -d 10.0.0.0/24 -m ipvs --ipvs -j SNAT --to-source 10.0.0.3', '-A POSTROUTING -s 172.18.0.0/16 ! -o docker_gwbridge -j MASQUERADE']);
+    const toTask = pkt({ dst: '10.0.0.6', outIface: 'eth0', ipvs: true });
+    expect(walk(data, 'POSTROUTING', toTask)).toMatchObject({ action: 'SNAT', toAddress: '10.0.0.3', toPort: 0, at: { line: 5 } });
+    expect(walk(data, 'POSTROUTING', { ...toTask, ipvs: false })).toMatchObject({ action: 'ACCEPT', at: { kind: 'policy' } });
+    expect(walk(data, 'POSTROUTING', pkt({ src: '172.18.0.5', dst: '1.1.1.1', outIface: 'eth0' }))).toMatchObject({ action: 'MASQUERADE', at: { line: 6 } });
+    expect(walk(data, 'POSTROUTING', pkt({ src: '172.18.0.5', dst: '172.18.0.9', outIface: 'docker_gwbridge' }))).toMatchObject({ action: 'ACCEPT' });
+  });
+
+  it('REJECT stops like DROP; -m mark with a mask, and its !', () => {
+    const data = filter('-A FORWARD -m mark --mark 0x100/0xf00 -j REJECT --reject-with icmp-port-unreachable\n-A FORWARD -m mark ! --mark 0x0 -j DROP\n-A FORWARD -j ACCEPT');
+    expect(only(data, pkt({ mark: 0x1ff }))).toMatchObject({ action: 'REJECT', at: { line: 8 } });
+    expect(only(data, pkt({ mark: 0x200 }))).toMatchObject({ action: 'DROP', at: { line: 9 } });
+    expect(only(data, pkt({ mark: 0 }))).toMatchObject({ action: 'ACCEPT', at: { line: 10 } });
+    expect(walkHooks(data, [{ table: 'filter', chain: 'FORWARD' }], pkt({ mark: 0x100 })).verdict).toBe('stop');
+  });
+
+  it('both outcomes of ! on interfaces and ports: -i, -o with +, --dports', () => {
+    const data = filter('-A FORWARD ! -i eth+ -j DROP\n-A FORWARD -p tcp -m multiport ! --dports 80,8080 -j DROP\n-A FORWARD -j ACCEPT');
+    expect(only(data, pkt({ inIface: 'eth0' })).action).toBe('ACCEPT');
+    expect(only(data, pkt({ inIface: 'ens3' })).action).toBe('DROP');
+    expect(only(data, pkt({ dport: 9000 })).action).toBe('DROP');
+  });
+
+  it('an -L listing\'s ADDRTYPE match is decided, with its !', () => {
+    const text = ['Chain POSTROUTING (policy ACCEPT 708 packets, 42669 bytes)', ' pkts bytes target     prot opt in     out     source               destination', '    3   180 MASQUERADE  all  --  *      docker_gwbridge  0.0.0.0/0            0.0.0.0/0            ADDRTYPE match src-type LOCAL', ''].join('\n');
+    const data = parseIptables(text, 'nodes/n/host/iptables-nat.txt', 'nat').data;
+    const p = pkt({ outIface: 'docker_gwbridge' });
+    expect(walkChain(data, 'nat', 'POSTROUTING', { ...p, srcLocal: false })[0].action).toBe('ACCEPT');
+    expect(walkChain(data, 'nat', 'POSTROUTING', { ...p, srcLocal: true })[0].action).toBe('MASQUERADE');
+  });
+});
+
 describe('walking large chains', () => {
   it('follows 20,000 matching LOG rules in one pass, without recursion (no stack overflow), keeping every hop', () => {
     const logs = Array.from({ length: 20_000 }, (_, i) => `-A FORWARD -j LOG --log-prefix "n${i} "`).join('\n');

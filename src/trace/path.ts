@@ -1,0 +1,800 @@
+import type { ClusterModel, InputModel, IptablesModel, NodeModel } from '../model/build.js';
+import { BAD_NEIGH, ipv4InCidr } from '../model/build.js';
+import { snapshotOf } from '../model/registry.js';
+import { describeRule, hooksMemoKey, walkHooks, type Hop, type Outcome, type Packet, type WalkResult } from './iptables.js';
+import type { IptablesData } from '../parse/iptables.js';
+import { arrivalDevice, inputFrom, isLocal, nodeAddress, OUTSIDE, routeDevice } from './mesh.js';
+
+/*
+ * One new connection to a published port, followed hop by hop through what a capture holds of one
+ * node (and of the node that runs the task behind it): host raw / mangle / nat PREROUTING (the
+ * DNAT), the routing decision, host FORWARD and POSTROUTING, then inside ingress_sbox mangle
+ * PREROUTING (the MARK), the IPVS fwmark service, and for each backend the sbox's nat POSTROUTING
+ * (the SNAT), its neighbour entry, the task and its node, and the VXLAN data port both ways.
+ *
+ * The iptables hops are walked by src/trace/iptables.ts (first match wins, jumps, policies, both
+ * outcomes of a match it cannot decide). The hops that are not iptables are decided from the
+ * captured state the matching rules read: the conntrack count against its maximum, ip_forward, the
+ * route to the sbox, the IPVS table, the neighbour's MAC against the one the task's node reports,
+ * the swarm's view of nodes and tasks. What is not captured is never guessed: a hop that needs it is
+ * "assumed" (and listed), or, where it decides the path, the verdict is "uncertain".
+ */
+
+export type Verdict = 'delivered' | 'dropped' | 'uncertain' | 'partial';
+/** pass: the packet goes on; stop: it ends here; uncertain: the walk cannot decide; assumed: not captured, taken as passing. */
+export type HopStatus = 'pass' | 'stop' | 'uncertain' | 'assumed';
+
+export interface TraceHop {
+  /** node (the swarm's view), host (its iptables), routing, sbox (ingress_sbox's iptables), ipvs, neighbour, task, vxlan. */
+  stage: string;
+  /** What a person reads first: 'host nat DOCKER-INGRESS', 'routing', 'IPVS', ... */
+  where: string;
+  table: string;
+  chain: string;
+  status: HopStatus;
+  /** What happened: 'jump DOCKER-INGRESS', 'DNAT', 'MARK 0x100', 'DROP', 'policy ACCEPT', 'forward via docker_gwbridge'. */
+  effect: string;
+  /** A sentence for the hops that are not just a rule (why it stops, what was assumed). */
+  detail: string;
+  /** The rule's text as captured ('' when the hop is no rule). */
+  rule: string;
+  file: string;
+  line: number;
+  /** For uncertain hops: the rules that could not be decided ('file:line uses -m X'). */
+  undecided: string[];
+  /** For a hop that stops the packet on state another rule of check names (a missing DNAT, ip_forward, ...): that rule's id; '' for a firewall rule or none. */
+  namedBy: string;
+}
+
+export interface BackendTrace {
+  address: string;
+  port: number;
+  weight: number;
+  forward: string;
+  /** The task that holds the address ('task web.1'), '' when the capture does not say. */
+  task: string;
+  /** The node that runs it (its swarm hostname), '' when unknown. */
+  taskNode: string;
+  verdict: 'delivered' | 'dropped' | 'uncertain';
+  hops: TraceHop[];
+  /** The hop that decided a drop or an uncertainty; null when delivered. */
+  decisive: TraceHop | null;
+}
+
+export interface NodeTrace {
+  node: string;
+  protocol: string;
+  port: number;
+  /** 'tcp/8080' */
+  key: string;
+  src: string;
+  /** The node's address the connection is made to ('' when the capture does not say). */
+  dst: string;
+  verdict: Verdict;
+  /** One line: where it ends. */
+  summary: string;
+  /** The hops up to IPVS (the same for every backend). */
+  hops: TraceHop[];
+  /** IPVS's backends, each walked on its own (IPVS may pick any of them). */
+  backends: BackendTrace[];
+  /** The hop that decides the verdict: the drop, the undecidable rule; for delivered, the last hop. */
+  decisive: TraceHop | null;
+  undecided: string[];
+  /** What the capture does not hold and the walk took as passing. */
+  assumed: string[];
+}
+
+const STOP_ACTIONS = new Set(['DROP', 'REJECT']);
+
+interface AddressLike {
+  ifname: string;
+  family: string;
+  address: string;
+  cidr: string;
+}
+interface SysctlLike {
+  value: string;
+  file: string;
+  line: bigint;
+}
+interface SwarmNodeLike {
+  id: string;
+  hostname: string;
+  state: string;
+  line: bigint;
+}
+interface IpvsServiceLike {
+  protocol: string;
+  fwmark: bigint;
+  scheduler: string;
+  backends: { address: string; port: bigint; forward: string; weight: bigint; line: bigint }[];
+  file: string;
+  line: bigint;
+}
+interface NeighbourLike {
+  address: string;
+  lladdr: string;
+  state: string;
+  device: string;
+  file: string;
+  line: bigint;
+}
+interface VtepLike {
+  node: string;
+  vtep: string;
+  holder: string;
+  file: string;
+  line: bigint;
+}
+
+const at = (h: { file: string; line: number }) => (h.file ? `${h.file}${h.line ? `:${h.line}` : ''}` : '');
+export const hopAt = at;
+
+const NONE: string[] = [];
+
+function mkHop(x: Partial<TraceHop> & { stage: string; where: string; effect: string }): TraceHop {
+  // Field by field, not a spread of defaults: a 50-node check makes millions of these.
+  return {
+    stage: x.stage, where: x.where, table: x.table ?? '', chain: x.chain ?? '', status: x.status ?? 'pass', effect: x.effect,
+    detail: x.detail ?? '', rule: x.rule ?? '', file: x.file ?? '', line: x.line ?? 0, undecided: x.undecided ?? NONE, namedBy: x.namedBy ?? '',
+  };
+}
+
+/** The captured input's state (present, missing, uncaptured, invalid); 'missing' for an input the node does not know. */
+function input(node: NodeModel, id: string): InputModel | undefined {
+  return node.inputs.get(id);
+}
+const present = (node: NodeModel, id: string) => input(node, id)?.status === 'present';
+
+/** An input the collector looked for and the node said does not exist (the sbox namespace gone). */
+function notThere(i: InputModel | undefined): boolean {
+  return i?.status === 'uncaptured' && /no such file|ENOENT|does not exist/i.test(i.error);
+}
+
+/** One step of walking iptables hooks: its hops as the trace shows them, and how it goes on. */
+interface Group {
+  hops: TraceHop[];
+  /** The outcome the walk goes on with; undefined when every way stops here. */
+  cont?: Outcome;
+  /** Some way stops here (alone, or next to one that goes on). */
+  stop?: TraceHop;
+  /** Ways that go on differently (another mark, another DNAT): only the first is followed. */
+  divergent: boolean;
+  undecided: string[];
+}
+
+function ruleHop(ns: string, h: Hop, status: HopStatus): TraceHop {
+  return mkHop({ stage: ns, where: `${ns} ${h.table} ${h.chain}`, table: h.table, chain: h.chain, status, effect: h.effect, rule: h.kind === 'rule' ? h.text : '', file: h.file, line: h.line });
+}
+
+const sameWay = (a: Outcome, b: Outcome) => a.action === b.action && a.toAddress === b.toAddress && a.toPort === b.toPort && a.mark === b.mark;
+
+/** A walk over some hooks as hops: every way it ends was followed; the first that goes on is shown. */
+function group(ns: string, w: WalkResult): Group {
+  const passes = w.outcomes.filter((o) => !STOP_ACTIONS.has(o.action));
+  const stops = w.outcomes.filter((o) => STOP_ACTIONS.has(o.action));
+  const undecided = [...new Set(w.outcomes.flatMap((o) => o.undecided))];
+  const stopped = (o: Outcome) => `${o.action === 'REJECT' ? 'rejected' : 'dropped'} at ${describeRule(o.at)}`;
+  if (passes.length === 0) {
+    const o = stops[0];
+    const hops = o.hops.map((h, i) => ruleHop(ns, h, i === o.hops.length - 1 ? 'stop' : 'pass'));
+    const last = hops[hops.length - 1];
+    last.undecided = undecided;
+    if (stops.length > 1 && undecided.length) last.detail = `every way is stopped (it could not decide ${undecided.join('; ')}; each way ends in a DROP or REJECT)`;
+    return { hops, stop: last, divergent: false, undecided };
+  }
+  const o = passes[0];
+  const hops = o.hops.map((h) => ruleHop(ns, h, 'pass'));
+  const divergent = passes.some((p) => !sameWay(p, o));
+  if (stops.length || divergent) {
+    const first = undecided[0] ?? '';
+    const m = /^(.*?):(\d+) /.exec(first);
+    const u = mkHop({
+      stage: ns,
+      where: `${ns} ${o.at.table} ${o.at.chain}`,
+      table: o.at.table,
+      chain: o.at.chain,
+      status: 'uncertain',
+      effect: 'cannot decide',
+      detail: `cannot decide: ${undecided.join('; ')}; ${stops.length ? `one way it is ${stopped(stops[0])}` : 'the ways go on differently (another mark or address)'}, the walk follows the other`,
+      file: m?.[1] ?? '',
+      line: m ? Number(m[2]) : 0,
+      undecided,
+    });
+    hops.unshift(u);
+    return { hops, cont: o, stop: stops.length ? u : undefined, divergent: divergent || stops.length > 0, undecided };
+  }
+  return { hops, cont: o, divergent: false, undecided };
+}
+
+/** The hooks walked, as constant lists (hooksMemoKey remembers per list whether its chains depend on the port). */
+const HOST_RAW = [{ table: 'raw', chain: 'PREROUTING' }];
+const HOST_MANGLE_PRE = [{ table: 'mangle', chain: 'PREROUTING' }];
+const HOST_NAT_PRE = [{ table: 'nat', chain: 'PREROUTING' }];
+const HOST_INPUT = [{ table: 'mangle', chain: 'INPUT' }, { table: 'filter', chain: 'INPUT' }];
+const HOST_MANGLE_FWD = [{ table: 'mangle', chain: 'FORWARD' }];
+const HOST_FILTER_FWD = [{ table: 'filter', chain: 'FORWARD' }];
+const POST = [{ table: 'mangle', chain: 'POSTROUTING' }, { table: 'nat', chain: 'POSTROUTING' }];
+const SBOX_RAW_PRE = HOST_RAW;
+const SBOX_MANGLE_PRE = HOST_MANGLE_PRE;
+const SBOX_NAT_PRE = HOST_NAT_PRE;
+const SBOX_MANGLE_INPUT = [{ table: 'mangle', chain: 'INPUT' }];
+const SBOX_FILTER_INPUT = [{ table: 'filter', chain: 'INPUT' }];
+const SBOX_OUT = [{ table: 'mangle', chain: 'OUTPUT' }, { table: 'filter', chain: 'OUTPUT' }, { table: 'mangle', chain: 'POSTROUTING' }];
+const SBOX_SNAT = [{ table: 'nat', chain: 'POSTROUTING' }];
+
+const groupMemo = new WeakMap<IptablesData, Map<string, Group>>();
+
+/**
+ * group() of a walk through hooks, remembered per namespace when no chain on the way depends on the
+ * port or the mark (the walk of every backend through the sbox's OUTPUT and POSTROUTING, of every
+ * port through POSTROUTING). The hops are shared between the traces that reach them: never changed.
+ */
+function walkGroup(ns: string, data: IptablesData, steps: { table: string; chain: string; packet?: Partial<Packet> }[], packet: Packet): Group {
+  const key = hooksMemoKey(data, steps, packet);
+  if (key === undefined) return group(ns, walkHooks(data, steps, packet));
+  let memo = groupMemo.get(data);
+  if (!memo) groupMemo.set(data, (memo = new Map()));
+  const k = `${ns} ${key}`;
+  let g = memo.get(k);
+  if (!g) {
+    g = group(ns, walkHooks(data, steps, packet));
+    if (memo.size < 4096) memo.set(k, g);
+  }
+  return g.cont && g.cont.mark !== packet.mark ? { ...g, cont: { ...g.cont, mark: packet.mark } } : g;
+}
+
+/** Per node: ingress_sbox's interface of each of its addresses, and its networks (no /32 VIPs). */
+const sboxNets = new WeakMap<NodeModel, { own: Map<string, string>; nets: { net: number; mask: number; ifname: string }[] }>();
+
+function ipNumber(ip: string): number {
+  const p = ip.split('.');
+  return p.length === 4 ? ((Number(p[0]) << 24) | (Number(p[1]) << 16) | (Number(p[2]) << 8) | Number(p[3])) >>> 0 : NaN;
+}
+
+/** The swarm's node for a capture node: by node id, else by hostname or folder name. */
+function swarmNodeOf(cluster: ClusterModel, node: NodeModel): SwarmNodeLike | undefined {
+  const list = cluster.nodes as SwarmNodeLike[];
+  return list.find((s) => node.nodeId && s.id === node.nodeId) ?? list.find((s) => s.hostname === (node.hostname || node.name)) ?? list.find((s) => s.hostname === node.name);
+}
+
+/** The capture node a swarm hostname names (its folder or its hostname). */
+function captureNode(nodes: NodeModel[], hostname: string): NodeModel | undefined {
+  return nodes.find((n) => n.hostname === hostname) ?? nodes.find((n) => n.name === hostname);
+}
+
+function sysctl(node: NodeModel, map: 'hostSysctlEntries' | 'sboxSysctlEntries', key: string): SysctlLike | undefined {
+  return (node[map] as Map<string, SysctlLike>).get(key);
+}
+
+/** The interface of ingress_sbox that holds an address, or whose network holds it. */
+function sboxIface(node: NodeModel, ip: string, own: boolean): string | undefined {
+  let s = sboxNets.get(node);
+  if (!s) {
+    const addrs = (node.sboxAddresses as AddressLike[]).filter((a) => a.family === 'inet');
+    const nets = addrs.filter((a) => !a.cidr.endsWith('/32')).map((a) => {
+      const bits = Number(a.cidr.split('/')[1]);
+      const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
+      return { net: (ipNumber(a.address) & mask) >>> 0, mask, ifname: a.ifname };
+    });
+    s = { own: new Map(), nets };
+    for (const a of addrs) if (!s.own.has(a.address)) s.own.set(a.address, a.ifname);
+    sboxNets.set(node, s);
+  }
+  if (own) return s.own.get(ip);
+  const n = ipNumber(ip);
+  return s.nets.find((a) => ((n & a.mask) >>> 0) === a.net)?.ifname;
+}
+
+/**
+ * Whether a table of the host or the sbox was captured: its input was read (a whole `iptables-save`
+ * without a `*raw` section means an empty raw table: the kernel has not loaded it), or it is there.
+ */
+function captured(node: NodeModel, ns: 'host' | 'sbox', table: string): boolean {
+  return present(node, `${ns}.iptables.${table}`) || (node[ns] as IptablesModel).parsed.tables.has(table);
+}
+
+interface Context {
+  nodes: NodeModel[];
+  cluster: ClusterModel;
+}
+
+/** Memo of per node pair VXLAN checks: a 50-node check asks the same pair for every port. */
+const vxlanMemo = new WeakMap<NodeModel, Map<string, { hops: TraceHop[]; assumed: string[] }>>();
+/** The last trace of each node: asked again for the same port (a rule's message, evidence and remediation), it is not walked again. */
+const lastTrace = new WeakMap<NodeModel, { key: string; trace: NodeTrace }>();
+
+/**
+ * A node's trace of a port. Only the last one per node is kept: a check walks every port of every
+ * node once, and keeping 25,000 walks of a 50-node capture alive costs more in garbage collection
+ * than walking one again.
+ */
+export function traceNode(node: NodeModel, protocol: string, port: number, src = OUTSIDE, ctx?: Context): NodeTrace {
+  const key = `${protocol}/${port} ${src}`;
+  const hit = lastTrace.get(node);
+  if (hit && hit.key === key) return hit.trace;
+  const c = ctx ?? snapshotOf(node);
+  if (!c) throw new Error(`node ${node.name} belongs to no snapshot`);
+  const trace = new NodeWalk(c, node, protocol, port, src).run();
+  lastTrace.set(node, { key, trace });
+  return trace;
+}
+
+/** Trace a port on several nodes of a snapshot. */
+export function traceNodes(snap: Context, protocol: string, port: number, src = OUTSIDE, only?: string[]): NodeTrace[] {
+  return snap.nodes.filter((n) => !only?.length || only.includes(n.name)).map((n) => traceNode(n, protocol, port, src, snap));
+}
+
+class NodeWalk {
+  private hops: TraceHop[] = [];
+  private assumed: string[] = [];
+  private undecided: string[] = [];
+  /** Some way ended (or went on differently) at an undecidable rule on the way. */
+  private forked = false;
+  private readonly key: string;
+
+  constructor(
+    private ctx: Context,
+    private node: NodeModel,
+    private protocol: string,
+    private port: number,
+    private src: string,
+  ) {
+    this.key = `${protocol}/${port}`;
+  }
+
+  private result(verdict: Verdict, decisive: TraceHop | null, backends: BackendTrace[] = [], summary = ''): NodeTrace {
+    return {
+      node: this.node.name, protocol: this.protocol, port: this.port, key: this.key, src: this.src, dst: nodeAddress(this.node),
+      verdict, summary: summary || summarize(verdict, decisive), hops: this.hops, backends, decisive,
+      undecided: unique(this.undecided, backends.flatMap((b) => b.hops.flatMap((h) => h.undecided))),
+      assumed: unique(this.assumed, NONE),
+    };
+  }
+
+  private stop(h: TraceHop): NodeTrace {
+    h.status = 'stop';
+    this.hops.push(h);
+    return this.result('dropped', h);
+  }
+
+  private unsure(h: TraceHop): NodeTrace {
+    h.status = 'uncertain';
+    this.hops.push(h);
+    return this.result('uncertain', h);
+  }
+
+  /** Walk hooks of the host or the sbox; undefined when every way stops (the trace ends). */
+  private walk(ns: 'host' | 'sbox', ipt: IptablesModel, steps: { table: string; chain: string; packet?: Partial<Packet> }[], packet: Packet, into: TraceHop[], assumedTables = true): Group {
+    for (const t of new Set(steps.map((s) => s.table))) if (assumedTables && !captured(this.node, ns, t)) this.assumed.push(`${ns} ${t} table not captured: taken as letting the packet through`);
+    const g = walkGroup(ns, ipt.parsed, steps, packet);
+    into.push(...g.hops);
+    if (g.cont && g.divergent) {
+      this.forked = true;
+      this.undecided.push(...g.undecided);
+    }
+    return g;
+  }
+
+  run(): NodeTrace {
+    const { node, ctx } = this;
+    const cluster = ctx.cluster;
+    const nodesFile = cluster.inputs.get('cluster.nodes')?.file ?? '';
+    const sn = swarmNodeOf(cluster, node);
+    if (sn && sn.state && sn.state !== 'ready') {
+      return this.stop(mkHop({ stage: 'node', where: 'swarm', effect: `node ${sn.state}`, detail: `the swarm lists ${sn.hostname} as ${sn.state}: its engine does not run the routing mesh, so nothing on it answers ${this.key}`, file: nodesFile, line: Number(sn.line), namedBy: 'swarm-nodes-ready' }));
+    }
+    if (sn) this.hops.push(mkHop({ stage: 'node', where: 'swarm', effect: `node ${sn.state}`, file: nodesFile, line: Number(sn.line) }));
+    else if (cluster.inputs.get('cluster.nodes')?.status === 'present') this.assumed.push(`the swarm's node list has no ${node.name}: taken as ready`);
+
+    const host = node.host as IptablesModel;
+    if (!host.present) {
+      const i = input(node, 'host.iptables.filter');
+      return this.unsure(mkHop({ stage: 'host', where: 'host iptables', effect: 'not captured', detail: `the capture has no host iptables for ${node.name}${i?.message ? ` (${i.message})` : ''}: the walk cannot start`, file: i?.file ?? '' }));
+    }
+    const dst = nodeAddress(node);
+    if (!dst) return this.unsure(mkHop({ stage: 'host', where: 'host', effect: 'no address', detail: `the node's own address is unknown (no Swarm.NodeAddr in info.json, no host addresses): nothing to connect to` }));
+    const proto = this.protocol;
+    const packet: Packet = { proto, src: this.src, dst, dport: this.port, inIface: arrivalDevice(node, this.src), outIface: '', ctstate: ['NEW'], mark: 0, dstLocal: true, srcLocal: srcIsLocal(node, this.src), ipvs: false, tcpFlags: proto === 'tcp' ? ['SYN'] : undefined };
+    if (packet.inIface === undefined) this.assumed.push(`the interface a packet from ${this.src} arrives on is unknown (no routes or addresses): rules with -i are undecided`);
+
+    // 1. raw PREROUTING, conntrack, mangle and nat PREROUTING.
+    let g = this.walk('host', host, HOST_RAW, packet, this.hops);
+    if (!g.cont) return this.result('dropped', g.stop!);
+    const count = sysctl(node, 'hostSysctlEntries', 'net.netfilter.nf_conntrack_count');
+    const max = sysctl(node, 'hostSysctlEntries', 'net.netfilter.nf_conntrack_max');
+    if (count && max && /^\d+$/.test(count.value) && /^\d+$/.test(max.value)) {
+      const full = Number(count.value) >= Number(max.value);
+      const h = mkHop({ stage: 'host', where: 'host conntrack', effect: full ? 'table full' : `${count.value} of ${max.value}`, detail: full ? `nf_conntrack_count = ${count.value} and nf_conntrack_max = ${max.value}: the table is full, so the kernel drops the new connection ("nf_conntrack: table full, dropping packet")` : '', file: max.file, line: Number(max.line), namedBy: full ? 'conntrack-not-full' : '' });
+      if (full) return this.stop(h);
+      this.hops.push(h);
+    } else this.assumed.push('nf_conntrack_count / nf_conntrack_max not captured: conntrack taken as having room');
+    const natCaptured = captured(node, 'host', 'nat');
+    g = this.walk('host', host, HOST_MANGLE_PRE, { ...packet, mark: g.cont.mark }, this.hops);
+    if (!g.cont) return this.result('dropped', g.stop!);
+    g = this.walk('host', host, HOST_NAT_PRE, { ...packet, mark: g.cont.mark }, this.hops);
+    if (!g.cont) return this.result('dropped', g.stop!);
+    if (!natCaptured) return this.unsure(mkHop({ stage: 'host', where: 'host nat PREROUTING', table: 'nat', chain: 'PREROUTING', effect: 'not captured', detail: `the capture has no host nat table: whether ${this.key} is DNATed to ingress_sbox cannot be decided` }));
+    const pre = g.cont;
+    const nat = pre.action === 'DNAT' ? pre : undefined;
+    const fwdDst = nat?.toAddress || dst;
+    const fwdPort = nat && nat.toPort ? nat.toPort : this.port;
+    const dnatHop = nat ? this.hops[this.hops.length - 1] : undefined;
+    if (dnatHop) dnatHop.effect = `DNAT to ${fwdDst}:${fwdPort}`;
+
+    // 2. The routing decision.
+    if (!nat) {
+      const last = pre.at;
+      return this.stop(mkHop({ stage: 'routing', where: 'routing', table: last.table, chain: last.chain, effect: 'no DNAT: local', detail: `no rule of nat PREROUTING DNATs ${this.key}, so the packet is for ${dst} itself, where nothing listens on it (ingress-mode ports are not bound on the host); the walk of nat ended at ${describeRule(last)}`, rule: last.kind === 'rule' ? last.text : '', file: last.file, line: last.line, namedBy: (node.ingressDnatByPort as Map<string, unknown>).has(this.key) ? '' : 'published-port-has-dnat' }));
+    }
+    if (isLocal(node, fwdDst)) {
+      const h: TraceHop[] = [];
+      const gi = this.walk('host', host, HOST_INPUT, { ...packet, dst: fwdDst, dport: fwdPort, ctstate: ['NEW', 'DNAT'], mark: pre.mark }, h);
+      this.hops.push(mkHop({ stage: 'routing', where: 'routing', effect: 'local delivery', detail: `${fwdDst} is an address of this node: INPUT, not FORWARD` }), ...h);
+      if (!gi.cont) return this.result('dropped', gi.stop!);
+      return this.unsure(mkHop({ stage: 'routing', where: 'host', effect: `to ${fwdDst}:${fwdPort} on the host`, detail: `the DNAT sends ${this.key} to the host itself (${fwdDst}:${fwdPort}), not to ingress_sbox: whether anything listens there is not captured`, file: dnatHop?.file ?? '', line: dnatHop?.line ?? 0 }));
+    }
+    const fwd = sysctl(node, 'hostSysctlEntries', 'net.ipv4.ip_forward');
+    if (fwd && fwd.value !== '1') return this.stop(mkHop({ stage: 'routing', where: 'routing', effect: 'ip_forward off', detail: `${fwdDst} is not this node's: the packet must be forwarded, and net.ipv4.ip_forward = ${fwd.value}, so the kernel drops it`, file: fwd.file, line: Number(fwd.line), namedBy: 'ip-forward-enabled' }));
+    if (!fwd) this.assumed.push('net.ipv4.ip_forward not captured: taken as 1');
+    const sboxIp = node.sboxGwbridgeIp as string;
+    const routes = node.routes as unknown[];
+    let outIface = routeDevice(node, fwdDst);
+    const routesFile = input(node, 'host.routes')?.file ?? '';
+    if (routes.length === 0) {
+      outIface = 'docker_gwbridge';
+      this.assumed.push(`host routes not captured: ${fwdDst} taken as reached through docker_gwbridge`);
+    }
+    if (fwdDst === sboxIp && outIface !== 'docker_gwbridge') {
+      return this.stop(mkHop({ stage: 'routing', where: 'routing', effect: outIface ? `via ${outIface}` : 'no route', detail: `the DNAT sends ${this.key} to ingress_sbox (${sboxIp}), but the route for it ${outIface ? `leaves by ${outIface}, not docker_gwbridge` : 'is missing (no route, no default)'}: the packet never reaches the sbox`, file: routesFile, namedBy: outIface ? 'gwbridge-subnet-no-overlap' : '' }));
+    }
+    if (!outIface) return this.stop(mkHop({ stage: 'routing', where: 'routing', effect: 'no route', detail: `no route for ${fwdDst}: the kernel drops the packet`, file: routesFile }));
+    this.hops.push(mkHop({ stage: 'routing', where: 'routing', effect: `forward via ${outIface}`, detail: `${fwdDst} is not this node's: forwarded out of ${outIface}`, file: fwd?.file ?? '', line: Number(fwd?.line ?? 0) }));
+
+    // 3. filter FORWARD (DOCKER-USER, DOCKER-INGRESS, isolation, the policy), then POSTROUTING.
+    const fpk: Packet = { ...packet, dst: fwdDst, dport: fwdPort, outIface, dstLocal: isLocal(node, fwdDst), ctstate: ['NEW', 'DNAT'], mark: pre.mark };
+    g = this.walk('host', host, HOST_MANGLE_FWD, fpk, this.hops);
+    if (!g.cont) return this.result('dropped', g.stop!);
+    g = this.walk('host', host, HOST_FILTER_FWD, { ...fpk, mark: g.cont.mark }, this.hops);
+    if (!g.cont) return this.result('dropped', g.stop!);
+    g = this.walk('host', host, POST, { ...fpk, mark: g.cont.mark }, this.hops, false);
+    if (!g.cont) return this.result('dropped', g.stop!);
+    const masq = g.cont.action === 'MASQUERADE' || g.cont.action === 'SNAT';
+
+    // 4. docker_gwbridge: is the DNAT's address ingress_sbox?
+    if (!sboxIp && notThere(input(node, 'sbox.ipvs'))) {
+      const i = input(node, 'sbox.ipvs');
+      return this.stop(mkHop({ stage: 'sbox', where: 'ingress_sbox', effect: 'not there', detail: `ingress_sbox does not exist on this node (${i?.message || i?.error}): the DNAT sends ${this.key} to ${fwdDst}, where nothing answers`, file: i?.file ?? '', namedBy: 'sbox-present' }));
+    }
+    if (!sboxIp) return this.unsure(mkHop({ stage: 'routing', where: 'docker_gwbridge', effect: 'sbox address unknown', detail: `ingress_sbox's address on docker_gwbridge is unknown (no networks/docker_gwbridge.json with an ingress-sbox endpoint, no ingress_sbox/addr): cannot tell whether ${fwdDst} is it` }));
+    if (fwdDst !== sboxIp) {
+      return this.stop(mkHop({ stage: 'routing', where: 'docker_gwbridge', effect: `no ${fwdDst}`, detail: `the DNAT sends ${this.key} to ${fwdDst}, but ingress_sbox is ${sboxIp} on docker_gwbridge: nothing there answers for ${fwdDst}`, rule: dnatHop?.rule ?? '', file: dnatHop?.file ?? '', line: dnatHop?.line ?? 0, namedBy: 'dnat-target-is-sbox' }));
+    }
+    const sbox = node.sbox as IptablesModel;
+    if (!sbox.present && !present(node, 'sbox.ipvs')) {
+      const i = input(node, 'sbox.ipvs');
+      const h = mkHop({ stage: 'sbox', where: 'ingress_sbox', effect: 'not there', detail: `ingress_sbox${notThere(i) ? ' does not exist on this node' : ' was not captured'}${i?.message ? ` (${i.message})` : ''}`, file: i?.file ?? '', namedBy: notThere(i) ? 'sbox-present' : '' });
+      return notThere(i) ? this.stop(h) : this.unsure(h);
+    }
+
+    // 5. Into ingress_sbox: PREROUTING (the MARK), INPUT (the packet is for the sbox), then IPVS.
+    const inIface = sboxIface(node, sboxIp, true) ?? 'eth1';
+    const spk: Packet = { proto, src: masq ? ((node.hostAddresses as AddressLike[]).find((a) => a.ifname === outIface && a.family === 'inet')?.address ?? this.src) : this.src, dst: sboxIp, dport: fwdPort, inIface, outIface: '', ctstate: ['NEW'], mark: 0, dstLocal: true, srcLocal: false, ipvs: false, tcpFlags: packet.tcpFlags };
+    if (!sbox.present) this.assumed.push('ingress_sbox iptables not captured');
+    const mangleCaptured = captured(node, 'sbox', 'mangle');
+    let mark = 0;
+    for (const steps of [SBOX_RAW_PRE, SBOX_MANGLE_PRE, SBOX_NAT_PRE, SBOX_MANGLE_INPUT, SBOX_FILTER_INPUT]) {
+      g = this.walk('sbox', sbox, steps, { ...spk, mark }, this.hops, false);
+      if (!g.cont) return this.result('dropped', g.stop!);
+      mark = g.cont.mark;
+    }
+    if (!mangleCaptured) return this.unsure(mkHop({ stage: 'sbox', where: 'sbox mangle PREROUTING', table: 'mangle', chain: 'PREROUTING', effect: 'not captured', detail: `ingress_sbox's mangle table is not captured: the mark IPVS balances ${this.key} by is unknown` }));
+    if (!present(node, 'sbox.ipvs')) {
+      const i = input(node, 'sbox.ipvs');
+      return this.unsure(mkHop({ stage: 'ipvs', where: 'IPVS', effect: 'not captured', detail: `ingress_sbox's IPVS table is not captured${i?.message ? ` (${i.message})` : ''}: where the mark ${hex(mark)} goes is unknown`, file: i?.file ?? '' }));
+    }
+    const ipvsFile = input(node, 'sbox.ipvs')?.file ?? '';
+    if (mark === 0) {
+      const ch = sbox.parsed.tables.get('mangle')?.get('PREROUTING');
+      return this.stop(mkHop({ stage: 'ipvs', where: 'sbox mangle PREROUTING', table: 'mangle', chain: 'PREROUTING', effect: 'no MARK', detail: `ingress_sbox's mangle PREROUTING marks nothing for ${this.key}: IPVS never sees the packet, which is for the sbox itself, where nothing listens`, file: ch?.file ?? '', line: ch?.line ?? 0, namedBy: (node.markByPort as Map<string, unknown>).has(this.key) ? '' : 'published-port-has-mark' }));
+    }
+    const svc = (node.ipvsByMark as Map<bigint, IpvsServiceLike>).get(BigInt(mark));
+    if (!svc) {
+      const marks = (node.ipvs as IpvsServiceLike[]).filter((s) => s.protocol === 'FWM').map((s) => String(s.fwmark));
+      return this.stop(mkHop({ stage: 'ipvs', where: 'IPVS', effect: `no FWM ${mark}`, detail: `the packet carries mark ${hex(mark)} (${mark}), but IPVS has no FWM ${mark} service (${marks.length ? `it has FWM ${marks.join(', ')}` : 'it has no fwmark service'}): the packet is for the sbox itself, where nothing listens`, file: ipvsFile, namedBy: 'fwmark-has-backend' }));
+    }
+    const live = svc.backends.filter((b) => b.weight > 0n);
+    const svcHop = mkHop({ stage: 'ipvs', where: 'IPVS', effect: `FWM ${mark} ${svc.scheduler}`, detail: `${live.length} of ${svc.backends.length} backend${svc.backends.length === 1 ? '' : 's'} with a weight`, file: svc.file, line: Number(svc.line) });
+    if (live.length === 0) {
+      const b = svc.backends[0];
+      svcHop.detail = svc.backends.length ? `IPVS FWM ${mark} has ${svc.backends.length} backend${svc.backends.length === 1 ? '' : 's'}, all with weight 0: it sends new connections nowhere` : `IPVS FWM ${mark} has no backend: new connections go nowhere`;
+      if (b) svcHop.line = Number(b.line);
+      svcHop.namedBy = 'fwmark-has-backend';
+      return this.stop(svcHop);
+    }
+    this.hops.push(svcHop);
+
+    // 6. Each backend in turn.
+    const backends = live.map((b) => this.backend(b, mark, spk, fwdPort));
+    const n = backends.length;
+    const ok = backends.filter((b) => b.verdict === 'delivered');
+    const dropped = backends.filter((b) => b.verdict === 'dropped');
+    const unsure = backends.filter((b) => b.verdict === 'uncertain');
+    let verdict: Verdict;
+    let decisive: TraceHop | null;
+    if (ok.length === n) {
+      verdict = this.forked ? 'uncertain' : 'delivered';
+      decisive = this.forked ? (this.hops.find((h) => h.status === 'uncertain') ?? null) : (backends[0].hops[backends[0].hops.length - 1] ?? null);
+    } else if (dropped.length === n) {
+      verdict = 'dropped';
+      decisive = dropped[0].decisive;
+    } else if (unsure.length === 0) {
+      verdict = 'partial';
+      decisive = dropped[0].decisive;
+    } else {
+      verdict = 'uncertain';
+      decisive = unsure[0].decisive;
+    }
+    return this.result(verdict, decisive, backends, verdict === 'delivered' ? deliveredSummary(backends) : verdict === 'partial' ? `${deliveredSummary(ok)}, but ${dropped.length} of ${n} backends ${summarize('dropped', decisive)}` : '');
+  }
+
+  /** One backend: the sbox's OUTPUT and POSTROUTING (the SNAT), its neighbour entry, the task, VXLAN. */
+  private backend(b: IpvsServiceLike['backends'][number], mark: number, spk: Packet, fwdPort: number): BackendTrace {
+    const { node, ctx } = this;
+    const hops: TraceHop[] = [];
+    const port = Number(b.port) || fwdPort;
+    const vtep = (ctx.cluster.ingressVtepByIp as Map<string, VtepLike>).get(b.address);
+    const task = vtep && vtep.holder !== 'ingress-sbox' ? vtep.holder : '';
+    const out: BackendTrace = { address: b.address, port, weight: Number(b.weight), forward: b.forward, task, taskNode: vtep?.node ?? '', verdict: 'delivered', hops, decisive: null };
+    const end = (h: TraceHop, v: 'dropped' | 'uncertain' = 'dropped'): BackendTrace => {
+      h.status = v === 'dropped' ? 'stop' : 'uncertain';
+      hops.push(h);
+      out.verdict = v;
+      out.decisive = h;
+      return out;
+    };
+    /** A hop of a walk already on the way (shared by other traces: not changed) decided it. */
+    const endAt = (h: TraceHop): BackendTrace => {
+      out.verdict = 'dropped';
+      out.decisive = h;
+      return out;
+    };
+    const ipvsFile = input(node, 'sbox.ipvs')?.file ?? '';
+    hops.push(mkHop({ stage: 'ipvs', where: 'IPVS backend', effect: `${b.forward} ${b.address}:${Number(b.port)} weight ${Number(b.weight)}`, file: ipvsFile, line: Number(b.line) }));
+    if (b.forward !== 'Masq') return end(mkHop({ stage: 'ipvs', where: 'IPVS backend', effect: b.forward, detail: `IPVS forwards to ${b.address} by ${b.forward}, not Masq (NAT) as libnetwork sets it: the walk does not model that`, file: ipvsFile, line: Number(b.line) }), 'uncertain');
+
+    // IPVS sends the packet out through OUTPUT and POSTROUTING, where the sbox SNATs it to its own ingress address.
+    const sbox = node.sbox as IptablesModel;
+    const outIface = sboxIface(node, b.address, false) ?? ((node.sboxIngressIfname as string) || 'eth0');
+    const bpk: Packet = { ...spk, dst: b.address, dport: port, inIface: undefined, outIface, mark, ipvs: true, dstLocal: false, ctstate: ['NEW'] };
+    const vsConntrack = sysctl(node, 'sboxSysctlEntries', 'net.ipv4.vs.conntrack');
+    let forked = false;
+    const g1 = walkGroup('sbox', sbox.parsed, SBOX_OUT, bpk);
+    hops.push(...g1.hops);
+    if (!g1.cont) return endAt(g1.stop!);
+    forked ||= g1.divergent;
+    if (vsConntrack && vsConntrack.value !== '1') {
+      return end(mkHop({ stage: 'sbox', where: 'sbox IPVS conntrack', effect: `net.ipv4.vs.conntrack = ${vsConntrack.value}`, detail: `IPVS keeps no conntrack entry for its connections, so nat POSTROUTING's SNAT never applies: the task replies to ${this.src} directly, not through this sbox, and the reply is dropped`, file: vsConntrack.file, line: Number(vsConntrack.line), namedBy: 'ipvs-conntrack-enabled' }));
+    }
+    if (!captured(node, 'sbox', 'nat')) {
+      hops.push(mkHop({ stage: 'sbox', where: 'sbox nat POSTROUTING', table: 'nat', chain: 'POSTROUTING', status: 'assumed', effect: 'not captured', detail: "ingress_sbox's nat table is not captured: its SNAT of IPVS traffic is taken as there" }));
+      this.assumed.push("ingress_sbox's nat table not captured: its SNAT of IPVS traffic taken as there");
+    } else {
+      const g2 = walkGroup('sbox', sbox.parsed, SBOX_SNAT, { ...bpk, mark: g1.cont.mark });
+      hops.push(...g2.hops);
+      if (!g2.cont) return endAt(g2.stop!);
+      forked ||= g2.divergent;
+      const a = g2.cont;
+      if (a.action !== 'SNAT' && a.action !== 'MASQUERADE') {
+        return end(mkHop({ stage: 'sbox', where: 'sbox nat POSTROUTING', table: 'nat', chain: 'POSTROUTING', effect: 'no SNAT', detail: `no rule of ingress_sbox's nat POSTROUTING SNATs the IPVS connection to ${b.address}: the task replies to ${this.src} directly, not through this sbox, and the reply is dropped (the walk ended at ${describeRule(a.at)})`, rule: a.at.kind === 'rule' ? a.at.text : '', file: a.at.file, line: a.at.line, namedBy: 'sbox-snat-present' }));
+      }
+      if (a.action === 'SNAT' && a.toAddress) hops[hops.length - 1] = { ...hops[hops.length - 1], effect: `SNAT to ${a.toAddress}` };
+    }
+
+    // The sbox's neighbour entry for the backend, against the MAC its own node reports.
+    const entry = (node.neighbourByIp as Map<string, NeighbourLike>).get(b.address);
+    const owner = (ctx.cluster.ingressEndpointByIp as Map<string, { node: string; name: string; mac: string; file: string }>).get(b.address);
+    if (!present(node, 'sbox.neigh')) this.assumed.push("ingress_sbox's neighbour table not captured: backends taken as resolvable");
+    else if (!entry) hops.push(mkHop({ stage: 'neighbour', where: 'sbox neighbour', effect: 'no entry yet', detail: `ingress_sbox has no neighbour entry for ${b.address}: it will ask (the overlay answers by proxy ARP)`, file: input(node, 'sbox.neigh')?.file ?? '' }));
+    else {
+      const h = mkHop({ stage: 'neighbour', where: 'sbox neighbour', effect: `${entry.state} ${entry.lladdr}`.trim(), file: entry.file, line: Number(entry.line) });
+      if (BAD_NEIGH.has(entry.state)) {
+        h.detail = `ingress_sbox's neighbour entry for ${b.address} is ${entry.state}: the sbox cannot reach that task`;
+        h.namedBy = 'backend-in-arp';
+        return end(h);
+      }
+      if (owner?.mac && entry.lladdr && entry.lladdr.toLowerCase() !== owner.mac.toLowerCase()) {
+        h.detail = `ingress_sbox resolves ${b.address} to ${entry.lladdr}, but ${owner.node} holds it as ${owner.mac} (${owner.name}, ${owner.file}): frames for it go to no one`;
+        h.namedBy = 'backend-in-arp';
+        return end(h);
+      }
+      hops.push(h);
+    }
+
+    // The task behind the address, and its node.
+    const tasksPresent = ctx.cluster.inputs.get('cluster.tasks')?.status === 'present';
+    if (!vtep || !task) {
+      if (tasksPresent && !vtep) return end(mkHop({ stage: 'task', where: 'task', effect: 'no task', detail: `no running task of the swarm holds ${b.address}: a stale IPVS backend, whose connections go nowhere`, file: ctx.cluster.inputs.get('cluster.tasks')?.file ?? '', namedBy: 'ipvs-backends-match-tasks' }));
+      this.assumed.push(`the task behind ${b.address} is not known (no swarm view of tasks): taken as running`);
+      hops.push(mkHop({ stage: 'task', where: 'task', status: 'assumed', effect: vtep ? `${vtep.holder} on ${vtep.node}` : 'unknown', detail: `the capture does not say which task holds ${b.address}` }));
+      return out;
+    }
+    const taskNode = captureNode(ctx.nodes, vtep.node);
+    const tsn = (ctx.cluster.nodes as SwarmNodeLike[]).find((s) => s.hostname === vtep.node);
+    if (tsn && tsn.state && tsn.state !== 'ready') {
+      return end(mkHop({ stage: 'task', where: 'task', effect: `${vtep.node} ${tsn.state}`, detail: `${task} (${b.address}) runs on ${vtep.node}, which the swarm lists as ${tsn.state}`, file: ctx.cluster.inputs.get('cluster.nodes')?.file ?? '', line: Number(tsn.line), namedBy: 'swarm-nodes-ready' }));
+    }
+    const local = taskNode === node || vtep.node === node.hostname || vtep.node === node.name;
+    const taskHop = mkHop({ stage: 'task', where: 'task', effect: `${task} on ${vtep.node}${local ? ' (this node)' : ''}`, file: vtep.file, line: Number(vtep.line) });
+    if (!local) {
+      const vx = this.vxlan(taskNode, vtep, entry?.lladdr ?? owner?.mac ?? '');
+      for (const h of vx) {
+        if (h.status === 'stop' || h.status === 'uncertain') {
+          hops.push(taskHop);
+          return end(h, h.status === 'stop' ? 'dropped' : 'uncertain');
+        }
+      }
+      hops.push(...vx);
+    }
+    hops.push(taskHop);
+    if (forked) {
+      out.verdict = 'uncertain';
+      out.decisive = hops.find((h) => h.status === 'uncertain') ?? null;
+    }
+    return out;
+  }
+
+  /** VXLAN to the task's node: the overlay's FDB row, its INPUT for the data port from here, and ours for the replies. */
+  private vxlan(taskNode: NodeModel | undefined, vtep: VtepLike, mac: string): TraceHop[] {
+    const { node } = this;
+    const memoKey = `${vtep.node} ${mac}`;
+    let memo = vxlanMemo.get(node);
+    if (!memo) vxlanMemo.set(node, (memo = new Map()));
+    const hit = memo.get(memoKey);
+    if (hit) {
+      this.assumed.push(...hit.assumed);
+      return hit.hops.map((h) => ({ ...h }));
+    }
+    const hops: TraceHop[] = [];
+    const assumed: string[] = [];
+    const dpp = Number(node.dataPathPort) || 4789;
+    const data = `udp/${dpp}`;
+    const done = () => {
+      memo!.set(memoKey, { hops, assumed });
+      this.assumed.push(...assumed);
+      return hops.map((h) => ({ ...h }));
+    };
+    // The FDB row that tunnels the task's MAC (when the overlay namespace was captured).
+    if (present(node, 'overlay.fdb') && mac) {
+      const rows = ((node.overlayFdbByMac as Map<string, { dst: string; file: string; line: bigint }[]>).get(mac.toLowerCase()) ?? []).filter((r) => r.dst);
+      const file = input(node, 'overlay.fdb')?.file ?? '';
+      if (rows.length === 0) {
+        hops.push(mkHop({ stage: 'vxlan', where: 'overlay FDB', status: 'stop', effect: `no row for ${mac}`, detail: `the ingress overlay's VXLAN FDB has no row for ${mac} with a dst: frames for the task are tunnelled to no node`, file, namedBy: 'vxlan-fdb-complete' }));
+        return done();
+      }
+      if (vtep.vtep && !rows.some((r) => r.dst === vtep.vtep)) {
+        hops.push(mkHop({ stage: 'vxlan', where: 'overlay FDB', status: 'stop', effect: `to ${rows[0].dst}`, detail: `the ingress overlay tunnels ${mac} to ${rows.map((r) => r.dst).join(', ')}, but the task runs on ${vtep.node} (${vtep.vtep})`, file: rows[0].file, line: Number(rows[0].line), namedBy: 'vxlan-fdb-complete' }));
+        return done();
+      }
+      hops.push(mkHop({ stage: 'vxlan', where: 'overlay FDB', effect: `${mac} via ${vtep.vtep}`, file: rows[0].file, line: Number(rows[0].line) }));
+    }
+    const self = nodeAddress(node);
+    // There: the task's node takes VXLAN from this node's address.
+    if (taskNode && self) {
+      const w = inputFrom(taskNode, 'udp', dpp, self);
+      if (w) {
+        const g = group(`${taskNode.name}`, w);
+        const last = g.stop ?? g.hops[g.hops.length - 1];
+        const h = mkHop({ stage: 'vxlan', where: `vxlan to ${vtep.node}`, table: last?.table ?? '', chain: last?.chain ?? '', effect: g.stop ? `${data} ${g.stop.effect}` : `${data} accepted`, rule: last?.rule ?? '', file: last?.file ?? '', line: last?.line ?? 0, undecided: g.undecided });
+        if (g.stop) {
+          h.status = g.cont ? 'uncertain' : 'stop';
+          h.detail = `${vtep.node}'s host ${last!.table} ${last!.chain} ${g.cont ? 'may stop' : 'stops'} VXLAN (${data}) from ${self}: the packet never reaches the task${g.cont ? ` (${last!.detail})` : ''}`;
+          hops.push(h);
+          return done();
+        }
+        hops.push(h);
+      } else assumed.push(`${vtep.node}'s host iptables not captured: VXLAN to it taken as accepted`);
+    } else if (!taskNode) assumed.push(`${vtep.node} is not in the capture: its INPUT for VXLAN taken as open`);
+    // Back: this node takes the task's replies, VXLAN from the task node's address.
+    const peer = vtep.vtep || (taskNode ? nodeAddress(taskNode) : '');
+    if (peer) {
+      const w = inputFrom(node, 'udp', dpp, peer);
+      if (w) {
+        const g = group('host', w);
+        const last = g.stop ?? g.hops[g.hops.length - 1];
+        const h = mkHop({ stage: 'vxlan', where: `vxlan from ${vtep.node}`, table: last?.table ?? '', chain: last?.chain ?? '', effect: g.stop ? `${data} ${g.stop.effect}` : `${data} accepted`, rule: last?.rule ?? '', file: last?.file ?? '', line: last?.line ?? 0, undecided: g.undecided });
+        if (g.stop) {
+          h.status = g.cont ? 'uncertain' : 'stop';
+          h.detail = `this node's host ${last!.table} ${last!.chain} ${g.cont ? 'may stop' : 'stops'} VXLAN (${data}) from ${vtep.node} (${peer}): the task's replies never arrive`;
+          if (!g.cont) h.namedBy = 'swarm-ports-open';
+          hops.push(h);
+          return done();
+        }
+        hops.push(h);
+      }
+    }
+    return done();
+  }
+}
+
+/**
+ * Is the client's address one of the node's? From the captured addresses; without them, the
+ * default client (TEST-NET-3, OUTSIDE) is no node's and the node's own address is its own.
+ */
+function srcIsLocal(node: NodeModel, src: string): boolean | undefined {
+  return isLocal(node, src) ?? (src === OUTSIDE ? false : src === nodeAddress(node) ? true : undefined);
+}
+
+/** The strings of both lists, once each, in order (no allocation beyond the result when both are empty). */
+function unique(a: string[], b: string[]): string[] {
+  return a.length + b.length === 0 ? [] : [...new Set([...a, ...b])];
+}
+
+function hex(n: number): string {
+  return '0x' + n.toString(16);
+}
+
+function deliveredSummary(bs: BackendTrace[]): string {
+  const names = bs.map((b) => (b.task ? `${b.task.replace(/^task /, 'task ')} (${b.address}) on ${b.taskNode}` : `${b.address}`));
+  if (names.length === 1) return `delivered to ${names[0]}`;
+  const shown = names.slice(0, 3).join(', ');
+  return `delivered to each of ${bs.length} backends: ${shown}${names.length > 3 ? `, and ${names.length - 3} more` : ''}`;
+}
+
+/** One line for a verdict and the hop that decided it. */
+export function summarize(verdict: Verdict, h: TraceHop | null): string {
+  if (!h) return verdict;
+  const where = h.where + (h.file ? ` (${at(h)})` : '');
+  if (verdict === 'dropped') return `dropped at ${where}: ${h.detail || `${h.effect}${h.rule ? ` by ${h.rule}` : ''}`}`;
+  if (verdict === 'uncertain') return `uncertain at ${where}: ${h.detail || h.effect}`;
+  return `${verdict} at ${where}`;
+}
+
+/** A trace as the rules see it (snapshot type Trace). */
+export interface TraceView {
+  verdict: string;
+  port: string;
+  src: string;
+  summary: string;
+  where: string;
+  effect: string;
+  detail: string;
+  rule: string;
+  at: string;
+  file: string;
+  line: number;
+  tasks: string[];
+  /** The rule of check that names the deciding hop ('' for a firewall rule, or none). */
+  namedBy: string;
+  hops: string[];
+  undecided: string[];
+  assumed: string[];
+}
+
+export function hopLine(h: TraceHop): string {
+  return `${h.where}: ${h.effect}${h.file ? ` (${at(h)})` : ''}`;
+}
+
+export function traceView(t: NodeTrace): TraceView {
+  const d = t.decisive;
+  const path = t.verdict === 'delivered' ? [] : [...t.hops, ...(t.backends.find((b) => b.decisive === d)?.hops ?? [])];
+  return {
+    verdict: t.verdict,
+    port: t.key,
+    src: t.src,
+    summary: t.summary,
+    where: d?.where ?? '',
+    effect: d?.effect ?? '',
+    detail: d?.detail ?? '',
+    rule: d?.rule ?? '',
+    at: d ? at(d) : '',
+    file: d?.file ?? '',
+    line: d?.line ?? 0,
+    tasks: t.backends.filter((b) => b.verdict === 'delivered').map((b) => (b.task ? `${b.task.replace(/^task /, '')} on ${b.taskNode}` : b.address)),
+    namedBy: t.verdict === 'dropped' || t.verdict === 'partial' ? (d?.namedBy ?? '') : '',
+    // The way to a drop or an uncertainty; none for a delivered walk (a 50-node check has 25,000 of those).
+    hops: t.verdict === 'delivered' ? [] : path.map(hopLine),
+    undecided: t.undecided,
+    assumed: t.assumed,
+  };
+}

@@ -183,7 +183,7 @@ describe('faults the lab can really have', () => {
     return r.results;
   }
 
-  it('a DNAT to a wrong address in node2 DOCKER-INGRESS: dnat-target-is-sbox fails there, and only there', async () => {
+  it('a DNAT to a wrong address in a DOCKER-INGRESS nothing jumps to, on node2: dnat-target-is-sbox fails there, and the walk finds no DNAT taken', async () => {
     const sboxIp = baseline.find((r) => r.rule === 'dnat-target-is-sbox' && r.node === 'node2'); // (no DNAT: pass)
     expect(sboxIp).toBeDefined();
     await inNode('node2', 'iptables', '-t', 'nat', '-N', 'DOCKER-INGRESS');
@@ -194,7 +194,12 @@ describe('faults the lab can really have', () => {
         'dnat-target-is-sbox node2 : pass -> none',
         'dnat-target-is-sbox node2 tcp/8080: none -> fail',
         'published-port-has-dnat node2 tcp/8080: fail -> pass',
+        // Nothing jumps to the DOCKER-INGRESS made here (dockerd without IPVS made no jump): the
+        // kernel DNATs nothing. published-port-has-dnat sees a DNAT for the port in the chain and
+        // passes; the walk follows nat PREROUTING, finds none taken, and says so.
+        'published-port-reaches-task node2 tcp/8080: pass -> fail',
       ]);
+      expect(results.find((r) => r.rule === 'published-port-reaches-task' && r.node === 'node2')!.message).toMatch(/no rule of nat PREROUTING DNATs tcp\/8080/);
       expect(results.find((r) => r.rule === 'dnat-target-is-sbox' && r.node === 'node2')!.message).toMatch(/^DOCKER-INGRESS DNATs tcp\/8080 to 172\.18\.0\.99, but ingress_sbox is 172\.18\.0\.\d+ on docker_gwbridge$/);
     } finally {
       await inNode('node2', 'iptables', '-t', 'nat', '-F', 'DOCKER-INGRESS');

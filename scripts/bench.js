@@ -22,7 +22,8 @@ const quick = args.includes('--quick');
 const runs = Number(args[args.indexOf('--runs') + 1]) || (quick ? 5 : 15);
 const bin = join(root, 'bin/run.js');
 
-function wall(cmd, argv, n, { after = () => {}, anyExit = false } = {}) {
+/** Median wall time of n runs; `seen` is given each run's spawnSync result. */
+function wall(cmd, argv, n, { after = () => {}, anyExit = false, seen = () => {} } = {}) {
   const times = [];
   for (let i = 0; i < n; i++) {
     after();
@@ -30,6 +31,7 @@ function wall(cmd, argv, n, { after = () => {}, anyExit = false } = {}) {
     const r = spawnSync(cmd, argv, { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
     times.push(Number(process.hrtime.bigint() - t) / 1e6);
     if (!anyExit && r.status !== 0 && r.status !== 1) throw new Error(`${cmd} ${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
+    seen(r);
   }
   times.sort((a, b) => a - b);
   return times[Math.floor(times.length / 2)];
@@ -161,17 +163,9 @@ function sizeOnDisk(dir) {
 }
 /** Median wall time and the peak resident memory (KB, GNU time's %M) of the largest run. */
 function measured(argv, n) {
-  const times = [];
   let peak = 0;
-  for (let i = 0; i < n; i++) {
-    const t = process.hrtime.bigint();
-    const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, ...argv], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
-    times.push(Number(process.hrtime.bigint() - t) / 1e6);
-    if (r.status !== 0 && r.status !== 1) throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
-    peak = Math.max(peak, Number(/(\d+)\s*$/.exec(String(r.stderr))?.[1] ?? 0));
-  }
-  times.sort((a, b) => a - b);
-  return { ms: times[Math.floor(times.length / 2)], peakKB: peak };
+  const seen = (r) => (peak = Math.max(peak, Number(/(\d+)\s*$/.exec(String(r.stderr))?.[1] ?? 0)));
+  return { ms: wall('/usr/bin/time', ['-f', '%M', process.execPath, ...argv], n, { seen }), peakKB: peak };
 }
 const x = (v, b) => `${(v / b).toFixed(1)}x`;
 const ratioSizes = quick ? [[50, 500, 2000]] : [[50, 500, 2000], [200, 500, 2000], [50, 2000, 8000]];

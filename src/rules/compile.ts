@@ -112,6 +112,13 @@ function iterable(coll: unknown): unknown[] {
   bail();
 }
 
+/** Each closure's value, in order, as a new array: a list literal's items, a call's arguments. */
+function values(fns: Fn[], r: Run): unknown[] {
+  const out = new Array(fns.length);
+  for (let i = 0; i < fns.length; i++) out[i] = fns[i](r);
+  return out;
+}
+
 const SIZED = new Set(['+', 'call', 'rcall']);
 const BINARY = new Set(['!=', '==', 'in', '+', '-', '*', '/', '%', '<', '<=', '>', '>=']);
 
@@ -121,9 +128,7 @@ class Compiler {
   /** A node as cel-js evaluates it through `run`: one step, its alternate if it has one, its size charged. */
   node(ast: AstNode, scope: string[]): Fn {
     if (!ast || typeof ast !== 'object' || typeof ast.op !== 'string') throw new Unsupported('not a node');
-    const meta = ast.meta;
-    if (meta?.macro) throw new Unsupported(`macro ${ast.op}`);
-    const inner = this.op(meta?.alternate ?? ast, scope);
+    const inner = this.op(ast.meta?.alternate ?? ast, scope);
     if (!SIZED.has(ast.op)) return inner;
     return (r) => {
       const v = inner(r);
@@ -228,12 +233,9 @@ class Compiler {
     }
     if (op === 'list') {
       const items = (ast.args as AstNode[]).map((x) => this.node(x, scope));
-      const n = items.length;
       return (r) => {
         step();
-        const out = new Array(n);
-        for (let i = 0; i < n; i++) out[i] = items[i](r);
-        return out;
+        return values(items, r);
       };
     }
     if (op === 'map') {
@@ -254,12 +256,9 @@ class Compiler {
     if (op === 'call') {
       const handle = this.handle(ast);
       const args = (ast.args as [string, AstNode[]])[1].map((x) => this.node(x, scope));
-      const n = args.length;
       return (r) => {
         step();
-        const a = new Array(n);
-        for (let i = 0; i < n; i++) a[i] = args[i](r);
-        return handle(a, ast, ev);
+        return handle(values(args, r), ast, ev);
       };
     }
     if (op === 'rcall') {
@@ -267,12 +266,9 @@ class Compiler {
       const all = (ast as unknown as { receiverWithArgs?: AstNode[] }).receiverWithArgs;
       if (!Array.isArray(all)) throw new Unsupported('rcall without receiverWithArgs');
       const args = all.map((x) => this.node(x, scope));
-      const n = args.length;
       return (r) => {
         step();
-        const a = new Array(n);
-        for (let i = 0; i < n; i++) a[i] = args[i](r);
-        return handle(a, ev, ast);
+        return handle(values(args, r), ev, ast);
       };
     }
     if (op === 'comprehension') return this.comprehension(ast.args as ComprehensionArgs, scope);
@@ -401,9 +397,8 @@ function compile(env: Environment, ast: AstNode): Fn | null {
   const ev = evaluatorOf(env);
   if (!ev) return null;
   try {
-    // The top node: cel-js evaluates it directly, and meteredProgram counts it and charges its size.
-    const top = new Compiler(ev).node(ast, []);
-    return top;
+    // The top node counts its own step and charges its size, as meteredProgram does for cel-js.
+    return new Compiler(ev).node(ast, []);
   } catch (e) {
     if (e instanceof Unsupported) return null;
     throw e;

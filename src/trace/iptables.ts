@@ -316,6 +316,10 @@ function matchListingRule(rule: IptablesRule, p: Packet, wild = false): MatchRes
  */
 interface CompiledChain {
   chain: IptablesChain;
+  /** Walks through the chain so far: the first is a plain pass over its rules, later ones use the index. */
+  runs: number;
+  /** Whether port, srcNet, srcBits and dstSpecs are filled (indexChain). */
+  indexed: boolean;
   port: Int32Array;
   /** A plain `-s A.B.C.D[/N]`: the network and its prefix length; srcBits -1 when none. */
   srcNet: Uint32Array;
@@ -353,8 +357,27 @@ function ipv4Number(m: RegExpExecArray): number {
 function compileChain(chain: IptablesChain): CompiledChain {
   let c = compiledChains.get(chain);
   if (c) return c;
+  c = { chain, runs: 0, indexed: false, port: EMPTY_I32, srcNet: EMPTY_U32, srcBits: EMPTY_I8, tokens: new Array(chain.size), viable: new Map(), dstSpecs: null, walks: new Map() };
+  compiledChains.set(chain, c);
+  return c;
+}
+
+const EMPTY_I32 = new Int32Array(0);
+const EMPTY_U32 = new Uint32Array(0);
+const EMPTY_I8 = new Int8Array(0);
+
+/**
+ * The chain's index, made the second time it is walked: a trace of one port walks each chain once,
+ * and reading every rule to index it would cost more than that walk (a check walks each chain for
+ * every port, and the index pays from the second).
+ */
+function indexChain(c: CompiledChain): CompiledChain {
+  if (c.indexed) return c;
+  const chain = c.chain;
   const n = chain.size;
-  c = { chain, port: new Int32Array(n).fill(-1), srcNet: new Uint32Array(n), srcBits: new Int8Array(n).fill(-1), tokens: new Array(n), viable: new Map(), dstSpecs: [], walks: new Map() };
+  c.port = new Int32Array(n).fill(-1);
+  c.srcNet = new Uint32Array(n);
+  c.srcBits = new Int8Array(n).fill(-1);
   const dsts = new Set<string>();
   for (let k = 0; k < n; k++) {
     if (!chain.saveForm) {
@@ -364,7 +387,7 @@ function compileChain(chain: IptablesChain): CompiledChain {
       if (d && d !== '0.0.0.0/0') dsts.add(d);
       continue;
     }
-    const tokens = shellSplit(chain.textAt(k));
+    const tokens = c.tokens[k] ?? shellSplit(chain.textAt(k));
     const end = tokens.findIndex((t) => t === '-j' || t === '--jump' || t === '-g' || t === '--goto');
     const conds = end < 0 ? tokens : tokens.slice(0, end);
     for (let i = 0; i < conds.length - 1; i++) if (conds[i] === '-d' || conds[i] === '--destination' || conds[i] === '--dst') dsts.add(conds[i + 1]);
@@ -379,7 +402,7 @@ function compileChain(chain: IptablesChain): CompiledChain {
     }
   }
   c.dstSpecs = dsts.size <= MAX_DST_SPECS ? [...dsts] : null;
-  compiledChains.set(chain, c);
+  c.indexed = true;
   return c;
 }
 
@@ -401,6 +424,7 @@ function mergeSorted(a: number[], b: number[]): number[] {
 
 /** Everything about a packet but its destination port and its mark: the key of the rules that may match it. */
 function packetKey(p: Packet, c: CompiledChain): string {
+  indexChain(c);
   let dst = p.dst;
   if (c.dstSpecs) {
     dst = '@';
@@ -419,7 +443,8 @@ const maskOf = (bits: number) => (bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0);
  * rules for that port and those for any port. A chain of n rules walked for p ports costs n + p
  * times the rules that may match, not n times p.
  */
-function candidates(c: CompiledChain, p: Packet): number[] {
+function candidates(c: CompiledChain, p: Packet): number[] | null {
+  if (c.runs++ === 0) return null;
   const key = packetKey(p, c);
   let v = c.viable.get(key);
   if (!v) {
@@ -514,10 +539,12 @@ class Walker {
     }
     const compiled = compileChain(chain);
     // The mark may change on the way (MARK); the list holds for any mark, each rule is then decided for the packet as it is.
+    // Null on the chain's first walk: then every rule from i is looked at.
     const list = candidates(compiled, start.packet);
     let st = start;
-    for (let pos = lowerBound(list, i); pos < list.length; pos++) {
-      const k = list[pos];
+    const n = list ? list.length : chain.size;
+    for (let pos = list ? lowerBound(list, i) : i; pos < n; pos++) {
+      const k = list ? list[pos] : pos;
       const m = matchAt(compiled, k, st.packet);
       if (m.result === false) continue;
       if (m.result === 'unknown') {
@@ -623,7 +650,8 @@ export function walkChain(data: IptablesData, table: string, chain: string, pack
   // nor set the mark, ends alike for every packet of one key: walked once per key (the walk of every
   // published port, or of every IPVS backend, through the same chain).
   const compiled = compileChain(c);
-  const memo = portAndMarkFree(data, table, c, new Set()) ? compiled.walks : undefined;
+  // Not on its first walk: telling whether a chain is free reads every rule, which one walk need not.
+  const memo = compiled.runs > 0 && portAndMarkFree(data, table, c, new Set()) ? compiled.walks : undefined;
   const key = memo ? packetKey(packet, compiled) : '';
   const hit = memo?.get(key);
   if (hit) return hit.map((o) => (o.mark === packet.mark ? o : { ...o, mark: packet.mark }));
@@ -645,6 +673,11 @@ export function walkChain(data: IptablesData, table: string, chain: string, pack
 export function hooksMemoKey(data: IptablesData, steps: { table: string; chain: string; packet?: Partial<Packet> }[], packet: Packet): string | undefined {
   let free = stepsFree.get(steps)?.get(data);
   if (free === undefined) {
+    // Nothing to remember before the hooks' chains were walked once (see walkChain).
+    for (const s of steps) {
+      const c = data.tables.get(s.table)?.get(s.chain);
+      if (c && c.size > 0 && compileChain(c).runs === 0) return undefined;
+    }
     free = steps.every((s) => {
       const c = data.tables.get(s.table)?.get(s.chain);
       return !c || portAndMarkFree(data, s.table, c, new Set());

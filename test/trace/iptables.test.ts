@@ -263,3 +263,39 @@ describe('walking large chains', () => {
     expect(matchRule(rule, pkt({ dport: 1500 })).result).toBe(true);
   });
 });
+
+describe('the first walk of a chain reads every rule; later walks use its index', () => {
+  // A chain's first walk looks at each rule in turn; from the second on, the walk visits only the
+  // rules its index says may match (by port and source). Both must end every packet alike.
+  const RULES = `
+-A DOCKER-USER -s 198.18.0.0/16 -p tcp -m multiport --dports 80,8080 -j DROP
+-A DOCKER-USER -s 203.0.113.0/24 -p tcp --dport 9090 -j REJECT
+-A DOCKER-USER -p tcp ! --dport 8080 -m comment --comment "not web" -j CUSTOM
+-A DOCKER-USER -i eth1 -p udp --dport 53 -j DROP
+-A DOCKER-USER -m mark --mark 0x100 -j DROP
+-A DOCKER-USER -j RETURN
+-A CUSTOM -d 172.18.0.0/16 -p tcp --dport 7000:7100 -j DROP
+-A CUSTOM -j LOG --log-prefix "custom "
+-A CUSTOM -j RETURN
+${DOCKER_FORWARD}
+-A DOCKER-INGRESS -p udp --dport 53 -j ACCEPT`;
+  const packets = [
+    pkt(), pkt({ dport: 9090 }), pkt({ dport: 7050 }), pkt({ dport: 22 }), pkt({ src: '198.18.3.4' }), pkt({ src: '198.18.3.4', dport: 22 }),
+    pkt({ proto: 'udp', dport: 53, tcpFlags: undefined }), pkt({ proto: 'udp', dport: 53, inIface: 'eth1', tcpFlags: undefined }), pkt({ mark: 0x100 }), pkt({ dst: '10.0.0.2', dport: 7050 }),
+  ];
+  const view = (outs: ReturnType<typeof walkChain>) => outs.map((o) => [o.action, o.at.line, o.hops.map((h) => `${h.line} ${h.effect}`), o.undecided, o.mark]);
+
+  it('ends each packet alike on a first walk and on an indexed one', () => {
+    const shared = filter(RULES);
+    walkChain(shared, 'filter', 'FORWARD', pkt({ dport: 1 })); // the first walk of every chain
+    const seen = new Set<string>();
+    for (const p of packets) {
+      const first = view(walkChain(filter(RULES), 'filter', 'FORWARD', p));
+      const indexed = view(walkChain(shared, 'filter', 'FORWARD', p));
+      expect(indexed).toEqual(first);
+      seen.add(String(first[0][0]));
+    }
+    // The packets reach every kind of ending, so the comparison covers each.
+    expect([...seen].sort()).toEqual(['ACCEPT', 'DROP', 'REJECT']);
+  });
+});

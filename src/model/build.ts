@@ -219,13 +219,53 @@ function networkModel(n: DockerNetwork): unknown {
   });
 }
 
+/**
+ * An IPv4 address in dotted quad as a 32-bit number; -1 when it is none. A scan of its characters:
+ * the walk of a chain tests addresses against every rule it reads.
+ */
+export function ipv4Number(s: string): number {
+  let n = 0;
+  let part = -1;
+  let dots = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) {
+      if (part < 0 || dots === 3) return -1;
+      n = n * 256 + part;
+      part = -1;
+      dots++;
+    } else if (c >= 48 && c <= 57) {
+      part = part < 0 ? c - 48 : part * 10 + (c - 48);
+      if (part > 255) return -1;
+    } else return -1;
+  }
+  return dots === 3 && part >= 0 ? n * 256 + part : -1;
+}
+
+/** Prefixes read so far: network and mask, or null for text that is no IPv4 prefix. */
+const prefixes = new Map<string, readonly [number, number] | null>();
+
+function ipv4Prefix(cidr: string): readonly [number, number] | null {
+  let p = prefixes.get(cidr);
+  if (p !== undefined) return p;
+  const slash = cidr.indexOf('/');
+  const net = ipv4Number(slash < 0 ? cidr : cidr.slice(0, slash));
+  const len = slash < 0 ? '32' : cidr.slice(slash + 1);
+  const bits = /^\d{1,2}$/.test(len) ? Number(len) : -1;
+  if (net < 0 || bits < 0 || bits > 32) p = null;
+  else {
+    const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
+    p = [(net & mask) >>> 0, mask];
+  }
+  if (prefixes.size < 65536) prefixes.set(cidr, p);
+  return p;
+}
+
+/** Whether an IPv4 address lies in a prefix (`10.0.0.0/24`; a bare address is a /32). */
 function ipv4InCidr(ip: string, cidr: string): boolean {
-  const [net, len] = cidr.split('/');
-  const toNum = (a: string) => a.split('.').reduce((acc, o) => (acc << 8) + Number(o), 0) >>> 0;
-  if (!/^\d+\.\d+\.\d+\.\d+$/.test(ip) || !/^\d+\.\d+\.\d+\.\d+$/.test(net)) return false;
-  const bits = Number(len ?? 32);
-  const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
-  return ((toNum(ip) & mask) >>> 0) === ((toNum(net) & mask) >>> 0);
+  const p = ipv4Prefix(cidr);
+  const n = p ? ipv4Number(ip) : -1;
+  return n >= 0 && ((n & p![1]) >>> 0) === p![0];
 }
 
 export { ipv4InCidr };

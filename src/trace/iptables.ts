@@ -333,6 +333,8 @@ interface CompiledChain {
    * Null when there are too many to be worth it: the key then holds the address.
    */
   dstSpecs: string[] | null;
+  /** Per destination address: which of dstSpecs hold it, as the packet key writes it. */
+  dstBits: Map<string, string>;
   /** Decided per port and mark nowhere in it (nor in the chains it jumps to): see portAndMarkFree. */
   free?: boolean;
   /** For a free chain: its outcomes per packet key. */
@@ -357,7 +359,7 @@ function ipv4Number(m: RegExpExecArray): number {
 function compileChain(chain: IptablesChain): CompiledChain {
   let c = compiledChains.get(chain);
   if (c) return c;
-  c = { chain, runs: 0, indexed: false, port: EMPTY_I32, srcNet: EMPTY_U32, srcBits: EMPTY_I8, tokens: new Array(chain.size), viable: new Map(), dstSpecs: null, walks: new Map() };
+  c = { chain, runs: 0, indexed: false, port: EMPTY_I32, srcNet: EMPTY_U32, srcBits: EMPTY_I8, tokens: new Array(chain.size), viable: new Map(), dstSpecs: null, dstBits: new Map(), walks: new Map() };
   compiledChains.set(chain, c);
   return c;
 }
@@ -427,8 +429,13 @@ function packetKey(p: Packet, c: CompiledChain): string {
   indexChain(c);
   let dst = p.dst;
   if (c.dstSpecs) {
-    dst = '@';
-    for (const d of c.dstSpecs) dst += addrMatches(d, p.dst) ? '1' : '0';
+    const bits = c.dstBits.get(p.dst);
+    if (bits !== undefined) dst = bits;
+    else {
+      dst = '@';
+      for (const d of c.dstSpecs) dst += addrMatches(d, p.dst) ? '1' : '0';
+      if (c.dstBits.size < 4096) c.dstBits.set(p.dst, dst);
+    }
   }
   // Every field of Packet but the port and the mark (a field added to Packet must be added here).
   return p.proto + '|' + p.src + '|' + dst + '|' + p.sport + '|' + p.inIface + '|' + p.outIface + '|' + p.ctstate.join(',') + '|' + p.dstLocal + '|' + p.srcLocal + '|' + p.ipvs + '|' + (p.tcpFlags ? p.tcpFlags.join(',') : '-');

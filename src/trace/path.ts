@@ -231,6 +231,19 @@ const groupMemo = new WeakMap<IptablesData, Map<string, Group>>();
  * port through POSTROUTING). The hops are shared between the traces that reach them: never changed.
  */
 function walkGroup(ns: string, data: IptablesData, steps: { table: string; chain: string; packet?: Partial<Packet> }[], packet: Packet): Group {
+  // Hooks whose chains are all absent or without rules end alike for every packet (the mark passes).
+  let still = stillMemo.get(steps);
+  if (!still) stillMemo.set(steps, (still = new WeakMap()));
+  let perNs = still.get(data);
+  if (perNs === undefined) {
+    perNs = steps.every((s) => (data.tables.get(s.table)?.get(s.chain)?.size ?? 0) === 0) ? new Map() : null;
+    still.set(data, perNs);
+  }
+  if (perNs) {
+    let g = perNs.get(ns);
+    if (!g) perNs.set(ns, (g = group(ns, walkHooks(data, steps, packet))));
+    return withMark(g, packet.mark);
+  }
   const key = hooksMemoKey(data, steps, packet);
   if (key === undefined) return group(ns, walkHooks(data, steps, packet));
   let memo = groupMemo.get(data);
@@ -241,8 +254,16 @@ function walkGroup(ns: string, data: IptablesData, steps: { table: string; chain
     g = group(ns, walkHooks(data, steps, packet));
     if (memo.size < 4096) memo.set(k, g);
   }
-  return g.cont && g.cont.mark !== packet.mark ? { ...g, cont: { ...g.cont, mark: packet.mark } } : g;
+  return withMark(g, packet.mark);
 }
+
+/** A remembered group for a packet with this mark (which the hooks left as it was). */
+function withMark(g: Group, mark: number): Group {
+  return g.cont && g.cont.mark !== mark ? { ...g, cont: { ...g.cont, mark } } : g;
+}
+
+/** Per list of steps and capture: null when some chain on it has rules, else its group per namespace. */
+const stillMemo = new WeakMap<object, WeakMap<IptablesData, Map<string, Group> | null>>();
 
 /** Per node: ingress_sbox's interface of each of its addresses, and its networks (no /32 VIPs). */
 const sboxNets = new WeakMap<NodeModel, { own: Map<string, string>; nets: { net: number; mask: number; ifname: string }[] }>();
@@ -261,6 +282,21 @@ function swarmNodeOf(cluster: ClusterModel, node: NodeModel): SwarmNodeLike | un
 /** The capture node a swarm hostname names (its folder or its hostname). */
 function captureNode(nodes: NodeModel[], hostname: string): NodeModel | undefined {
   return nodes.find((n) => n.hostname === hostname) ?? nodes.find((n) => n.name === hostname);
+}
+
+/**
+ * Per snapshot: the capture node and the swarm's node for each hostname a task runs on, looked up
+ * once (a 50-node check asks for every backend of every port of every node).
+ */
+const hostLookups = new WeakMap<NodeModel[], { cluster: ClusterModel; hosts: Map<string, { taskNode: NodeModel | undefined; swarmNode: SwarmNodeLike | undefined }> }>();
+
+function taskHost(ctx: Context, hostname: string): { taskNode: NodeModel | undefined; swarmNode: SwarmNodeLike | undefined } {
+  let l = hostLookups.get(ctx.nodes);
+  if (!l || l.cluster !== ctx.cluster) hostLookups.set(ctx.nodes, (l = { cluster: ctx.cluster, hosts: new Map() }));
+  const m = l.hosts;
+  let h = m.get(hostname);
+  if (!h) m.set(hostname, (h = { taskNode: captureNode(ctx.nodes, hostname), swarmNode: (ctx.cluster.nodes as SwarmNodeLike[]).find((s) => s.hostname === hostname) }));
+  return h;
 }
 
 function sysctl(node: NodeModel, map: 'hostSysctlEntries' | 'sboxSysctlEntries', key: string): SysctlLike | undefined {
@@ -603,7 +639,7 @@ class NodeWalk {
         h.namedBy = 'backend-in-arp';
         return end(h);
       }
-      if (owner?.mac && entry.lladdr && entry.lladdr.toLowerCase() !== owner.mac.toLowerCase()) {
+      if (owner?.mac && entry.lladdr && entry.lladdr !== owner.mac && entry.lladdr.toLowerCase() !== owner.mac.toLowerCase()) {
         h.detail = `ingress_sbox resolves ${b.address} to ${entry.lladdr}, but ${owner.node} holds it as ${owner.mac} (${owner.name}, ${owner.file}): frames for it go to no one`;
         h.namedBy = 'backend-in-arp';
         return end(h);
@@ -619,8 +655,7 @@ class NodeWalk {
       hops.push(mkHop({ stage: 'task', where: 'task', status: 'assumed', effect: vtep ? `${vtep.holder} on ${vtep.node}` : 'unknown', detail: `the capture does not say which task holds ${b.address}` }));
       return out;
     }
-    const taskNode = captureNode(ctx.nodes, vtep.node);
-    const tsn = (ctx.cluster.nodes as SwarmNodeLike[]).find((s) => s.hostname === vtep.node);
+    const { taskNode, swarmNode: tsn } = taskHost(ctx, vtep.node);
     if (tsn && tsn.state && tsn.state !== 'ready') {
       return end(mkHop({ stage: 'task', where: 'task', effect: `${vtep.node} ${tsn.state}`, detail: `${task} (${b.address}) runs on ${vtep.node}, which the swarm lists as ${tsn.state}`, file: ctx.cluster.inputs.get('cluster.nodes')?.file ?? '', line: Number(tsn.line), namedBy: 'swarm-nodes-ready' }));
     }

@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, readdirSync, rmSync, unlinkSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readCapture } from '../../src/capture/read.js';
-import { buildSnapshot, iptablesRules } from '../../src/model/build.js';
+import { buildSnapshot, iptablesRules, ipv4InCidr } from '../../src/model/build.js';
 import { toJson } from '../../src/model/classes.js';
 import { FIXTURES, fixture, snapshotOf, validator } from '../helpers/fixtures.js';
 
@@ -121,6 +121,25 @@ describe('inputs', () => {
       expect((c.engineVersions as { node: string; version: string }[]).map((e) => `${e.node}=${e.version}`)).toEqual(['228=20.10.12', '234=20.10.12', '253=20.10.12']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('IPv4 prefixes (cidrContains, and every -s / -d a walk tests)', () => {
+  it('holds an address in its prefix and not outside it, a bare address being a /32', () => {
+    expect(ipv4InCidr('10.0.0.98', '10.0.0.0/24')).toBe(true);
+    expect(ipv4InCidr('10.0.1.1', '10.0.0.0/24')).toBe(false);
+    expect(ipv4InCidr('10.0.0.98', '10.0.0.98')).toBe(true);
+    expect(ipv4InCidr('10.0.0.99', '10.0.0.98')).toBe(false);
+    expect(ipv4InCidr('203.0.113.10', '0.0.0.0/0')).toBe(true);
+    expect(ipv4InCidr('255.255.255.255', '255.255.255.254/31')).toBe(true);
+    // The network's host bits do not matter (iptables -s 10.0.0.5/24 means 10.0.0.0/24).
+    expect(ipv4InCidr('10.0.0.200', '10.0.0.5/24')).toBe(true);
+  });
+
+  it('is false for text that is no IPv4 address or prefix, never a wrapped number', () => {
+    for (const [ip, cidr] of [['256.0.0.1', '0.0.0.0/0'], ['10.0.0.1', '10.0.0.0/33'], ['10.0.0.1', '10.0.0.0/x'], ['10.0.0', '10.0.0.0/8'], ['10.0.0.1.2', '10.0.0.0/8'], ['fe80::1', '10.0.0.0/8'], ['10.0.0.1', '300.0.0.0/8'], ['', '0.0.0.0/0'], ['10..0.1', '10.0.0.0/8'], ['10.0.0.1', '']]) {
+      expect([ip, cidr, ipv4InCidr(ip, cidr)]).toEqual([ip, cidr, false]);
     }
   });
 });

@@ -21,10 +21,26 @@ function constructorFor(name: string, props: Record<string, { type?: string }>):
       if (!/^[a-zA-Z]\w*$/.test(k)) throw new Error(`bad field name ${name}.${k}`);
       // Parsers hand over integers only; a number that is not one would make BigInt throw and lose the
       // whole run, so it is kept as is (a rule reading it then fails alone, as a type error).
-      return p.type === 'integer' ? `this.${k} = Number.isSafeInteger(f.${k}) ? BigInt(f.${k}) : f.${k};` : `this.${k} = f.${k};`;
+      return p.type === 'integer' ? `this.${k} = int(f.${k});` : `this.${k} = f.${k};`;
     })
     .join('\n');
-  return new Function(`return function ${name}(f) {\n${body}\n}`)() as ModelClass;
+  return new Function('int', `return function ${name}(f) {\n${body}\n}`)(int) as ModelClass;
+}
+
+/**
+ * The BigInts of 0 to 65535, made once: nearly every integer of a snapshot is a port, a line, a
+ * weight or a count, and a BigInt is an object of its own (a 50-node capture has about a million).
+ */
+const SMALL: bigint[] = [];
+
+/** A field's integer as CEL's int; a value that is none stays as it is (a rule reading it then fails alone, as a type error). */
+function int(v: unknown): unknown {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v)) return v;
+  if (v >= 0 && v < 65536) {
+    if (SMALL.length === 0) for (let i = 0; i < 65536; i++) SMALL.push(BigInt(i));
+    return SMALL[v];
+  }
+  return BigInt(v);
 }
 
 function load(): Map<string, ModelClass> {

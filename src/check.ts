@@ -100,7 +100,16 @@ export function runCheck(o: CheckOptions): CheckOutcome {
     width: o.width,
     ...(only ? { captureNodeCount: allNodes.length } : {}),
   };
-  return { report: reporter(input), exitCode: exitCode(counted(results), o.failOn), input, warnings };
+  // Made when read: a format written in pieces (CHUNKED) never makes it whole.
+  let report: string | undefined;
+  return {
+    get report() {
+      return (report ??= reporter(input));
+    },
+    exitCode: exitCode(counted(results), o.failOn),
+    input,
+    warnings,
+  };
 }
 
 /**

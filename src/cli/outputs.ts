@@ -65,12 +65,18 @@ export function outputTargets(argv: string[], defaultFormat: string): OutputTarg
  * step): to a temporary file in the same folder, flushed, then renamed over the target. A failure
  * names the file and is a usage error (exit 2): the report the run was asked for does not exist.
  */
-export function writeFileAtomic(file: string, text: string): void {
+/** writeSync may write less than it is given: the rest follows. */
+function writeAll(fd: number, text: string): void {
+  const buf = Buffer.from(text);
+  for (let off = 0; off < buf.length; ) off += writeSync(fd, buf, off);
+}
+
+export function writeFileAtomic(file: string, text: string | Iterable<string>): void {
   const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
   let fd: number | undefined;
   try {
     fd = openSync(tmp, 'w', 0o644);
-    writeSync(fd, text);
+    for (const chunk of typeof text === 'string' ? [text] : text) writeAll(fd, chunk);
     fsyncSync(fd);
     closeSync(fd);
     fd = undefined;

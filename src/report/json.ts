@@ -3,21 +3,50 @@ import { safeJson } from '../util/text.js';
 
 /** The JSON report of spec/report-format.md, version 1. Fields may be added, never renamed or dropped. */
 export function jsonReport(r: ReportInput): string {
-  return safeJson(
-    JSON.stringify(
-      {
-        format: 'mesh-doctor-report',
-        version: 1,
-        tool: { name: 'mesh-doctor', version: r.toolVersion },
-        source: r.source,
-        generatedAt: r.generatedAt,
-        capture: { capturedAt: r.capturedAt || null, source: r.captureSource || null, nodes: r.nodes },
-        summary: r.summary,
-        results: r.results,
-        diagnostics: r.diagnostics,
-      },
-      null,
-      2,
-    ) + '\n'
+  let out = '';
+  for (const chunk of jsonReportChunks(r)) out += chunk;
+  return out;
+}
+
+/** Results (or diagnostics) stringified at a time: about a megabyte of text. */
+const BATCH = 2048;
+
+/**
+ * The JSON report in pieces, the same text as JSON.stringify(document, null, 2) + '\n' (through
+ * safeJson): the 50-node capture's report is 130 MB, which as one string (with its escaped copy and
+ * the buffer written) held the run's peak memory. The lists are stringified a batch at a time inside
+ * a one-key object, which indents them as deep as the document does, and the wrapper cut off.
+ */
+export function* jsonReportChunks(r: ReportInput): Generator<string> {
+  const head = JSON.stringify(
+    {
+      format: 'mesh-doctor-report',
+      version: 1,
+      tool: { name: 'mesh-doctor', version: r.toolVersion },
+      source: r.source,
+      generatedAt: r.generatedAt,
+      capture: { capturedAt: r.capturedAt || null, source: r.captureSource || null, nodes: r.nodes },
+      summary: r.summary,
+    },
+    null,
+    2,
   );
+  // '{\n  ...\n}' without its closing brace: the lists follow.
+  let buf = head.slice(0, -2);
+  for (const [name, list] of [['results', r.results], ['diagnostics', r.diagnostics]] as const) {
+    buf += `,\n  "${name}": `;
+    if (list.length === 0) {
+      buf += '[]';
+      continue;
+    }
+    buf += '[';
+    for (let i = 0; i < list.length; i += BATCH) {
+      // '{\n  "x": [\n' + the items, each indented by 4 + '\n  ]\n}'
+      const text = JSON.stringify({ x: list.slice(i, i + BATCH) }, null, 2);
+      yield safeJson(buf + (i === 0 ? '\n' : ',\n') + text.slice(11, -6));
+      buf = '';
+    }
+    buf += '\n  ]';
+  }
+  yield safeJson(buf + '\n}\n');
 }

@@ -1,4 +1,7 @@
 import { runCheck, type CheckOptions } from '../../src/check.js';
+import { jsonReport, jsonReportChunks } from '../../src/report/json.js';
+import type { ReportInput } from '../../src/report/types.js';
+import { safeJson } from '../../src/util/text.js';
 import { acceptingConfig } from '../helpers/config.js';
 import { fixture, validator } from '../helpers/fixtures.js';
 
@@ -16,6 +19,27 @@ describe('report formats', () => {
 
 describe('json report', () => {
   const validate = validator('report.schema.json');
+
+  /** The document as one JSON.stringify (what the report was before it was written in pieces). */
+  const whole = (r: ReportInput) =>
+    safeJson(JSON.stringify({ format: 'mesh-doctor-report', version: 1, tool: { name: 'mesh-doctor', version: r.toolVersion }, source: r.source, generatedAt: r.generatedAt, capture: { capturedAt: r.capturedAt || null, source: r.captureSource || null, nodes: r.nodes }, summary: r.summary, results: r.results, diagnostics: r.diagnostics }, null, 2) + '\n');
+
+  it.each(['seed-cluster', 'invalid-iptables-line', 'lab-fault-09-docker-user-drop'])('of %s, written in pieces, is the text of the whole document stringified at once', (name) => {
+    const { input } = runCheck(opts(name, { format: 'json' }));
+    expect(jsonReport(input)).toBe(whole(input));
+  });
+
+  it('is that text too with no results or diagnostics, with hostile characters, and past many pieces', () => {
+    const { input } = runCheck(opts('seed-cluster', { format: 'json' }));
+    const empty = { ...input, results: [], diagnostics: [] };
+    expect(jsonReport(empty)).toBe(whole(empty));
+    // Results whose text needs escapes (C1 controls, bidi overrides, a newline), enough to fill several 1 MB pieces.
+    const big = { ...input, results: Array.from({ length: 6000 }, (_, i) => ({ ...input.results[i % input.results.length], message: `m${i} \u009b\u202e\n${'x'.repeat(400)}`, evidence: { nested: { list: [i, { deep: 'a\u2066b' }] } } })) };
+    const chunks = [...jsonReportChunks(big)];
+    expect(chunks.length).toBeGreaterThan(2);
+    expect(chunks.join('')).toBe(whole(big));
+    expect(chunks.join('')).not.toMatch(/[\u009b\u202e\u2066]/);
+  });
 
   it.each(['seed-cluster', 'broken-no-ipvs', 'invalid-iptables-line'])('of %s follows the report schema', (name) => {
     const out = runCheck(opts(name, { format: 'json' }));

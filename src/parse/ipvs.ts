@@ -34,7 +34,7 @@ const PROTOS = new Set(['TCP', 'UDP', 'SCTP', 'FWM']);
 
 function hexToIPv4(h: string): string {
   const n = parseInt(h, 16);
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 }
 
 function hexToIPv6(h: string): string {
@@ -46,12 +46,13 @@ function hexToIPv6(h: string): string {
     .replace(/(^|:)0(:0)+(:|$)/, '::');
 }
 
+const HEX_V4 = /^[0-9a-fA-F]{8}:[0-9a-fA-F]{4}$/;
+
 /** "0A000062:0000" or "[2001:...]:0050" as printed by /proc/net/ip_vs. */
 function procAddr(text: string): { address: string; port: number } | undefined {
-  const v6 = /^\[([0-9a-fA-F:]+)\]:([0-9a-fA-F]{4})$/.exec(text);
+  const v6 = text.charCodeAt(0) === 91 ? /^\[([0-9a-fA-F:]+)\]:([0-9a-fA-F]{4})$/.exec(text) : null;
   if (v6) return { address: hexToIPv6(v6[1]), port: parseInt(v6[2], 16) };
-  const v4 = /^([0-9a-fA-F]{8}):([0-9a-fA-F]{4})$/.exec(text);
-  if (v4) return { address: hexToIPv4(v4[1]), port: parseInt(v4[2], 16) };
+  if (HEX_V4.test(text)) return { address: hexToIPv4(text.slice(0, 8)), port: parseInt(text.slice(9), 16) };
   return undefined;
 }
 
@@ -85,14 +86,32 @@ function detect(lines: TextLine[]): Flavor | undefined {
   return undefined;
 }
 
+/** The words of a trimmed line from index `from`, split on runs of whitespace (as `.trim().split(/\s+/)` does; [''] for none). */
+function words(t: string, from: number): string[] {
+  const out: string[] = [];
+  let start = -1;
+  for (let i = from; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    const space = c === 32 || (c >= 9 && c <= 13) || c === 160 || c === 0xfeff || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000;
+    if (space) {
+      if (start >= 0) out.push(t.slice(start, i));
+      start = -1;
+    } else if (start < 0) start = i;
+  }
+  if (start >= 0) out.push(t.slice(start));
+  if (out.length === 0) out.push('');
+  return out;
+}
+
 function parseListing(lines: TextLine[], sink: DiagnosticSink, hex: boolean): IpvsData {
   const services: IpvsService[] = [];
   let current: IpvsService | undefined;
   for (const { no, text } of lines) {
     const t = text.trim();
-    if (/^IP Virtual Server version/.test(t) || /^Prot\s/.test(t) || /^->\s*RemoteAddress/.test(t)) continue;
-    if (t.startsWith('->')) {
-      const parts = t.slice(2).trim().split(/\s+/);
+    const backend = t.startsWith('->');
+    if (backend ? /^->\s*RemoteAddress/.test(t) : /^IP Virtual Server version/.test(t) || /^Prot\s/.test(t)) continue;
+    if (backend) {
+      const parts = words(t, 2);
       if (parts[0] === 'RemoteAddress:Port') continue;
       const addr = hex ? procAddr(parts[0]) : decAddr(parts[0]);
       if (!current) {
@@ -111,17 +130,20 @@ function parseListing(lines: TextLine[], sink: DiagnosticSink, hex: boolean): Ip
       if (isForward) {
         // The weight decides whether IPVS uses the backend: one that cannot be read is an error.
         const w = count(parts[2] ?? '');
-        const conns = [parts[3], parts[4]].map((c) => (c === undefined ? 0 : count(c)));
-        if (w === undefined || conns.includes(undefined)) {
+        const active = parts[3] === undefined ? 0 : count(parts[3]);
+        const inact = parts[4] === undefined ? 0 : count(parts[4]);
+        if (w === undefined || active === undefined || inact === undefined) {
           sink.error(no, `cannot read backend weight and connection counts '${parts.slice(2, 5).join(' ').slice(0, 60)}' (numbers after ${parts[1]})`);
           continue;
         }
-        [weight, activeConn, inactConn] = [w, conns[0]!, conns[1]!];
+        weight = w;
+        activeConn = active;
+        inactConn = inact;
       }
       current.backends.push({ address: addr.address, port: addr.port, forward: isForward ? parts[1] : '', weight, activeConn, inactConn, line: no });
       continue;
     }
-    const parts = t.split(/\s+/);
+    const parts = words(t, 0);
     if (!PROTOS.has(parts[0]) || parts.length < 2) {
       sink.error(no, `not an IPVS service line: '${t.slice(0, 80)}'`);
       current = undefined;

@@ -36,6 +36,13 @@ function parseJsonArray(content: string, sink: DiagnosticSink, what: string): { 
   return { entries: [], f, text: doc.text };
 }
 
+/** An `ip neigh` line with other whitespace, read by the regex: its words (address, [dev, device,] the rest), or undefined. */
+function neighWords(t: string): string[] | undefined {
+  const m = /^(\S+)\s+(?:dev\s+(\S+))?(.*)$/.exec(t);
+  if (!m) return undefined;
+  return [m[1], ...(m[2] !== undefined ? ['dev', m[2]] : []), ...m[3].trim().split(/\s+/).filter(Boolean)];
+}
+
 /** `ip neigh`, `ip -j neigh`, `arp -a`, `arp -an`, `arp` (table) or `/proc/net/arp`. */
 export function parseNeigh(content: string, file: string): Parsed<NeighData> {
   const sink = new DiagnosticSink(file);
@@ -107,16 +114,21 @@ export function parseNeigh(content: string, file: string): Parsed<NeighData> {
       continue;
     }
     // ip neigh: "10.0.0.98 dev eth0 lladdr 02:42:0a:00:00:62 REACHABLE" (also "router", "proxy", no dev with -n?)
-    if ((m = /^(\S+)\s+(?:dev\s+(\S+))?(.*)$/.exec(t)) && /^[\d.:a-f]+$/i.test(m[1])) {
+    // The words of the line, as /^(\S+)\s+(?:dev\s+(\S+))?(.*)$/ reads them: the address, an optional
+    // `dev X`, the rest. Words between single spaces (what ip prints) are split directly.
+    const w = t.includes('  ') || /[^\S ]/.test(t) ? neighWords(t) : t.split(' ');
+    if (w && w.length >= 2 && /^[\d.:a-f]+$/i.test(w[0])) {
       format ||= 'ip-neigh';
-      const rest = m[3].trim().split(/\s+/).filter(Boolean);
-      const ll = rest.indexOf('lladdr');
-      const state = [...rest].reverse().find((w) => NUD_STATES.has(w));
+      const dev = w[1] === 'dev' && w.length >= 3;
+      const from = dev ? 3 : 1;
+      const ll = w.indexOf('lladdr', from);
+      let state: string | undefined;
+      for (let i = w.length - 1; i >= from && !state; i--) if (NUD_STATES.has(w[i])) state = w[i];
       if (!state) {
         sink.error(no, `neighbour entry without a state: '${t.slice(0, 80)}'`);
         continue;
       }
-      entries.push({ address: m[1], lladdr: ll >= 0 ? rest[ll + 1] ?? '' : '', state, device: m[2] ?? '', line: no });
+      entries.push({ address: w[0], lladdr: ll >= 0 ? w[ll + 1] ?? '' : '', state, device: dev ? w[2] : '', line: no });
       continue;
     }
     sink.error(no, `not neighbour output (ip neigh, arp -a, arp -an or /proc/net/arp): '${t.slice(0, 80)}'`);

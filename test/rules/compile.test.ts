@@ -73,6 +73,12 @@ describe('compiled expressions where the common case does not hold', () => {
     ['exists_one', `[1, 2, 3].exists_one(x, x > 2) && ![1, 2, 3].exists_one(x, x > 1)`],
     ['nested comprehensions with shadowing', `[1, 2].all(x, [3, 4].exists(x, x > 3)) && [1, 2].map(x, [x, x * 10].filter(y, y > 1)).size() == 2`],
     ['a comprehension over a map', `{"a": 1, "b": 2}.all(k, k in ["a", "b"])`],
+    // == != and in on dyn values: strings, ints and bools of one type and null are decided without
+    // cel-js's overload lookup, any other pair by cel-js (heterogeneous numbers, mixed lists).
+    ['== and != on dyn values and null', `dyn(null) == null && dyn("a") != null && !(dyn(item) == null) && dyn(null) != dyn("x") && dyn(true) == true && dyn(item) != 9 && dyn({"a": 1}) != null`],
+    ['== across types (int and double, string and int)', `dyn(item) == dyn(double(item)) && !(dyn("1") == dyn(1))`],
+    ['in a list of strings, of mixed values, and in a map', `dyn(string(item)) in ["1", "2", "3"] && !(dyn("z") in ["a"]) && dyn("a") in ["a", 1] && dyn("a") in {"a": 1} && !(dyn("b") in {"a": 1})`],
+    ['in with an int on the left', `dyn(item) in [1, 2, 3] && !(dyn(item) in ["1"])`],
   ])('%s: the interpreter\'s value or error, on every evaluation', (_what, expr) => {
     const body = `forEach: '[1, 2, 3]'
 subject: 'string(item)'

@@ -113,13 +113,13 @@ Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result c
       });
       checked = true;
       for (const w of outcome.warnings) warn(w);
-      const { REPORTERS, CHUNKED } = await import('../report/index.js');
+      const { REPORTERS } = await import('../report/index.js');
       // Files first, stdout last: a monitor reading stdout (nagios) hears of a file that could not be written.
       for (const [i, t] of [...targets.entries()].sort(([, a], [, b]) => Number(a.file === undefined) - Number(b.file === undefined))) {
         // Colour only where a person reads it: a file never gets escape codes.
         const input = { ...outcome.input, color: t.file === undefined && outcome.input.color };
-        const chunked = CHUNKED[t.format];
-        const text = chunked ? chunked(input) : i === 0 && (t.file === undefined || !outcome.input.color) ? outcome.report : REPORTERS[t.format](input);
+        const chunks = FORMAT_HOOKS[t.format]?.chunks;
+        const text = chunks ? chunks(input) : i === 0 && (t.file === undefined || !outcome.input.color) ? outcome.report : REPORTERS[t.format](input);
         if (t.file !== undefined) writeFileAtomic(t.file, text);
         else if (typeof text === 'string') process.stdout.write(text);
         else for (const chunk of text) process.stdout.write(chunk);

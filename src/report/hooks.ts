@@ -1,3 +1,4 @@
+import { jsonReportChunks } from './json.js';
 import { STATE_CODE, nagiosFailed, nagiosState } from './nagios.js';
 import { prometheusFailed } from './prometheus.js';
 import type { ReportInput } from './types.js';
@@ -20,9 +21,15 @@ export interface FormatHooks {
    * a plugin's stderr with its output, and a warning before the status line would take its place.
    */
   stderrLast?: boolean;
+  /**
+   * The report in pieces, the same text as the reporter's, written as each is made: a report of every
+   * result of a large swarm (130 MB of JSON for 50 nodes) is then never held whole in memory.
+   */
+  chunks?(input: ReportInput): Iterable<string>;
 }
 
 export const FORMAT_HOOKS: Record<string, FormatHooks> = {
+  json: { chunks: jsonReportChunks },
   nagios: {
     exitCode: (input) => STATE_CODE[nagiosState(input)],
     failed: (error) => ({ text: nagiosFailed(error), exitCode: STATE_CODE.UNKNOWN }),

@@ -1,6 +1,6 @@
 import { githubReport } from './github.js';
 import { htmlReport } from './html.js';
-import { jsonReport, jsonReportChunks } from './json.js';
+import { jsonReport } from './json.js';
 import { nagiosReport } from './nagios.js';
 import { prometheusReport } from './prometheus.js';
 import { junitReport } from './junit.js';
@@ -20,10 +20,3 @@ export const REPORTERS: Record<string, Reporter> = {
   html: htmlReport,
 };
 
-/**
- * Formats that can be written in pieces (the same text as their reporter's): a report of every
- * result of a large swarm is not held whole in memory.
- */
-export const CHUNKED: Partial<Record<string, (r: Parameters<Reporter>[0]) => Iterable<string>>> = {
-  json: jsonReportChunks,
-};

@@ -1,5 +1,5 @@
 import type { ClusterModel, InputModel, IptablesModel, NodeModel } from '../model/build.js';
-import { BAD_NEIGH, ipv4InCidr } from '../model/build.js';
+import { BAD_NEIGH, ipv4InCidr, ipv4Number } from '../model/build.js';
 import { snapshotOf } from '../model/registry.js';
 import { describeRule, hooksMemoKey, walkHooks, type Hop, type Outcome, type Packet, type WalkResult } from './iptables.js';
 import type { IptablesData } from '../parse/iptables.js';
@@ -268,13 +268,23 @@ const stillMemo = new WeakMap<object, WeakMap<IptablesData, Map<string, Group> |
 /** Per node: ingress_sbox's interface of each of its addresses, and its networks (no /32 VIPs). */
 const sboxNets = new WeakMap<NodeModel, { own: Map<string, string>; nets: { net: number; mask: number; ifname: string }[] }>();
 
+/** An IPv4 address as a number; NaN for anything else (it then matches no network). */
 function ipNumber(ip: string): number {
-  const p = ip.split('.');
-  return p.length === 4 ? ((Number(p[0]) << 24) | (Number(p[1]) << 16) | (Number(p[2]) << 8) | Number(p[3])) >>> 0 : NaN;
+  const n = ipv4Number(ip);
+  return n < 0 ? NaN : n;
 }
+
+/** Per capture node: its swarm node, found once per cluster (every port of the node asks). */
+const swarmNodes = new WeakMap<NodeModel, { cluster: ClusterModel; sn: SwarmNodeLike | undefined }>();
 
 /** The swarm's node for a capture node: by node id, else by hostname or folder name. */
 function swarmNodeOf(cluster: ClusterModel, node: NodeModel): SwarmNodeLike | undefined {
+  let hit = swarmNodes.get(node);
+  if (!hit || hit.cluster !== cluster) swarmNodes.set(node, (hit = { cluster, sn: findSwarmNode(cluster, node) }));
+  return hit.sn;
+}
+
+function findSwarmNode(cluster: ClusterModel, node: NodeModel): SwarmNodeLike | undefined {
   const list = cluster.nodes as SwarmNodeLike[];
   return list.find((s) => node.nodeId && s.id === node.nodeId) ?? list.find((s) => s.hostname === (node.hostname || node.name)) ?? list.find((s) => s.hostname === node.name);
 }
@@ -383,7 +393,7 @@ class NodeWalk {
     return {
       node: this.node.name, protocol: this.protocol, port: this.port, key: this.key, src: this.src, dst: nodeAddress(this.node),
       verdict, summary: summary || summarize(verdict, decisive), hops: this.hops, backends, decisive,
-      undecided: unique(this.undecided, backends.flatMap((b) => b.hops.flatMap((h) => h.undecided))),
+      undecided: unique(this.undecided, backendUndecided(backends)),
       assumed: unique(this.assumed, NONE),
     };
   }
@@ -761,6 +771,13 @@ function srcIsLocal(node: NodeModel, src: string): boolean | undefined {
 }
 
 /** The strings of both lists, once each, in order (no allocation beyond the result when both are empty). */
+/** What the backends' hops could not decide (almost always nothing: no list is made then). */
+function backendUndecided(backends: BackendTrace[]): string[] {
+  let out: string[] | undefined;
+  for (const b of backends) for (const h of b.hops) if (h.undecided.length) (out ??= []).push(...h.undecided);
+  return out ?? NONE;
+}
+
 function unique(a: string[], b: string[]): string[] {
   return a.length + b.length === 0 ? [] : [...new Set([...a, ...b])];
 }

@@ -77,6 +77,19 @@ export async function checkDir(dir: string): Promise<{ code: number; results: Re
   return { code: r.exitCode ?? -1, results: (JSON.parse(r.stdout) as { results: Result[] }).results };
 }
 
+/** `mesh-doctor trace PORT DIR --format json`: each node's verdict, and where the walk stopped. */
+export async function traceDir(dir: string, port = '8080'): Promise<Record<string, { verdict: string; summary: string }>> {
+  const r = await execa(process.execPath, [join(ROOT, 'bin/run.js'), 'trace', port, dir, '--format', 'json'], { reject: false, stdin: 'ignore' });
+  if (r.exitCode === 2) throw new Error(`trace could not run: ${r.stderr}`);
+  const doc = JSON.parse(r.stdout) as { nodes: { node: string; verdict: string; summary: string }[] };
+  return Object.fromEntries(doc.nodes.map((n) => [n.node, { verdict: n.verdict, summary: n.summary }]));
+}
+
+/** What the traffic says each node's walk must end in: delivered where the port answered, dropped elsewhere. */
+export function expectedWalks(t: Record<string, boolean>): Record<string, string> {
+  return Object.fromEntries(Object.entries(t).map(([n, a]) => [n, a ? 'delivered' : 'dropped']));
+}
+
 const RANK = { pass: 0, skip: 1, warn: 2, error: 3, fail: 4 } as const;
 
 /**

@@ -1,7 +1,7 @@
 import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Result } from '../../../src/rules/types.js';
-import { aboutNode, captureSwarm, checkDir, failingRules, guestOk, kernelState, lab, labIsUp, labPrerequisites, leftovers, meshDoctor, NODES, PROBE_IMAGE, ROOT, shareOf, truth, worst } from './mesh-lab.js';
+import { aboutNode, captureSwarm, checkDir, expectedWalks, failingRules, guestOk, kernelState, lab, labIsUp, labPrerequisites, leftovers, meshDoctor, NODES, PROBE_IMAGE, ROOT, shareOf, traceDir, truth, worst } from './mesh-lab.js';
 import { allAnswer, CANDIDATE_FAULTS, FAULTS, inject, readFacts, save, waitFor, type Fault, type MeshFacts } from './faults.js';
 
 /*
@@ -124,6 +124,9 @@ describe('the healthy working mesh', () => {
     const { results } = await checkDir(dir);
     const v = (rs: Result[]) => rs.map((x) => `${x.rule} ${x.node} ${x.subject} ${x.status}`).sort();
     expect(v(results)).toEqual(v(healthy));
+    // The packet walk (mesh-doctor trace) of the same state: delivered on every node.
+    const walks = await traceDir(dir);
+    expect(Object.fromEntries(Object.entries(walks).map(([n, w]) => [n, w.verdict]))).toEqual(expectedWalks(t));
     keep(dir, 'lab-healthy', readme('lab-healthy', 'The working-mesh lab as `test/lab/uml/lab.sh up` leaves it: three UML guests, one task of service `web` on node3, port 8080 answering on every node.', [], t), t);
   }, 600_000);
 
@@ -161,6 +164,12 @@ describe('faults, one at a time: the verdict per node agrees with the traffic', 
       expect(after).toEqual(t);
       const { results } = await checkDir(dir);
       const got = record(fault.id, fault.title, t, results);
+      // The packet walk (mesh-doctor trace) of the same state agrees with the traffic on every node:
+      // delivered where the port answered, dropped (at a named hop) where it did not.
+      const walks = await traceDir(dir);
+      expect(Object.fromEntries(Object.entries(walks).map(([n, w]) => [n, w.verdict === 'dropped' ? `dropped: ${w.summary}` : w.verdict]))).toEqual(
+        Object.fromEntries(Object.entries(expectedWalks(t)).map(([n, v]) => [n, v === 'dropped' ? `dropped: ${walks[n]?.summary}` : v])),
+      );
       keep(dir, `lab-fault-${String(n).padStart(2, '0')}-${fault.id}`, readme(fault.id, fault.title, fault.commands(facts), t, fault), t);
       // The fault breaks the port on its node, and only there; a latent one breaks it nowhere and
       // its rules warn on its node.

@@ -273,11 +273,21 @@ function tcpFlags(mask: string, comp: string, p: Packet): Tri {
   return m.every((f) => p.tcpFlags!.includes(f) === c.includes(f));
 }
 
+/**
+ * `-m addrtype --dst-type / --src-type`. The kernel gives an address one type (inet_addr_type: the
+ * local routing table's LOCAL or BROADCAST, else UNICAST; MULTICAST by range), and the match is
+ * whether that type is in the list. The walk follows unicast packets between unicast addresses, so
+ * an address is LOCAL when it is one of the node's and UNICAST otherwise: BROADCAST, MULTICAST and
+ * the rest never match it. Unknown only when whether it is local is unknown and that matters.
+ */
 function addrType(type: string, local: boolean | undefined): Tri {
   const types = type.split(',').map((x) => x.toUpperCase());
-  if (types.includes('LOCAL')) return local === undefined ? 'unknown' : local || (types.includes('UNICAST') ? 'unknown' : false);
-  if (types.every((x) => x === 'UNICAST')) return true; // the walk only follows unicast packets
-  return 'unknown';
+  const asLocal = types.includes('LOCAL');
+  const asUnicast = types.includes('UNICAST');
+  if (asLocal && asUnicast) return true;
+  if (!asLocal && !asUnicast) return false;
+  if (local === undefined) return 'unknown';
+  return asLocal ? local : !local;
 }
 
 /** The parts of a rule the walk reads: its match verdict, its target and the target's options. */

@@ -121,6 +121,17 @@ describe('matches', () => {
     expect(m('-A FORWARD -m addrtype --dst-type LOCAL -j DROP')).toBe(false);
     expect(m('-A FORWARD -m addrtype --dst-type LOCAL -j DROP', pkt({ dstLocal: true }))).toBe(true);
     expect(m('-A FORWARD -m addrtype --dst-type LOCAL -j DROP', pkt({ dstLocal: undefined }))).toBe('unknown');
+    // One type per address, as the kernel's inet_addr_type: a node's own address is LOCAL (not
+    // UNICAST), any other unicast address UNICAST; BROADCAST and MULTICAST match neither (ufw's
+    // ufw-not-local tests them).
+    expect(m('-A FORWARD -m addrtype --dst-type UNICAST -j DROP', pkt({ dstLocal: true }))).toBe(false);
+    expect(m('-A FORWARD -m addrtype --dst-type UNICAST -j DROP', pkt({ dstLocal: false }))).toBe(true);
+    expect(m('-A FORWARD -m addrtype --dst-type BROADCAST -j RETURN', pkt({ dstLocal: true }))).toBe(false);
+    expect(m('-A FORWARD -m addrtype --dst-type MULTICAST -j RETURN', pkt({ dstLocal: undefined }))).toBe(false);
+    expect(m('-A FORWARD -m addrtype ! --dst-type BROADCAST -j RETURN', pkt({ dstLocal: true }))).toBe(true);
+    expect(m('-A FORWARD -m addrtype --dst-type LOCAL,UNICAST -j RETURN', pkt({ dstLocal: undefined }))).toBe(true);
+    expect(m('-A FORWARD -m addrtype --dst-type LOCAL,BROADCAST -j RETURN', pkt({ dstLocal: false }))).toBe(false);
+    expect(m('-A FORWARD -m addrtype --src-type LOCAL -j MASQUERADE', pkt({ srcLocal: false }))).toBe(false);
     expect(m('-A FORWARD -m comment --comment "allow web" -p tcp --dport 8080 -j ACCEPT')).toBe(true);
     expect(m('-A FORWARD -p tcp -m tcp --syn -j ACCEPT')).toBe(true);
     expect(m('-A FORWARD -p tcp -m tcp --tcp-flags SYN,ACK SYN -j ACCEPT')).toBe(true);

@@ -373,6 +373,21 @@ export const FAULTS: Fault[] = [
       for (const vip of s.sboxVips) await guestOk(s.node, [...SBOX, 'ip', 'addr', 'replace', `${vip}/32`, 'dev', 'eth0']);
     },
   },
+  {
+    // The lab's guests boot with keepalive at 600 s (guest-init.sh), under IPVS's 900 s: this puts
+    // the kernel's default back on one node. Latent: the port answers; only a connection idle for
+    // more than 900 s would die, which no GET here waits for.
+    id: 'tcp-keepalive-stock',
+    title: "the host's net.ipv4.tcp_keepalive_time put back to the kernel's 7200 s, above IPVS's 900 s idle timeout",
+    node: FAULT_NODE,
+    commands: () => ['sysctl -w net.ipv4.tcp_keepalive_time=7200'],
+    expect: [],
+    breaks: false,
+    warns: ['ipvs-idle-timeout'],
+    undo: async (s) => {
+      await guestOk(s.node, ['sysctl', '-w', 'net.ipv4.tcp_keepalive_time=600']);
+    },
+  },
 ];
 
 /**

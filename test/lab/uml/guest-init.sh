@@ -34,6 +34,10 @@ ip link set vec0 name eth0 2>/dev/null
 ip link set eth0 up
 ip addr add "$MDLAB_ADDR" dev eth0
 addr=${MDLAB_ADDR%/*}
+# TCP keepalive below IPVS's 900 s idle timeout, as mesh-doctor's ipvs-idle-timeout asks (the stock
+# 7200 s lets the mesh forget idle connections: moby/moby#31208). The healthy lab is a tuned one;
+# the fault tcp-keepalive-stock puts the kernel's value back on one node.
+echo 600 >/proc/sys/net/ipv4/tcp_keepalive_time || say "cannot set tcp_keepalive_time"
 
 node /md/test/lab/uml/agent.cjs serve "$addr" 7070 >/share/agent.log 2>&1 &
 

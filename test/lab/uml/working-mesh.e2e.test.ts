@@ -98,7 +98,7 @@ afterAll(async () => {
 }, 300_000);
 
 describe('the healthy working mesh', () => {
-  it('answers on every node, and check --swarm reports no fail and no error, with every path rule passing on real state', async () => {
+  it('answers on every node, and check --swarm passes clean (no warn, fail or error), with every path rule passing on real state', async () => {
     const t = await truth();
     expect(t).toEqual({ node1: true, node2: true, node3: true });
     const r = await meshDoctor('check', '--swarm', '--probe-image', PROBE_IMAGE, '--probe-timeout', '300', '--format', 'json');
@@ -106,7 +106,7 @@ describe('the healthy working mesh', () => {
     expect(r.exitCode).toBe(0);
     expect(doc.capture.nodes).toEqual(NODES);
     healthy = doc.results;
-    expect(healthy.filter((x) => x.status === 'fail' || x.status === 'error')).toEqual([]);
+    expect(healthy.filter((x) => x.status === 'warn' || x.status === 'fail' || x.status === 'error')).toEqual([]);
     for (const node of NODES) {
       for (const rule of PATH_RULES) {
         const mine = healthy.filter((x) => x.rule === rule && x.node === node);

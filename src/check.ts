@@ -100,7 +100,7 @@ export function runCheck(o: CheckOptions): CheckOutcome {
     width: o.width,
     ...(only ? { captureNodeCount: allNodes.length } : {}),
   };
-  // Made when read: a format written in pieces (CHUNKED) never makes it whole.
+  // Made when read: a format written in pieces (FormatHooks.chunks) never makes it whole.
   let report: string | undefined;
   return {
     get report() {

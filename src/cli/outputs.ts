@@ -60,17 +60,17 @@ export function outputTargets(argv: string[], defaultFormat: string): OutputTarg
   return targets;
 }
 
-/**
- * Write a report so that a reader never sees half of it (a node_exporter textfile collector, a CI
- * step): to a temporary file in the same folder, flushed, then renamed over the target. A failure
- * names the file and is a usage error (exit 2): the report the run was asked for does not exist.
- */
 /** writeSync may write less than it is given: the rest follows. */
 function writeAll(fd: number, text: string): void {
   const buf = Buffer.from(text);
   for (let off = 0; off < buf.length; ) off += writeSync(fd, buf, off);
 }
 
+/**
+ * Write a report so that a reader never sees half of it (a node_exporter textfile collector, a CI
+ * step): to a temporary file in the same folder, flushed, then renamed over the target. A failure
+ * names the file and is a usage error (exit 2): the report the run was asked for does not exist.
+ */
 export function writeFileAtomic(file: string, text: string | Iterable<string>): void {
   const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
   let fd: number | undefined;

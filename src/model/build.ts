@@ -245,7 +245,8 @@ export function ipv4Number(s: string): number {
 /** Prefixes read so far: network and mask, or null for text that is no IPv4 prefix. */
 const prefixes = new Map<string, readonly [number, number] | null>();
 
-function ipv4Prefix(cidr: string): readonly [number, number] | null {
+/** An IPv4 prefix (`10.0.0.0/24`; a bare address is a /32) as its network and mask; null for anything else. */
+export function ipv4Prefix(cidr: string): readonly [number, number] | null {
   let p = prefixes.get(cidr);
   if (p !== undefined) return p;
   const slash = cidr.indexOf('/');

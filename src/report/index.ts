@@ -19,4 +19,3 @@ export const REPORTERS: Record<string, Reporter> = {
   github: githubReport,
   html: htmlReport,
 };
-

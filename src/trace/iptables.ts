@@ -1,7 +1,7 @@
 import type { IptablesChain, IptablesData, IptablesRule } from '../parse/iptables.js';
 import { protocolName } from '../parse/numbers.js';
 import { shellSplit } from '../parse/types.js';
-import { ipv4InCidr } from '../model/build.js';
+import { ipv4InCidr, ipv4Number, ipv4Prefix } from '../model/build.js';
 
 /*
  * Walking one packet through captured iptables chains the way the kernel does for what is
@@ -328,12 +328,12 @@ interface CompiledChain {
   chain: IptablesChain;
   /** Walks through the chain so far: the first is a plain pass over its rules, later ones use the index. */
   runs: number;
-  /** Whether port, srcNet, srcBits and dstSpecs are filled (indexChain). */
+  /** Whether port, srcNet, srcMask and dstSpecs are filled (indexChain). */
   indexed: boolean;
   port: Int32Array;
-  /** A plain `-s A.B.C.D[/N]`: the network and its prefix length; srcBits -1 when none. */
+  /** A plain `-s A.B.C.D[/N]`: the network and its mask; both 0 (any source) when none. */
   srcNet: Uint32Array;
-  srcBits: Int8Array;
+  srcMask: Uint32Array;
   tokens: (string[] | undefined)[];
   /** Per packet key (everything but the port and the mark): the rules that may match it. */
   viable: Map<string, Viable>;
@@ -360,23 +360,16 @@ interface Viable {
 
 const compiledChains = new WeakMap<IptablesChain, CompiledChain>();
 const PORT_OPTIONS = new Set(['--dport', '--destination-port', '--dports', '--destination-ports', '--ports']);
-const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:\/(\d{1,2}))?$/;
-
-function ipv4Number(m: RegExpExecArray): number {
-  return ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8) | Number(m[4])) >>> 0;
-}
-
 function compileChain(chain: IptablesChain): CompiledChain {
   let c = compiledChains.get(chain);
   if (c) return c;
-  c = { chain, runs: 0, indexed: false, port: EMPTY_I32, srcNet: EMPTY_U32, srcBits: EMPTY_I8, tokens: new Array(chain.size), viable: new Map(), dstSpecs: null, dstBits: new Map(), walks: new Map() };
+  c = { chain, runs: 0, indexed: false, port: EMPTY_I32, srcNet: EMPTY_U32, srcMask: EMPTY_U32, tokens: new Array(chain.size), viable: new Map(), dstSpecs: null, dstBits: new Map(), walks: new Map() };
   compiledChains.set(chain, c);
   return c;
 }
 
 const EMPTY_I32 = new Int32Array(0);
 const EMPTY_U32 = new Uint32Array(0);
-const EMPTY_I8 = new Int8Array(0);
 
 /**
  * The chain's index, made the second time it is walked: a trace of one port walks each chain once,
@@ -389,7 +382,7 @@ function indexChain(c: CompiledChain): CompiledChain {
   const n = chain.size;
   c.port = new Int32Array(n).fill(-1);
   c.srcNet = new Uint32Array(n);
-  c.srcBits = new Int8Array(n).fill(-1);
+  c.srcMask = new Uint32Array(n);
   const dsts = new Set<string>();
   for (let k = 0; k < n; k++) {
     if (!chain.saveForm) {
@@ -406,12 +399,8 @@ function indexChain(c: CompiledChain): CompiledChain {
     const j = conds.findIndex((t) => t === '--dport' || t === '--destination-port');
     if (j > 0 && conds[j - 1] !== '!' && /^\d+$/.test(conds[j + 1] ?? '') && conds.filter((t) => PORT_OPTIONS.has(t)).length === 1) c.port[k] = Number(conds[j + 1]);
     const s = conds.findIndex((t) => t === '-s' || t === '--source' || t === '--src');
-    const m = s > 0 && conds[s - 1] !== '!' ? IPV4.exec(conds[s + 1] ?? '') : null;
-    const bits = m ? Number(m[5] ?? 32) : -1;
-    if (m && bits <= 32 && [m[1], m[2], m[3], m[4]].every((o) => Number(o) <= 255)) {
-      c.srcBits[k] = bits;
-      c.srcNet[k] = ipv4Number(m);
-    }
+    const prefix = s > 0 && conds[s - 1] !== '!' ? ipv4Prefix(conds[s + 1] ?? '') : null;
+    if (prefix) [c.srcNet[k], c.srcMask[k]] = prefix;
   }
   c.dstSpecs = dsts.size <= MAX_DST_SPECS ? [...dsts] : null;
   c.indexed = true;
@@ -451,8 +440,6 @@ function packetKey(p: Packet, c: CompiledChain): string {
   return p.proto + '|' + p.src + '|' + dst + '|' + p.sport + '|' + p.inIface + '|' + p.outIface + '|' + p.ctstate.join(',') + '|' + p.dstLocal + '|' + p.srcLocal + '|' + p.ipvs + '|' + (p.tcpFlags ? p.tcpFlags.join(',') : '-');
 }
 
-const maskOf = (bits: number) => (bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0);
-
 /**
  * The indices of rules that may match this packet, in chain order. Every rule is looked at once per
  * packet key (sources, interfaces, states, protocol: what a blocklist of thousands of addresses
@@ -466,11 +453,9 @@ function candidates(c: CompiledChain, p: Packet): number[] | null {
   let v = c.viable.get(key);
   if (!v) {
     v = { byPort: new Map(), anyPort: [] };
-    const src = IPV4.exec(p.src);
-    const srcNum = src && src[5] === undefined ? ipv4Number(src) : -1;
+    const srcNum = ipv4Number(p.src);
     for (let k = 0; k < c.port.length; k++) {
-      const bits = c.srcBits[k];
-      if (bits >= 0 && srcNum >= 0 && ((srcNum & maskOf(bits)) >>> 0) !== ((c.srcNet[k] & maskOf(bits)) >>> 0)) continue;
+      if (srcNum >= 0 && ((srcNum & c.srcMask[k]) >>> 0) !== c.srcNet[k]) continue;
       if (matchAt(c, k, p, true).result === false) continue;
       const port = c.port[k];
       if (port < 0) v.anyPort.push(k);

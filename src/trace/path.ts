@@ -1,5 +1,5 @@
 import type { ClusterModel, InputModel, IptablesModel, NodeModel } from '../model/build.js';
-import { BAD_NEIGH, ipv4InCidr, ipv4Number } from '../model/build.js';
+import { BAD_NEIGH, ipv4Number } from '../model/build.js';
 import { snapshotOf } from '../model/registry.js';
 import { describeRule, hooksMemoKey, walkHooks, type Hop, type Outcome, type Packet, type WalkResult } from './iptables.js';
 import type { IptablesData } from '../parse/iptables.js';
@@ -770,7 +770,6 @@ function srcIsLocal(node: NodeModel, src: string): boolean | undefined {
   return isLocal(node, src) ?? (src === OUTSIDE ? false : src === nodeAddress(node) ? true : undefined);
 }
 
-/** The strings of both lists, once each, in order (no allocation beyond the result when both are empty). */
 /** What the backends' hops could not decide (almost always nothing: no list is made then). */
 function backendUndecided(backends: BackendTrace[]): string[] {
   let out: string[] | undefined;
@@ -778,6 +777,7 @@ function backendUndecided(backends: BackendTrace[]): string[] {
   return out ?? NONE;
 }
 
+/** The strings of both lists, once each, in order (no allocation beyond the result when both are empty). */
 function unique(a: string[], b: string[]): string[] {
   return a.length + b.length === 0 ? [] : [...new Set([...a, ...b])];
 }

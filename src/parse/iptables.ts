@@ -1,4 +1,4 @@
-import { DiagnosticSink, type Parsed, shellSplit, textLines, type TextLine } from './types.js';
+import { DiagnosticSink, intern, type Parsed, shellSplit, textLines, type TextLine } from './types.js';
 import { isPortSpec, parseCounter, parseMark, parsePort, protocolName, SERVICE_PORTS } from './numbers.js';
 
 export const IPTABLES_TABLES = ['filter', 'nat', 'mangle', 'raw', 'security'] as const;
@@ -145,11 +145,22 @@ const CHAIN_HEADER = /^Chain\s+(\S+)\s+\((?:policy\s+(\S+)(?:\s+\d+[KMGT]?\s+pac
 const OPT_TOKEN = /^(--|-f|!f|-)$/;
 const LISTING_HEADER = /^(num\s+)?(pkts\s+bytes\s+)?target\s+prot\s+(opt\s+)?(in\s+out\s+)?source\s+destination$/;
 
+/** A rule without matches: one array for all of them (frozen: matches are added by addMatch only). */
+const NO_MATCHES: string[] = Object.freeze([]) as unknown as string[];
+
+/**
+ * Add a match name: each rule's list holds exactly its names (an array grown by push keeps room for
+ * 17, and a 50-node capture has 100,000 rules with a match or two).
+ */
+function addMatch(rule: IptablesRule, name: string): void {
+  rule.matches = rule.matches.length === 0 ? [name] : [...rule.matches, name];
+}
+
 function emptyRule(table: string, chain: string, file: string, line: number, text: string): IptablesRule {
   return {
     table, chain, index: 0, target: '', protocol: 'all', source: '0.0.0.0/0', destination: '0.0.0.0/0',
     inInterface: '', outInterface: '', dport: 0, sport: 0, dportSpec: '', toAddress: '', toPort: 0,
-    setMark: -1, dstType: '', srcType: '', matches: [], text, file, line,
+    setMark: -1, dstType: '', srcType: '', matches: NO_MATCHES, text, file, line,
   };
 }
 
@@ -202,7 +213,7 @@ function splitHostPort(text: string): { address: string; port: number } | undefi
 }
 
 function setDport(rule: IptablesRule, spec: string, negated: boolean): void {
-  rule.dportSpec = (negated ? '!' : '') + spec;
+  rule.dportSpec = intern((negated ? '!' : '') + spec);
   rule.dport = !negated && /^\d{1,5}$/.test(spec) && Number(spec) <= 65535 ? Number(spec) : 0;
 }
 
@@ -273,35 +284,35 @@ function applyOption(rule: IptablesRule, opt: string, v: string, neg: boolean): 
   switch (opt) {
     case '-p':
     case '--protocol':
-      rule.protocol = (neg ? '!' : '') + protocolName(v);
+      rule.protocol = intern((neg ? '!' : '') + protocolName(v));
       break;
     case '-s':
     case '--source':
     case '--src':
-      rule.source = normAddress(v, neg);
+      rule.source = intern(normAddress(v, neg));
       break;
     case '-d':
     case '--destination':
     case '--dst':
-      rule.destination = normAddress(v, neg);
+      rule.destination = intern(normAddress(v, neg));
       break;
     case '-i':
     case '--in-interface':
-      rule.inInterface = normIface(v, neg);
+      rule.inInterface = intern(normIface(v, neg));
       break;
     case '-o':
     case '--out-interface':
-      rule.outInterface = normIface(v, neg);
+      rule.outInterface = intern(normIface(v, neg));
       break;
     case '-j':
     case '--jump':
     case '-g':
     case '--goto':
-      rule.target = v;
+      rule.target = intern(v);
       break;
     case '-m':
     case '--match':
-      rule.matches.push(v);
+      addMatch(rule, intern(v));
       break;
     case '--sport':
     case '--source-port':
@@ -315,7 +326,7 @@ function applyOption(rule: IptablesRule, opt: string, v: string, neg: boolean): 
     case '--to-source':
     case '--to': {
       const hp = splitHostPort(v)!;
-      rule.toAddress = hp.address;
+      rule.toAddress = intern(hp.address);
       rule.toPort = hp.port;
       break;
     }
@@ -324,10 +335,10 @@ function applyOption(rule: IptablesRule, opt: string, v: string, neg: boolean): 
       rule.setMark = parseMark(v)!;
       break;
     case '--dst-type':
-      rule.dstType = (neg ? '!' : '') + v;
+      rule.dstType = intern((neg ? '!' : '') + v);
       break;
     case '--src-type':
-      rule.srcType = (neg ? '!' : '') + v;
+      rule.srcType = intern((neg ? '!' : '') + v);
       break;
     default: // --dport and friends
       setDport(rule, v, neg);
@@ -355,7 +366,7 @@ function applyListingExtras(rule: IptablesRule, extra: string, sink: DiagnosticS
     } else if (t === 'dports' && tokens[i + 1]) {
       if (!isPortSpec(tokens[i + 1], true)) sink.error(rule.line, `dports ${tokens[i + 1].slice(0, 40)} is not a port list (0-65535)`);
       setDport(rule, tokens[++i], false);
-      rule.matches.push('multiport');
+      addMatch(rule, 'multiport');
     } else if ((m = /^to:(\S+)$/.exec(t))) {
       const named = /^(.*):([a-z][\w-]*)$/i.exec(m[1]);
       if (named && !m[1].startsWith('[') && splitHostPort(named[1])) {
@@ -385,14 +396,14 @@ function applyListingExtras(rule: IptablesRule, extra: string, sink: DiagnosticS
         i += 2;
       }
       i--;
-      rule.matches.push('addrtype');
+      addMatch(rule, 'addrtype');
     } else if (t === 'ctstate' || t === 'state') {
-      rule.matches.push(t === 'ctstate' ? 'conntrack' : 'state');
+      addMatch(rule, t === 'ctstate' ? 'conntrack' : 'state');
       i++;
     } else if (t === 'tcp' || t === 'udp' || t === 'sctp') {
-      rule.matches.push(t);
+      addMatch(rule, t);
     } else if (t === 'ipvs') {
-      rule.matches.push('ipvs');
+      addMatch(rule, 'ipvs');
     }
   }
 }

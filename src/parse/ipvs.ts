@@ -1,4 +1,4 @@
-import { DiagnosticSink, type Parsed, shellSplit, textLines, type TextLine } from './types.js';
+import { DiagnosticSink, intern, type Parsed, shellSplit, textLines, type TextLine } from './types.js';
 import { parseMark } from './numbers.js';
 
 export interface IpvsBackend {
@@ -140,7 +140,7 @@ function parseListing(lines: TextLine[], sink: DiagnosticSink, hex: boolean): Ip
         activeConn = active;
         inactConn = inact;
       }
-      current.backends.push({ address: addr.address, port: addr.port, forward: isForward ? parts[1] : '', weight, activeConn, inactConn, line: no });
+      current.backends.push({ address: intern(addr.address), port: addr.port, forward: isForward ? intern(parts[1]) : '', weight, activeConn, inactConn, line: no });
       continue;
     }
     const parts = words(t, 0);
@@ -149,7 +149,7 @@ function parseListing(lines: TextLine[], sink: DiagnosticSink, hex: boolean): Ip
       current = undefined;
       continue;
     }
-    const svc: IpvsService = { protocol: parts[0], fwmark: 0, address: '', port: 0, scheduler: '', backends: [], line: no };
+    const svc: IpvsService = { protocol: intern(parts[0]), fwmark: 0, address: '', port: 0, scheduler: '', backends: [], line: no };
     if (parts[0] === 'FWM') {
       const mark = parseMark(parts[1], hex);
       if (mark === undefined) {
@@ -169,7 +169,7 @@ function parseListing(lines: TextLine[], sink: DiagnosticSink, hex: boolean): Ip
       svc.port = addr.port;
     }
     // The scheduler is a word (rr, wrr, lc, ...); --stats rows have counters instead.
-    if (parts[2] && /^[a-z]+$/.test(parts[2])) svc.scheduler = parts[2];
+    if (parts[2] && /^[a-z]+$/.test(parts[2])) svc.scheduler = intern(parts[2]);
     services.push(svc);
     current = svc;
   }
@@ -258,7 +258,7 @@ function parseRules(lines: TextLine[], sink: DiagnosticSink): IpvsData {
         sink.error(no, real ? `cannot read real server '${real.slice(0, 60)}' (ADDRESS or ADDRESS:PORT)` : "real server line without '-r ADDRESS'");
         continue;
       }
-      svc.backends.push({ address: a.address, port: a.port, forward, weight, activeConn: 0, inactConn: 0, line: no });
+      svc.backends.push({ address: intern(a.address), port: a.port, forward, weight, activeConn: 0, inactConn: 0, line: no });
     }
   }
   return { services };

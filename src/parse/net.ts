@@ -1,4 +1,4 @@
-import { DiagnosticSink, JsonFields, type JsonAt, at, jsonValueLines, looksLikeJson, pathOf, type Parsed, readJsonText, textLines } from './types.js';
+import { DiagnosticSink, intern, JsonFields, type JsonAt, at, jsonValueLines, looksLikeJson, pathOf, type Parsed, readJsonText, textLines } from './types.js';
 
 /* ---------- neighbours ---------- */
 
@@ -23,6 +23,11 @@ const NUD_STATES = new Set(['REACHABLE', 'STALE', 'DELAY', 'PROBE', 'PERMANENT',
 
 /** An empty file named .json: `ip -j` prints at least `[]`, so nothing at all is a failed or cut capture. */
 const emptyJson = (content: string, file: string): boolean => file.endsWith('.json') && content.trim().replace(/^\uFEFF/, '') === '';
+
+/** A neighbour entry, its short texts kept once (intern): a 50-node capture has 100,000 entries of a few states and devices. */
+function entry(address: string, lladdr: string, state: string, device: string, line: number): Neighbour {
+  return { address: intern(address), lladdr: intern(lladdr), state: intern(state), device: intern(device), line };
+}
 
 /** `ip -j` output: a list of objects (one object alone is taken as a list of one). */
 function parseJsonArray(content: string, sink: DiagnosticSink, what: string): { entries: { o: Record<string, unknown>; path: JsonAt }[]; f: JsonFields; text: string } | undefined {
@@ -63,7 +68,7 @@ export function parseNeigh(content: string, file: string): Parsed<NeighData> {
         doc!.f.error(at(path, 'state'), `${doc!.f.name(at(path, 'state'))} ${JSON.stringify(states[0].slice(0, 40))} is no neighbour state (${[...NUD_STATES].join(', ')})`);
         continue;
       }
-      entries.push({ address: dst, lladdr: doc!.f.str(o, path, 'lladdr'), state, device: doc!.f.str(o, path, 'dev'), line: 0 });
+      entries.push(entry(dst, doc!.f.str(o, path, 'lladdr'), state, doc!.f.str(o, path, 'dev'), 0));
       paths.push(path);
     }
     doc?.f.flush();
@@ -91,7 +96,7 @@ export function parseNeigh(content: string, file: string): Parsed<NeighData> {
     if ((m = /^\S*\s*\(([^)]+)\)\s+at\s+(\S+)(?:\s+\[(\w+)\])?(?:\s+(PERM|PUB))*(?:\s+on\s+(\S+))?/.exec(t))) {
       format ||= 'arp-a';
       const incomplete = m[2] === '<incomplete>';
-      entries.push({ address: m[1], lladdr: incomplete ? '' : m[2], state: incomplete ? 'INCOMPLETE' : /\bPERM\b/.test(t) ? 'PERMANENT' : 'COMPLETE', device: m[5] ?? '', line: no });
+      entries.push(entry(m[1], incomplete ? '' : m[2], incomplete ? 'INCOMPLETE' : /\bPERM\b/.test(t) ? 'PERMANENT' : 'COMPLETE', m[5] ?? '', no));
       continue;
     }
     if (format === 'proc-net-arp') {
@@ -102,14 +107,14 @@ export function parseNeigh(content: string, file: string): Parsed<NeighData> {
       }
       const flags = parseInt(p[2], 16);
       const state = (flags & 0x2) === 0 ? 'INCOMPLETE' : flags & 0x4 ? 'PERMANENT' : 'COMPLETE';
-      entries.push({ address: p[0], lladdr: state === 'INCOMPLETE' ? '' : p[3], state, device: p[5], line: no });
+      entries.push(entry(p[0], state === 'INCOMPLETE' ? '' : p[3], state, p[5], no));
       continue;
     }
     if (format === 'arp-table') {
       // "10.0.0.98  ether  02:42:0a:00:00:62  C  eth0" or "10.0.0.5  (incomplete)  eth0"
       const p = t.split(/\s+/);
-      if (p[1] === '(incomplete)') entries.push({ address: p[0], lladdr: '', state: 'INCOMPLETE', device: p[p.length - 1], line: no });
-      else if (p.length >= 4) entries.push({ address: p[0], lladdr: p[2], state: /M/.test(p[3]) ? 'PERMANENT' : 'COMPLETE', device: p[p.length - 1], line: no });
+      if (p[1] === '(incomplete)') entries.push(entry(p[0], '', 'INCOMPLETE', p[p.length - 1], no));
+      else if (p.length >= 4) entries.push(entry(p[0], p[2], /M/.test(p[3]) ? 'PERMANENT' : 'COMPLETE', p[p.length - 1], no));
       else sink.error(no, `not an arp table row: '${t.slice(0, 80)}'`);
       continue;
     }
@@ -128,7 +133,7 @@ export function parseNeigh(content: string, file: string): Parsed<NeighData> {
         sink.error(no, `neighbour entry without a state: '${t.slice(0, 80)}'`);
         continue;
       }
-      entries.push({ address: w[0], lladdr: ll >= 0 ? w[ll + 1] ?? '' : '', state, device: dev ? w[2] : '', line: no });
+      entries.push(entry(w[0], ll >= 0 ? (w[ll + 1] ?? '') : '', state, dev ? w[2] : '', no));
       continue;
     }
     sink.error(no, `not neighbour output (ip neigh, arp -a, arp -an or /proc/net/arp): '${t.slice(0, 80)}'`);

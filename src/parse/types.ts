@@ -56,6 +56,24 @@ export function isPromptLine(text: string): boolean {
   return PROMPT.test(text);
 }
 
+/** Strings kept once per text: see intern. */
+const interned = new Map<string, string>();
+const MAX_INTERNED = 65536;
+
+/**
+ * One string per text for the short values a capture repeats on every line and every node (tcp,
+ * eth0, REACHABLE, Masq, a backend's address): each word a parser splits off is a string of its
+ * own, and a 50-node capture kept a million copies of some twenty thousand texts (31 MB of its
+ * heap, and as many objects for the garbage collector to trace). Past MAX_INTERNED texts, new ones
+ * are kept as they come.
+ */
+export function intern(s: string): string {
+  const hit = interned.get(s);
+  if (hit !== undefined) return hit;
+  if (interned.size < MAX_INTERNED) interned.set(s, s);
+  return s;
+}
+
 /** Whether `line.split(' ')` gets it right: no quotes, tabs, runs of spaces or space at either end. */
 const splitsPlainly = (line: string): boolean =>
   !line.includes('"') && !line.includes("'") && !line.includes('\t') && !line.includes('  ') && line.charCodeAt(0) !== 32 && line.charCodeAt(line.length - 1) !== 32;

@@ -94,6 +94,11 @@ export class IptablesChain {
     return this.built ? this.built[k] : this.build(k);
   }
 
+  /** Rule k if it is built already (every rule of an -L listing, and of a file of ordinary size), else undefined. */
+  builtAt(k: number): IptablesRule | undefined {
+    return this.built?.[k];
+  }
+
   /**
    * An iptables-save / -S rule line (`-A CHAIN ...`), read when the file is parsed: checked only,
    * or (`keep`, for files of ordinary size) built at once, which costs less than reading it twice.

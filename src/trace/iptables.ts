@@ -385,11 +385,15 @@ function indexChain(c: CompiledChain): CompiledChain {
   c.srcMask = new Uint32Array(n);
   const dsts = new Set<string>();
   for (let k = 0; k < n; k++) {
-    if (!chain.saveForm) {
-      const rule = chain.ruleAt(k);
+    // A rule read into fields already (the parser normalises -s/-d, and keeps the port only a single,
+    // unnegated port option requires) is indexed from them; else from its tokens.
+    const rule = chain.builtAt(k);
+    if (rule) {
       if (rule.dport > 0 && /^\d+$/.test(rule.dportSpec)) c.port[k] = rule.dport;
       const d = rule.destination.replace(/^!/, '');
       if (d && d !== '0.0.0.0/0') dsts.add(d);
+      const prefix = rule.source.startsWith('!') ? null : ipv4Prefix(rule.source);
+      if (prefix) [c.srcNet[k], c.srcMask[k]] = prefix;
       continue;
     }
     const tokens = c.tokens[k] ?? shellSplit(chain.textAt(k));

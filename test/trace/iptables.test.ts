@@ -281,6 +281,8 @@ describe('the first walk of a chain reads every rule; later walks use its index'
   const RULES = `
 -A DOCKER-USER -s 198.18.0.0/16 -p tcp -m multiport --dports 80,8080 -j DROP
 -A DOCKER-USER -s 203.0.113.0/24 -p tcp --dport 9090 -j REJECT
+-A DOCKER-USER ! -s 10.0.0.0/8 -p tcp --dport 8443 -j DROP
+-A DOCKER-USER -s 10.9.9.9/32 -d 172.18.0.2/32 -p tcp -m multiport --dports 8444 -j REJECT
 -A DOCKER-USER -p tcp ! --dport 8080 -m comment --comment "not web" -j CUSTOM
 -A DOCKER-USER -i eth1 -p udp --dport 53 -j DROP
 -A DOCKER-USER -m mark --mark 0x100 -j DROP
@@ -293,6 +295,8 @@ ${DOCKER_FORWARD}
   const packets = [
     pkt(), pkt({ dport: 9090 }), pkt({ dport: 7050 }), pkt({ dport: 22 }), pkt({ src: '198.18.3.4' }), pkt({ src: '198.18.3.4', dport: 22 }),
     pkt({ proto: 'udp', dport: 53, tcpFlags: undefined }), pkt({ proto: 'udp', dport: 53, inIface: 'eth1', tcpFlags: undefined }), pkt({ mark: 0x100 }), pkt({ dst: '10.0.0.2', dport: 7050 }),
+    // A negated source, a /32 source and destination, and a one-port multiport list.
+    pkt({ dport: 8443 }), pkt({ src: '10.1.2.3', dport: 8443 }), pkt({ src: '10.9.9.9', dport: 8444 }), pkt({ src: '10.9.9.8', dport: 8444 }), pkt({ src: '10.9.9.9', dport: 8445 }),
   ];
   const view = (outs: ReturnType<typeof walkChain>) => outs.map((o) => [o.action, o.at.line, o.hops.map((h) => `${h.line} ${h.effect}`), o.undecided, o.mark]);
 

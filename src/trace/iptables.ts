@@ -338,6 +338,13 @@ interface CompiledChain {
   /** Per packet key (everything but the port and the mark): the rules that may match it. */
   viable: Map<string, Viable>;
   /**
+   * For a chain with few rules that may match any port (at most FEW_ANY_PORT): per port, every rule
+   * that may match it, whatever the packet; `anyPort` for a port no rule names. Undefined for other
+   * chains, which use `viable`.
+   */
+  byPort?: Map<number, number[]>;
+  anyPort: number[];
+  /**
    * The destinations the chain's rules test (-d): a packet's key holds which of them its address is
    * in, not the address, so that packets to many addresses alike (IPVS backends) share one entry.
    * Null when there are too many to be worth it: the key then holds the address.
@@ -363,7 +370,7 @@ const PORT_OPTIONS = new Set(['--dport', '--destination-port', '--dports', '--de
 function compileChain(chain: IptablesChain): CompiledChain {
   let c = compiledChains.get(chain);
   if (c) return c;
-  c = { chain, runs: 0, indexed: false, port: EMPTY_I32, srcNet: EMPTY_U32, srcMask: EMPTY_U32, tokens: new Array(chain.size), viable: new Map(), dstSpecs: null, dstBits: new Map(), walks: new Map() };
+  c = { chain, runs: 0, indexed: false, port: EMPTY_I32, srcNet: EMPTY_U32, srcMask: EMPTY_U32, tokens: new Array(chain.size), viable: new Map(), anyPort: [], dstSpecs: null, dstBits: new Map(), walks: new Map() };
   compiledChains.set(chain, c);
   return c;
 }
@@ -407,11 +414,31 @@ function indexChain(c: CompiledChain): CompiledChain {
     if (prefix) [c.srcNet[k], c.srcMask[k]] = prefix;
   }
   c.dstSpecs = dsts.size <= MAX_DST_SPECS ? [...dsts] : null;
+  for (let k = 0; k < n; k++) if (c.port[k] < 0) c.anyPort.push(k);
+  if (c.anyPort.length <= FEW_ANY_PORT) {
+    const byPort = new Map<number, number[]>();
+    for (let k = 0; k < n; k++) {
+      const port = c.port[k];
+      if (port < 0) continue;
+      const list = byPort.get(port);
+      if (list) list.push(k);
+      else byPort.set(port, [k]);
+    }
+    for (const [port, list] of byPort) byPort.set(port, mergeSorted(list, c.anyPort));
+    c.byPort = byPort;
+  }
   c.indexed = true;
   return c;
 }
 
 const MAX_DST_SPECS = 32;
+/**
+ * A chain with up to this many rules that may match any port (DOCKER-INGRESS, DOCKER-USER, FORWARD:
+ * one rule per published port, a handful besides) gives each walk the rules for its port and those,
+ * each then decided for the packet: cheaper than a key per packet. Longer ones (a blocklist of
+ * thousands of sources) are narrowed per packet key first (see candidates).
+ */
+const FEW_ANY_PORT = 32;
 
 /** Merge two lists of ascending rule indices (an index is in one list only) into one ascending list. */
 function mergeSorted(a: number[], b: number[]): number[] {
@@ -449,10 +476,13 @@ function packetKey(p: Packet, c: CompiledChain): string {
  * packet key (sources, interfaces, states, protocol: what a blocklist of thousands of addresses
  * tests), with its port and mark conditions left open; a walk for one port then visits only the
  * rules for that port and those for any port. A chain of n rules walked for p ports costs n + p
- * times the rules that may match, not n times p.
+ * times the rules that may match, not n times p. A chain with few rules for any port skips the key:
+ * its lists per port are made once (indexChain).
  */
 function candidates(c: CompiledChain, p: Packet): number[] | null {
   if (c.runs++ === 0) return null;
+  indexChain(c);
+  if (c.byPort) return c.byPort.get(p.dport) ?? c.anyPort;
   const key = packetKey(p, c);
   let v = c.viable.get(key);
   if (!v) {

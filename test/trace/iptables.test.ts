@@ -300,12 +300,18 @@ ${DOCKER_FORWARD}
   ];
   const view = (outs: ReturnType<typeof walkChain>) => outs.map((o) => [o.action, o.at.line, o.hops.map((h) => `${h.line} ${h.effect}`), o.undecided, o.mark]);
 
-  it('ends each packet alike on a first walk and on an indexed one', () => {
-    const shared = filter(RULES);
+  // Past 32 rules for any port, a chain's index is narrowed per packet first (a blocklist); below,
+  // its lists per port serve every packet. Both ways, with the blocklist first in DOCKER-USER.
+  const BLOCKLIST = Array.from({ length: 40 }, (_, i) => `-A DOCKER-USER -s 192.0.2.${i + 1}/32 -j DROP`).join('\n');
+  it.each([
+    ['few rules for any port', RULES],
+    ['a blocklist of 40 sources', `${BLOCKLIST}\n${RULES.trim()}`],
+  ])('ends each packet alike on a first walk and on an indexed one (%s)', (_name, rules) => {
+    const shared = filter(rules);
     walkChain(shared, 'filter', 'FORWARD', pkt({ dport: 1 })); // the first walk of every chain
     const seen = new Set<string>();
-    for (const p of packets) {
-      const first = view(walkChain(filter(RULES), 'filter', 'FORWARD', p));
+    for (const p of [...packets, pkt({ src: '192.0.2.7' }), pkt({ src: '192.0.2.77' })]) {
+      const first = view(walkChain(filter(rules), 'filter', 'FORWARD', p));
       const indexed = view(walkChain(shared, 'filter', 'FORWARD', p));
       expect(indexed).toEqual(first);
       seen.add(String(first[0][0]));

@@ -414,16 +414,17 @@ function indexChain(c: CompiledChain): CompiledChain {
     if (prefix) [c.srcNet[k], c.srcMask[k]] = prefix;
   }
   c.dstSpecs = dsts.size <= MAX_DST_SPECS ? [...dsts] : null;
-  for (let k = 0; k < n; k++) if (c.port[k] < 0) c.anyPort.push(k);
-  if (c.anyPort.length <= FEW_ANY_PORT) {
-    const byPort = new Map<number, number[]>();
-    for (let k = 0; k < n; k++) {
-      const port = c.port[k];
-      if (port < 0) continue;
+  const byPort = new Map<number, number[]>();
+  for (let k = 0; k < n; k++) {
+    const port = c.port[k];
+    if (port < 0) c.anyPort.push(k);
+    else {
       const list = byPort.get(port);
       if (list) list.push(k);
       else byPort.set(port, [k]);
     }
+  }
+  if (c.anyPort.length <= FEW_ANY_PORT) {
     for (const [port, list] of byPort) byPort.set(port, mergeSorted(list, c.anyPort));
     c.byPort = byPort;
   }

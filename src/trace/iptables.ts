@@ -469,7 +469,12 @@ function packetKey(p: Packet, c: CompiledChain): string {
     }
   }
   // Every field of Packet but the port and the mark (a field added to Packet must be added here).
-  return p.proto + '|' + p.src + '|' + dst + '|' + p.sport + '|' + p.inIface + '|' + p.outIface + '|' + p.ctstate.join(',') + '|' + p.dstLocal + '|' + p.srcLocal + '|' + p.ipvs + '|' + (p.tcpFlags ? p.tcpFlags.join(',') : '-');
+  return p.proto + '|' + p.src + '|' + dst + '|' + p.sport + '|' + p.inIface + '|' + p.outIface + '|' + joined(p.ctstate) + '|' + p.dstLocal + '|' + p.srcLocal + '|' + p.ipvs + '|' + (p.tcpFlags ? joined(p.tcpFlags) : '-');
+}
+
+/** A list of states or flags as the key writes it (nearly always one: no join). */
+function joined(xs: string[]): string {
+  return xs.length === 1 ? xs[0] : xs.join(',');
 }
 
 /**
@@ -778,9 +783,35 @@ function portAndMarkFree(data: IptablesData, table: string, chain: IptablesChain
  * outcomes feed the next; a packet stopped in one goes no further. Marks carry over.
  */
 export function walkHooks(data: IptablesData, steps: { table: string; chain: string; packet?: Partial<Packet> }[], packet: Packet): WalkResult {
-  let current: { packet: Packet; prior: Outcome | undefined }[] = [{ packet, prior: undefined }];
-  const done: Outcome[] = [];
-  for (const step of steps) {
+  // The usual walk: each hook ends one way (nothing undecidable), so there is one way to carry on.
+  // Outcomes and their lists are read only (walkChain remembers some): joined here, never changed.
+  let pk = packet;
+  let prior: Outcome | undefined;
+  for (let i = 0; i < steps.length; i++) {
+    const step = steps[i];
+    if (!data.tables.get(step.table)?.get(step.chain)) continue;
+    const sp = step.packet ? { ...pk, ...step.packet } : pk;
+    const outs = walkChain(data, step.table, step.chain, sp);
+    if (outs.length !== 1) return walkHooksFrom(data, steps, i, [{ packet: pk, prior }], []);
+    const o = outs[0];
+    const merged: Outcome = prior ? { ...o, hops: prior.hops.concat(o.hops), undecided: prior.undecided.length === 0 ? o.undecided : prior.undecided.concat(o.undecided) } : o;
+    if (STOPS.has(o.action)) return { outcomes: [merged], verdict: 'stop', decisive: merged };
+    pk = o.mark === sp.mark ? sp : { ...sp, mark: o.mark };
+    prior = merged;
+  }
+  const last = prior ?? noChainOutcome(pk.mark);
+  return { outcomes: [last], verdict: 'pass', decisive: last };
+}
+
+function noChainOutcome(mark: number): Outcome {
+  return { action: 'ACCEPT', at: { table: '', chain: '', kind: 'policy', text: 'no chain on the way', file: '', line: 0, effect: 'ACCEPT' }, hops: [], toAddress: '', toPort: 0, undecided: [], mark };
+}
+
+/** walkHooks from step `from` on, for every way the walk has gone so far (some hook before could not decide). */
+function walkHooksFrom(data: IptablesData, steps: { table: string; chain: string; packet?: Partial<Packet> }[], from: number, start: { packet: Packet; prior: Outcome | undefined }[], done: Outcome[]): WalkResult {
+  let current = start;
+  for (let i = from; i < steps.length; i++) {
+    const step = steps[i];
     const next: typeof current = [];
     for (const c of current) {
       const pk = { ...c.packet, ...(step.packet ?? {}) };
@@ -796,7 +827,7 @@ export function walkHooks(data: IptablesData, steps: { table: string; chain: str
     }
     current = next;
   }
-  const outcomes = [...done, ...current.map((c) => c.prior ?? { action: 'ACCEPT' as Action, at: { table: '', chain: '', kind: 'policy' as const, text: 'no chain on the way', file: '', line: 0, effect: 'ACCEPT' }, hops: [], toAddress: '', toPort: 0, undecided: [], mark: c.packet.mark })];
+  const outcomes = [...done, ...current.map((c) => c.prior ?? noChainOutcome(c.packet.mark))];
   const stops = outcomes.filter((o) => STOPS.has(o.action));
   const verdict = stops.length === 0 ? 'pass' : stops.length === outcomes.length ? 'stop' : 'uncertain';
   return { outcomes, verdict, decisive: stops[0] ?? outcomes[0] };

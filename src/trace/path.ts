@@ -167,10 +167,18 @@ function ruleHop(ns: string, h: Hop, status: HopStatus): TraceHop {
   return mkHop({ stage: ns, where: `${ns} ${h.table} ${h.chain}`, table: h.table, chain: h.chain, status, effect: h.effect, rule: h.kind === 'rule' ? h.text : '', file: h.file, line: h.line });
 }
 
+
 const sameWay = (a: Outcome, b: Outcome) => a.action === b.action && a.toAddress === b.toAddress && a.toPort === b.toPort && a.mark === b.mark;
 
 /** A walk over some hooks as hops: every way it ends was followed; the first that goes on is shown. */
 function group(ns: string, w: WalkResult): Group {
+  if (w.outcomes.length === 1 && w.outcomes[0].undecided.length === 0 && !STOP_ACTIONS.has(w.outcomes[0].action)) {
+    // The usual walk: one way, decided all along, going on.
+    const o = w.outcomes[0];
+    const hops: TraceHop[] = new Array(o.hops.length);
+    for (let i = 0; i < o.hops.length; i++) hops[i] = ruleHop(ns, o.hops[i], 'pass');
+    return { hops, cont: o, divergent: false, undecided: NONE };
+  }
   const passes = w.outcomes.filter((o) => !STOP_ACTIONS.has(o.action));
   const stops = w.outcomes.filter((o) => STOP_ACTIONS.has(o.action));
   const undecided = [...new Set(w.outcomes.flatMap((o) => o.undecided))];
@@ -337,8 +345,23 @@ function sboxIface(node: NodeModel, ip: string, own: boolean): string | undefine
  * without a `*raw` section means an empty raw table: the kernel has not loaded it), or it is there.
  */
 function captured(node: NodeModel, ns: 'host' | 'sbox', table: string): boolean {
-  return present(node, `${ns}.iptables.${table}`) || (node[ns] as IptablesModel).parsed.tables.has(table);
+  let m = capturedTables.get(node);
+  if (!m) capturedTables.set(node, (m = new Map()));
+  const k = ns === 'host' ? table : `sbox ${table}`;
+  let c = m.get(k);
+  if (c === undefined) m.set(k, (c = present(node, `${ns}.iptables.${table}`) || (node[ns] as IptablesModel).parsed.tables.has(table)));
+  return c;
 }
+/** Per node: captured() per namespace and table, asked by every walk of every port. */
+const capturedTables = new WeakMap<NodeModel, Map<string, boolean>>();
+
+/** The tables of a list of hooks, once each (the lists are constants: made once). */
+function tablesOf(steps: { table: string }[]): string[] {
+  let t = stepTables.get(steps);
+  if (!t) stepTables.set(steps, (t = [...new Set(steps.map((s) => s.table))]));
+  return t;
+}
+const stepTables = new WeakMap<object, string[]>();
 
 interface Context {
   nodes: NodeModel[];
@@ -412,9 +435,9 @@ class NodeWalk {
 
   /** Walk hooks of the host or the sbox; undefined when every way stops (the trace ends). */
   private walk(ns: 'host' | 'sbox', ipt: IptablesModel, steps: { table: string; chain: string; packet?: Partial<Packet> }[], packet: Packet, into: TraceHop[], assumedTables = true): Group {
-    for (const t of new Set(steps.map((s) => s.table))) if (assumedTables && !captured(this.node, ns, t)) this.assumed.push(`${ns} ${t} table not captured: taken as letting the packet through`);
+    if (assumedTables) for (const t of tablesOf(steps)) if (!captured(this.node, ns, t)) this.assumed.push(`${ns} ${t} table not captured: taken as letting the packet through`);
     const g = walkGroup(ns, ipt.parsed, steps, packet);
-    into.push(...g.hops);
+    for (const h of g.hops) into.push(h);
     if (g.cont && g.divergent) {
       this.forked = true;
       this.undecided.push(...g.undecided);
@@ -466,7 +489,8 @@ class NodeWalk {
     const fwdDst = nat?.toAddress || dst;
     const fwdPort = nat && nat.toPort ? nat.toPort : this.port;
     const dnatHop = nat ? this.hops[this.hops.length - 1] : undefined;
-    if (dnatHop) dnatHop.effect = `DNAT to ${fwdDst}:${fwdPort}`;
+    // A copy: the hop may be one of a remembered walk's, shared with other ports' traces.
+    if (dnatHop) this.hops[this.hops.length - 1] = { ...dnatHop, effect: `DNAT to ${fwdDst}:${fwdPort}` };
 
     // 2. The routing decision.
     if (!nat) {
@@ -672,14 +696,17 @@ class NodeWalk {
     const local = taskNode === node || vtep.node === node.hostname || vtep.node === node.name;
     const taskHop = mkHop({ stage: 'task', where: 'task', effect: `${task} on ${vtep.node}${local ? ' (this node)' : ''}`, file: vtep.file, line: Number(vtep.line) });
     if (!local) {
+      // The VXLAN hops are remembered per pair of nodes and shared between traces: not changed.
       const vx = this.vxlan(taskNode, vtep, entry?.lladdr ?? owner?.mac ?? '');
       for (const h of vx) {
         if (h.status === 'stop' || h.status === 'uncertain') {
-          hops.push(taskHop);
-          return end(h, h.status === 'stop' ? 'dropped' : 'uncertain');
+          hops.push(taskHop, h);
+          out.verdict = h.status === 'stop' ? 'dropped' : 'uncertain';
+          out.decisive = h;
+          return out;
         }
       }
-      hops.push(...vx);
+      for (const h of vx) hops.push(h);
     }
     hops.push(taskHop);
     if (forked) {
@@ -697,8 +724,8 @@ class NodeWalk {
     if (!memo) vxlanMemo.set(node, (memo = new Map()));
     const hit = memo.get(memoKey);
     if (hit) {
-      this.assumed.push(...hit.assumed);
-      return hit.hops.map((h) => ({ ...h }));
+      for (const a of hit.assumed) this.assumed.push(a);
+      return hit.hops;
     }
     const hops: TraceHop[] = [];
     const assumed: string[] = [];
@@ -706,8 +733,8 @@ class NodeWalk {
     const data = `udp/${dpp}`;
     const done = () => {
       memo!.set(memoKey, { hops, assumed });
-      this.assumed.push(...assumed);
-      return hops.map((h) => ({ ...h }));
+      for (const a of assumed) this.assumed.push(a);
+      return hops;
     };
     // The FDB row that tunnels the task's MAC (when the overlay namespace was captured).
     if (present(node, 'overlay.fdb') && mac) {

@@ -155,6 +155,19 @@ describe('firewall mistakes no rule names', () => {
   });
 });
 
+describe('walks remembered for every port', () => {
+  it("a DNAT for any port names each trace's own port, though the walk of nat PREROUTING is remembered and shared", () => {
+    // No --dport: nat PREROUTING ends alike for every port, so its walk is remembered (from its second
+    // walk) and its hops shared by the traces of later ports. Each must still say where its port goes.
+    const snap = labWith({ [HOST2]: (t) => t.replace('-A DOCKER-INGRESS -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.18.0.2:8080', '-A DOCKER-INGRESS -p tcp -j DNAT --to-destination 172.18.0.2') });
+    const n2 = node(snap, 'node2');
+    const dnat = (t: NodeTrace) => t.hops.find((h) => h.effect.startsWith('DNAT'))?.effect;
+    const ts = [8080, 9090, 7070, 6060].map((port) => traceNode(n2, 'tcp', port, undefined, snap));
+    expect(ts.map(dnat)).toEqual(['DNAT to 172.18.0.2:8080', 'DNAT to 172.18.0.2:9090', 'DNAT to 172.18.0.2:7070', 'DNAT to 172.18.0.2:6060']);
+    expect(ts[0].verdict).toBe('delivered');
+  });
+});
+
 describe('the check rule published-port-reaches-task', () => {
   const rule = loadRules().filter((r) => r.spec.id === 'published-port-reaches-task');
   const on = (snap: Snapshot, name: string) => evaluate(rule, snap).filter((r) => r.node === name);

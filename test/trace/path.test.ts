@@ -1,12 +1,12 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readCapture } from '../../src/capture/read.js';
 import { buildSnapshot, type Snapshot } from '../../src/model/build.js';
 import { loadRules } from '../../src/rules/loader.js';
 import { evaluate } from '../../src/rules/evaluate.js';
-import { traceNode, traceNodes, traceView, type NodeTrace } from '../../src/trace/path.js';
-import { fixture, snapshotOf } from '../helpers/fixtures.js';
+import { traceForCheck, traceNode, traceNodes, traceView, type NodeTrace } from '../../src/trace/path.js';
+import { FIXTURES, fixture, snapshotOf } from '../helpers/fixtures.js';
 
 /*
  * The walk from a client to the task, on the working-mesh lab's healthy capture (one task of web on
@@ -251,6 +251,23 @@ describe('what the rules read (Node.meshTrace)', () => {
     expect(v).toMatchObject({ verdict: 'dropped', where: 'host filter DOCKER-USER', effect: 'DROP', at: 'nodes/node2/host/iptables.txt:61', rule: '-A DOCKER-USER -p tcp -m tcp --dport 8080 -j DROP', tasks: [] });
     expect(v.hops[v.hops.length - 1]).toBe('host filter DOCKER-USER: DROP (nodes/node2/host/iptables.txt:61)');
     expect(traceView(trace(snap, 'node1'))).toMatchObject({ verdict: 'delivered', tasks: ['web.1 on node3'] });
+  });
+
+  // The check walks for the verdict first and again in full only when not delivered: what the rule
+  // reads must be exactly what the full walk shows, on every capture of the repo, every node, every port.
+  const captures = readdirSync(FIXTURES).filter((f) => existsSync(join(FIXTURES, f, 'capture.json')));
+  it.each(captures)('the check reads of %s what a full trace shows, for every node and port', (name) => {
+    const snap = snapshotOf(name);
+    const ports = (snap.cluster.ingressPorts as { protocol: string; port: bigint }[]).map((p) => [p.protocol, Number(p.port)] as const);
+    const seen = new Set<string>();
+    for (const n of snap.nodes) {
+      for (const [protocol, port] of ports) {
+        const full = traceView(traceNode(n, protocol, port, undefined, snap));
+        seen.add(full.verdict);
+        expect({ node: n.name, port, ...traceForCheck(n, protocol, port) }).toEqual({ node: n.name, port, ...full });
+      }
+    }
+    if (name === 'lab-fault-09-docker-user-drop') expect([...seen].sort()).toEqual(['delivered', 'dropped']);
   });
 
   it('walks each node and port once, however often a rule asks', () => {

@@ -264,7 +264,8 @@ describe('what the rules read (Node.meshTrace)', () => {
       for (const [protocol, port] of ports) {
         const full = traceView(traceNode(n, protocol, port, undefined, snap));
         seen.add(full.verdict);
-        expect({ node: n.name, port, ...traceForCheck(n, protocol, port) }).toEqual({ node: n.name, port, ...full });
+        const subject = `${n.name} ${protocol}/${port}`; // named in a failure's diff
+        expect({ subject, ...traceForCheck(n, protocol, port) }).toEqual({ subject, ...full });
       }
     }
     if (name === 'lab-fault-09-docker-user-drop') expect([...seen].sort()).toEqual(['delivered', 'dropped']);

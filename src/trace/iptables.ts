@@ -344,18 +344,31 @@ interface CompiledChain {
    */
   byPort?: Map<number, number[]>;
   anyPort: number[];
-  /**
-   * The destinations the chain's rules test (-d): a packet's key holds which of them its address is
-   * in, not the address, so that packets to many addresses alike (IPVS backends) share one entry.
-   * Null when there are too many to be worth it: the key then holds the address.
-   */
-  dstSpecs: string[] | null;
-  /** Per destination address: which of dstSpecs hold it, as the packet key writes it. */
-  dstBits: Map<string, string>;
+  /** The key of a packet for the rules that may match it: the destinations this chain's rules test. */
+  ruleKey: KeyRule;
   /** Decided per port and mark nowhere in it (nor in the chains it jumps to): see portAndMarkFree. */
   free?: boolean;
-  /** For a free chain: its outcomes per packet key. */
+  /**
+   * For a free chain, the key of a packet for its whole walk: the destinations tested here and in
+   * every chain it may jump to (a walk remembered by this chain's tests alone would be given to a
+   * packet that a jumped-to chain's -d decides otherwise).
+   */
+  walkKey?: KeyRule;
+  /** For a free chain: its outcomes per packet key (walkKey). */
   walks: Map<string, Outcome[]>;
+}
+
+/**
+ * How a packet's key is made: every field but its port and mark, and of its destination only which
+ * of `specs` hold it (packets to many addresses alike, IPVS backends, share one key). Null specs:
+ * too many to be worth it, and the key holds the address.
+ */
+interface KeyRule {
+  specs: string[] | null;
+  /** Per destination address: which of specs hold it, as the key writes it. */
+  bits: Map<string, string>;
+  /** The last key made, with what it was made of (see packetKey). */
+  last?: { p: Packet; dst: string; key: string };
 }
 
 /** For one packet but its port and mark: the rules that may match it, the single-port ones by port. */
@@ -370,7 +383,7 @@ const PORT_OPTIONS = new Set(['--dport', '--destination-port', '--dports', '--de
 function compileChain(chain: IptablesChain): CompiledChain {
   let c = compiledChains.get(chain);
   if (c) return c;
-  c = { chain, runs: 0, indexed: false, port: EMPTY_I32, srcNet: EMPTY_U32, srcMask: EMPTY_U32, tokens: new Array(chain.size), viable: new Map(), anyPort: [], dstSpecs: null, dstBits: new Map(), walks: new Map() };
+  c = { chain, runs: 0, indexed: false, port: EMPTY_I32, srcNet: EMPTY_U32, srcMask: EMPTY_U32, tokens: new Array(chain.size), viable: new Map(), anyPort: [], ruleKey: { specs: null, bits: new Map() }, walks: new Map() };
   compiledChains.set(chain, c);
   return c;
 }
@@ -413,7 +426,7 @@ function indexChain(c: CompiledChain): CompiledChain {
     const prefix = s > 0 && conds[s - 1] !== '!' ? ipv4Prefix(conds[s + 1] ?? '') : null;
     if (prefix) [c.srcNet[k], c.srcMask[k]] = prefix;
   }
-  c.dstSpecs = dsts.size <= MAX_DST_SPECS ? [...dsts] : null;
+  c.ruleKey.specs = dsts.size <= MAX_DST_SPECS ? [...dsts] : null;
   const byPort = new Map<number, number[]>();
   for (let k = 0; k < n; k++) {
     const port = c.port[k];
@@ -456,20 +469,41 @@ function mergeSorted(a: number[], b: number[]): number[] {
 }
 
 /** Everything about a packet but its destination port and its mark: the key of the rules that may match it. */
-function packetKey(p: Packet, c: CompiledChain): string {
-  indexChain(c);
+function packetKey(p: Packet, k: KeyRule): string {
   let dst = p.dst;
-  if (c.dstSpecs) {
-    const bits = c.dstBits.get(p.dst);
+  if (k.specs) {
+    const bits = k.bits.get(p.dst);
     if (bits !== undefined) dst = bits;
     else {
       dst = '@';
-      for (const d of c.dstSpecs) dst += addrMatches(d, p.dst) ? '1' : '0';
-      if (c.dstBits.size < 4096) c.dstBits.set(p.dst, dst);
+      for (const d of k.specs) dst += addrMatches(d, p.dst) ? '1' : '0';
+      if (k.bits.size < 4096) k.bits.set(p.dst, dst);
     }
   }
-  // Every field of Packet but the port and the mark (a field added to Packet must be added here).
-  return p.proto + '|' + p.src + '|' + dst + '|' + p.sport + '|' + p.inIface + '|' + p.outIface + '|' + joined(p.ctstate) + '|' + p.dstLocal + '|' + p.srcLocal + '|' + p.ipvs + '|' + (p.tcpFlags ? joined(p.tcpFlags) : '-');
+  // The walks of a node's ports, and of a port's backends, come one after another with one key: the
+  // same string is given back (its hash is kept, so the maps it keys find it without reading it again).
+  const last = k.last;
+  if (last && last.dst === dst && sameKeyFields(last.p, p)) return last.key;
+  // Every field of Packet but the port and the mark (a field added to Packet must be added here and
+  // in sameKeyFields).
+  const key = p.proto + '|' + p.src + '|' + dst + '|' + p.sport + '|' + p.inIface + '|' + p.outIface + '|' + joined(p.ctstate) + '|' + p.dstLocal + '|' + p.srcLocal + '|' + p.ipvs + '|' + (p.tcpFlags ? joined(p.tcpFlags) : '-');
+  k.last = { p: { ...p }, dst, key };
+  return key;
+}
+
+/** Whether two packets agree on every field of their key but the destination (see packetKey). */
+function sameKeyFields(a: Packet, b: Packet): boolean {
+  return (
+    a.proto === b.proto && a.src === b.src && a.sport === b.sport && a.inIface === b.inIface && a.outIface === b.outIface && sameList(a.ctstate, b.ctstate) &&
+    a.dstLocal === b.dstLocal && a.srcLocal === b.srcLocal && a.ipvs === b.ipvs && (a.tcpFlags === undefined ? b.tcpFlags === undefined : b.tcpFlags !== undefined && sameList(a.tcpFlags, b.tcpFlags))
+  );
+}
+
+function sameList(a: string[], b: string[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** A list of states or flags as the key writes it (nearly always one: no join). */
@@ -489,7 +523,7 @@ function candidates(c: CompiledChain, p: Packet): number[] | null {
   if (c.runs++ === 0) return null;
   indexChain(c);
   if (c.byPort) return c.byPort.get(p.dport) ?? c.anyPort;
-  const key = packetKey(p, c);
+  const key = packetKey(p, c.ruleKey);
   let v = c.viable.get(key);
   if (!v) {
     v = { byPort: new Map(), anyPort: [] };
@@ -694,7 +728,7 @@ export function walkChain(data: IptablesData, table: string, chain: string, pack
   const compiled = compileChain(c);
   // Not on its first walk: telling whether a chain is free reads every rule, which one walk need not.
   const memo = compiled.runs > 0 && portAndMarkFree(data, table, c, new Set()) ? compiled.walks : undefined;
-  const key = memo ? packetKey(packet, compiled) : '';
+  const key = memo ? packetKey(packet, compiled.walkKey!) : '';
   const hit = memo?.get(key);
   if (hit) return hit.map((o) => (o.mark === packet.mark ? o : { ...o, mark: packet.mark }));
   const file = c.file;
@@ -713,37 +747,43 @@ export function walkChain(data: IptablesData, table: string, chain: string, pack
  * this key (the mark comes out as it went in). Undefined when some chain does.
  */
 export function hooksMemoKey(data: IptablesData, steps: { table: string; chain: string; packet?: Partial<Packet> }[], packet: Packet): string | undefined {
-  let free = stepsFree.get(steps)?.get(data);
-  if (free === undefined) {
+  let memo = stepsFree.get(steps)?.get(data);
+  if (memo === undefined) {
     // Nothing to remember before the hooks' chains were walked once (see walkChain).
     for (const s of steps) {
       const c = data.tables.get(s.table)?.get(s.chain);
       if (c && c.size > 0 && compileChain(c).runs === 0) return undefined;
     }
-    free = steps.every((s) => {
+    const free = steps.every((s) => {
       const c = data.tables.get(s.table)?.get(s.chain);
       return !c || portAndMarkFree(data, s.table, c, new Set());
     });
     let m = stepsFree.get(steps);
     if (!m) stepsFree.set(steps, (m = new WeakMap()));
-    m.set(data, free);
+    m.set(data, (memo = { free, parts: [], key: '' }));
   }
-  if (!free) return undefined;
-  let key = '';
-  for (const s of steps) {
+  if (!memo.free) return undefined;
+  // Each chain's packet key; when every one is the string it was last time, so is the whole key.
+  let same = memo.parts.length === steps.length;
+  for (let i = 0; i < steps.length; i++) {
+    const s = steps[i];
     const c = data.tables.get(s.table)?.get(s.chain);
-    if (!c) {
-      key += s.table + '/' + s.chain + '-#';
-      continue;
-    }
     // A chain without rules ends in its policy whatever the packet.
-    key += s.table + '/' + s.chain + (c.size === 0 ? '#' : ':' + packetKey(s.packet ? { ...packet, ...s.packet } : packet, compileChain(c)) + '#');
+    const part = !c ? '-' : c.size === 0 ? '' : packetKey(s.packet ? { ...packet, ...s.packet } : packet, compileChain(c).walkKey!);
+    if (same && memo.parts[i] !== part) same = false;
+    memo.parts[i] = part;
   }
-  return key;
+  if (same) return memo.key;
+  let key = '';
+  for (let i = 0; i < steps.length; i++) key += steps[i].table + '/' + steps[i].chain + ':' + memo.parts[i] + '#';
+  return (memo.key = key);
 }
 
-/** Per list of steps (a constant of the caller) and capture: whether every chain on it is port- and mark-free. */
-const stepsFree = new WeakMap<object, WeakMap<IptablesData, boolean>>();
+/**
+ * Per list of steps (a constant of the caller) and capture: whether every chain on it is port- and
+ * mark-free, and the last key made for it (each chain's part, and the whole).
+ */
+const stepsFree = new WeakMap<object, WeakMap<IptablesData, { free: boolean; parts: string[]; key: string }>>();
 
 const PORT_OR_MARK = WILD_OPTIONS; // the source port is part of the packet key
 const MARK_TARGETS = new Set(['MARK', 'CONNMARK']);
@@ -755,25 +795,37 @@ function portAndMarkFree(data: IptablesData, table: string, chain: IptablesChain
   if (visiting.has(chain)) return true; // a loop: decided by the other rules on it
   visiting.add(chain);
   let free = true;
+  const subs = new Set<IptablesChain>();
   for (let k = 0; k < chain.size && free; k++) {
+    let target: string;
     if (!chain.saveForm) {
       const rule = chain.ruleAt(k);
+      target = rule.target;
       if (rule.dportSpec || rule.sport || rule.matches.some((m) => m !== 'addrtype') || MARK_TARGETS.has(rule.target) || rule.setMark >= 0) free = false;
-      else {
-        const sub = data.tables.get(table)?.get(rule.target);
-        if (sub && !portAndMarkFree(data, table, sub, visiting)) free = false;
-      }
-      continue;
+    } else {
+      const tokens = tokensAt(c, k);
+      target = ruleTarget(chain.ruleAt(k), tokens).target;
+      if (tokens.some((t) => PORT_OR_MARK.has(t)) || MARK_TARGETS.has(target)) free = false;
     }
-    const tokens = tokensAt(c, k);
-    const { target } = ruleTarget(chain.ruleAt(k), tokens);
-    if (tokens.some((t) => PORT_OR_MARK.has(t)) || MARK_TARGETS.has(target)) free = false;
-    else {
-      const sub = data.tables.get(table)?.get(target);
-      if (sub && !portAndMarkFree(data, table, sub, visiting)) free = false;
+    const sub = free ? data.tables.get(table)?.get(target) : undefined;
+    if (sub) {
+      subs.add(sub);
+      if (!portAndMarkFree(data, table, sub, visiting)) free = false;
     }
   }
   visiting.delete(chain);
+  if (free) {
+    // The destinations a walk from here may test: this chain's own and those of every chain it jumps
+    // to (a chain met again on a loop is not known yet: the key then holds the address).
+    let specs: Set<string> | null = new Set(indexChain(c).ruleKey.specs ?? []);
+    if (!indexChain(c).ruleKey.specs) specs = null;
+    for (const sub of subs) {
+      const w = compileChain(sub).walkKey;
+      if (!w || !w.specs) specs = null;
+      else if (specs) for (const d of w.specs) specs.add(d);
+    }
+    c.walkKey = { specs: specs && specs.size <= MAX_DST_SPECS ? [...specs] : null, bits: new Map() };
+  }
   c.free = free;
   return free;
 }

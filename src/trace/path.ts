@@ -233,7 +233,8 @@ const SBOX_FILTER_INPUT = [{ table: 'filter', chain: 'INPUT' }];
 const SBOX_OUT = [{ table: 'mangle', chain: 'OUTPUT' }, { table: 'filter', chain: 'OUTPUT' }, { table: 'mangle', chain: 'POSTROUTING' }];
 const SBOX_SNAT = [{ table: 'nat', chain: 'POSTROUTING' }];
 
-const groupMemo = new WeakMap<IptablesData, Map<string, Group>>();
+/** Per capture and namespace: the groups remembered by key (hooksMemoKey gives the same string for the same key). */
+const groupMemo = new WeakMap<IptablesData, Map<string, Map<string, Group>>>();
 
 /**
  * group() of a walk through hooks, remembered per namespace when no chain on the way depends on the
@@ -256,13 +257,14 @@ function walkGroup(ns: string, data: IptablesData, steps: { table: string; chain
   }
   const key = hooksMemoKey(data, steps, packet);
   if (key === undefined) return group(ns, walkHooks(data, steps, packet), full);
-  let memo = groupMemo.get(data);
-  if (!memo) groupMemo.set(data, (memo = new Map()));
-  const k = `${ns} ${key}`;
-  let g = memo.get(k);
+  let perData = groupMemo.get(data);
+  if (!perData) groupMemo.set(data, (perData = new Map()));
+  let memo = perData.get(ns);
+  if (!memo) perData.set(ns, (memo = new Map()));
+  let g = memo.get(key);
   if (!g) {
     g = group(ns, walkHooks(data, steps, packet));
-    if (memo.size < 4096) memo.set(k, g);
+    if (memo.size < 4096) memo.set(key, g);
   }
   return withMark(g, packet.mark);
 }

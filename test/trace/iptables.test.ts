@@ -1,5 +1,5 @@
 import { parseIptables } from '../../src/parse/iptables.js';
-import { matchRule, walkChain, walkHooks, type Packet } from '../../src/trace/iptables.js';
+import { hooksMemoKey, matchRule, walkChain, walkHooks, type Packet } from '../../src/trace/iptables.js';
 
 /** A new TCP connection from outside to a published port, as the FORWARD walk sees it after the DNAT. */
 const pkt = (over: Partial<Packet> = {}): Packet => ({
@@ -318,5 +318,52 @@ ${DOCKER_FORWARD}
     }
     // The packets reach every kind of ending, so the comparison covers each.
     expect([...seen].sort()).toEqual(['ACCEPT', 'DROP', 'REJECT']);
+  });
+
+  // The key of what may match a packet is remembered for the last packet (the walks of a node's ports
+  // come one after another with one key): a packet that differs in any one field of it, walked next,
+  // must be decided as itself.
+  const ONE_FIELD = `${BLOCKLIST}
+-A DOCKER-USER -p udp -j DROP
+-A DOCKER-USER -s 198.51.100.9 -j DROP
+-A DOCKER-USER -d 172.18.0.9 -j DROP
+-A DOCKER-USER -p tcp -m tcp --sport 5555 -j DROP
+-A DOCKER-USER -i eth9 -j DROP
+-A DOCKER-USER -o eth8 -j DROP
+-A DOCKER-USER -m conntrack --ctstate RELATED -j DROP
+-A DOCKER-USER -m addrtype --dst-type LOCAL -j DROP
+-A DOCKER-USER -m addrtype --src-type LOCAL -j DROP
+-A DOCKER-USER -m ipvs --ipvs -j DROP
+-A DOCKER-USER -p tcp -m tcp --tcp-flags SYN,ACK ACK -j DROP
+-A DOCKER-USER -j RETURN
+${DOCKER_FORWARD.replace('-A DOCKER-USER -j RETURN', '')}`;
+  const variants: [string, Partial<Packet>][] = [
+    ['proto', { proto: 'udp' }], ['src', { src: '198.51.100.9' }], ['dst', { dst: '172.18.0.9' }], ['sport', { sport: 5555 }],
+    ['inIface', { inIface: 'eth9' }], ['outIface', { outIface: 'eth8' }], ['ctstate', { ctstate: ['RELATED'] }], ['dstLocal', { dstLocal: true }],
+    ['srcLocal', { srcLocal: true }], ['ipvs', { ipvs: true }], ['tcpFlags', { tcpFlags: ['ACK'] }],
+  ];
+  // The base packet has a source port (an unknown one would leave --sport undecided).
+  const base = (over: Partial<Packet> = {}) => pkt({ sport: 40000, ...over });
+  it.each(variants)('a packet that differs from the one before only in %s is decided as itself', (_field, over) => {
+    const shared = filter(ONE_FIELD);
+    for (let i = 0; i < 2; i++) expect(walkChain(shared, 'filter', 'FORWARD', base())[0].action).toBe('ACCEPT'); // indexed, its key remembered
+    expect(view(walkChain(shared, 'filter', 'FORWARD', base(over)))).toEqual(view(walkChain(filter(ONE_FIELD), 'filter', 'FORWARD', base(over))));
+    expect(walkChain(shared, 'filter', 'FORWARD', base(over))[0].action).toBe('DROP');
+    expect(walkChain(shared, 'filter', 'FORWARD', base())[0].action).toBe('ACCEPT');
+  });
+
+  it.each(variants)('a remembered walk of hooks is keyed apart for a packet that differs only in %s', (_field, over) => {
+    // No port or mark anywhere: the hooks' walk may be remembered, under a key of the packet.
+    // The source port is part of the key, so a chain may test it and still be remembered.
+    const data = filter(ONE_FIELD.replace(/^-A DOCKER-INGRESS .*$/gm, '').replace(/^-A FORWARD -j DOCKER-INGRESS$/m, ''));
+    const steps = [{ table: 'filter', chain: 'FORWARD' }];
+    walkChain(data, 'filter', 'FORWARD', base()); // nothing is remembered before a chain's first walk
+    const key = hooksMemoKey(data, steps, base());
+    expect(key).toBeDefined();
+    expect(hooksMemoKey(data, steps, base())).toBe(key);
+    expect(hooksMemoKey(data, steps, base(over))).not.toBe(key);
+    expect(hooksMemoKey(data, steps, base())).toBe(key);
+    // And the walk remembered under it is the packet's own (DOCKER-USER, which FORWARD jumps to, decides it).
+    for (const p of [base(), base(over), base()]) expect(view(walkChain(data, 'filter', 'FORWARD', p))).toEqual(view(walkChain(filter(ONE_FIELD.replace(/^-A DOCKER-INGRESS .*$/gm, '').replace(/^-A FORWARD -j DOCKER-INGRESS$/m, '')), 'filter', 'FORWARD', p)));
   });
 });

@@ -221,6 +221,17 @@ class Compiler {
       const [l, rt] = ast.args as [AstNode, AstNode];
       const L = this.node(l, scope);
       const R = this.node(rt, scope);
+      if (op === '+') {
+        // Two strings join as cel-js's string + string overload joins them; with a dyn operand
+        // cel-js would look the overload up by the values' types at every evaluation (the messages
+        // of every subject of a large capture are such joins).
+        return (r) => {
+          step();
+          const a = L(r);
+          const b = R(r);
+          return typeof a === 'string' && typeof b === 'string' ? a + b : handle(a, b, ast, ev);
+        };
+      }
       const fast = FAST_BINARY[op];
       if (fast) {
         return (r) => {

@@ -79,6 +79,9 @@ describe('compiled expressions where the common case does not hold', () => {
     ['== across types (int and double, string and int)', `dyn(item) == dyn(double(item)) && !(dyn("1") == dyn(1))`],
     ['in a list of strings, of mixed values, and in a map', `dyn(string(item)) in ["1", "2", "3"] && !(dyn("z") in ["a"]) && dyn("a") in ["a", 1] && dyn("a") in {"a": 1} && !(dyn("b") in {"a": 1})`],
     ['in with an int on the left', `dyn(item) in [1, 2, 3] && !(dyn(item) in ["1"])`],
+    // + of two strings is joined here, anything else by cel-js (lists, ints, a string and an int).
+    ['+ on dyn values: strings, lists, ints', `dyn("a") + dyn(string(item)) == "a" + string(item) && dyn([1]) + dyn([item]) == [1, item] && dyn(item) + dyn(1) == item + 1`],
+    ['+ of a dyn string and a dyn int', `dyn("a") + dyn(item) == "a1"`],
   ])('%s: the interpreter\'s value or error, on every evaluation', (_what, expr) => {
     const body = `forEach: '[1, 2, 3]'
 subject: 'string(item)'

@@ -95,6 +95,8 @@ function ifaceMatches(pattern: string, name: string): boolean {
 }
 
 function inPortSpec(spec: string, port: number): boolean {
+  // One port, the usual case, without splitting (a walk tests the rules of every port).
+  if (spec.indexOf(',') < 0 && spec.indexOf(':') < 0) return Number(spec) === port;
   return spec.split(',').some((p) => {
     const [a, b] = p.split(':');
     if (b === undefined) return Number(a) === port;
@@ -103,6 +105,7 @@ function inPortSpec(spec: string, port: number): boolean {
 }
 
 function addrMatches(spec: string, ip: string): boolean {
+  if (spec.indexOf(',') < 0) return spec.includes('/') ? ipv4InCidr(ip, spec) : spec === ip;
   return spec.split(',').some((a) => (a.includes('/') ? ipv4InCidr(ip, a) : a === ip));
 }
 
@@ -113,16 +116,9 @@ const SYN_ONLY = ['SYN'];
  * false condition decides "no match" even when another cannot be decided.
  */
 export function matchSaveRule(tokens: string[], p: Packet, wild = false): MatchResult {
-  let unknown = '';
-  let neg = false;
+  unknown = '';
+  neg = false;
   let module = '';
-  const decide = (v: Tri, why: string): boolean => {
-    if (v === 'unknown') {
-      unknown ||= why;
-      return true;
-    }
-    return neg ? !v : v;
-  };
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i];
     if (t === '!') {
@@ -157,11 +153,11 @@ export function matchSaveRule(tokens: string[], p: Packet, wild = false): MatchR
         break;
       case '-i':
       case '--in-interface':
-        ok = decide(p.inIface === undefined ? 'unknown' : ifaceMatches(v, p.inIface), `uses -i ${v} and the packet's input interface is not known`);
+        ok = p.inIface === undefined ? decide('unknown', `uses -i ${v} and the packet's input interface is not known`) : decide(ifaceMatches(v, p.inIface), '');
         break;
       case '-o':
       case '--out-interface':
-        ok = decide(p.outIface === undefined ? 'unknown' : ifaceMatches(v, p.outIface), `uses -o ${v} and the packet's output interface is not known`);
+        ok = p.outIface === undefined ? decide('unknown', `uses -o ${v} and the packet's output interface is not known`) : decide(ifaceMatches(v, p.outIface), '');
         break;
       case '-m':
       case '--match':
@@ -177,10 +173,12 @@ export function matchSaveRule(tokens: string[], p: Packet, wild = false): MatchR
       case '--ipv4':
         consumed = 0;
         break;
-      case '--tcp-flags':
-        ok = decide(tcpFlags(v, tokens[i + 2] ?? '', p), `uses --tcp-flags ${v} ${tokens[i + 2] ?? ''}`);
+      case '--tcp-flags': {
+        const f = tcpFlags(v, tokens[i + 2] ?? '', p);
+        ok = decide(f, f === 'unknown' ? `uses --tcp-flags ${v} ${tokens[i + 2] ?? ''}` : '');
         consumed = 2;
         break;
+      }
       default:
         if (!t.startsWith('-')) {
           consumed = 0;
@@ -193,50 +191,79 @@ export function matchSaveRule(tokens: string[], p: Packet, wild = false): MatchR
           consumed = 1;
         } else {
           const r = moduleOption(module, t, v, p);
-          ok = decide(r.result, r.why || `uses -m ${module} ${t}`);
+          ok = decide(r.result, r.result === 'unknown' ? r.why || `uses -m ${module} ${t}` : '');
           consumed = r.consumed;
         }
     }
-    if (!ok) return { result: false, why: '' };
+    if (!ok) return NO_MATCH;
     neg = false;
     i += consumed;
   }
-  return unknown ? { result: 'unknown', why: unknown } : { result: true, why: '' };
+  return unknown ? { result: 'unknown', why: unknown } : MATCH;
 }
+
+// The state of the rule matchSaveRule is deciding (it calls nothing that decides another rule).
+let unknown = '';
+let neg = false;
+/** A condition's verdict as the rule's: true goes on, false rules the packet out; undecidable goes on, remembering why. */
+function decide(v: Tri, why: string): boolean {
+  if (v === 'unknown') {
+    unknown ||= why;
+    return true;
+  }
+  return neg ? !v : v;
+}
+/** Shared: a match result is read, never changed. */
+const NO_MATCH: MatchResult = { result: false, why: '' };
+const MATCH: MatchResult = { result: true, why: '' };
 
 /** Conditions on the destination port and the mark: left open when indexing a chain (see rulesFor). */
 const WILD_OPTIONS = new Set(['--dport', '--destination-port', '--dports', '--destination-ports', '--ports', '--mark']);
 
 const KNOWN_MODULES = new Set(['tcp', 'udp', 'sctp', 'multiport', 'addrtype', 'conntrack', 'state', 'mark', 'comment', 'ipvs', 'icmp']);
 
+/**
+ * An option with one value, decided: one of two shared results (a walk decides the options of every
+ * rule it reads); the reason is written only for one that cannot be decided.
+ */
+function one(result: Tri, why?: (opt: string, v: string) => string, opt = '', v = ''): { result: Tri; why: string; consumed: number } {
+  if (result === true) return ONE_TRUE;
+  if (result === false) return ONE_FALSE;
+  return { result, why: why ? why(opt, v) : '', consumed: 1 };
+}
+const ONE_TRUE = { result: true as Tri, why: '', consumed: 1 };
+const ONE_FALSE = { result: false as Tri, why: '', consumed: 1 };
+const SPORT_WHY = (opt: string, v: string) => `uses ${opt} ${v} and the source port is not known`;
+const PORTS_WHY = (_opt: string, v: string) => `uses --ports ${v} and the source port is not known`;
+const TYPE_WHY = (opt: string, v: string) => `uses ${opt} ${v}`;
+
 /** One option of a match module: its verdict and how many value tokens it took. */
 function moduleOption(module: string, opt: string, v: string, p: Packet): { result: Tri; why: string; consumed: number } {
-  const one = (result: Tri, why = '') => ({ result, why, consumed: 1 });
   switch (opt) {
     case '--dport':
     case '--destination-port':
       return one(inPortSpec(v, p.dport));
     case '--sport':
     case '--source-port':
-      return one(p.sport === undefined ? 'unknown' : inPortSpec(v, p.sport), `uses ${opt} ${v} and the source port is not known`);
+      return one(p.sport === undefined ? 'unknown' : inPortSpec(v, p.sport), SPORT_WHY, opt, v);
     case '--dports':
     case '--destination-ports':
       return one(inPortSpec(v, p.dport));
     case '--sports':
     case '--source-ports':
-      return one(p.sport === undefined ? 'unknown' : inPortSpec(v, p.sport), `uses ${opt} ${v} and the source port is not known`);
+      return one(p.sport === undefined ? 'unknown' : inPortSpec(v, p.sport), SPORT_WHY, opt, v);
     case '--ports':
-      return one(inPortSpec(v, p.dport) || (p.sport !== undefined && inPortSpec(v, p.sport)) ? true : p.sport === undefined ? 'unknown' : false, `uses --ports ${v} and the source port is not known`);
+      return one(inPortSpec(v, p.dport) || (p.sport !== undefined && inPortSpec(v, p.sport)) ? true : p.sport === undefined ? 'unknown' : false, PORTS_WHY, opt, v);
     case '--dst-type':
-      return one(addrType(v, p.dstLocal), `uses --dst-type ${v}`);
+      return one(addrType(v, p.dstLocal), TYPE_WHY, opt, v);
     case '--src-type':
-      return one(addrType(v, p.srcLocal), `uses --src-type ${v}`);
+      return one(addrType(v, p.srcLocal), TYPE_WHY, opt, v);
     case '--limit-iface-in':
     case '--limit-iface-out':
       return { result: 'unknown', why: `uses addrtype ${opt}`, consumed: 0 };
     case '--ctstate':
     case '--state':
-      return one(v.split(',').some((s) => p.ctstate.includes(s.toUpperCase())));
+      return one(v.indexOf(',') < 0 ? p.ctstate.includes(v.toUpperCase()) : v.split(',').some((s) => p.ctstate.includes(s.toUpperCase())));
     case '--mark': {
       const [val, mask] = v.split('/');
       const m = mask === undefined ? 0xffffffff : Number(mask);
@@ -249,7 +276,7 @@ function moduleOption(module: string, opt: string, v: string, p: Packet): { resu
     case '--syn':
       return { result: p.proto !== 'tcp' ? false : p.tcpFlags === undefined ? 'unknown' : sameFlags(p.tcpFlags, SYN_ONLY), why: 'uses --syn', consumed: 0 };
     case '--icmp-type':
-      return one(p.proto === 'icmp' ? 'unknown' : false, `uses --icmp-type ${v}`);
+      return one(p.proto === 'icmp' ? 'unknown' : false, TYPE_WHY, opt, v);
     default:
       return { result: 'unknown', why: `uses ${module ? `-m ${module} ` : ''}${opt}`, consumed: takesValue(v) ? 1 : 0 };
   }
@@ -281,14 +308,20 @@ function tcpFlags(mask: string, comp: string, p: Packet): Tri {
  * the rest never match it. Unknown only when whether it is local is unknown and that matters.
  */
 function addrType(type: string, local: boolean | undefined): Tri {
-  const types = type.split(',').map((x) => x.toUpperCase());
-  const asLocal = types.includes('LOCAL');
-  const asUnicast = types.includes('UNICAST');
+  let t = addrTypes.get(type);
+  if (!t) {
+    const types = type.split(',').map((x) => x.toUpperCase());
+    t = { asLocal: types.includes('LOCAL'), asUnicast: types.includes('UNICAST') };
+    if (addrTypes.size < 256) addrTypes.set(type, t);
+  }
+  const { asLocal, asUnicast } = t;
   if (asLocal && asUnicast) return true;
   if (!asLocal && !asUnicast) return false;
   if (local === undefined) return 'unknown';
   return asLocal ? local : !local;
 }
+/** The types of an addrtype list, read once per list ('LOCAL', 'UNICAST,LOCAL'). */
+const addrTypes = new Map<string, { asLocal: boolean; asUnicast: boolean }>();
 
 /** The parts of a rule the walk reads: its match verdict, its target and the target's options. */
 function ruleTarget(rule: IptablesRule, tokens: string[] = []): { target: string; goto: boolean; options: string[] } {

@@ -143,6 +143,23 @@ describe('matches', () => {
     expect(m('-A FORWARD -p udp -m set --match-set blocklist src -j DROP')).toBe(false);
     expect(m('-A FORWARD -m recent --name x --rcheck -j DROP')).toBe('unknown');
   });
+
+  // What the packet does not say makes a condition undecidable, and the hop names which.
+  it.each([
+    ['-A FORWARD -i eth0 -j DROP', { inIface: undefined }, "uses -i eth0 and the packet's input interface is not known"],
+    ['-A FORWARD -o docker_gwbridge -j DROP', { outIface: undefined }, "uses -o docker_gwbridge and the packet's output interface is not known"],
+    ['-A FORWARD -p tcp -m tcp --sport 1024:65535 -j DROP', {}, 'uses --sport 1024:65535 and the source port is not known'],
+    ['-A FORWARD -p tcp -m multiport --ports 22,80 -j DROP', {}, 'uses --ports 22,80 and the source port is not known'],
+    ['-A FORWARD -m addrtype --dst-type LOCAL -j DROP', { dstLocal: undefined }, 'uses --dst-type LOCAL'],
+    ['-A FORWARD -m addrtype --src-type LOCAL -j DROP', { srcLocal: undefined }, 'uses --src-type LOCAL'],
+    ['-A FORWARD -p tcp -m tcp --tcp-flags SYN,ACK SYN -j DROP', { tcpFlags: undefined }, 'uses --tcp-flags SYN,ACK SYN'],
+    ['-A FORWARD -p tcp -m tcp --syn -j DROP', { tcpFlags: undefined }, 'uses --syn'],
+    ['-A FORWARD -m ipvs --ipvs -j DROP', { ipvs: undefined }, 'uses -m ipvs --ipvs'],
+    ['-A FORWARD -p icmp -m icmp --icmp-type 8 -j DROP', { proto: 'icmp', tcpFlags: undefined }, 'uses --icmp-type 8'],
+    ['-A FORWARD -p tcp -m tcp --tcp-option 2 -j DROP', {}, 'uses -m tcp --tcp-option'],
+  ] as [string, Partial<Packet>, string][])('%s is undecided when the packet does not say, and says why', (line, over, why) => {
+    expect(matchRule(rule(line), pkt(over))).toEqual({ result: 'unknown', why });
+  });
 });
 
 describe('undecidable rules: both outcomes followed, never guessed', () => {

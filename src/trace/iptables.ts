@@ -324,10 +324,11 @@ function addrType(type: string, local: boolean | undefined): Tri {
 const addrTypes = new Map<string, { asLocal: boolean; asUnicast: boolean }>();
 
 /** The parts of a rule the walk reads: its match verdict, its target and the target's options. */
-function ruleTarget(rule: IptablesRule, tokens: string[] = []): { target: string; goto: boolean; options: string[] } {
+function ruleTarget(rule: IptablesRule, tokens: string[] = NO_TOKENS): { target: string; goto: boolean; options: string[]; from: number } {
+  // The target's options are tokens[from...] (not copied out: a walk reads the target of every rule it takes).
   const j = tokens.findIndex((t) => t === '-j' || t === '--jump' || t === '-g' || t === '--goto');
-  if (j < 0) return { target: rule.target, goto: false, options: [] };
-  return { target: tokens[j + 1] ?? rule.target, goto: tokens[j] === '-g' || tokens[j] === '--goto', options: tokens.slice(j + 2) };
+  if (j < 0) return { target: rule.target, goto: false, options: NO_TOKENS, from: 0 };
+  return { target: tokens[j + 1] ?? rule.target, goto: tokens[j] === '-g' || tokens[j] === '--goto', options: tokens, from: j + 2 };
 }
 
 /** Rules printed by `iptables -L` hold no tokens: decide from the parsed fields, never beyond them. */
@@ -389,6 +390,10 @@ interface CompiledChain {
   walkKey?: KeyRule;
   /** For a free chain: its outcomes per packet key (walkKey). */
   walks: Map<string, Outcome[]>;
+  /** Per rule index: the hop of a jump, goto or RETURN (see fixedHop). */
+  fixedHops: Map<number, Hop>;
+  /** The hop of the chain's policy (a built-in chain that runs out). */
+  policyHop?: Hop;
 }
 
 /**
@@ -416,12 +421,14 @@ const PORT_OPTIONS = new Set(['--dport', '--destination-port', '--dports', '--de
 function compileChain(chain: IptablesChain): CompiledChain {
   let c = compiledChains.get(chain);
   if (c) return c;
-  c = { chain, runs: 0, indexed: false, port: EMPTY_I32, srcNet: EMPTY_U32, srcMask: EMPTY_U32, tokens: new Array(chain.size), viable: new Map(), anyPort: [], ruleKey: { specs: null, bits: new Map() }, walks: new Map() };
+  c = { chain, runs: 0, indexed: false, port: EMPTY_I32, srcNet: EMPTY_U32, srcMask: EMPTY_U32, tokens: new Array(chain.size), viable: new Map(), anyPort: [], ruleKey: { specs: null, bits: new Map() }, walks: new Map(), fixedHops: new Map() };
   compiledChains.set(chain, c);
   return c;
 }
 
 const EMPTY_I32 = new Int32Array(0);
+/** No tokens, no options, no undecided rules: shared, never changed. */
+const NO_TOKENS: string[] = Object.freeze([]) as unknown as string[];
 const EMPTY_U32 = new Uint32Array(0);
 
 /**
@@ -597,10 +604,14 @@ function hop(rule: IptablesRule, effect: string): Hop {
 /** Hops so far, newest first: adding one costs the same however long the walk (a chain of 10,000 LOG rules). */
 type Trail = { hop: Hop; prev: Trail } | null;
 
-function trailArray(t: Trail): Hop[] {
-  const out: Hop[] = [];
-  for (let x = t; x; x = x.prev) out.push(x.hop);
-  return out.reverse();
+/** The hops of a trail in order, then `last`. */
+function trailArray(t: Trail, last: Hop): Hop[] {
+  let n = 1;
+  for (let x = t; x; x = x.prev) n++;
+  const out: Hop[] = new Array(n);
+  out[--n] = last;
+  for (let x = t; x; x = x.prev) out[--n] = x.hop;
+  return out;
 }
 
 interface State {
@@ -681,14 +692,14 @@ class Walker {
   /** The rule at index k matched: apply its target. */
   private take(chain: IptablesChain, k: number, c: CompiledChain, st: State, depth: number): Step {
     const rule = chain.ruleAt(k);
-    const { target, goto, options } = ruleTarget(rule, chain.saveForm ? tokensAt(c, k) : undefined);
+    const { target, goto, options, from } = ruleTarget(rule, chain.saveForm ? tokensAt(c, k) : undefined);
     if (!target) return { next: st }; // a counting rule
-    if (target === 'RETURN') return { endings: [{ kind: 'return', state: { ...st, hops: { hop: hop(rule, 'RETURN'), prev: st.hops } } }] };
+    if (target === 'RETURN') return { endings: [{ kind: 'return', state: { packet: st.packet, undecided: st.undecided, hops: { hop: fixedHop(c, k, rule, 'RETURN'), prev: st.hops } } }] };
     if (TERMINAL.has(target)) {
       const action = (target === 'NFQUEUE' ? 'QUEUE' : target) as Action;
       const out = this.finalOutcome(action, hop(rule, target), st);
       if (action === 'DNAT' || action === 'SNAT') {
-        const to = optionValue(options, action === 'DNAT' ? '--to-destination' : '--to-source') ?? (rule.toAddress ? `${rule.toAddress}:${rule.toPort}` : '');
+        const to = optionValue(options, from, action === 'DNAT' ? '--to-destination' : '--to-source') ?? (rule.toAddress ? `${rule.toAddress}:${rule.toPort}` : '');
         const m = /^([^:]*)(?::(\d+))?/.exec(to);
         out.toAddress = m?.[1] || rule.toAddress;
         out.toPort = m?.[2] ? Number(m[2]) : rule.toPort;
@@ -699,7 +710,7 @@ class Walker {
       const packet = { ...st.packet };
       let effect = target;
       if (target === 'MARK') {
-        const set = optionValue(options, '--set-xmark') ?? optionValue(options, '--set-mark');
+        const set = optionValue(options, from, '--set-xmark') ?? optionValue(options, from, '--set-mark');
         if (set !== undefined) {
           const [val, mask] = set.split('/');
           const m = mask === undefined ? 0xffffffff : Number(mask);
@@ -723,7 +734,7 @@ class Walker {
       }
       return { endings: [{ kind: 'final', outcome: asStop }, ...this.run(chain, k + 1, { ...st, hops: { hop: h, prev: st.hops }, undecided: [...st.undecided, note] }, depth)] };
     }
-    const into = { ...st, hops: { hop: hop(rule, `${goto ? 'goto' : 'jump'} ${target}`), prev: st.hops } };
+    const into = { packet: st.packet, undecided: st.undecided, hops: { hop: fixedHop(c, k, rule, goto ? 'goto' : 'jump'), prev: st.hops } };
     const subEndings = this.run(sub, 0, into, depth + 1);
     // The usual case: the sub-chain returned one way, and the walk goes on here.
     if (!goto && subEndings.length === 1 && subEndings[0].kind !== 'final') return { next: subEndings[0].state };
@@ -737,12 +748,22 @@ class Walker {
   }
 
   finalOutcome(action: Action, at: Hop, st: State): Outcome {
-    return { action, at, hops: [...trailArray(st.hops), at], toAddress: '', toPort: 0, undecided: st.undecided, mark: st.packet.mark };
+    return { action, at, hops: trailArray(st.hops, at), toAddress: '', toPort: 0, undecided: st.undecided, mark: st.packet.mark };
   }
 }
 
-function optionValue(options: string[], name: string): string | undefined {
-  const i = options.indexOf(name);
+/**
+ * The hop of a jump, goto or RETURN: the same for every walk that takes the rule (these are the
+ * rules every port's walk passes), so made once per rule. Hops are read, never changed.
+ */
+function fixedHop(c: CompiledChain, k: number, rule: IptablesRule, what: 'jump' | 'goto' | 'RETURN'): Hop {
+  let h = c.fixedHops.get(k);
+  if (!h) c.fixedHops.set(k, (h = hop(rule, what === 'RETURN' ? 'RETURN' : `${what} ${ruleTarget(rule, c.chain.saveForm ? tokensAt(c, k) : undefined).target}`)));
+  return h;
+}
+
+function optionValue(options: string[], from: number, name: string): string | undefined {
+  const i = options.indexOf(name, from);
   return i >= 0 ? options[i + 1] : undefined;
 }
 
@@ -753,7 +774,8 @@ function optionValue(options: string[], name: string): string | undefined {
 export function walkChain(data: IptablesData, table: string, chain: string, packet: Packet): Outcome[] {
   const w = new Walker(data, table);
   const c = w.chain(chain);
-  const start: State = { packet: { ...packet }, hops: null, undecided: [] };
+  // The packet is read, never changed (a MARK makes a new one), and so are the lists of undecided rules.
+  const start: State = { packet, hops: null, undecided: NO_TOKENS };
   if (!c) return [w.finalOutcome('ACCEPT', { table, chain, kind: 'policy', text: `no ${table} ${chain} chain in the capture`, file: '', line: 0, effect: 'ACCEPT' }, start)];
   // A chain whose rules (and those of the chains it jumps to) look at neither the port nor the mark,
   // nor set the mark, ends alike for every packet of one key: walked once per key (the walk of every
@@ -768,7 +790,8 @@ export function walkChain(data: IptablesData, table: string, chain: string, pack
   const outs = w.run(c, 0, start, 0).map((r) => {
     if (r.kind === 'final') return r.outcome;
     const policy = (c.policy ?? 'ACCEPT').toUpperCase() as Action;
-    return w.finalOutcome(policy === 'DROP' ? 'DROP' : 'ACCEPT', { table, chain, kind: 'policy', text: `:${chain} ${c.policy ?? 'ACCEPT'}`, file, line: c.line, effect: `policy ${c.policy ?? 'ACCEPT'}` }, r.state);
+    compiled.policyHop ??= { table, chain, kind: 'policy', text: `:${chain} ${c.policy ?? 'ACCEPT'}`, file, line: c.line, effect: `policy ${c.policy ?? 'ACCEPT'}` };
+    return w.finalOutcome(policy === 'DROP' ? 'DROP' : 'ACCEPT', compiled.policyHop, r.state);
   });
   if (memo && memo.size < 1024) memo.set(key, outs);
   return outs;

@@ -269,6 +269,11 @@ function walkGroup(ns: string, data: IptablesData, steps: { table: string; chain
   return withMark(g, packet.mark);
 }
 
+/** The packet with this mark: itself when it has it (packets are read, never changed). */
+function marked(p: Packet, mark: number): Packet {
+  return p.mark === mark ? p : { ...p, mark };
+}
+
 /** A remembered group for a packet with this mark (which the hooks left as it was). */
 function withMark(g: Group, mark: number): Group {
   return g.cont && g.cont.mark !== mark ? { ...g, cont: { ...g.cont, mark } } : g;
@@ -510,9 +515,9 @@ class NodeWalk {
       if (this.full) this.hops.push(mkHop({ stage: 'host', where: 'host conntrack', effect: `${count.value} of ${max.value}`, file: max.file, line: Number(max.line) }));
     } else this.assumed.push('nf_conntrack_count / nf_conntrack_max not captured: conntrack taken as having room');
     const natCaptured = captured(node, 'host', 'nat');
-    g = this.walk('host', host, HOST_MANGLE_PRE, { ...packet, mark: g.cont.mark }, this.hops);
+    g = this.walk('host', host, HOST_MANGLE_PRE, marked(packet, g.cont.mark), this.hops);
     if (!g.cont) return this.result('dropped', g.stop!);
-    g = this.walk('host', host, HOST_NAT_PRE, { ...packet, mark: g.cont.mark }, this.hops);
+    g = this.walk('host', host, HOST_NAT_PRE, marked(packet, g.cont.mark), this.hops);
     if (!g.cont) return this.result('dropped', g.stop!);
     if (!natCaptured) return this.unsure(mkHop({ stage: 'host', where: 'host nat PREROUTING', table: 'nat', chain: 'PREROUTING', effect: 'not captured', detail: `the capture has no host nat table: whether ${this.key} is DNATed to ingress_sbox cannot be decided` }));
     const pre = g.cont;
@@ -556,9 +561,9 @@ class NodeWalk {
     const fpk: Packet = { ...packet, dst: fwdDst, dport: fwdPort, outIface, dstLocal: isLocal(node, fwdDst), ctstate: ['NEW', 'DNAT'], mark: pre.mark };
     g = this.walk('host', host, HOST_MANGLE_FWD, fpk, this.hops);
     if (!g.cont) return this.result('dropped', g.stop!);
-    g = this.walk('host', host, HOST_FILTER_FWD, { ...fpk, mark: g.cont.mark }, this.hops);
+    g = this.walk('host', host, HOST_FILTER_FWD, marked(fpk, g.cont.mark), this.hops);
     if (!g.cont) return this.result('dropped', g.stop!);
-    g = this.walk('host', host, POST, { ...fpk, mark: g.cont.mark }, this.hops, false);
+    g = this.walk('host', host, POST, marked(fpk, g.cont.mark), this.hops, false);
     if (!g.cont) return this.result('dropped', g.stop!);
     const masq = g.cont.action === 'MASQUERADE' || g.cont.action === 'SNAT';
 
@@ -585,7 +590,7 @@ class NodeWalk {
     const mangleCaptured = captured(node, 'sbox', 'mangle');
     let mark = 0;
     for (const steps of [SBOX_RAW_PRE, SBOX_MANGLE_PRE, SBOX_NAT_PRE, SBOX_MANGLE_INPUT, SBOX_FILTER_INPUT]) {
-      g = this.walk('sbox', sbox, steps, { ...spk, mark }, this.hops, false);
+      g = this.walk('sbox', sbox, steps, marked(spk, mark), this.hops, false);
       if (!g.cont) return this.result('dropped', g.stop!);
       mark = g.cont.mark;
     }
@@ -681,7 +686,7 @@ class NodeWalk {
       hops.push(mkHop({ stage: 'sbox', where: 'sbox nat POSTROUTING', table: 'nat', chain: 'POSTROUTING', status: 'assumed', effect: 'not captured', detail: "ingress_sbox's nat table is not captured: its SNAT of IPVS traffic is taken as there" }));
       this.assumed.push("ingress_sbox's nat table not captured: its SNAT of IPVS traffic taken as there");
     } else {
-      const g2 = walkGroup('sbox', sbox.parsed, SBOX_SNAT, { ...bpk, mark: g1.cont.mark });
+      const g2 = walkGroup('sbox', sbox.parsed, SBOX_SNAT, marked(bpk, g1.cont.mark));
       if (this.full) hops.push(...g2.hops);
       if (!g2.cont) return endAt(g2.stop!);
       forked ||= g2.divergent;

@@ -116,13 +116,13 @@ const SYN_ONLY = ['SYN'];
  * false condition decides "no match" even when another cannot be decided.
  */
 export function matchSaveRule(tokens: string[], p: Packet, wild = false): MatchResult {
-  unknown = '';
-  neg = false;
+  undecidedWhy = '';
+  negated = false;
   let module = '';
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i];
     if (t === '!') {
-      neg = true;
+      negated = true;
       continue;
     }
     if (t === '-j' || t === '--jump' || t === '-g' || t === '--goto') break; // the target's options follow
@@ -196,22 +196,23 @@ export function matchSaveRule(tokens: string[], p: Packet, wild = false): MatchR
         }
     }
     if (!ok) return NO_MATCH;
-    neg = false;
+    negated = false;
     i += consumed;
   }
-  return unknown ? { result: 'unknown', why: unknown } : MATCH;
+  return undecidedWhy ? { result: 'unknown', why: undecidedWhy } : MATCH;
 }
 
-// The state of the rule matchSaveRule is deciding (it calls nothing that decides another rule).
-let unknown = '';
-let neg = false;
+// The state of the rule matchSaveRule is deciding (it calls nothing that decides another rule): why
+// the first undecidable condition was, and whether a `!` stands before the condition at hand.
+let undecidedWhy = '';
+let negated = false;
 /** A condition's verdict as the rule's: true goes on, false rules the packet out; undecidable goes on, remembering why. */
 function decide(v: Tri, why: string): boolean {
   if (v === 'unknown') {
-    unknown ||= why;
+    undecidedWhy ||= why;
     return true;
   }
-  return neg ? !v : v;
+  return negated ? !v : v;
 }
 /** Shared: a match result is read, never changed. */
 const NO_MATCH: MatchResult = { result: false, why: '' };
@@ -427,9 +428,9 @@ function compileChain(chain: IptablesChain): CompiledChain {
 }
 
 const EMPTY_I32 = new Int32Array(0);
+const EMPTY_U32 = new Uint32Array(0);
 /** No tokens, no options, no undecided rules: shared, never changed. */
 const NO_TOKENS: string[] = Object.freeze([]) as unknown as string[];
-const EMPTY_U32 = new Uint32Array(0);
 
 /**
  * The chain's index, made the second time it is walked: a trace of one port walks each chain once,

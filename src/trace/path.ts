@@ -168,7 +168,6 @@ function ruleHop(ns: string, h: Hop, status: HopStatus): TraceHop {
   return mkHop({ stage: ns, where: `${ns} ${h.table} ${h.chain}`, table: h.table, chain: h.chain, status, effect: h.effect, rule: h.kind === 'rule' ? h.text : '', file: h.file, line: h.line });
 }
 
-
 const sameWay = (a: Outcome, b: Outcome) => a.action === b.action && a.toAddress === b.toAddress && a.toPort === b.toPort && a.mark === b.mark;
 
 /** A walk over some hooks as hops: every way it ends was followed; the first that goes on is shown. */
@@ -621,7 +620,7 @@ class NodeWalk {
     if (this.full) this.hops.push(svcHop);
 
     // 6. Each backend in turn.
-    const backends = live.map((b) => this.backend(b, mark, spk, fwdPort));
+    const backends = live.map((b, i) => this.backend(b, mark, spk, fwdPort, i === 0));
     const n = backends.length;
     const ok = backends.filter((b) => b.verdict === 'delivered');
     const dropped = backends.filter((b) => b.verdict === 'dropped');
@@ -645,29 +644,17 @@ class NodeWalk {
   }
 
   /** One backend: the sbox's OUTPUT and POSTROUTING (the SNAT), its neighbour entry, the task, VXLAN. */
-  private backend(b: IpvsServiceLike['backends'][number], mark: number, spk: Packet, fwdPort: number): BackendTrace {
+  /** `first`: the first backend, whose last hop a delivered verdict names (the only task hop a verdict-only walk makes). */
+  private backend(b: IpvsServiceLike['backends'][number], mark: number, spk: Packet, fwdPort: number, first: boolean): BackendTrace {
     const { node, ctx } = this;
     const hops: TraceHop[] = [];
     const port = Number(b.port) || fwdPort;
     const vtep = (ctx.cluster.ingressVtepByIp as Map<string, VtepLike>).get(b.address);
     const task = vtep && vtep.holder !== 'ingress-sbox' ? vtep.holder : '';
     const out: BackendTrace = { address: b.address, port, weight: Number(b.weight), forward: b.forward, task, taskNode: vtep?.node ?? '', verdict: 'delivered', hops, decisive: null };
-    const end = (h: TraceHop, v: 'dropped' | 'uncertain' = 'dropped'): BackendTrace => {
-      h.status = v === 'dropped' ? 'stop' : 'uncertain';
-      hops.push(h);
-      out.verdict = v;
-      out.decisive = h;
-      return out;
-    };
-    /** A hop of a walk already on the way (shared by other traces: not changed) decided it. */
-    const endAt = (h: TraceHop): BackendTrace => {
-      out.verdict = 'dropped';
-      out.decisive = h;
-      return out;
-    };
     const ipvsFile = input(node, 'sbox.ipvs')?.file ?? '';
     if (this.full) hops.push(mkHop({ stage: 'ipvs', where: 'IPVS backend', effect: `${b.forward} ${b.address}:${Number(b.port)} weight ${Number(b.weight)}`, file: ipvsFile, line: Number(b.line) }));
-    if (b.forward !== 'Masq') return end(mkHop({ stage: 'ipvs', where: 'IPVS backend', effect: b.forward, detail: `IPVS forwards to ${b.address} by ${b.forward}, not Masq (NAT) as libnetwork sets it: the walk does not model that`, file: ipvsFile, line: Number(b.line) }), 'uncertain');
+    if (b.forward !== 'Masq') return endBackend(out, mkHop({ stage: 'ipvs', where: 'IPVS backend', effect: b.forward, detail: `IPVS forwards to ${b.address} by ${b.forward}, not Masq (NAT) as libnetwork sets it: the walk does not model that`, file: ipvsFile, line: Number(b.line) }), 'uncertain');
 
     // IPVS sends the packet out through OUTPUT and POSTROUTING, where the sbox SNATs it to its own ingress address.
     const sbox = node.sbox as IptablesModel;
@@ -677,10 +664,10 @@ class NodeWalk {
     let forked = false;
     const g1 = walkGroup('sbox', sbox.parsed, SBOX_OUT, bpk);
     if (this.full) hops.push(...g1.hops);
-    if (!g1.cont) return endAt(g1.stop!);
+    if (!g1.cont) return endedAt(out, g1.stop!);
     forked ||= g1.divergent;
     if (vsConntrack && vsConntrack.value !== '1') {
-      return end(mkHop({ stage: 'sbox', where: 'sbox IPVS conntrack', effect: `net.ipv4.vs.conntrack = ${vsConntrack.value}`, detail: `IPVS keeps no conntrack entry for its connections, so nat POSTROUTING's SNAT never applies: the task replies to ${this.src} directly, not through this sbox, and the reply is dropped`, file: vsConntrack.file, line: Number(vsConntrack.line), namedBy: 'ipvs-conntrack-enabled' }));
+      return endBackend(out, mkHop({ stage: 'sbox', where: 'sbox IPVS conntrack', effect: `net.ipv4.vs.conntrack = ${vsConntrack.value}`, detail: `IPVS keeps no conntrack entry for its connections, so nat POSTROUTING's SNAT never applies: the task replies to ${this.src} directly, not through this sbox, and the reply is dropped`, file: vsConntrack.file, line: Number(vsConntrack.line), namedBy: 'ipvs-conntrack-enabled' }));
     }
     if (!captured(node, 'sbox', 'nat')) {
       hops.push(mkHop({ stage: 'sbox', where: 'sbox nat POSTROUTING', table: 'nat', chain: 'POSTROUTING', status: 'assumed', effect: 'not captured', detail: "ingress_sbox's nat table is not captured: its SNAT of IPVS traffic is taken as there" }));
@@ -688,11 +675,11 @@ class NodeWalk {
     } else {
       const g2 = walkGroup('sbox', sbox.parsed, SBOX_SNAT, marked(bpk, g1.cont.mark));
       if (this.full) hops.push(...g2.hops);
-      if (!g2.cont) return endAt(g2.stop!);
+      if (!g2.cont) return endedAt(out, g2.stop!);
       forked ||= g2.divergent;
       const a = g2.cont;
       if (a.action !== 'SNAT' && a.action !== 'MASQUERADE') {
-        return end(mkHop({ stage: 'sbox', where: 'sbox nat POSTROUTING', table: 'nat', chain: 'POSTROUTING', effect: 'no SNAT', detail: `no rule of ingress_sbox's nat POSTROUTING SNATs the IPVS connection to ${b.address}: the task replies to ${this.src} directly, not through this sbox, and the reply is dropped (the walk ended at ${describeRule(a.at)})`, rule: a.at.kind === 'rule' ? a.at.text : '', file: a.at.file, line: a.at.line, namedBy: 'sbox-snat-present' }));
+        return endBackend(out, mkHop({ stage: 'sbox', where: 'sbox nat POSTROUTING', table: 'nat', chain: 'POSTROUTING', effect: 'no SNAT', detail: `no rule of ingress_sbox's nat POSTROUTING SNATs the IPVS connection to ${b.address}: the task replies to ${this.src} directly, not through this sbox, and the reply is dropped (the walk ended at ${describeRule(a.at)})`, rule: a.at.kind === 'rule' ? a.at.text : '', file: a.at.file, line: a.at.line, namedBy: 'sbox-snat-present' }));
       }
       if (a.action === 'SNAT' && a.toAddress && this.full) hops[hops.length - 1] = { ...hops[hops.length - 1], effect: `SNAT to ${a.toAddress}` };
     }
@@ -710,12 +697,12 @@ class NodeWalk {
       if (bad && h) {
         h.detail = `ingress_sbox's neighbour entry for ${b.address} is ${entry.state}: the sbox cannot reach that task`;
         h.namedBy = 'backend-in-arp';
-        return end(h);
+        return endBackend(out, h);
       }
       if (other && h && owner) {
         h.detail = `ingress_sbox resolves ${b.address} to ${entry.lladdr}, but ${owner.node} holds it as ${owner.mac} (${owner.name}, ${owner.file}): frames for it go to no one`;
         h.namedBy = 'backend-in-arp';
-        return end(h);
+        return endBackend(out, h);
       }
       if (h) hops.push(h);
     }
@@ -723,23 +710,24 @@ class NodeWalk {
     // The task behind the address, and its node.
     const tasksPresent = ctx.cluster.inputs.get('cluster.tasks')?.status === 'present';
     if (!vtep || !task) {
-      if (tasksPresent && !vtep) return end(mkHop({ stage: 'task', where: 'task', effect: 'no task', detail: `no running task of the swarm holds ${b.address}: a stale IPVS backend, whose connections go nowhere`, file: ctx.cluster.inputs.get('cluster.tasks')?.file ?? '', namedBy: 'ipvs-backends-match-tasks' }));
+      if (tasksPresent && !vtep) return endBackend(out, mkHop({ stage: 'task', where: 'task', effect: 'no task', detail: `no running task of the swarm holds ${b.address}: a stale IPVS backend, whose connections go nowhere`, file: ctx.cluster.inputs.get('cluster.tasks')?.file ?? '', namedBy: 'ipvs-backends-match-tasks' }));
       this.assumed.push(`the task behind ${b.address} is not known (no swarm view of tasks): taken as running`);
       hops.push(mkHop({ stage: 'task', where: 'task', status: 'assumed', effect: vtep ? `${vtep.holder} on ${vtep.node}` : 'unknown', detail: `the capture does not say which task holds ${b.address}` }));
       return out;
     }
     const { taskNode, swarmNode: tsn } = taskHost(ctx, vtep.node);
     if (tsn && tsn.state && tsn.state !== 'ready') {
-      return end(mkHop({ stage: 'task', where: 'task', effect: `${vtep.node} ${tsn.state}`, detail: `${task} (${b.address}) runs on ${vtep.node}, which the swarm lists as ${tsn.state}`, file: ctx.cluster.inputs.get('cluster.nodes')?.file ?? '', line: Number(tsn.line), namedBy: 'swarm-nodes-ready' }));
+      return endBackend(out, mkHop({ stage: 'task', where: 'task', effect: `${vtep.node} ${tsn.state}`, detail: `${task} (${b.address}) runs on ${vtep.node}, which the swarm lists as ${tsn.state}`, file: ctx.cluster.inputs.get('cluster.nodes')?.file ?? '', line: Number(tsn.line), namedBy: 'swarm-nodes-ready' }));
     }
     const local = taskNode === node || vtep.node === node.hostname || vtep.node === node.name;
-    const taskHop = mkHop({ stage: 'task', where: 'task', effect: `${task} on ${vtep.node}${local ? ' (this node)' : ''}`, file: vtep.file, line: Number(vtep.line) });
+    const taskHop = this.full || first ? mkHop({ stage: 'task', where: 'task', effect: `${task} on ${vtep.node}${local ? ' (this node)' : ''}`, file: vtep.file, line: Number(vtep.line) }) : undefined;
     if (!local) {
       // The VXLAN hops are remembered per pair of nodes and shared between traces: not changed.
       const vx = this.vxlan(taskNode, vtep, entry?.lladdr ?? owner?.mac ?? '');
       for (const h of vx) {
         if (h.status === 'stop' || h.status === 'uncertain') {
-          hops.push(taskHop, h);
+          if (taskHop) hops.push(taskHop);
+          hops.push(h);
           out.verdict = h.status === 'stop' ? 'dropped' : 'uncertain';
           out.decisive = h;
           return out;
@@ -747,7 +735,7 @@ class NodeWalk {
       }
       for (const h of vx) hops.push(h);
     }
-    hops.push(taskHop);
+    if (taskHop) hops.push(taskHop);
     if (forked) {
       out.verdict = 'uncertain';
       out.decisive = hops.find((h) => h.status === 'uncertain') ?? null;
@@ -826,6 +814,22 @@ class NodeWalk {
     }
     return done();
   }
+}
+
+/** A backend's walk ends at this hop, made for it: it is marked as where the walk stops. */
+function endBackend(out: BackendTrace, h: TraceHop, v: 'dropped' | 'uncertain' = 'dropped'): BackendTrace {
+  h.status = v === 'dropped' ? 'stop' : 'uncertain';
+  out.hops.push(h);
+  out.verdict = v;
+  out.decisive = h;
+  return out;
+}
+
+/** A backend's walk ended at a hop of a walk already on its way (shared by other traces: not changed). */
+function endedAt(out: BackendTrace, h: TraceHop): BackendTrace {
+  out.verdict = 'dropped';
+  out.decisive = h;
+  return out;
 }
 
 /**

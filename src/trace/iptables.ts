@@ -695,7 +695,7 @@ class Walker {
     const rule = chain.ruleAt(k);
     const { target, goto, options, from } = ruleTarget(rule, chain.saveForm ? tokensAt(c, k) : undefined);
     if (!target) return { next: st }; // a counting rule
-    if (target === 'RETURN') return { endings: [{ kind: 'return', state: { packet: st.packet, undecided: st.undecided, hops: { hop: fixedHop(c, k, rule, 'RETURN'), prev: st.hops } } }] };
+    if (target === 'RETURN') return { endings: [{ kind: 'return', state: { packet: st.packet, undecided: st.undecided, hops: { hop: fixedHop(c, k, rule, 'RETURN', target), prev: st.hops } } }] };
     if (TERMINAL.has(target)) {
       const action = (target === 'NFQUEUE' ? 'QUEUE' : target) as Action;
       const out = this.finalOutcome(action, hop(rule, target), st);
@@ -735,7 +735,7 @@ class Walker {
       }
       return { endings: [{ kind: 'final', outcome: asStop }, ...this.run(chain, k + 1, { ...st, hops: { hop: h, prev: st.hops }, undecided: [...st.undecided, note] }, depth)] };
     }
-    const into = { packet: st.packet, undecided: st.undecided, hops: { hop: fixedHop(c, k, rule, goto ? 'goto' : 'jump'), prev: st.hops } };
+    const into = { packet: st.packet, undecided: st.undecided, hops: { hop: fixedHop(c, k, rule, goto ? 'goto' : 'jump', target), prev: st.hops } };
     const subEndings = this.run(sub, 0, into, depth + 1);
     // The usual case: the sub-chain returned one way, and the walk goes on here.
     if (!goto && subEndings.length === 1 && subEndings[0].kind !== 'final') return { next: subEndings[0].state };
@@ -757,9 +757,9 @@ class Walker {
  * The hop of a jump, goto or RETURN: the same for every walk that takes the rule (these are the
  * rules every port's walk passes), so made once per rule. Hops are read, never changed.
  */
-function fixedHop(c: CompiledChain, k: number, rule: IptablesRule, what: 'jump' | 'goto' | 'RETURN'): Hop {
+function fixedHop(c: CompiledChain, k: number, rule: IptablesRule, what: 'jump' | 'goto' | 'RETURN', target: string): Hop {
   let h = c.fixedHops.get(k);
-  if (!h) c.fixedHops.set(k, (h = hop(rule, what === 'RETURN' ? 'RETURN' : `${what} ${ruleTarget(rule, c.chain.saveForm ? tokensAt(c, k) : undefined).target}`)));
+  if (!h) c.fixedHops.set(k, (h = hop(rule, what === 'RETURN' ? 'RETURN' : `${what} ${target}`)));
   return h;
 }
 
@@ -874,8 +874,8 @@ function portAndMarkFree(data: IptablesData, table: string, chain: IptablesChain
   if (free) {
     // The destinations a walk from here may test: this chain's own and those of every chain it jumps
     // to (a chain met again on a loop is not known yet: the key then holds the address).
-    let specs: Set<string> | null = new Set(indexChain(c).ruleKey.specs ?? []);
-    if (!indexChain(c).ruleKey.specs) specs = null;
+    const own = indexChain(c).ruleKey.specs;
+    let specs: Set<string> | null = own ? new Set(own) : null;
     for (const sub of subs) {
       const w = compileChain(sub).walkKey;
       if (!w || !w.specs) specs = null;
@@ -901,15 +901,20 @@ export function walkHooks(data: IptablesData, steps: { table: string; chain: str
     if (!data.tables.get(step.table)?.get(step.chain)) continue;
     const sp = step.packet ? { ...pk, ...step.packet } : pk;
     const outs = walkChain(data, step.table, step.chain, sp);
-    if (outs.length !== 1) return walkHooksFrom(data, steps, i, [{ packet: pk, prior }], []);
+    if (outs.length !== 1) return walkHooksFrom(data, steps, i, [{ packet: pk, prior }]);
     const o = outs[0];
     const merged: Outcome = prior ? { ...o, hops: prior.hops.concat(o.hops), undecided: prior.undecided.length === 0 ? o.undecided : prior.undecided.concat(o.undecided) } : o;
     if (STOPS.has(o.action)) return { outcomes: [merged], verdict: 'stop', decisive: merged };
-    pk = o.mark === sp.mark ? sp : { ...sp, mark: o.mark };
+    pk = marked(sp, o.mark);
     prior = merged;
   }
   const last = prior ?? noChainOutcome(pk.mark);
   return { outcomes: [last], verdict: 'pass', decisive: last };
+}
+
+/** The packet with this mark: itself when it has it (packets are read, never changed). */
+export function marked(p: Packet, mark: number): Packet {
+  return p.mark === mark ? p : { ...p, mark };
 }
 
 function noChainOutcome(mark: number): Outcome {
@@ -917,8 +922,9 @@ function noChainOutcome(mark: number): Outcome {
 }
 
 /** walkHooks from step `from` on, for every way the walk has gone so far (some hook before could not decide). */
-function walkHooksFrom(data: IptablesData, steps: { table: string; chain: string; packet?: Partial<Packet> }[], from: number, start: { packet: Packet; prior: Outcome | undefined }[], done: Outcome[]): WalkResult {
+function walkHooksFrom(data: IptablesData, steps: { table: string; chain: string; packet?: Partial<Packet> }[], from: number, start: { packet: Packet; prior: Outcome | undefined }[]): WalkResult {
   let current = start;
+  const done: Outcome[] = [];
   for (let i = from; i < steps.length; i++) {
     const step = steps[i];
     const next: typeof current = [];
@@ -931,7 +937,7 @@ function walkHooksFrom(data: IptablesData, steps: { table: string; chain: string
       for (const o of walkChain(data, step.table, step.chain, pk)) {
         const merged: Outcome = { ...o, hops: [...(c.prior?.hops ?? []), ...o.hops], undecided: [...(c.prior?.undecided ?? []), ...o.undecided] };
         if (STOPS.has(o.action)) done.push(merged);
-        else next.push({ packet: { ...pk, mark: o.mark }, prior: merged });
+        else next.push({ packet: marked(pk, o.mark), prior: merged });
       }
     }
     current = next;

@@ -1,7 +1,7 @@
 import type { ClusterModel, InputModel, IptablesModel, NodeModel } from '../model/build.js';
 import { BAD_NEIGH, ipv4Number } from '../model/build.js';
 import { snapshotOf } from '../model/registry.js';
-import { describeRule, hooksMemoKey, walkHooks, type Hop, type Outcome, type Packet, type WalkResult } from './iptables.js';
+import { describeRule, hooksMemoKey, marked, walkHooks, type Hop, type Outcome, type Packet, type WalkResult } from './iptables.js';
 import type { IptablesData } from '../parse/iptables.js';
 import { arrivalDevice, inputFrom, isLocal, nodeAddress, OUTSIDE, routeDevice } from './mesh.js';
 
@@ -268,11 +268,6 @@ function walkGroup(ns: string, data: IptablesData, steps: { table: string; chain
   return withMark(g, packet.mark);
 }
 
-/** The packet with this mark: itself when it has it (packets are read, never changed). */
-function marked(p: Packet, mark: number): Packet {
-  return p.mark === mark ? p : { ...p, mark };
-}
-
 /** A remembered group for a packet with this mark (which the hooks left as it was). */
 function withMark(g: Group, mark: number): Group {
   return g.cont && g.cont.mark !== mark ? { ...g, cont: { ...g.cont, mark } } : g;
@@ -354,14 +349,13 @@ function sboxIface(node: NodeModel, ip: string, own: boolean): string | undefine
  */
 function captured(node: NodeModel, ns: 'host' | 'sbox', table: string): boolean {
   let m = capturedTables.get(node);
-  if (!m) capturedTables.set(node, (m = new Map()));
-  const k = ns === 'host' ? table : `sbox ${table}`;
-  let c = m.get(k);
-  if (c === undefined) m.set(k, (c = present(node, `${ns}.iptables.${table}`) || (node[ns] as IptablesModel).parsed.tables.has(table)));
+  if (!m) capturedTables.set(node, (m = { host: new Map(), sbox: new Map() }));
+  let c = m[ns].get(table);
+  if (c === undefined) m[ns].set(table, (c = present(node, `${ns}.iptables.${table}`) || (node[ns] as IptablesModel).parsed.tables.has(table)));
   return c;
 }
 /** Per node: captured() per namespace and table, asked by every walk of every port. */
-const capturedTables = new WeakMap<NodeModel, Map<string, boolean>>();
+const capturedTables = new WeakMap<NodeModel, Record<'host' | 'sbox', Map<string, boolean>>>();
 
 /** The tables of a list of hooks, once each (the lists are constants: made once). */
 function tablesOf(steps: { table: string }[]): string[] {

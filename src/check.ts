@@ -1,6 +1,6 @@
 import { readCapture } from './capture/read.js';
 import { buildSnapshot, type Snapshot } from './model/build.js';
-import { evaluate, exitCode, type EvalBudget, type FailOn } from './rules/evaluate.js';
+import { evaluate, exitCode, type EvalBudget, type FailOn, type PassCounts } from './rules/evaluate.js';
 import { loadRuleSet } from './config/rules.js';
 import { activeRules, applyConfig, counted, summarizeAccepted } from './config/apply.js';
 import type { MeshConfig } from './config/load.js';
@@ -38,6 +38,11 @@ export interface CheckOptions {
   sourceLabel?: string;
   /** The largest file of the capture that is read (--max-file-size). */
   maxFileBytes?: number;
+  /**
+   * Count passes rather than keep them (ReportInput.passCounts): when no report of the run names a
+   * pass (passesCounted in report/hooks.ts). Default false: every result is kept.
+   */
+  countPasses?: boolean;
   /** Per-rule evaluation budget (--rule-timeout, --rule-max-values); default DEFAULT_BUDGET. */
   budget?: Partial<EvalBudget>;
   /** When the run began (performance.now()), for the report's duration; default: when runCheck began. */
@@ -74,7 +79,8 @@ export function runCheck(o: CheckOptions): CheckOutcome {
   const { capture, snapshot } = loadSnapshot(o.dir, { maxFileBytes: o.maxFileBytes, sourceLabel: o.sourceLabel });
   const allNodes = snapshot.nodes.map((n) => n.name);
   const only = o.nodes?.length ? selectNodes(o.nodes, allNodes) : undefined;
-  const results = evaluate(rules, snapshot, { budget: o.budget, nodes: only });
+  const passCounts: PassCounts | undefined = o.countPasses ? new Map() : undefined;
+  const results = evaluate(rules, snapshot, { budget: o.budget, nodes: only, passCounts });
   const now = o.now ?? new Date();
   // The team's config, applied to the verdicts as a step of its own: severities, then acceptances.
   const warnings = applyConfig(results, o.config, now, rules);
@@ -86,7 +92,8 @@ export function runCheck(o: CheckOptions): CheckOutcome {
     nodes: only ? allNodes.filter((n) => only.has(n)) : allNodes,
     rules,
     results,
-    summary: summarizeAccepted(results),
+    summary: summarizeAccepted(results, passCounts),
+    ...(passCounts ? { passCounts } : {}),
     // With --node, the notes of the other nodes' files go with their results.
     diagnostics: only ? snapshot.diagnostics.filter((d) => !/^nodes\//.test(d.file) || only.has(d.file.split('/')[1])) : snapshot.diagnostics,
     toolVersion: o.toolVersion,

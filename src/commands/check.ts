@@ -74,7 +74,7 @@ Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result c
       const targets = outputTargets(this.argv, 'stylish');
       // The terminal's spinner and colour belong to the report that goes to it.
       const toTerminal = targets.find((t) => t.file === undefined)?.format;
-      const { FORMAT_HOOKS } = await import('../report/hooks.js');
+      const { FORMAT_HOOKS, passesCounted } = await import('../report/hooks.js');
       hold = Boolean(toTerminal && FORMAT_HOOKS[toTerminal]?.stderrLast);
       const { parseSize, parseDuration, parseCount } = await import('../cli/size.js');
       const maxFileBytes = parseSize(flags['max-file-size'], '--max-file-size');
@@ -108,6 +108,8 @@ Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result c
         toolVersion: this.config.version,
         maxFileBytes,
         budget,
+        // A 50-node check has 350,000 passes: kept only when a report names them.
+        countPasses: passesCounted(targets.map((t) => t.format), flags.verbose),
         startedAt,
         sourceLabel: liveDir ? (await import('../cli/live.js')).liveLabel(flags) : undefined,
       });

@@ -1,4 +1,5 @@
 import type { ReportSummary } from '../report/types.js';
+import type { PassCounts } from '../rules/evaluate.js';
 import type { LoadedRule, Result } from '../rules/types.js';
 import type { Acceptance, MeshConfig } from './load.js';
 
@@ -90,12 +91,14 @@ export function applyConfig(results: Result[], config: MeshConfig | undefined, n
   return warnings;
 }
 
-export function summarizeAccepted(results: Result[]): ReportSummary {
+/** Results by status, accepted ones apart; with the passes that were only counted (a pass is never accepted). */
+export function summarizeAccepted(results: Result[], passes?: PassCounts): ReportSummary {
   const s: ReportSummary = { pass: 0, warn: 0, fail: 0, skip: 0, error: 0, accepted: 0 };
   for (const r of results) {
     if (r.accepted) s.accepted++;
     else s[r.status]++;
   }
+  for (const perRule of passes?.values() ?? []) for (const n of perRule.values()) s.pass += n;
   return s;
 }
 

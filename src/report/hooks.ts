@@ -26,16 +26,36 @@ export interface FormatHooks {
    * result of a large swarm (130 MB of JSON for 50 nodes) is then never held whole in memory.
    */
   chunks?(input: ReportInput): Iterable<string>;
+  /**
+   * The report names no pass, it only counts them (`verbose`: the terminal's -v): a run whose
+   * reports all say so keeps no pass result, only ReportInput.passCounts. Without it, every pass is
+   * kept for the report.
+   */
+  countsPasses?(verbose: boolean): boolean;
 }
+
+const COUNTS_PASSES = () => true;
 
 export const FORMAT_HOOKS: Record<string, FormatHooks> = {
   json: { chunks: jsonReportChunks },
+  // Problems in full, passes counted per node; with -v every result of every node.
+  stylish: { countsPasses: (verbose) => !verbose },
   nagios: {
     exitCode: (input) => STATE_CODE[nagiosState(input)],
     failed: (error) => ({ text: nagiosFailed(error), exitCode: STATE_CODE.UNKNOWN }),
     stderrLast: true,
+    countsPasses: COUNTS_PASSES,
   },
   prometheus: {
     failed: (_error, at, durationMs) => ({ text: prometheusFailed(at, durationMs) }),
+    countsPasses: COUNTS_PASSES,
   },
+  // Annotations and code-scanning alerts are the problems; passes are in their counts only.
+  github: { countsPasses: COUNTS_PASSES },
+  sarif: { countsPasses: COUNTS_PASSES },
 };
+
+/** Whether the reports of a run in these formats all only count passes (see FormatHooks.countsPasses). */
+export function passesCounted(formats: string[], verbose: boolean): boolean {
+  return formats.every((f) => FORMAT_HOOKS[f]?.countsPasses?.(verbose) === true);
+}

@@ -55,14 +55,15 @@ function runMetrics(at: string, durationMs: number, completed: boolean): string[
 export function prometheusReport(r: ReportInput): string {
   // Worst status per (rule, node); a cluster rule's node is "" (no node label, to Prometheus).
   const worst = new Map<string, { rule: string; node: string; value: number }>();
-  for (const x of r.results) {
-    const node = x.node ?? '';
-    const key = `${x.rule}\u0000${node}`;
-    const value = x.accepted ? ACCEPTED_VALUE : STATUS_VALUE[x.status];
+  const add = (rule: string, node: string, value: number) => {
+    const key = `${rule}\u0000${node}`;
     const cur = worst.get(key);
-    if (!cur) worst.set(key, { rule: x.rule, node, value });
+    if (!cur) worst.set(key, { rule, node, value });
     else if (value > cur.value) cur.value = value;
-  }
+  };
+  for (const x of r.results) add(x.rule, x.node ?? '', x.accepted ? ACCEPTED_VALUE : STATUS_VALUE[x.status]);
+  // Passes the run only counted.
+  for (const [node, perRule] of r.passCounts ?? []) for (const rule of perRule.keys()) add(rule, node, STATUS_VALUE.pass);
   const series = [...worst.values()].sort((a, b) => (a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
   const s = r.summary;
   const lines = [

@@ -74,6 +74,8 @@ export function stylishReport(r: ReportInput): string {
     if (isProblem(x.status)) problems.push(x);
     else if (x.status === 'skip') skips.push(x);
   }
+  // Passes the run only counted (not verbose: none is listed).
+  for (const [key, perRule] of r.passCounts ?? []) for (const n of perRule.values()) groupOf(key).counts.pass += n;
   // Node by node in natural order (node2 before node10), each node's results in rule order.
   const nodeOrder = (a: Result, b: Result) => (a.node === b.node ? 0 : a.node === null ? -1 : b.node === null ? 1 : byName.compare(a.node, b.node));
   problems.sort(nodeOrder);

@@ -1,6 +1,6 @@
 import type { Diagnostic } from '../parse/types.js';
 import type { LoadedRule, Result } from '../rules/types.js';
-import type { Summary } from '../rules/evaluate.js';
+import type { PassCounts, Summary } from '../rules/evaluate.js';
 
 /** All a reporter gets: the results and what describes the run. Nothing else. */
 export interface ReportInput {
@@ -11,6 +11,12 @@ export interface ReportInput {
   nodes: string[];
   rules: LoadedRule[];
   results: Result[];
+  /**
+   * Present when the run counted its passes rather than kept them (no report of the run names a
+   * pass: see passesCounted in hooks.ts): `results` then holds no pass, and this says how many each
+   * rule had on each node ('' for the cluster). `summary` counts them.
+   */
+  passCounts?: PassCounts;
   /** Results by status, accepted ones left out and counted in `accepted`. */
   summary: ReportSummary;
   diagnostics: Diagnostic[];

@@ -105,12 +105,30 @@ function flat(s: string): string {
   return s;
 }
 
-/** Evaluate one rule in one context (a node, or the cluster); every outcome becomes a result. */
-function evaluateIn(rule: LoadedRule, nodeName: string | null, ctx: Record<string, unknown>, node: NodeModel | undefined, cluster: ClusterModel, out: Result[]): void {
+/**
+ * Passes counted rather than kept (EvaluateOptions.passCounts): per node (its folder name; '' for
+ * cluster rules), per rule id, how many pass results the rule had there.
+ */
+export type PassCounts = Map<string, Map<string, number>>;
+
+/** The count of passes of one rule in one context: where evaluateIn adds them, evaluateMetered takes them back. */
+function passCell(counts: PassCounts, nodeName: string | null, rule: string): { node: Map<string, number>; rule: string } {
+  const key = nodeName ?? '';
+  let perRule = counts.get(key);
+  if (!perRule) counts.set(key, (perRule = new Map()));
+  return { node: perRule, rule };
+}
+
+/** Evaluate one rule in one context (a node, or the cluster); every outcome becomes a result, or a pass only a count (`passes`). */
+function evaluateIn(rule: LoadedRule, nodeName: string | null, ctx: Record<string, unknown>, node: NodeModel | undefined, cluster: ClusterModel, out: Result[], passes?: PassCounts): void {
   const spec = rule.spec;
+  const counted = passes ? passCell(passes, nodeName, spec.id) : undefined;
   // Remediation and where are for results a person acts on; a pass, skip or error carries empty ones.
-  const push = (status: Status, subject: string, message: string, evidence: Record<string, unknown> = NO_EVIDENCE, remediation = '', where: string[] = NO_WHERE) =>
-    out.push({ rule: spec.id, status, severity: spec.severity, node: nodeName, subject: flat(subject), message: flat(message), evidence, remediation, docs: rule.docs, where });
+  const push = (status: Status, subject: string, message: string, evidence: Record<string, unknown> = NO_EVIDENCE, remediation = '', where: string[] = NO_WHERE) => {
+    // Its message was made all the same: a pass message that cannot be evaluated is an error.
+    if (counted && status === 'pass') counted.node.set(counted.rule, (counted.node.get(counted.rule) ?? 0) + 1);
+    else out.push({ rule: spec.id, status, severity: spec.severity, node: nodeName, subject: flat(subject), message: flat(message), evidence, remediation, docs: rule.docs, where });
+  };
 
   const blocked = gate(rule, node, cluster, (ctx.nodes as NodeModel[] | undefined) ?? []);
   if (blocked) {
@@ -197,20 +215,27 @@ export interface EvaluateOptions {
   budget?: Partial<EvalBudget>;
   /** Evaluate node rules on these nodes only (--node); cluster rules still see every node. */
   nodes?: ReadonlySet<string>;
+  /**
+   * Count passes here rather than return them (each rule's pass message is evaluated all the
+   * same): for reports that name no pass (ReportInput.passCounts). A 50-node check has 350,000
+   * passes, most of the memory a check holds.
+   */
+  passCounts?: PassCounts;
 }
 
 /**
  * One rule in one context under its budget. Over budget, the results the rule produced there are
  * dropped for one error naming the rule file; returns why, so that later nodes skip the rule.
  */
-function evaluateMetered(rule: LoadedRule, nodeName: string | null, ctx: Record<string, unknown>, node: NodeModel | undefined, cluster: ClusterModel, out: Result[], budget: EvalBudget): string | undefined {
+function evaluateMetered(rule: LoadedRule, nodeName: string | null, ctx: Record<string, unknown>, node: NodeModel | undefined, cluster: ClusterModel, out: Result[], budget: EvalBudget, passes?: PassCounts): string | undefined {
   const start = out.length;
   try {
-    metered(budget, () => evaluateIn(rule, nodeName, ctx, node, cluster, out));
+    metered(budget, () => evaluateIn(rule, nodeName, ctx, node, cluster, out, passes));
     return undefined;
   } catch (e) {
     if (!(e instanceof OverBudget)) throw e;
     out.length = start;
+    passes?.get(nodeName ?? '')?.delete(rule.spec.id);
     const where = nodeName === null ? 'on the cluster' : `on node ${nodeName}`;
     out.push(errorResult(rule, nodeName, `${rule.path}: evaluation over budget ${where}: ${e.reason}${e.field ? ` (at ${e.field})` : ''}`));
     return e.reason;
@@ -232,7 +257,7 @@ export function evaluate(rules: LoadedRule[], snap: Snapshot, opts: EvaluateOpti
   const out: Result[] = [];
   for (const rule of rules) {
     if (rule.spec.scope === 'cluster') {
-      evaluateMetered(rule, null, { cluster: snap.cluster, nodes: snap.nodes }, undefined, snap.cluster, out, budget);
+      evaluateMetered(rule, null, { cluster: snap.cluster, nodes: snap.nodes }, undefined, snap.cluster, out, budget, opts.passCounts);
     } else {
       let overOn: string | undefined;
       for (const node of snap.nodes) {
@@ -241,7 +266,7 @@ export function evaluate(rules: LoadedRule[], snap: Snapshot, opts: EvaluateOpti
           out.push(errorResult(rule, node.name, `${rule.path}: not evaluated on node ${node.name}: over budget on node ${overOn}`));
           continue;
         }
-        if (evaluateMetered(rule, node.name, { node, cluster: snap.cluster }, node, snap.cluster, out, budget) !== undefined) overOn = node.name;
+        if (evaluateMetered(rule, node.name, { node, cluster: snap.cluster }, node, snap.cluster, out, budget, opts.passCounts) !== undefined) overOn = node.name;
       }
     }
   }

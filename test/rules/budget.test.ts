@@ -138,3 +138,25 @@ pass: '"yes"'
     expect(messages.slice(1)).toEqual([expect.stringMatching(/not evaluated on node/), expect.stringMatching(/not evaluated on node/)]);
   });
 });
+
+describe('a budget with passes counted (EvaluateOptions.passCounts)', () => {
+  it('takes back the passes a rule counted on a node before it went over there', () => {
+    const partly = rule('partly-counted', `forEach: '[1, 2, 3]'
+subject: string(item)
+checks:
+  - assert: 'item < 3 || ${SLOW}'
+    message: '"no"'
+pass: '"fine"'
+`);
+    const other = rule('other-counted', `checks:
+  - assert: node.name != ""
+    message: '"no"'
+pass: '"fine"'
+`);
+    const passCounts = new Map<string, Map<string, number>>();
+    const rs = evaluate([partly, other], seed, { budget: { timeMs: 100 }, passCounts });
+    // Items 1 and 2 passed on the first node before item 3 ran out of time: only the error remains, and no pass of it is counted.
+    expect(rs.map((r) => [r.rule, r.node, r.status])).toEqual(NODES.map((n) => ['partly-counted', n, 'error']));
+    expect(NODES.map((n) => [passCounts.get(n)?.get('partly-counted'), passCounts.get(n)?.get('other-counted')])).toEqual(NODES.map(() => [undefined, 1]));
+  });
+});

@@ -284,3 +284,39 @@ describe('exit code and summary', () => {
     expect(summarize([mk('pass'), mk('pass'), mk('warn'), mk('error')])).toEqual({ pass: 2, warn: 1, fail: 0, skip: 0, error: 1 });
   });
 });
+
+describe('passes counted rather than kept (EvaluateOptions.passCounts)', () => {
+  const statusOf = (rs: Result[]) => rs.map((r) => `${r.rule} ${r.node} ${r.subject} ${r.status}: ${r.message}`);
+
+  it('returns every other result as it is, and counts the passes per node and rule', () => {
+    for (const name of ['seed-cluster', 'broken-backend-arp', 'lab-fault-09-docker-user-drop']) {
+      const snap = snapshotOf(name);
+      const rules = loadRules();
+      const kept = evaluate(rules, snap);
+      const passCounts = new Map<string, Map<string, number>>();
+      const counted = evaluate(rules, snap, { passCounts });
+      expect(statusOf(counted)).toEqual(statusOf(kept.filter((r) => r.status !== 'pass')));
+      const want = new Map<string, Map<string, number>>();
+      for (const r of kept.filter((x) => x.status === 'pass')) {
+        const perRule = want.get(r.node ?? '') ?? new Map<string, number>();
+        want.set(r.node ?? '', perRule.set(r.rule, (perRule.get(r.rule) ?? 0) + 1));
+      }
+      expect(passCounts).toEqual(want);
+      expect([...passCounts.values()].flatMap((m) => [...m.values()]).reduce((a, b) => a + b, 0)).toBeGreaterThan(50);
+    }
+  });
+
+  it('still makes each pass message: one that cannot be evaluated is an error, not a pass counted', () => {
+    const r = rule('pass-message-fails', `forEach: '[1, 2]'
+subject: string(item)
+checks:
+  - assert: 'true'
+    message: '"no"'
+pass: 'item == 1 ? "fine" : node.networks["no-such-network"].id'
+`);
+    const passCounts = new Map<string, Map<string, number>>();
+    const rs = evaluate([r], seed, { passCounts });
+    expect(rs.map((x) => [x.node, x.subject, x.status])).toEqual(seed.nodes.map((n) => [n.name, '2', 'error']));
+    expect([...passCounts.entries()].map(([node, m]) => [node, m.get('pass-message-fails')])).toEqual(seed.nodes.map((n) => [n.name, 1]));
+  });
+});

@@ -56,6 +56,17 @@ describe('check for cron and monitors', () => {
     expect(readdirSync(dir).sort()).toEqual(['mesh_doctor.prom', 'r.json']);
   });
 
+  it('keeps every pass for a JSON file while the report on stdout only counts them', () => {
+    for (const stdout of [[], ['-f', 'nagios'], ['-f', 'prometheus']]) {
+      const file = join(dir, 'r.json');
+      const r = cli('check', 'fixtures/seed-cluster', ...stdout, '-f', 'json', '-o', file);
+      expect(r.code).toBe(0);
+      const report = JSON.parse(readFileSync(file, 'utf8')) as { summary: { pass: number }; results: { status: string }[] };
+      expect(report.summary.pass).toBeGreaterThan(50);
+      expect(report.results.filter((x) => x.status === 'pass')).toHaveLength(report.summary.pass);
+    }
+  });
+
   it('prints prometheus on stdout with the check\'s own exit code', () => {
     const ok = cli('check', 'fixtures/seed-cluster', '-f', 'prometheus');
     expect(ok.code).toBe(0);

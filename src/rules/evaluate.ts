@@ -138,22 +138,21 @@ class Sink {
  */
 export type PassCounts = Map<string, Map<string, number>>;
 
-/** The count of passes of one rule in one context: where evaluateIn adds them, evaluateMetered takes them back. */
-function passCell(counts: PassCounts, nodeName: string | null, rule: string): { node: Map<string, number>; rule: string } {
+/** One more pass of a rule in a context (evaluateMetered takes a context's back when the rule goes over budget there). */
+function countPass(counts: PassCounts, nodeName: string | null, rule: string): void {
   const key = nodeName ?? '';
   let perRule = counts.get(key);
   if (!perRule) counts.set(key, (perRule = new Map()));
-  return { node: perRule, rule };
+  perRule.set(rule, (perRule.get(rule) ?? 0) + 1);
 }
 
 /** Evaluate one rule in one context (a node, or the cluster); every outcome becomes a result, or a pass only a count (`passes`). */
 function evaluateIn(rule: LoadedRule, nodeName: string | null, ctx: Record<string, unknown>, node: NodeModel | undefined, cluster: ClusterModel, sink: Sink): void {
   const spec = rule.spec;
-  const counted = sink.passes ? passCell(sink.passes, nodeName, spec.id) : undefined;
   // Remediation and where are for results a person acts on; a pass, skip or error carries empty ones.
   const push = (status: Status, subject: string, message: string, evidence: Record<string, unknown> = NO_EVIDENCE, remediation = '', where: string[] = NO_WHERE) => {
     // Its message was made all the same: a pass message that cannot be evaluated is an error.
-    if (counted && status === 'pass') counted.node.set(counted.rule, (counted.node.get(counted.rule) ?? 0) + 1);
+    if (sink.passes && status === 'pass') countPass(sink.passes, nodeName, spec.id);
     else sink.results.push({ rule: spec.id, status, severity: spec.severity, node: nodeName, subject: sink.text(subject), message: sink.text(message), evidence, remediation, docs: rule.docs, where });
   };
 
@@ -263,7 +262,9 @@ function evaluateMetered(rule: LoadedRule, nodeName: string | null, ctx: Record<
   } catch (e) {
     if (!(e instanceof OverBudget)) throw e;
     out.length = start;
-    sink.passes?.get(nodeName ?? '')?.delete(rule.spec.id);
+    const perRule = sink.passes?.get(nodeName ?? '');
+    perRule?.delete(rule.spec.id);
+    if (perRule?.size === 0) sink.passes!.delete(nodeName ?? '');
     const where = nodeName === null ? 'on the cluster' : `on node ${nodeName}`;
     out.push(errorResult(rule, nodeName, `${rule.path}: evaluation over budget ${where}: ${e.reason}${e.field ? ` (at ${e.field})` : ''}`));
     return e.reason;

@@ -158,5 +158,9 @@ pass: '"fine"'
     // Items 1 and 2 passed on the first node before item 3 ran out of time: only the error remains, and no pass of it is counted.
     expect(rs.map((r) => [r.rule, r.node, r.status])).toEqual(NODES.map((n) => ['partly-counted', n, 'error']));
     expect(NODES.map((n) => [passCounts.get(n)?.get('partly-counted'), passCounts.get(n)?.get('other-counted')])).toEqual(NODES.map(() => [undefined, 1]));
+    // Alone, it leaves no count at all: a node has an entry only for the passes it has.
+    const alone = new Map<string, Map<string, number>>();
+    evaluate([partly], seed, { budget: { timeMs: 100 }, passCounts: alone });
+    expect(alone.size).toBe(0);
   });
 });

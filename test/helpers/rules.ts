@@ -14,6 +14,18 @@ remediation: Nothing to do, this is a test rule of the suite.
 references: [test]
 `;
 
+/** YAML's single-quoted form of a CEL expression. */
+const quoted = (cel: string) => `'${cel.replace(/'/g, "''")}'`;
+
+/** The body of a rule over the CEL list `items`: subject string(item), one check (message "no"), and its pass message. */
+export const itemsRule = (items: string, assert: string, pass = '"fine"') => `forEach: ${quoted(items)}
+subject: string(item)
+checks:
+  - assert: ${quoted(assert)}
+    message: '"no"'
+pass: ${quoted(pass)}
+`;
+
 /**
  * Rule files a test file writes: a temporary folder made before its tests and removed after them;
  * `write` gives the path of a rule (its head, then `body`), `load` the rule loaded as rules/<id>.yaml.

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_BUDGET, evaluate } from '../../src/rules/evaluate.js';
 import { ROOT, fixture, snapshotOf } from '../helpers/fixtures.js';
-import { testRules } from '../helpers/rules.js';
+import { itemsRule, testRules } from '../helpers/rules.js';
 
 const { dir: ruleDir, write: ruleText, load: rule } = testRules('budget');
 
@@ -13,6 +13,15 @@ const SLOW = `${HUNDRED}.all(a, ${HUNDRED}.all(b, ${HUNDRED}.all(c, ${HUNDRED}.a
 
 const seed = snapshotOf('seed-cluster');
 const NODES = seed.nodes.map((n) => n.name);
+
+/** Items 1 and 2 pass at once, item 3 runs out of any budget. */
+const PARTLY = itemsRule('[1, 2, 3]', `item < 3 || ${SLOW}`);
+/** One pass per node, at once. */
+const NAMED = `checks:
+  - assert: node.name != ""
+    message: '"no"'
+pass: '"fine"'
+`;
 
 describe('per-rule evaluation budget', () => {
   it('has the documented defaults', () => {
@@ -55,18 +64,8 @@ pass: '"yes"'
   });
 
   it('drops what the rule produced on that node before it went over, and leaves other rules alone', () => {
-    const partly = rule('partly', `forEach: '[1, 2, 3]'
-subject: string(item)
-checks:
-  - assert: 'item < 3 || ${SLOW}'
-    message: '"no"'
-pass: '"fine"'
-`);
-    const other = rule('other', `checks:
-  - assert: node.name != ""
-    message: '"no"'
-pass: '"fine"'
-`);
+    const partly = rule('partly', PARTLY);
+    const other = rule('other', NAMED);
     const rs = evaluate([partly, other], seed, { budget: { timeMs: 100 } });
     // Items 1 and 2 passed on the first node before item 3 ran out of time: only the error remains.
     expect(rs.filter((r) => r.rule === 'partly').map((r) => [r.node, r.status])).toEqual(NODES.map((n) => [n, 'error']));
@@ -141,18 +140,8 @@ pass: '"yes"'
 
 describe('a budget with passes counted (EvaluateOptions.passCounts)', () => {
   it('takes back the passes a rule counted on a node before it went over there', () => {
-    const partly = rule('partly-counted', `forEach: '[1, 2, 3]'
-subject: string(item)
-checks:
-  - assert: 'item < 3 || ${SLOW}'
-    message: '"no"'
-pass: '"fine"'
-`);
-    const other = rule('other-counted', `checks:
-  - assert: node.name != ""
-    message: '"no"'
-pass: '"fine"'
-`);
+    const partly = rule('partly-counted', PARTLY);
+    const other = rule('other-counted', NAMED);
     const passCounts = new Map<string, Map<string, number>>();
     const rs = evaluate([partly, other], seed, { budget: { timeMs: 100 }, passCounts });
     // Items 1 and 2 passed on the first node before item 3 ran out of time: only the error remains, and no pass of it is counted.

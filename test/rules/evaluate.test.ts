@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { readCapture } from '../../src/capture/read.js';
 import { buildSnapshot } from '../../src/model/build.js';
 import { fixture, snapshotOf } from '../helpers/fixtures.js';
-import { testRules } from '../helpers/rules.js';
+import { itemsRule, testRules } from '../helpers/rules.js';
 
 const { load: rule } = testRules('evaluator');
 
@@ -307,13 +307,7 @@ describe('passes counted rather than kept (EvaluateOptions.passCounts)', () => {
   });
 
   it('still makes each pass message: one that cannot be evaluated is an error, not a pass counted', () => {
-    const r = rule('pass-message-fails', `forEach: '[1, 2]'
-subject: string(item)
-checks:
-  - assert: 'true'
-    message: '"no"'
-pass: 'item == 1 ? "fine" : node.networks["no-such-network"].id'
-`);
+    const r = rule('pass-message-fails', itemsRule('[1, 2]', 'true', 'item == 1 ? "fine" : node.networks["no-such-network"].id'));
     const passCounts = new Map<string, Map<string, number>>();
     const rs = evaluate([r], seed, { passCounts });
     expect(rs.map((x) => [x.node, x.subject, x.status])).toEqual(seed.nodes.map((n) => [n.name, '2', 'error']));

@@ -130,6 +130,22 @@ class Sink {
     if (this.texts.size < MAX_TEXTS) this.texts.set(t, t);
     return t;
   }
+
+  /** One more pass of a rule in a context (a node, or the cluster: ''), when passes are counted. */
+  countPass(nodeName: string | null, rule: string): void {
+    const passes = this.passes!;
+    let perRule = passes.get(nodeName ?? '');
+    if (!perRule) passes.set(nodeName ?? '', (perRule = new Map()));
+    perRule.set(rule, (perRule.get(rule) ?? 0) + 1);
+  }
+
+  /** What a rule produced in a context since `start` (a length of results), taken back: its results and its passes. */
+  takeBack(start: number, nodeName: string | null, rule: string): void {
+    this.results.length = start;
+    const perRule = this.passes?.get(nodeName ?? '');
+    perRule?.delete(rule);
+    if (perRule?.size === 0) this.passes!.delete(nodeName ?? '');
+  }
 }
 
 /**
@@ -138,21 +154,13 @@ class Sink {
  */
 export type PassCounts = Map<string, Map<string, number>>;
 
-/** One more pass of a rule in a context (evaluateMetered takes a context's back when the rule goes over budget there). */
-function countPass(counts: PassCounts, nodeName: string | null, rule: string): void {
-  const key = nodeName ?? '';
-  let perRule = counts.get(key);
-  if (!perRule) counts.set(key, (perRule = new Map()));
-  perRule.set(rule, (perRule.get(rule) ?? 0) + 1);
-}
-
 /** Evaluate one rule in one context (a node, or the cluster); every outcome becomes a result, or a pass only a count (`passes`). */
 function evaluateIn(rule: LoadedRule, nodeName: string | null, ctx: Record<string, unknown>, node: NodeModel | undefined, cluster: ClusterModel, sink: Sink): void {
   const spec = rule.spec;
   // Remediation and where are for results a person acts on; a pass, skip or error carries empty ones.
   const push = (status: Status, subject: string, message: string, evidence: Record<string, unknown> = NO_EVIDENCE, remediation = '', where: string[] = NO_WHERE) => {
     // Its message was made all the same: a pass message that cannot be evaluated is an error.
-    if (sink.passes && status === 'pass') countPass(sink.passes, nodeName, spec.id);
+    if (sink.passes && status === 'pass') sink.countPass(nodeName, spec.id);
     else sink.results.push({ rule: spec.id, status, severity: spec.severity, node: nodeName, subject: sink.text(subject), message: sink.text(message), evidence, remediation, docs: rule.docs, where });
   };
 
@@ -254,19 +262,15 @@ export interface EvaluateOptions {
  * dropped for one error naming the rule file; returns why, so that later nodes skip the rule.
  */
 function evaluateMetered(rule: LoadedRule, nodeName: string | null, ctx: Record<string, unknown>, node: NodeModel | undefined, cluster: ClusterModel, sink: Sink, budget: EvalBudget): string | undefined {
-  const out = sink.results;
-  const start = out.length;
+  const start = sink.results.length;
   try {
     metered(budget, () => evaluateIn(rule, nodeName, ctx, node, cluster, sink));
     return undefined;
   } catch (e) {
     if (!(e instanceof OverBudget)) throw e;
-    out.length = start;
-    const perRule = sink.passes?.get(nodeName ?? '');
-    perRule?.delete(rule.spec.id);
-    if (perRule?.size === 0) sink.passes!.delete(nodeName ?? '');
+    sink.takeBack(start, nodeName, rule.spec.id);
     const where = nodeName === null ? 'on the cluster' : `on node ${nodeName}`;
-    out.push(errorResult(rule, nodeName, `${rule.path}: evaluation over budget ${where}: ${e.reason}${e.field ? ` (at ${e.field})` : ''}`));
+    sink.results.push(errorResult(rule, nodeName, `${rule.path}: evaluation over budget ${where}: ${e.reason}${e.field ? ` (at ${e.field})` : ''}`));
     return e.reason;
   }
 }

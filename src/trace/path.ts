@@ -637,8 +637,11 @@ class NodeWalk {
     return this.result(verdict, decisive, backends, verdict === 'delivered' ? deliveredSummary(backends) : verdict === 'partial' ? `${deliveredSummary(ok)}, but ${dropped.length} of ${n} backends ${summarize('dropped', decisive)}` : '');
   }
 
-  /** One backend: the sbox's OUTPUT and POSTROUTING (the SNAT), its neighbour entry, the task, VXLAN. */
-  /** `first`: the first backend, whose last hop a delivered verdict names (the only task hop a verdict-only walk makes). */
+  /**
+   * One backend: the sbox's OUTPUT and POSTROUTING (the SNAT), its neighbour entry, the task, VXLAN.
+   * `first`: the first backend, whose last hop a delivered verdict names (the only task hop a
+   * verdict-only walk makes).
+   */
   private backend(b: IpvsServiceLike['backends'][number], mark: number, spk: Packet, fwdPort: number, first: boolean): BackendTrace {
     const { node, ctx } = this;
     const hops: TraceHop[] = [];

@@ -131,12 +131,12 @@ class Sink {
     return t;
   }
 
-  /** One more pass of a rule in a context (a node, or the cluster: ''), when passes are counted. */
-  countPass(nodeName: string | null, rule: string): void {
+  /** `n` more passes of a rule in a context (a node, or the cluster: ''), when passes are counted. */
+  countPasses(nodeName: string | null, rule: string, n: number): void {
     const passes = this.passes!;
     let perRule = passes.get(nodeName ?? '');
     if (!perRule) passes.set(nodeName ?? '', (perRule = new Map()));
-    perRule.set(rule, (perRule.get(rule) ?? 0) + 1);
+    perRule.set(rule, (perRule.get(rule) ?? 0) + n);
   }
 
   /** What a rule produced in a context since `start` (a length of results), taken back: its results and its passes. */
@@ -157,12 +157,33 @@ export type PassCounts = Map<string, Map<string, number>>;
 /** Evaluate one rule in one context (a node, or the cluster); every outcome becomes a result, or a pass only a count (`passes`). */
 function evaluateIn(rule: LoadedRule, nodeName: string | null, ctx: Record<string, unknown>, node: NodeModel | undefined, cluster: ClusterModel, sink: Sink): void {
   const spec = rule.spec;
+  // Passes counted here, and added when the rule is done in this context: over budget, it never is.
+  let passes = 0;
+  const counting = sink.passes !== undefined;
   // Remediation and where are for results a person acts on; a pass, skip or error carries empty ones.
   const push = (status: Status, subject: string, message: string, evidence: Record<string, unknown> = NO_EVIDENCE, remediation = '', where: string[] = NO_WHERE) => {
     // Its message was made all the same: a pass message that cannot be evaluated is an error.
-    if (sink.passes && status === 'pass') sink.countPass(nodeName, spec.id);
+    if (counting && status === 'pass') passes++;
     else sink.results.push({ rule: spec.id, status, severity: spec.severity, node: nodeName, subject: sink.text(subject), message: sink.text(message), evidence, remediation, docs: rule.docs, where });
   };
+  evaluateItems(rule, ctx, node, cluster, push);
+  if (passes > 0) sink.countPasses(nodeName, spec.id, passes);
+}
+
+type Push = (status: Status, subject: string, message: string, evidence?: Record<string, unknown>, remediation?: string, where?: string[]) => void;
+
+/** The names of each check's fields in error messages ('checks[0].assert'), made once per rule. */
+const checkFields = new WeakMap<LoadedRule, { assert: string[]; message: string[] }>();
+
+function fieldsOf(rule: LoadedRule): { assert: string[]; message: string[] } {
+  let f = checkFields.get(rule);
+  if (!f) checkFields.set(rule, (f = { assert: rule.checks.map((c) => `${c.field}.assert`), message: rule.checks.map((c) => `${c.field}.message`) }));
+  return f;
+}
+
+/** evaluateIn's work: the rule's gate, variables, items and checks, each outcome given to `push`. */
+function evaluateItems(rule: LoadedRule, ctx: Record<string, unknown>, node: NodeModel | undefined, cluster: ClusterModel, push: Push): void {
+  const spec = rule.spec;
 
   const blocked = gate(rule, node, cluster, (ctx.nodes as NodeModel[] | undefined) ?? []);
   if (blocked) {
@@ -178,6 +199,8 @@ function evaluateIn(rule: LoadedRule, nodeName: string | null, ctx: Record<strin
     }
     const items: unknown[] = rule.forEach ? (run(rule.forEach, ctx, 'forEach') as unknown[]) : [undefined];
     const lets = lazyLets(rule, ctx);
+    const checks = rule.checks;
+    const fields = fieldsOf(rule);
     if (items.length === 0) {
       push(spec.emptyStatus ?? 'pass', '', rule.empty ? String(run(rule.empty, ctx, 'empty')) : 'nothing to check here');
       return;
@@ -190,11 +213,12 @@ function evaluateIn(rule: LoadedRule, nodeName: string | null, ctx: Record<strin
         let status: Status = 'pass';
         let message: Program = rule.pass;
         let field = 'pass';
-        for (const c of rule.checks) {
-          if (run(c.assert, ctx, `${c.field}.assert`) !== true) {
+        for (let i = 0; i < checks.length; i++) {
+          const c = checks[i];
+          if (run(c.assert, ctx, fields.assert[i]) !== true) {
             status = c.severity;
             message = c.message;
-            field = `${c.field}.message`;
+            field = fields.message[i];
             break;
           }
         }

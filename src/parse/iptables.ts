@@ -100,22 +100,30 @@ export class IptablesChain {
   }
 
   /**
-   * An iptables-save / -S rule line (`-A CHAIN ...`), read when the file is parsed: checked only,
-   * or (`keep`, for files of ordinary size) built at once, which costs less than reading it twice.
+   * A rule line (`-A CHAIN ...`) of a file too large to keep its rules built, checked when the file
+   * is parsed: its rule is built when the chain is read.
    */
-  addLine(text: string, line: number, sink: DiagnosticSink, tokens: string[], keep: boolean): void {
+  addLine(text: string, line: number, sink: DiagnosticSink, tokens: string[]): void {
+    this.texts.push(text);
+    this.lineNos.push(line);
+    saveArgs(tokens, 2, line, sink);
+    this.built = undefined;
+  }
+
+  /**
+   * A rule line of a file of ordinary size whose text was read before, here or on another node
+   * (see ruleLine): its problems reported at this line, its rule the text's rule in this chain.
+   */
+  addRead(text: string, line: number, sink: DiagnosticSink, read: RuleLine): void {
     const n = this.texts.length;
     this.texts.push(text);
     this.lineNos.push(line);
-    if (keep && (this.built?.length ?? 0) === n) {
-      const rule = emptyRule(this.table, this.name, this.file, line, text);
-      rule.index = n + 1;
-      saveArgs(tokens, 2, line, sink, rule);
-      (this.built ??= []).push(rule);
-      return;
+    for (const p of read.problems) {
+      if (p.severity === 'error') sink.error(line, p.message);
+      else sink.warn(line, p.message);
     }
-    saveArgs(tokens, 2, line, sink);
-    this.built = undefined;
+    if ((this.built?.length ?? 0) === n) (this.built ??= []).push(ruleFrom(read.rule, this.table, this.name, this.file, line, n + 1));
+    else this.built = undefined;
   }
 
   /** An -L row, read into its rule at once. */
@@ -128,6 +136,63 @@ export class IptablesChain {
   private build(k: number): IptablesRule {
     return readSaveRule(this, this.texts[k], this.lineNos[k], k + 1);
   }
+}
+
+/**
+ * What a rule line's text says, whatever its node, file and line: the problems it has and the rule
+ * it reads as (every field but table, chain, file, line and index).
+ */
+interface RuleLine {
+  /** The chain it appends to (its second word). */
+  chain: string;
+  problems: readonly { severity: 'error' | 'warning'; message: string }[];
+  rule: IptablesRule;
+}
+
+/**
+ * Rule lines of files of ordinary size read so far, by text. The nodes of a swarm carry the same
+ * rules (every node DNATs, accepts and marks the same published ports alike): the 50-node
+ * benchmark capture has 150,000 rule lines of about 3,000 texts, and a real swarm's nodes differ
+ * in a few lines each. Past MAX_RULE_LINES texts, new ones are read as they come. Files too large
+ * to keep their rules built (a blocklist of hundreds of thousands) are read without it: their
+ * lines seldom repeat.
+ */
+const ruleLines = new Map<string, RuleLine>();
+const MAX_RULE_LINES = 65536;
+const NO_PROBLEMS: RuleLine['problems'] = Object.freeze([]);
+
+/** Where a line's problems go: the file's diagnostics, or a ProblemRecorder. */
+type Problems = Pick<DiagnosticSink, 'error' | 'warn'>;
+
+/** The problems of one line, kept without its line number (each line with the text gives its own). */
+class ProblemRecorder {
+  list: { severity: 'error' | 'warning'; message: string }[] | undefined;
+  error(_line: number, message: string): void {
+    (this.list ??= []).push({ severity: 'error', message });
+  }
+  warn(_line: number, message: string): void {
+    (this.list ??= []).push({ severity: 'warning', message });
+  }
+}
+
+/** A rule line (`-A CHAIN ...`) read from its tokens, and remembered by its text. */
+function ruleLine(text: string, tokens: string[]): RuleLine {
+  const rec = new ProblemRecorder();
+  const rule = emptyRule('', tokens[1], '', 0, text);
+  saveArgs(tokens, 2, 0, rec, rule);
+  const read: RuleLine = { chain: tokens[1], problems: rec.list ?? NO_PROBLEMS, rule };
+  if (ruleLines.size < MAX_RULE_LINES) ruleLines.set(text, read);
+  return read;
+}
+
+/** The rule of a text in its own table, chain, file and line (its match list is shared: never changed). */
+function ruleFrom(t: IptablesRule, table: string, chain: string, file: string, line: number, index: number): IptablesRule {
+  return {
+    table, chain, index, target: t.target, protocol: t.protocol, source: t.source, destination: t.destination,
+    inInterface: t.inInterface, outInterface: t.outInterface, dport: t.dport, sport: t.sport, dportSpec: t.dportSpec,
+    toAddress: t.toAddress, toPort: t.toPort, setMark: t.setMark, dstType: t.dstType, srcType: t.srcType, matches: t.matches,
+    text: t.text, file, line,
+  };
 }
 
 /** One `-A CHAIN ...` line as a rule (its problems were reported when the file was parsed). */
@@ -238,7 +303,7 @@ const PORT_LIST_OPTIONS = new Set(['--dports', '--destination-ports', '--sports'
  * Arguments of one rule as iptables-save / -S prints them (from `from`: after `-A CHAIN`), read into
  * `rule`; without a rule, only checked (what the parser does for every line: see IptablesChain).
  */
-function saveArgs(tokens: string[], from: number, line: number, sink: DiagnosticSink, rule?: IptablesRule): void {
+function saveArgs(tokens: string[], from: number, line: number, sink: Problems, rule?: IptablesRule): void {
   let neg = false;
   for (let i = from; i < tokens.length; i++) {
     const t = tokens[i];
@@ -265,7 +330,7 @@ function saveArgs(tokens: string[], from: number, line: number, sink: Diagnostic
 }
 
 /** Whether an option's value can be read: ports are ports, NAT targets ADDRESS[:PORT], marks 32-bit numbers. */
-function checkOption(opt: string, v: string, line: number, sink: DiagnosticSink): boolean {
+function checkOption(opt: string, v: string, line: number, sink: Problems): boolean {
   if (PORT_OPTIONS.has(opt) || PORT_LIST_OPTIONS.has(opt)) {
     if (isPortSpec(v, PORT_LIST_OPTIONS.has(opt))) return true;
     sink.error(line, `${opt} ${v.slice(0, 40)} is not a port${PORT_LIST_OPTIONS.has(opt) ? ' list' : ''} (0-65535)`);
@@ -472,6 +537,12 @@ function parseSave(lines: TextLine[], file: string, sink: DiagnosticSink, data: 
     }
     let body = line;
     if (/^\[\d+:\d+\]\s/.test(body)) body = body.replace(/^\[\d+:\d+\]\s+/, '');
+    // A rule line read before, here or in another node's file, is not read again.
+    const known = keep && table ? ruleLines.get(body) : undefined;
+    if (known) {
+      ensureChain(data.tables, table!, known.chain, data.tables.get(table!)?.get(known.chain)?.policy ?? null, file).addRead(body, no, sink, known);
+      continue;
+    }
     const tokens = shellSplit(body);
     const op = tokens[0];
     if (!table) {
@@ -484,7 +555,8 @@ function parseSave(lines: TextLine[], file: string, sink: DiagnosticSink, data: 
       ensureChain(data.tables, table, tokens[1], null, file, no);
     } else if ((op === '-A' || op === '--append') && tokens[1]) {
       const chain = ensureChain(data.tables, table, tokens[1], data.tables.get(table)?.get(tokens[1])?.policy ?? null, file);
-      chain.addLine(body, no, sink, tokens, keep);
+      if (keep) chain.addRead(body, no, sink, ruleLine(body, tokens));
+      else chain.addLine(body, no, sink, tokens);
     } else {
       sink.error(no, `not an iptables rule line: '${line.slice(0, 80)}'`);
     }

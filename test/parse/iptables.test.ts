@@ -215,3 +215,35 @@ describe('large files: rules kept as lines, built when read', () => {
     expect(chain.ruleAt(0)).toMatchObject({ source: '10.0.0.1', dport: 22, index: 1 });
   });
 });
+
+describe('a rule line met again (on another node, or further on)', () => {
+  // The parser reads each rule text once and gives every line with that text its own rule and
+  // problems: a swarm's nodes carry the same lines, so most are met again.
+  const node = (extra: string) => `*filter\n:FORWARD ACCEPT [0:0]\n:DOCKER-USER - [0:0]\n${extra}-A DOCKER-USER -p tcp --dport 99999 -j DROP\n-A FORWARD -j DOCKER-USER\nCOMMIT\n`;
+
+  it('gives each line its own file, line, table and chain, and the same fields as a first reading', () => {
+    const a = parseIptables(node(''), 'nodes/a/host/iptables.txt');
+    const b = parseIptables(`# another node, two lines further down\n\n${node('')}`, 'nodes/b/host/iptables.txt');
+    const ra = a.data.tables.get('filter')!.get('FORWARD')!.rules[0];
+    const rb = b.data.tables.get('filter')!.get('FORWARD')!.rules[0];
+    expect(rb).not.toBe(ra);
+    expect({ ...rb, file: ra.file, line: ra.line }).toEqual(ra);
+    expect([ra.file, ra.line, rb.file, rb.line]).toEqual(['nodes/a/host/iptables.txt', 5, 'nodes/b/host/iptables.txt', 7]);
+    expect([rb.table, rb.chain, rb.index, rb.target]).toEqual(['filter', 'FORWARD', 1, 'DOCKER-USER']);
+  });
+
+  it("reports a bad line's problem at each line that has it, in each file", () => {
+    const a = parseIptables(node(''), 'a.txt');
+    const b = parseIptables(node('-A DOCKER-USER -j RETURN\n'), 'b.txt');
+    const problem = (p: ReturnType<typeof parseIptables>) => p.diagnostics.map((d) => `${d.file}:${d.line} ${d.severity} ${d.message}`);
+    expect(problem(a)).toEqual(['a.txt:4 error --dport 99999 is not a port (0-65535)']);
+    expect(problem(b)).toEqual(['b.txt:5 error --dport 99999 is not a port (0-65535)']);
+  });
+
+  it('reads the same text into a chain of another table as a rule of that table', () => {
+    const line = '-A PREROUTING -p tcp -m tcp --dport 8080 -j ACCEPT';
+    const nat = parseIptables(`*nat\n:PREROUTING ACCEPT [0:0]\n${line}\nCOMMIT\n`, 'n.txt').data.tables.get('nat')!.get('PREROUTING')!.rules[0];
+    const raw = parseIptables(`*raw\n:PREROUTING ACCEPT [0:0]\n${line}\nCOMMIT\n`, 'r.txt').data.tables.get('raw')!.get('PREROUTING')!.rules[0];
+    expect([nat.table, raw.table, raw.dport, raw.target]).toEqual(['nat', 'raw', 8080, 'ACCEPT']);
+  });
+});

@@ -103,6 +103,54 @@ function words(t: string, from: number): string[] {
   return out;
 }
 
+/** What a backend line (`-> ADDRESS:PORT Masq 1 0 0`) says: its fields but the line, the header row, or why it cannot be read. */
+type BackendLine = Omit<IpvsBackend, 'line'> | typeof HEADER | string;
+const HEADER = Symbol('header');
+
+/**
+ * Backend lines read so far, by text, per flavour (hex for /proc/net/ip_vs). Every node of a swarm
+ * balances each published port over the same tasks: the same lines, but for the connection counts
+ * of a node that carries traffic. Past MAX_BACKEND_LINES texts, new ones are read as they come.
+ */
+const backendLines = [new Map<string, BackendLine>(), new Map<string, BackendLine>()];
+const MAX_BACKEND_LINES = 65536;
+
+/** A trimmed backend line read, or remembered from another node's file. */
+function backendLine(t: string, hex: boolean): BackendLine {
+  const memo = backendLines[hex ? 1 : 0];
+  let read = memo.get(t);
+  if (read === undefined) {
+    read = readBackendLine(t, hex);
+    if (memo.size < MAX_BACKEND_LINES) memo.set(t, read);
+  }
+  return read;
+}
+
+function readBackendLine(t: string, hex: boolean): BackendLine {
+  const parts = words(t, 2);
+  if (parts[0] === 'RemoteAddress:Port') return HEADER;
+  const addr = hex ? procAddr(parts[0]) : decAddr(parts[0]);
+  if (!addr) return `cannot read backend address '${parts[0]}'`;
+  // "Masq 1 0 0" (listing) or counters only (--stats/--rate: no forward method), or nothing.
+  const isForward = /^(Masq|Route|Tunnel|Local|FullNat)$/i.test(parts[1] ?? '');
+  let weight = -1;
+  let activeConn = 0;
+  let inactConn = 0;
+  if (isForward) {
+    // The weight decides whether IPVS uses the backend: one that cannot be read is an error.
+    const w = count(parts[2] ?? '');
+    const active = parts[3] === undefined ? 0 : count(parts[3]);
+    const inact = parts[4] === undefined ? 0 : count(parts[4]);
+    if (w === undefined || active === undefined || inact === undefined) {
+      return `cannot read backend weight and connection counts '${parts.slice(2, 5).join(' ').slice(0, 60)}' (numbers after ${parts[1]})`;
+    }
+    weight = w;
+    activeConn = active;
+    inactConn = inact;
+  }
+  return { address: intern(addr.address), port: addr.port, forward: isForward ? intern(parts[1]) : '', weight, activeConn, inactConn };
+}
+
 function parseListing(lines: TextLine[], sink: DiagnosticSink, hex: boolean): IpvsData {
   const services: IpvsService[] = [];
   let current: IpvsService | undefined;
@@ -111,36 +159,17 @@ function parseListing(lines: TextLine[], sink: DiagnosticSink, hex: boolean): Ip
     const backend = t.startsWith('->');
     if (backend ? /^->\s*RemoteAddress/.test(t) : /^IP Virtual Server version/.test(t) || /^Prot\s/.test(t)) continue;
     if (backend) {
-      const parts = words(t, 2);
-      if (parts[0] === 'RemoteAddress:Port') continue;
-      const addr = hex ? procAddr(parts[0]) : decAddr(parts[0]);
+      const read = backendLine(t, hex);
+      if (read === HEADER) continue;
       if (!current) {
         sink.error(no, 'backend line before any virtual service');
         continue;
       }
-      if (!addr) {
-        sink.error(no, `cannot read backend address '${parts[0]}'`);
+      if (typeof read === 'string') {
+        sink.error(no, read);
         continue;
       }
-      // "Masq 1 0 0" (listing) or counters only (--stats/--rate: no forward method), or nothing.
-      const isForward = /^(Masq|Route|Tunnel|Local|FullNat)$/i.test(parts[1] ?? '');
-      let weight = -1;
-      let activeConn = 0;
-      let inactConn = 0;
-      if (isForward) {
-        // The weight decides whether IPVS uses the backend: one that cannot be read is an error.
-        const w = count(parts[2] ?? '');
-        const active = parts[3] === undefined ? 0 : count(parts[3]);
-        const inact = parts[4] === undefined ? 0 : count(parts[4]);
-        if (w === undefined || active === undefined || inact === undefined) {
-          sink.error(no, `cannot read backend weight and connection counts '${parts.slice(2, 5).join(' ').slice(0, 60)}' (numbers after ${parts[1]})`);
-          continue;
-        }
-        weight = w;
-        activeConn = active;
-        inactConn = inact;
-      }
-      current.backends.push({ address: intern(addr.address), port: addr.port, forward: isForward ? intern(parts[1]) : '', weight, activeConn, inactConn, line: no });
+      current.backends.push({ address: read.address, port: read.port, forward: read.forward, weight: read.weight, activeConn: read.activeConn, inactConn: read.inactConn, line: no });
       continue;
     }
     const parts = words(t, 0);

@@ -92,3 +92,27 @@ FWM  8282                                3       18        0     1096        0
     expect(parseIpvs('-a -f 1 -r 10.0.0.1:0 -m\n', 'x').diagnostics[0].message).toMatch(/no '-A' line/);
   });
 });
+
+describe('a backend line met again (on another node, or in another service)', () => {
+  // Each backend line's text is read once; every line with it gets a backend of its own (the model
+  // adds the service to each), at its own line.
+  it('gives each line its own backend object and line number, with the same fields', () => {
+    const a = parseIpvs(PROC, 'a/ipvs.txt').data.services[0].backends[0];
+    const b = parseIpvs(`${PROC}FWM  0000205B rr\n  -> 0A000062:0000      Masq    1      0          0\n`, 'b/ipvs.txt').data.services;
+    const again = b[3].backends[0];
+    expect(again).not.toBe(a);
+    expect(again).not.toBe(b[0].backends[0]);
+    expect({ ...again, line: a.line }).toEqual(a);
+    expect([a.line, b[0].backends[0].line, again.line]).toEqual([5, 5, 12]);
+  });
+
+  it('reports a line that cannot be read at each line that has it, and one before any service as such', () => {
+    const bad = '  -> 0A000062:0000      Masq    x      0          0';
+    const p = parseIpvs(`IP Virtual Server version 1.2.1 (size=4096)\n${bad}\nFWM  0000205A rr\n${bad}\n${bad}\n`, 'ipvs.txt');
+    expect(p.diagnostics.map((d) => `${d.line} ${d.message}`)).toEqual([
+      '2 backend line before any virtual service',
+      "4 cannot read backend weight and connection counts 'x 0 0' (numbers after Masq)",
+      "5 cannot read backend weight and connection counts 'x 0 0' (numbers after Masq)",
+    ]);
+  });
+});

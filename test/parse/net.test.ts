@@ -130,3 +130,27 @@ describe('routes and sysctls', () => {
     expect(parseSysctl('this is prose\n', 's').diagnostics[0]).toMatchObject({ severity: 'error', line: 1 });
   });
 });
+
+describe('an ip neigh line met again (on another node, or further on)', () => {
+  // Each line's text is read once; every line with it gets an entry of its own, at its own line.
+  it('gives each line its own entry and line number, and its problem at its own line', () => {
+    const line = '10.0.0.98 dev eth0 lladdr 02:42:0a:00:00:62 REACHABLE';
+    const a = parseNeigh(`${line}\n`, 'a/neigh.txt');
+    const b = parseNeigh(`10.0.0.9 dev eth0 lladdr 02:42:0a:00:00:09\n${line}\n10.0.0.9 dev eth0 lladdr 02:42:0a:00:00:09\n`, 'b/neigh.txt');
+    expect(b.format).toBe('ip-neigh');
+    expect(b.data.entries).toHaveLength(1);
+    expect(b.data.entries[0]).not.toBe(a.data.entries[0]);
+    expect({ ...b.data.entries[0], line: 1 }).toEqual(a.data.entries[0]);
+    expect(b.data.entries[0].line).toBe(2);
+    expect(b.diagnostics.map((d) => `${d.file}:${d.line}`)).toEqual(['b/neigh.txt:1', 'b/neigh.txt:3']);
+  });
+
+  it('reads a line as another format where the file is in that format', () => {
+    // The same text in a /proc/net/arp file is a row of that table, not an ip neigh line.
+    const row = '10.0.0.5 0x1 0x2 02:42:0a:00:00:05 * eth0';
+    expect(parseNeigh(`${row}\n`, 'n.txt').diagnostics).toHaveLength(1);
+    const proc = parseNeigh(`IP address       HW type     Flags       HW address            Mask     Device\n${row}\n`, 'arp.txt');
+    expect(proc.diagnostics).toEqual([]);
+    expect(proc.data.entries.map((e) => [e.address, e.state, e.device])).toEqual([['10.0.0.5', 'COMPLETE', 'eth0']]);
+  });
+});

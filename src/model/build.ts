@@ -194,7 +194,10 @@ export function iptablesRules(ipt: IptablesModel, table: string, chain: string):
   const key = `${table} ${chain}`;
   let rules = ipt.ruleCache.get(key);
   if (!rules) {
-    rules = (ipt.parsed.tables.get(table)?.get(chain)?.rules ?? []).map((rule) => make('IptablesRule', rule));
+    // Each rule made for the model alone: the chain does not keep its own (a trace reads few of them).
+    const c = ipt.parsed.tables.get(table)?.get(chain);
+    rules = new Array(c?.size ?? 0);
+    for (let k = 0; k < rules.length; k++) rules[k] = make('IptablesRule', c!.ruleAt(k));
     ipt.ruleCache.set(key, rules);
   }
   return rules;

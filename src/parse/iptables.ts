@@ -42,14 +42,17 @@ export interface IptablesRule {
 
 /**
  * One chain. Rules of iptables-save and -S input are kept as their lines and built when first read:
- * a 20 MB iptables-save has hundreds of thousands of rules in chains no rule or walk looks at, and
- * building them all up front costs more than reading the file. Their errors are found when the
- * file is parsed all the same (each line is read once then, and its rule dropped).
+ * a node has hundreds of rules in chains no rule or walk looks at (a 20 MB iptables-save hundreds of
+ * thousands), and a trace reads a few rules of each chain. Their errors are found when the file is
+ * parsed all the same: each line is read once then, into its text's reading (see RuleLine) for a
+ * file of ordinary size, from which its rule is a copy; a larger file's lines are read again.
  */
 export class IptablesChain {
   /** Rule texts as captured, and their lines (iptables-save and -S). */
   private readonly texts: string[] = [];
   private readonly lineNos: number[] = [];
+  /** Each line's text as read (files of ordinary size), from which its rule is made. */
+  private readonly reads: RuleLine[] = [];
   private built: IptablesRule[] | undefined;
 
   constructor(
@@ -94,9 +97,13 @@ export class IptablesChain {
     return this.built ? this.built[k] : this.build(k);
   }
 
-  /** Rule k if it is built already (every rule of an -L listing, and of a file of ordinary size), else undefined. */
-  builtAt(k: number): IptablesRule | undefined {
-    return this.built?.[k];
+  /**
+   * The fields rule k reads as, without building it: the rule if it is built (every rule of an -L
+   * listing), else its text's reading (a file of ordinary size), whose table, chain, file, line and
+   * index are those of the first line with that text; undefined when neither is at hand.
+   */
+  fieldsAt(k: number): IptablesRule | undefined {
+    return this.built?.[k] ?? this.reads[k]?.rule;
   }
 
   /**
@@ -111,19 +118,19 @@ export class IptablesChain {
   }
 
   /**
-   * A rule line of a file of ordinary size whose text was read before, here or on another node
-   * (see ruleLine): its problems reported at this line, its rule the text's rule in this chain.
+   * A rule line of a file of ordinary size, its text read (see ruleLine: once per text, here or on
+   * another node): its problems reported at this line; its rule, when read, the text's in this chain.
    */
   addRead(text: string, line: number, sink: DiagnosticSink, read: RuleLine): void {
     const n = this.texts.length;
     this.texts.push(text);
     this.lineNos.push(line);
+    if (this.reads.length === n) this.reads.push(read);
     for (const p of read.problems) {
       if (p.severity === 'error') sink.error(line, p.message);
       else sink.warn(line, p.message);
     }
-    if ((this.built?.length ?? 0) === n) (this.built ??= []).push(ruleFrom(read.rule, this.table, this.name, this.file, line, n + 1));
-    else this.built = undefined;
+    this.built = undefined;
   }
 
   /** An -L row, read into its rule at once. */
@@ -134,7 +141,8 @@ export class IptablesChain {
   }
 
   private build(k: number): IptablesRule {
-    return readSaveRule(this, this.texts[k], this.lineNos[k], k + 1);
+    const read = this.reads[k];
+    return read ? ruleFrom(read.rule, this.table, this.name, this.file, this.lineNos[k], k + 1) : readSaveRule(this, this.texts[k], this.lineNos[k], k + 1);
   }
 }
 

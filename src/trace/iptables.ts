@@ -448,7 +448,7 @@ function indexChain(c: CompiledChain): CompiledChain {
   for (let k = 0; k < n; k++) {
     // A rule read into fields already (the parser normalises -s/-d, and keeps the port only a single,
     // unnegated port option requires) is indexed from them; else from its tokens.
-    const rule = chain.builtAt(k);
+    const rule = chain.fieldsAt(k);
     if (rule) {
       if (rule.dport > 0 && /^\d+$/.test(rule.dportSpec)) c.port[k] = rule.dport;
       const d = rule.destination.replace(/^!/, '');

@@ -247,3 +247,18 @@ describe('a rule line met again (on another node, or further on)', () => {
     expect([nat.table, raw.table, raw.dport, raw.target]).toEqual(['nat', 'raw', 8080, 'ACCEPT']);
   });
 });
+
+describe('rules made when read', () => {
+  // A chain keeps its lines and each text's reading; a rule is made when it is read (the walk's
+  // index reads only the fields: fieldsAt).
+  it("gives a rule's fields without making it, and the rule, when made, at its own place", () => {
+    const p = parseIptables(SAVE, 'nodes/a/host/iptables.txt');
+    const chain = p.data.tables.get('nat')!.get('DOCKER-INGRESS')!;
+    const fields = chain.fieldsAt(0)!;
+    const rule = chain.ruleAt(0);
+    expect([fields.dport, fields.dportSpec, fields.target, fields.toAddress, fields.toPort]).toEqual([8080, '8080', 'DNAT', '172.18.0.2', 8080]);
+    expect({ ...rule, table: fields.table, chain: fields.chain, file: fields.file, line: fields.line, index: fields.index }).toEqual(fields);
+    expect([rule.table, rule.chain, rule.file, rule.line, rule.index]).toEqual(['nat', 'DOCKER-INGRESS', 'nodes/a/host/iptables.txt', 9, 1]);
+    expect(chain.rules[1]).toEqual(chain.ruleAt(1));
+  });
+});

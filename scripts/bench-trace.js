@@ -3,7 +3,8 @@
 // 500 services each publishing one ingress port, 2000 tasks):
 //   - `check` with and without the walk-based rule published-port-reaches-task (25,000 walks:
 //     every published port from every node), the whole CLI;
-//   - `trace PORT` of one port on all 50 nodes, the whole CLI;
+//   - `trace PORT` of one port on all 50 nodes, the whole CLI, on that capture and on one whose
+//     nodes carry traffic (gen-capture.js --busy 50: their files differ as a real swarm's do);
 //   - in process: reading and modelling the capture, then the walk of one port on 50 nodes (the
 //     first port reads each chain rule by rule, the second indexes it), then of the next ports.
 // Needs a build (`npm run build`). Usage: node scripts/bench-trace.js [--runs N] [--nodes N]
@@ -49,6 +50,11 @@ try {
   console.log(`check with it (${nodes * 500} walks)              ${ms(after).padStart(9)}   (+${ms(after - before)}, ${((after / before - 1) * 100).toFixed(0)}%)`);
   const trace = wall(['trace', '30000', cap]);
   console.log(`trace 30000 on ${nodes} nodes (whole CLI)        ${ms(trace).padStart(9)}   (goal < 1000 ms)`);
+  // Nodes that carry traffic: half their IPVS lines and their neighbour states differ from node to
+  // node, where the generated ones are alike (gen-capture.js --busy).
+  const busy = join(dir, 'busy');
+  if (spawnSync(process.execPath, [join(root, 'scripts/gen-capture.js'), busy, String(nodes), '500', '2000', '--busy', '50'], { stdio: 'inherit' }).status !== 0) throw new Error('gen-capture failed');
+  console.log(`... on busy nodes (--busy 50)                ${ms(wall(['trace', '30000', busy])).padStart(9)}`);
 
   const { readCapture } = await import(join(root, 'dist/capture/read.js'));
   const { buildSnapshot } = await import(join(root, 'dist/model/build.js'));

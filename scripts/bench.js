@@ -168,14 +168,17 @@ function measured(argv, n) {
   return { ms: wall('/usr/bin/time', ['-f', '%M', process.execPath, ...argv], n, { seen }), peakKB: peak };
 }
 const x = (v, b) => `${(v / b).toFixed(1)}x`;
-const ratioSizes = quick ? [[50, 500, 2000]] : [[50, 500, 2000], [200, 500, 2000], [50, 2000, 8000]];
+// The generated nodes' sbox files are alike, as an idle swarm's are; `busy` nodes carry traffic, so
+// that half their IPVS lines and their neighbour states differ from node to node (gen-capture.js --busy).
+const BUSY = ['--busy', '50'];
+const ratioSizes = quick ? [[50, 500, 2000], [50, 500, 2000, BUSY]] : [[50, 500, 2000], [50, 500, 2000, BUSY], [200, 500, 2000], [50, 2000, 8000]];
 const ratioRuns = quick ? 3 : 5;
 console.log('\nthe whole CLI as a multiple of node -e 0 (measured before each size): the floor is reading every file and parsing every JSON document and line');
-console.log('  size               node -e 0   floor          check (terminal)   check --format json   peak memory: terminal, json (x capture size)');
-for (const [n, s, t] of ratioSizes) {
+console.log('  size                    node -e 0   floor          check (terminal)   check --format json   peak memory: terminal, json (x capture size)');
+for (const [n, s, t, extra = []] of ratioSizes) {
   const dir = mkdtempSync(join(tmpdir(), 'mesh-doctor-bench-'));
   try {
-    const gen = spawnSync(process.execPath, [join(root, 'scripts/gen-capture.js'), dir, String(n), String(s), String(t)], { stdio: 'inherit' });
+    const gen = spawnSync(process.execPath, [join(root, 'scripts/gen-capture.js'), dir, String(n), String(s), String(t), ...extra], { stdio: 'inherit' });
     if (gen.status !== 0) throw new Error('gen-capture failed');
     const disk = sizeOnDisk(dir);
     const node0 = wall(process.execPath, ['-e', '0'], runs);
@@ -183,11 +186,11 @@ for (const [n, s, t] of ratioSizes) {
     const sty = measured([bin, 'check', dir], ratioRuns);
     const json = measured([bin, 'check', '--format', 'json', dir], ratioRuns);
     const mb = (kb) => `${((kb * 1024) / 1e6).toFixed(0)} MB (${x(kb * 1024, disk)})`;
-    console.log(`  ${`${n} x ${s} x ${t}`.padEnd(17)}  ${ms(node0).padStart(7)}   ${ms(floor.ms).padStart(7)} ${x(floor.ms, node0).padStart(5)}   ${ms(sty.ms).padStart(8)} ${x(sty.ms, node0).padStart(6)}   ${ms(json.ms).padStart(8)} ${x(json.ms, node0).padStart(6)}       ${mb(sty.peakKB)}, ${mb(json.peakKB)} of ${(disk / 1e6).toFixed(0)} MB`);
+    console.log(`  ${`${n} x ${s} x ${t}${extra.length ? ' busy' : ''}`.padEnd(22)}  ${ms(node0).padStart(7)}   ${ms(floor.ms).padStart(7)} ${x(floor.ms, node0).padStart(5)}   ${ms(sty.ms).padStart(8)} ${x(sty.ms, node0).padStart(6)}   ${ms(json.ms).padStart(8)} ${x(json.ms, node0).padStart(6)}       ${mb(sty.peakKB)}, ${mb(json.peakKB)} of ${(disk / 1e6).toFixed(0)} MB`);
     if (n >= 200) {
       // V8 limits its heap to a quarter of the machine's memory: 1 GB on a 4 GB manager.
       const fits = (argv) => (spawnSync(process.execPath, ['--max-old-space-size=1024', bin, 'check', ...argv, dir], { stdio: 'ignore' }).status ?? 9) <= 1 ? 'fits' : 'out of memory';
-      console.log(`  ${''.padEnd(17)}  in a 1 GB heap (V8's limit on a 4 GB machine): terminal ${fits([])}, json ${fits(['--format', 'json'])}`);
+      console.log(`  ${''.padEnd(22)}  in a 1 GB heap (V8's limit on a 4 GB machine): terminal ${fits([])}, json ${fits(['--format', 'json'])}`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

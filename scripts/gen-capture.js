@@ -10,6 +10,11 @@
 //   --iptables-mb M     node-0's host iptables-save grows to about M MB: a firewall's worth of
 //                       filter rules (INPUT, DOCKER-USER, fail2ban-style chains) and nat rules
 //                       (bridge port DNATs), around Docker's real DOCKER-INGRESS DNAT rules
+//   --busy P            nodes that carry traffic, so that their files differ as a real swarm's do:
+//                       on each node P% of the IPVS backend lines have connection counts of their
+//                       own, and the sbox's neighbour entries are REACHABLE, STALE or DELAY as
+//                       traffic left them there; every task has its own MAC (02:42 and its address,
+//                       as Docker makes it). Without it every node's sbox files are the same.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -30,12 +35,21 @@ for (let i = 0; i < argv.length; i++) {
 const backendsOnly = opts['ipvs-backends'] !== undefined;
 const [out, nNodes = backendsOnly ? '1' : '50', nServices = backendsOnly ? '1' : '500', nTasks = backendsOnly ? String(opts['ipvs-backends']) : '2000'] = positional;
 if (!out) {
-  console.error('usage: gen-capture.js OUT [nodes] [services] [tasks] [--ipvs-backends B] [--stale K] [--missing K] [--iptables-mb M]');
+  console.error('usage: gen-capture.js OUT [nodes] [services] [tasks] [--ipvs-backends B] [--stale K] [--missing K] [--iptables-mb M] [--busy P]');
   process.exit(2);
 }
 const STALE = opts.stale ?? 0;
 const MISSING = opts.missing ?? 0;
 const IPTABLES_MB = opts['iptables-mb'] ?? 0;
+const BUSY = opts.busy;
+/** A number in [0, 1) from two integers, the same every run. */
+const noise = (a, b) => {
+  let h = (Math.imul(a + 1, 0x9e3779b1) ^ Math.imul(b + 1, 0x85ebca77)) >>> 0;
+  h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> 0;
+  return ((h ^ (h >>> 13)) >>> 0) / 2 ** 32;
+};
+/** A task's MAC: Docker's 02:42 and the address's four bytes (with --busy; else the one MAC every entry had). */
+const macOf = (addr) => (BUSY === undefined ? '02:42:0a:00:00:01' : `02:42:${addr.split('.').map((o) => Number(o).toString(16).padStart(2, '0')).join(':')}`);
 const N = Number(nNodes), S = Number(nServices), T = Number(nTasks);
 const ING = 'ingressnetworkid0000000000';
 const ip = (n) => `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`; // inside the ingress /8
@@ -74,12 +88,25 @@ if (S > 0) {
   for (let k = 0; k < STALE; k++) first.push(ip(0xc00000 + k));
 }
 
+/** A backend line's ActiveConn and InActConn on node i: zero, or with --busy on P% of lines counts of that node's own. */
+function counts(i, k) {
+  if (BUSY === undefined || noise(i, k) * 100 >= BUSY) return '0          0';
+  const r = noise(k, i);
+  return `${Math.floor(r * 20)}      ${Math.floor(noise(i + 7, k) * 300)}`;
+}
+/** A neighbour entry's state on node i: REACHABLE, or with --busy what traffic left there. */
+function neighState(i, k) {
+  if (BUSY === undefined) return 'REACHABLE';
+  const r = noise(i + 101, k);
+  return r < 0.5 ? 'REACHABLE' : r < 0.9 ? 'STALE' : 'DELAY';
+}
+
 nodes.forEach((n, i) => {
   const d = `nodes/${n.host}`;
   const sbox = ip(2 + i);
   write(`${d}/info.json`, JSON.stringify({ Name: n.host, ServerVersion: '27.5.1', Swarm: { NodeID: n.id, NodeAddr: n.addr, LocalNodeState: 'active', ControlAvailable: i === 0, Cluster: { DataPathPort: 4789 } } }));
   const local = tasks.filter((t) => t.node === n);
-  const containers = Object.fromEntries(local.map((t) => [`c${t.id}`, { Name: `${t.svc.name}.1.${t.id}`, MacAddress: '02:42:0a:00:00:01', IPv4Address: `${t.addr}/8` }]));
+  const containers = Object.fromEntries(local.map((t) => [`c${t.id}`, { Name: `${t.svc.name}.1.${t.id}`, MacAddress: macOf(t.addr), IPv4Address: `${t.addr}/8` }]));
   containers['ingress-sbox'] = { Name: 'ingress-endpoint', MacAddress: '02:42:0a:00:00:02', IPv4Address: `${sbox}/8` };
   write(`${d}/networks/ingress.json`, JSON.stringify([{ Name: 'ingress', Id: ING, Driver: 'overlay', Scope: 'swarm', Ingress: true, IPAM: { Config: [{ Subnet: '10.0.0.0/8', Gateway: '10.0.0.1' }] }, Containers: containers, Peers: nodes.map((p) => ({ Name: `${p.host}-x`, IP: p.addr })) }]));
   write(`${d}/networks/docker_gwbridge.json`, JSON.stringify([{ Name: 'docker_gwbridge', Id: `gw${i}`, Driver: 'bridge', Scope: 'local', IPAM: { Config: [{ Subnet: '172.18.0.0/16', Gateway: '172.18.0.1' }] }, Containers: { 'ingress-sbox': { Name: 'gateway_ingress-sbox', MacAddress: '02:42:ac:12:00:02', IPv4Address: '172.18.0.2/16' } } }]));
@@ -99,8 +126,8 @@ nodes.forEach((n, i) => {
     ...services.map((s) => `-A INPUT -d ${s.vip}/32 -j MARK --set-xmark 0x${s.mark.toString(16)}/0xffffffff`), 'COMMIT'];
   write(`${d}/ingress_sbox/iptables.txt`, `${mangle.join('\n')}\n*nat\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -d 10.0.0.0/8 -m ipvs --ipvs -j SNAT --to-source ${sbox}\nCOMMIT\n`);
   write(`${d}/ingress_sbox/ipvs.txt`, ['IP Virtual Server version 1.2.1 (size=4096)', 'Prot LocalAddress:Port Scheduler Flags', '  -> RemoteAddress:Port Forward Weight ActiveConn InActConn',
-    ...services.flatMap((s) => [`FWM  ${hex8(s.mark)} rr`, ...backends.get(s.id).map((a) => `  -> ${ipHex(a)}:0000      Masq    1      0          0`)])].join('\n') + '\n');
-  write(`${d}/ingress_sbox/neigh.txt`, tasks.map((t) => `${t.addr} dev eth0 lladdr 02:42:0a:00:00:01 REACHABLE`).join('\n') + '\n');
+    ...services.flatMap((s) => [`FWM  ${hex8(s.mark)} rr`, ...backends.get(s.id).map((a, k) => `  -> ${ipHex(a)}:0000      Masq    1      ${counts(i, s.mark * 64 + k)}`)])].join('\n') + '\n');
+  write(`${d}/ingress_sbox/neigh.txt`, tasks.map((t, k) => `${t.addr} dev eth0 lladdr ${macOf(t.addr)} ${neighState(i, k)}`).join('\n') + '\n');
   write(`${d}/ingress_sbox/addr.json`, JSON.stringify([{ ifname: 'lo', addr_info: [{ family: 'inet', local: '127.0.0.1', prefixlen: 8 }] },
     { ifname: 'eth0', mtu: 1450, addr_info: [{ family: 'inet', local: sbox, prefixlen: 8 }, ...services.map((s) => ({ family: 'inet', local: s.vip, prefixlen: 32 }))] },
     { ifname: 'eth1', mtu: 1500, addr_info: [{ family: 'inet', local: '172.18.0.2', prefixlen: 16 }] }]));

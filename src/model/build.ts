@@ -319,20 +319,27 @@ function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] 
   if (!sboxIngressIp && sboxAddr) sboxIngressIp = sboxAddr.addresses.find((a) => a.family === 'inet' && a.ifname === 'eth0' && a.prefixLen < 32)?.address ?? '';
 
   const ipvsFile = r.inputs.get('sbox.ipvs')!.file;
-  const ipvsBackends: unknown[] = [];
   const ipvsServices = (ipvs?.services ?? []).map((s) => {
     const service = s.protocol === 'FWM' ? `FWM ${s.fwmark}` : `${s.protocol} ${s.address.includes(':') ? `[${s.address}]` : s.address}:${s.port}`;
     // The parsed objects belong to this build: add the service fields in place rather than copy.
     const backends = s.backends.map((b) => make('IpvsBackend', Object.assign(b, { service, fwmark: s.fwmark })));
-    append(ipvsBackends, backends);
     return make('IpvsService', { ...s, file: ipvsFile, backends });
   });
-  const ipvsBackendsByAddress = new Map<string, unknown[]>();
-  for (const b of ipvsBackends as { address: string }[]) {
-    const list = ipvsBackendsByAddress.get(b.address);
-    if (list) list.push(b);
-    else ipvsBackendsByAddress.set(b.address, [b]);
-  }
+  // Derived when first read (see LAZY_FIELDS in classes.ts): every backend, and by address.
+  const ipvsBackends = once(() => {
+    const all: unknown[] = [];
+    for (const s of ipvsServices as { backends: unknown[] }[]) append(all, s.backends);
+    return all;
+  });
+  const ipvsBackendsByAddress = once(() => {
+    const byAddress = new Map<string, unknown[]>();
+    for (const b of ipvsBackends() as { address: string }[]) {
+      const list = byAddress.get(b.address);
+      if (list) list.push(b);
+      else byAddress.set(b.address, [b]);
+    }
+    return byAddress;
+  });
   const ipvsByMark = new Map<bigint, unknown>();
   for (const s of ipvsServices as { protocol: string; fwmark: bigint }[]) if (s.protocol === 'FWM' && !ipvsByMark.has(s.fwmark)) ipvsByMark.set(s.fwmark, s);
 
@@ -345,34 +352,45 @@ function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] 
     if (!prev || BAD_NEIGH.has(prev.state)) neighbourByIp.set(n.address, n);
   }
 
-  const marks: unknown[] = [];
-  for (const chain of ['PREROUTING', 'INPUT', 'OUTPUT']) {
-    for (const rule of iptablesRules(sbox, 'mangle', chain) as unknown as IptablesRuleModel[]) {
-      if (rule.setMark < 0n) continue;
-      marks.push(make('Mark', { chain, protocol: rule.protocol, port: rule.dport, destination: rule.destination, mark: rule.setMark, file: rule.file, line: rule.line }));
+  // Derived when first read: the sbox's marks, the host's ingress DNATs, each by port.
+  const marks = once(() => {
+    const list: unknown[] = [];
+    for (const chain of ['PREROUTING', 'INPUT', 'OUTPUT']) {
+      for (const rule of iptablesRules(sbox, 'mangle', chain) as unknown as IptablesRuleModel[]) {
+        if (rule.setMark < 0n) continue;
+        list.push(make('Mark', { chain, protocol: rule.protocol, port: rule.dport, destination: rule.destination, mark: rule.setMark, file: rule.file, line: rule.line }));
+      }
     }
-  }
-  const markByPort = new Map<string, unknown>();
-  for (const m of marks as { chain: string; protocol: string; port: bigint }[]) {
-    const key = `${m.protocol}/${m.port}`;
-    if (m.chain === 'PREROUTING' && m.port > 0n && !markByPort.has(key)) markByPort.set(key, m);
-  }
-  const ingressDnat = (iptablesRules(host, 'nat', 'DOCKER-INGRESS') as unknown as IptablesRuleModel[]).filter((x) => x.target === 'DNAT');
-  const ingressDnatByPort = new Map<string, unknown[]>();
-  for (const d of ingressDnat) {
-    const key = `${d.protocol}/${d.dport}`;
-    const list = ingressDnatByPort.get(key);
-    if (list) list.push(d);
-    else ingressDnatByPort.set(key, [d]);
-  }
+    return list;
+  });
+  const markByPort = once(() => {
+    const byPort = new Map<string, unknown>();
+    for (const m of marks() as { chain: string; protocol: string; port: bigint }[]) {
+      const key = `${m.protocol}/${m.port}`;
+      if (m.chain === 'PREROUTING' && m.port > 0n && !byPort.has(key)) byPort.set(key, m);
+    }
+    return byPort;
+  });
+  const ingressDnat = once(() => (iptablesRules(host, 'nat', 'DOCKER-INGRESS') as unknown as IptablesRuleModel[]).filter((x) => x.target === 'DNAT'));
+  const ingressDnatByPort = once(() => {
+    const byPort = new Map<string, unknown[]>();
+    for (const d of ingressDnat()) {
+      const key = `${d.protocol}/${d.dport}`;
+      const list = byPort.get(key);
+      if (list) list.push(d);
+      else byPort.set(key, [d]);
+    }
+    return byPort;
+  });
 
   // Batch A (ingress_sbox and IPVS): sysctls with their lines, the sbox's VIPs, marks by value, IPVS timeouts.
+  const sboxAddrFile = r.inputs.get('sbox.addr')!.file;
   const ipvsTimeout = r.read<IpvsTimeout>('sbox.ipvs-timeout', { files: ['ingress_sbox/ipvs-timeout.txt'], parse: parseIpvsTimeout });
   const batchA = {
     sboxSysctlEntries: sysctlEntries(sboxSysctl, nf.files.get('ingress_sbox/sysctl.txt'), r.inputs.get('sbox.sysctl')!.file),
     hostSysctlEntries: sysctlEntries(sysctl, nf.files.get('host/sysctl.txt'), r.inputs.get('host.sysctl')!.file),
-    ...sboxVips(sboxAddr, sboxIngressIp, r.inputs.get('sbox.addr')!.file),
-    ...marksByValue(marks),
+    ...lazyParts(() => sboxVips(sboxAddr, sboxIngressIp, sboxAddrFile), ['sboxVips', 'sboxVipByAddress', 'sboxIngressIfname']),
+    ...lazyParts(() => marksByValue(marks()), ['marksByValue', 'preroutingMarkValues']),
     ipvsTimeout: ipvsTimeoutModel(ipvsTimeout, r.inputs.get('sbox.ipvs-timeout')!.file),
   };
   // Batch B (host): interfaces, overlays' options, subnets against routes, rp_filter, iptables backends.
@@ -437,6 +455,25 @@ function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] 
   });
   rememberInfo(node, info); // batch C (src/model/swarm.ts)
   return { node, diagnostics: [...nf.diagnostics, ...r.diagnostics] };
+}
+
+/** A value computed on the first call, then given again: a field derived when first read (see LAZY_FIELDS in classes.ts). */
+function once<T>(compute: () => T): () => T {
+  let done = false;
+  let value: T;
+  return () => {
+    if (!done) {
+      value = compute();
+      done = true;
+    }
+    return value;
+  };
+}
+
+/** Fields of one computation, each derived when first read (the computation runs once for all of them). */
+function lazyParts<T extends object>(compute: () => T, keys: readonly (keyof T & string)[]): Record<string, () => unknown> {
+  const all = once(compute);
+  return Object.fromEntries(keys.map((k) => [k, () => all()[k]]));
 }
 
 export const BAD_NEIGH = new Set(['INCOMPLETE', 'FAILED']);

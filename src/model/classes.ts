@@ -10,21 +10,61 @@ export type ModelClass = new (fields: Record<string, unknown>) => Record<string,
 let types: Map<string, ModelClass> | undefined;
 
 /**
+ * Fields computed when first read, not when the snapshot is built: derived from what the parsers
+ * read, and read only by some rules. `make` takes each as its value or as a function that computes
+ * it (called once, on the first read); they read like any other field (the class's prototype holds
+ * their getters). A trace of one port reads a node's IPVS service for that port's mark and its
+ * neighbour entries, none of these: building them for every node was about a seventh of its time.
+ */
+const LAZY_FIELDS: Record<string, readonly string[]> = {
+  Node: [
+    'ipvsBackends', 'ipvsBackendsByAddress', 'marks', 'markByPort', 'ingressDnat', 'ingressDnatByPort',
+    'sboxVips', 'sboxVipByAddress', 'sboxIngressIfname', 'marksByValue', 'preroutingMarkValues',
+  ],
+};
+
+/** Each model class's fields in schema order (toJson lists a type with lazy fields by them). */
+const FIELD_ORDER = new WeakMap<object, string[]>();
+
+/** Marks an object of a type with lazy fields (its fields are listed by FIELD_ORDER, not by its own properties). */
+const HAS_LAZY = Symbol('lazy fields');
+
+/**
+ * The getter of a lazy field, kept in its own slot: the value made with, or the function's result,
+ * computed once.
+ */
+function lazyGetter(slot: symbol): () => unknown {
+  return function (this: Record<symbol, unknown>) {
+    let v = this[slot];
+    if (typeof v === 'function') this[slot] = v = (v as () => unknown)();
+    return v;
+  };
+}
+
+/**
  * A constructor per schema type that assigns every field in schema order (one hidden class per
  * type, so CEL's field access stays monomorphic) and turns integer fields into BigInt, as CEL's
  * int requires (never throwing: see below). Generated from the schema, which is ours: no outside text reaches the code.
  */
 function constructorFor(name: string, props: Record<string, { type?: string }>): ModelClass {
   if (!/^[A-Z]\w*$/.test(name)) throw new Error(`bad snapshot type name ${name}`);
+  const lazy = new Set(LAZY_FIELDS[name] ?? []);
+  for (const k of lazy) if (!/^[a-zA-Z]\w*$/.test(k) || !props[k] || props[k].type === 'integer') throw new Error(`lazy field ${name}.${k} is not a non-integer field of the schema`);
   const body = Object.entries(props)
+    .filter(([k]) => !lazy.has(k))
     .map(([k, p]) => {
       if (!/^[a-zA-Z]\w*$/.test(k)) throw new Error(`bad field name ${name}.${k}`);
       // Parsers hand over integers only; a number that is not one would make BigInt throw and lose the
       // whole run, so it is kept as is (a rule reading it then fails alone, as a type error).
       return p.type === 'integer' ? `this.${k} = int(f.${k});` : `this.${k} = f.${k};`;
     })
+    .concat([...lazy].map((k, i) => `this[slots[${i}]] = f.${k};`), lazy.size ? ['this[marked] = true;'] : [])
     .join('\n');
-  return new Function('int', `return function ${name}(f) {\n${body}\n}`)(int) as ModelClass;
+  const slots = [...lazy].map((k) => Symbol(`${name}.${k}`));
+  const ctor = new Function('int', 'slots', 'marked', `return function ${name}(f) {\n${body}\n}`)(int, slots, HAS_LAZY) as ModelClass;
+  [...lazy].forEach((k, i) => Object.defineProperty(ctor.prototype, k, { get: lazyGetter(slots[i]), enumerable: true }));
+  FIELD_ORDER.set(ctor, Object.keys(props));
+  return ctor;
 }
 
 /**
@@ -72,7 +112,10 @@ export function toJson(value: unknown): unknown {
   }
   if (value && typeof value === 'object') {
     const o: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) o[k] = toJson(v);
+    // A type with lazy fields: every field in schema order, as the others list their own.
+    const lazy = HAS_LAZY in value ? FIELD_ORDER.get(value.constructor) : undefined;
+    if (lazy) for (const k of lazy) o[k] = toJson((value as Record<string, unknown>)[k]);
+    else for (const [k, v] of Object.entries(value)) o[k] = toJson(v);
     return o;
   }
   return value;

@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readCapture } from '../../src/capture/read.js';
@@ -28,6 +28,21 @@ describe('snapshot', () => {
     const [dnat] = n.ingressDnat as { dport: unknown; line: unknown }[];
     expect(dnat.dport).toBe(8080n);
     expect((n.ipvsByMark as Map<bigint, unknown>).has(8282n)).toBe(true);
+  });
+
+  it('derives some fields when first read, once, and lists them with the others', () => {
+    // Node's lazy fields (classes.ts LAZY_FIELDS) read as fields, keep one value, and are in the
+    // node's JSON in schema order like every other.
+    const snap = buildSnapshot(readCapture(fixture('seed-cluster')));
+    const n = snap.nodes.find((x) => x.name === '234')!;
+    expect(Object.getOwnPropertyNames(n)).not.toContain('marks');
+    expect(n.marks).toBe(n.marks);
+    expect((n.marksByValue as Map<bigint, unknown[]>).get(8282n)).toEqual(n.marks);
+    expect((n.ipvsBackendsByAddress as Map<string, unknown[]>).get('10.0.0.98')).toEqual(n.ipvsBackends);
+    const json = toJson(n) as Record<string, unknown>;
+    const schema = JSON.parse(readFileSync('schemas/snapshot.schema.json', 'utf8')) as { $defs: { Node: { properties: Record<string, unknown> } } };
+    expect(Object.keys(json)).toEqual(Object.keys(schema.$defs.Node.properties));
+    expect((json.markByPort as Record<string, { mark: number }>)['tcp/8080'].mark).toBe(8282);
   });
 
   it("finds ingress_sbox's docker_gwbridge address in the network, else in the sbox addresses", () => {

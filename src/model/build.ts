@@ -321,9 +321,8 @@ function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] 
   const ipvsFile = r.inputs.get('sbox.ipvs')!.file;
   const ipvsServices = (ipvs?.services ?? []).map((s) => {
     const service = s.protocol === 'FWM' ? `FWM ${s.fwmark}` : `${s.protocol} ${s.address.includes(':') ? `[${s.address}]` : s.address}:${s.port}`;
-    // The parsed objects belong to this build: add the service fields in place rather than copy.
-    const backends = s.backends.map((b) => make('IpvsBackend', Object.assign(b, { service, fwmark: s.fwmark })));
-    return make('IpvsService', { ...s, file: ipvsFile, backends });
+    // A service's backends are made when first read (a trace reads one service's of each node).
+    return make('IpvsService', { ...s, file: ipvsFile, backends: () => backendModels(s.backends, service, s.fwmark) });
   });
   // Derived when first read (see LAZY_FIELDS in classes.ts): every backend, and by address.
   const ipvsBackends = once(() => {
@@ -344,7 +343,7 @@ function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] 
   for (const s of ipvsServices as { protocol: string; fwmark: bigint }[]) if (s.protocol === 'FWM' && !ipvsByMark.has(s.fwmark)) ipvsByMark.set(s.fwmark, s);
 
   const neighFile = r.inputs.get('sbox.neigh')!.file;
-  const neighbours = (neigh?.entries ?? []).map((n) => make('Neighbour', Object.assign(n, { file: neighFile })));
+  const neighbours = neighbourModels(neigh?.entries ?? [], neighFile);
   const neighbourByIp = new Map<string, unknown>();
   for (const n of neighbours as { address: string; state: string }[]) {
     // An address may be listed twice (two devices, or a stale and a fresh row): keep the healthiest.
@@ -455,6 +454,40 @@ function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] 
   });
   rememberInfo(node, info); // batch C (src/model/swarm.ts)
   return { node, diagnostics: [...nf.diagnostics, ...r.diagnostics] };
+}
+
+/** IPVS backends as the model has them: each parsed one with its service and mark (one scratch object carries the fields to each). */
+function backendModels(parsed: IpvsData['services'][number]['backends'], service: string, fwmark: number): unknown[] {
+  const f = { address: '', port: 0, forward: '', weight: 0, activeConn: 0, inactConn: 0, line: 0, service, fwmark };
+  const out: unknown[] = new Array(parsed.length);
+  for (let i = 0; i < parsed.length; i++) {
+    const b = parsed[i];
+    f.address = b.address;
+    f.port = b.port;
+    f.forward = b.forward;
+    f.weight = b.weight;
+    f.activeConn = b.activeConn;
+    f.inactConn = b.inactConn;
+    f.line = b.line;
+    out[i] = make('IpvsBackend', f);
+  }
+  return out;
+}
+
+/** Neighbour entries as the model has them: each parsed one with its file (one scratch object carries the fields to each). */
+function neighbourModels(parsed: NeighData['entries'], file: string): unknown[] {
+  const f = { address: '', lladdr: '', state: '', device: '', file, line: 0 };
+  const out: unknown[] = new Array(parsed.length);
+  for (let i = 0; i < parsed.length; i++) {
+    const n = parsed[i];
+    f.address = n.address;
+    f.lladdr = n.lladdr;
+    f.state = n.state;
+    f.device = n.device;
+    f.line = n.line;
+    out[i] = make('Neighbour', f);
+  }
+  return out;
 }
 
 /** A value computed on the first call, then given again: a field derived when first read (see LAZY_FIELDS in classes.ts). */

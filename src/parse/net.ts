@@ -127,42 +127,46 @@ export function parseNeigh(content: string, file: string): Parsed<NeighData> {
   let format = '';
   for (const { no, text } of lines) {
     const t = text.trim();
-    let m: RegExpExecArray | null;
-    if (/^IP address\s+HW type\s+Flags/.test(t)) {
-      format = 'proc-net-arp';
-      continue;
-    }
-    if (/^Address\s+HWtype\s+HWaddress/.test(t)) {
-      format = 'arp-table';
-      continue;
-    }
-    if ((m = /^\S*\s*\(([^)]+)\)\s+at\s+(\S+)(?:\s+\[(\w+)\])?(?:\s+(PERM|PUB))*(?:\s+on\s+(\S+))?/.exec(t))) {
-      format ||= 'arp-a';
-      const incomplete = m[2] === '<incomplete>';
-      entries.push(entry(m[1], incomplete ? '' : m[2], incomplete ? 'INCOMPLETE' : /\bPERM\b/.test(t) ? 'PERMANENT' : 'COMPLETE', m[5] ?? '', no));
-      continue;
-    }
-    if (format === 'proc-net-arp') {
-      const p = t.split(/\s+/);
-      if (p.length < 6 || !/^0x[0-9a-f]+$/i.test(p[2])) {
-        sink.error(no, `not a /proc/net/arp row: '${t.slice(0, 80)}'`);
+    // A line read before as ip neigh is one again: no header, no arp -a row (its text alone decides that).
+    let read = format === 'proc-net-arp' || format === 'arp-table' ? undefined : neighLines.get(t);
+    if (read === undefined) {
+      let m: RegExpExecArray | null;
+      if (/^IP address\s+HW type\s+Flags/.test(t)) {
+        format = 'proc-net-arp';
         continue;
       }
-      const flags = parseInt(p[2], 16);
-      const state = (flags & 0x2) === 0 ? 'INCOMPLETE' : flags & 0x4 ? 'PERMANENT' : 'COMPLETE';
-      entries.push(entry(p[0], state === 'INCOMPLETE' ? '' : p[3], state, p[5], no));
-      continue;
+      if (/^Address\s+HWtype\s+HWaddress/.test(t)) {
+        format = 'arp-table';
+        continue;
+      }
+      if ((m = /^\S*\s*\(([^)]+)\)\s+at\s+(\S+)(?:\s+\[(\w+)\])?(?:\s+(PERM|PUB))*(?:\s+on\s+(\S+))?/.exec(t))) {
+        format ||= 'arp-a';
+        const incomplete = m[2] === '<incomplete>';
+        entries.push(entry(m[1], incomplete ? '' : m[2], incomplete ? 'INCOMPLETE' : /\bPERM\b/.test(t) ? 'PERMANENT' : 'COMPLETE', m[5] ?? '', no));
+        continue;
+      }
+      if (format === 'proc-net-arp') {
+        const p = t.split(/\s+/);
+        if (p.length < 6 || !/^0x[0-9a-f]+$/i.test(p[2])) {
+          sink.error(no, `not a /proc/net/arp row: '${t.slice(0, 80)}'`);
+          continue;
+        }
+        const flags = parseInt(p[2], 16);
+        const state = (flags & 0x2) === 0 ? 'INCOMPLETE' : flags & 0x4 ? 'PERMANENT' : 'COMPLETE';
+        entries.push(entry(p[0], state === 'INCOMPLETE' ? '' : p[3], state, p[5], no));
+        continue;
+      }
+      if (format === 'arp-table') {
+        // "10.0.0.98  ether  02:42:0a:00:00:62  C  eth0" or "10.0.0.5  (incomplete)  eth0"
+        const p = t.split(/\s+/);
+        if (p[1] === '(incomplete)') entries.push(entry(p[0], '', 'INCOMPLETE', p[p.length - 1], no));
+        else if (p.length >= 4) entries.push(entry(p[0], p[2], /M/.test(p[3]) ? 'PERMANENT' : 'COMPLETE', p[p.length - 1], no));
+        else sink.error(no, `not an arp table row: '${t.slice(0, 80)}'`);
+        continue;
+      }
+      // ip neigh, or no neighbour output at all.
+      read = neighLine(t);
     }
-    if (format === 'arp-table') {
-      // "10.0.0.98  ether  02:42:0a:00:00:62  C  eth0" or "10.0.0.5  (incomplete)  eth0"
-      const p = t.split(/\s+/);
-      if (p[1] === '(incomplete)') entries.push(entry(p[0], '', 'INCOMPLETE', p[p.length - 1], no));
-      else if (p.length >= 4) entries.push(entry(p[0], p[2], /M/.test(p[3]) ? 'PERMANENT' : 'COMPLETE', p[p.length - 1], no));
-      else sink.error(no, `not an arp table row: '${t.slice(0, 80)}'`);
-      continue;
-    }
-    // ip neigh, or no neighbour output at all.
-    const read = neighLine(t);
     if (read.neigh) format ||= 'ip-neigh';
     if (read.entry) entries.push({ address: read.entry.address, lladdr: read.entry.lladdr, state: read.entry.state, device: read.entry.device, line: no });
     else sink.error(no, read.error);

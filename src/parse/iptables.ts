@@ -517,9 +517,17 @@ function parseSave(lines: TextLine[], file: string, sink: DiagnosticSink, data: 
   // A table without COMMIT is a cut file (a paste that stopped short): its chains would read as
   // complete and a missing rule as a fault, so the file is refused.
   const unterminated = (where: string) => sink.error(openedAt, `table ${table} (line ${openedAt}) has no COMMIT ${where}: the file is cut short, its rules may be missing`);
+  // The chain the last rule line appended to: a file lists its rules chain by chain.
+  let last: IptablesChain | undefined;
+  const appendTo = (name: string): IptablesChain => {
+    if (last !== undefined && last.name === name && last.table === table) return last;
+    return (last = ensureChain(data.tables, table!, name, data.tables.get(table!)?.get(name)?.policy ?? null, file));
+  };
   for (const { no, text } of lines) {
     const line = text.trim();
-    if (line.startsWith('#') || LEGACY_WARNING.test(line)) continue;
+    const first = line.charCodeAt(0);
+    // A rule line (`-A`) is neither a comment nor the legacy tables' warning.
+    if (first === 35 || (first !== 45 && LEGACY_WARNING.test(line))) continue;
     if (format === 'save' && line.startsWith('*')) {
       if (openedAt) unterminated(`before '*${line.slice(1).trim()}' at line ${no}`);
       table = line.slice(1).trim();
@@ -544,11 +552,11 @@ function parseSave(lines: TextLine[], file: string, sink: DiagnosticSink, data: 
       continue;
     }
     let body = line;
-    if (/^\[\d+:\d+\]\s/.test(body)) body = body.replace(/^\[\d+:\d+\]\s+/, '');
+    if (first === 91 && /^\[\d+:\d+\]\s/.test(body)) body = body.replace(/^\[\d+:\d+\]\s+/, '');
     // A rule line read before, here or in another node's file, is not read again.
     const known = keep && table ? ruleLines.get(body) : undefined;
     if (known) {
-      ensureChain(data.tables, table!, known.chain, data.tables.get(table!)?.get(known.chain)?.policy ?? null, file).addRead(body, no, sink, known);
+      appendTo(known.chain).addRead(body, no, sink, known);
       continue;
     }
     const tokens = shellSplit(body);
@@ -562,7 +570,7 @@ function parseSave(lines: TextLine[], file: string, sink: DiagnosticSink, data: 
     } else if (op === '-N' && tokens[1]) {
       ensureChain(data.tables, table, tokens[1], null, file, no);
     } else if ((op === '-A' || op === '--append') && tokens[1]) {
-      const chain = ensureChain(data.tables, table, tokens[1], data.tables.get(table)?.get(tokens[1])?.policy ?? null, file);
+      const chain = appendTo(tokens[1]);
       if (keep) chain.addRead(body, no, sink, ruleLine(body, tokens));
       else chain.addLine(body, no, sink, tokens);
     } else {

@@ -103,7 +103,7 @@ function words(t: string, from: number): string[] {
   return out;
 }
 
-/** What a backend line (`-> ADDRESS:PORT Masq 1 0 0`) says: its fields but the line, the header row, or why it cannot be read. */
+/** What a backend line (`-> ADDRESS:PORT Masq 1 0 0`) says: its fields but the line, the column header (`-> RemoteAddress:Port ...`), or why it cannot be read. */
 type BackendLine = Omit<IpvsBackend, 'line'> | typeof HEADER | string;
 const HEADER = Symbol('header');
 
@@ -127,6 +127,7 @@ function backendLine(t: string, hex: boolean): BackendLine {
 }
 
 function readBackendLine(t: string, hex: boolean): BackendLine {
+  if (/^->\s*RemoteAddress/.test(t)) return HEADER;
   const parts = words(t, 2);
   if (parts[0] === 'RemoteAddress:Port') return HEADER;
   const addr = hex ? procAddr(parts[0]) : decAddr(parts[0]);
@@ -157,7 +158,7 @@ function parseListing(lines: TextLine[], sink: DiagnosticSink, hex: boolean): Ip
   for (const { no, text } of lines) {
     const t = text.trim();
     const backend = t.startsWith('->');
-    if (backend ? /^->\s*RemoteAddress/.test(t) : /^IP Virtual Server version/.test(t) || /^Prot\s/.test(t)) continue;
+    if (!backend && (/^IP Virtual Server version/.test(t) || /^Prot\s/.test(t))) continue;
     if (backend) {
       const read = backendLine(t, hex);
       if (read === HEADER) continue;

@@ -115,16 +115,37 @@ const HEADER = Symbol('header');
 const backendLines = [new Map<string, BackendLine>(), new Map<string, BackendLine>()];
 const MAX_BACKEND_LINES = 65536;
 
-/** A trimmed backend line read, or remembered from another node's file. */
+/**
+ * A trimmed backend line read, or remembered from another node's file. A line with connection
+ * counts of its own (`-> ADDRESS:PORT Masq 1 14 138` on a node that carries traffic) is read as the
+ * same backend with counts of zero, remembered, and given its own counts.
+ */
 function backendLine(t: string, hex: boolean): BackendLine {
   const memo = backendLines[hex ? 1 : 0];
   let read = memo.get(t);
-  if (read === undefined) {
-    read = readBackendLine(t, hex);
-    if (memo.size < MAX_BACKEND_LINES) memo.set(t, read);
+  if (read !== undefined) return read;
+  const busy = BUSY_LINE.exec(t);
+  if (busy) {
+    const key = `${busy[1]} 0 0`;
+    let idle = memo.get(key);
+    if (idle === undefined) {
+      idle = readBackendLine(key, hex);
+      if (memo.size < MAX_BACKEND_LINES) memo.set(key, idle);
+    }
+    const active = count(busy[2]);
+    const inact = count(busy[3]);
+    // Only a backend with a forward method has counts where these are; anything else is read whole.
+    if (typeof idle === 'object' && idle.forward !== '' && active !== undefined && inact !== undefined) {
+      return { address: idle.address, port: idle.port, forward: idle.forward, weight: idle.weight, activeConn: active, inactConn: inact };
+    }
   }
+  read = readBackendLine(t, hex);
+  if (memo.size < MAX_BACKEND_LINES) memo.set(t, read);
   return read;
 }
+
+/** A backend line of five words, the last two its connection counts: the line up to them, and each count. */
+const BUSY_LINE = /^(->\s+\S+\s+\S+\s+\S+)\s+(\d{1,10})\s+(\d{1,10})$/;
 
 function readBackendLine(t: string, hex: boolean): BackendLine {
   if (/^->\s*RemoteAddress/.test(t)) return HEADER;

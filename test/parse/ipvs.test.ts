@@ -116,3 +116,24 @@ describe('a backend line met again (on another node, or in another service)', ()
     ]);
   });
 });
+
+describe('a backend line whose connection counts are its own', () => {
+  // A node that carries traffic prints the same backends as the others with counts of its own: the
+  // backend is read once, each line keeps its counts.
+  it('gives each line its counts, and reads the rest as the same backend', () => {
+    const head = 'IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port Forward Weight ActiveConn InActConn\nFWM  0000205A rr\n';
+    const a = parseIpvs(`${head}  -> 0A000062:0000      Masq    1      14      138\n`, 'a/ipvs.txt').data.services[0].backends[0];
+    const b = parseIpvs(`${head}  -> 0A000062:0000      Masq    1      3      0\n  -> 0A000062:0000      Masq    x      3      0\n`, 'b/ipvs.txt');
+    expect([a.address, a.forward, a.weight, a.activeConn, a.inactConn]).toEqual(['10.0.0.98', 'Masq', 1, 14, 138]);
+    expect([b.data.services[0].backends[0].activeConn, b.data.services[0].backends[0].inactConn]).toEqual([3, 0]);
+    expect(b.diagnostics.map((d) => `${d.line} ${d.message}`)).toEqual(["6 cannot read backend weight and connection counts 'x 3 0' (numbers after Masq)"]);
+  });
+
+  it('reads counts past 32 bits, and a line without a forward method, as a line of its own', () => {
+    const head = 'IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port Scheduler Flags\nFWM  0000205A rr\n';
+    const p = parseIpvs(`${head}  -> 0A000062:0000      Masq    1      9999999999      0\n  -> 0A000063:0000      12    5      7      8\n`, 'ipvs.txt');
+    expect(p.diagnostics.map((d) => `${d.line} ${d.message}`)).toEqual(["4 cannot read backend weight and connection counts '1 9999999999 0' (numbers after Masq)"]);
+    const [b] = p.data.services[0].backends;
+    expect([b.address, b.forward, b.weight, b.activeConn, b.inactConn]).toEqual(['10.0.0.99', '', -1, 0, 0]);
+  });
+});

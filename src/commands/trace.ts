@@ -61,7 +61,7 @@ Verdicts: delivered (to a task on a node), dropped (at a hop, by a rule or a sta
         const { captureLive } = await import('../cli/live.js');
         dir = liveDir = await captureLive(flags, flags.format === 'text' ? 'stylish' : flags.format, warn);
       }
-      const { loadSnapshot, selectNodes } = await import('../check.js');
+      const { loadSnapshot, selectNodes } = await import('../snapshot.js');
       const { liveLabel } = await import('../cli/live.js');
       const source = liveDir ? liveLabel(flags) : dir;
       const { snapshot } = loadSnapshot(dir, { maxFileBytes, sourceLabel: liveDir ? source : undefined });

@@ -1,0 +1,30 @@
+import { readCapture } from './capture/read.js';
+import { buildSnapshot, type Snapshot } from './model/build.js';
+import { UsageError } from './util/errors.js';
+
+/*
+ * A capture folder read into the snapshot the rules and the walk see, and the nodes --node names:
+ * what `check` and `trace` share, apart from the rules and the reports (which `trace` does not load).
+ */
+
+/**
+ * A capture folder read and modelled, for check and trace: a folder the capture reader refuses, or one
+ * without a node, is a usage error (exit 2) naming it (`sourceLabel` for a live capture's temporary folder).
+ */
+export function loadSnapshot(dir: string, o: { maxFileBytes?: number; sourceLabel?: string } = {}): { capture: ReturnType<typeof readCapture>; snapshot: Snapshot } {
+  const capture = readCapture(dir, { maxFileBytes: o.maxFileBytes });
+  // A gate must never pass on nothing: a capture without a node has nothing to check.
+  if (capture.nodes.length === 0) throw new UsageError(`${o.sourceLabel ?? dir}: the capture has no node (no folder under nodes/): nothing to check`);
+  return { capture, snapshot: buildSnapshot(capture) };
+}
+
+/** The nodes --node names, each one the capture has; a name it does not have stops the run (exit 2). */
+export function selectNodes(names: string[], known: string[]): Set<string> {
+  const have = new Set(known);
+  const unknown = [...new Set(names)].filter((n) => !have.has(n));
+  if (unknown.length) {
+    const list = known.length > 30 ? `${known.slice(0, 30).join(', ')}, ... (${known.length} in all)` : known.join(', ');
+    throw new UsageError(`--node: the capture has no node ${unknown.map((u) => `'${u}'`).join(', ')} (its nodes: ${list})`);
+  }
+  return new Set(names);
+}

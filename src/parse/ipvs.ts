@@ -136,6 +136,11 @@ function backendLine(t: string, hex: boolean): BackendLine {
     const inact = count(busy[3]);
     // Only a backend with a forward method has counts where these are; anything else is read whole.
     if (typeof idle === 'object' && idle.forward !== '' && active !== undefined && inact !== undefined) {
+      if (active === 0 && inact === 0) {
+        // An idle backend's line, as every node without traffic to it prints it: remembered whole.
+        if (memo.size < MAX_BACKEND_LINES) memo.set(t, idle);
+        return idle;
+      }
       return { address: idle.address, port: idle.port, forward: idle.forward, weight: idle.weight, activeConn: active, inactConn: inact };
     }
   }

@@ -45,8 +45,9 @@ function lazyGetter(slot: symbol): () => unknown {
 
 /**
  * A constructor per schema type that assigns every field in schema order (one hidden class per
- * type, so CEL's field access stays monomorphic) and turns integer fields into BigInt, as CEL's
- * int requires (never throwing: see below). Generated from the schema, which is ours: no outside text reaches the code.
+ * type, so CEL's field access stays monomorphic; a lazy field into a slot of its own, read through
+ * the prototype's getter) and turns integer fields into BigInt, as CEL's int requires (never
+ * throwing: see below). Generated from the schema, which is ours: no outside text reaches the code.
  */
 function constructorFor(name: string, props: Record<string, { type?: string }>): ModelClass {
   if (!/^[A-Z]\w*$/.test(name)) throw new Error(`bad snapshot type name ${name}`);
@@ -98,7 +99,10 @@ export function modelClass(name: string): ModelClass {
   return t;
 }
 
-/** An instance of snapshot type `name` from `fields` (extra keys are ignored; integers become BigInt). */
+/**
+ * An instance of snapshot type `name` from `fields` (extra keys are ignored; integers become BigInt;
+ * a lazy field, see LAZY_FIELDS, may be given as a function that computes it when first read).
+ */
 export function make<T = Record<string, unknown>>(name: string, fields: object): T {
   return new (modelClass(name))(fields as Record<string, unknown>) as T;
 }

@@ -322,7 +322,7 @@ function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] 
   const ipvsServices = (ipvs?.services ?? []).map((s) => {
     const service = s.protocol === 'FWM' ? `FWM ${s.fwmark}` : `${s.protocol} ${s.address.includes(':') ? `[${s.address}]` : s.address}:${s.port}`;
     // A service's backends are made when first read (a trace reads one service's of each node).
-    return make('IpvsService', { ...s, file: ipvsFile, backends: () => backendModels(s.backends, service, s.fwmark) });
+    return make('IpvsService', { ...s, file: ipvsFile, backends: () => modelsOf('IpvsBackend', s.backends, { service, fwmark: s.fwmark }) });
   });
   // Derived when first read (see LAZY_FIELDS in classes.ts): every backend, and by address.
   const ipvsBackends = once(() => {
@@ -343,7 +343,7 @@ function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] 
   for (const s of ipvsServices as { protocol: string; fwmark: bigint }[]) if (s.protocol === 'FWM' && !ipvsByMark.has(s.fwmark)) ipvsByMark.set(s.fwmark, s);
 
   const neighFile = r.inputs.get('sbox.neigh')!.file;
-  const neighbours = neighbourModels(neigh?.entries ?? [], neighFile);
+  const neighbours = modelsOf('Neighbour', neigh?.entries ?? [], { file: neighFile });
   const neighbourByIp = new Map<string, unknown>();
   for (const n of neighbours as { address: string; state: string }[]) {
     // An address may be listed twice (two devices, or a stale and a fresh row): keep the healthiest.
@@ -456,37 +456,15 @@ function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] 
   return { node, diagnostics: [...nf.diagnostics, ...r.diagnostics] };
 }
 
-/** IPVS backends as the model has them: each parsed one with its service and mark (one scratch object carries the fields to each). */
-function backendModels(parsed: IpvsData['services'][number]['backends'], service: string, fwmark: number): unknown[] {
-  const f = { address: '', port: 0, forward: '', weight: 0, activeConn: 0, inactConn: 0, line: 0, service, fwmark };
+/**
+ * Model objects of a parsed list, each with the fields `extra` adds (a backend's service and mark, a
+ * neighbour's file): one scratch object carries each item's fields to its constructor, so that no
+ * parsed object is changed or copied first.
+ */
+function modelsOf(type: string, parsed: readonly object[], extra: object): unknown[] {
+  const f: object = { ...extra };
   const out: unknown[] = new Array(parsed.length);
-  for (let i = 0; i < parsed.length; i++) {
-    const b = parsed[i];
-    f.address = b.address;
-    f.port = b.port;
-    f.forward = b.forward;
-    f.weight = b.weight;
-    f.activeConn = b.activeConn;
-    f.inactConn = b.inactConn;
-    f.line = b.line;
-    out[i] = make('IpvsBackend', f);
-  }
-  return out;
-}
-
-/** Neighbour entries as the model has them: each parsed one with its file (one scratch object carries the fields to each). */
-function neighbourModels(parsed: NeighData['entries'], file: string): unknown[] {
-  const f = { address: '', lladdr: '', state: '', device: '', file, line: 0 };
-  const out: unknown[] = new Array(parsed.length);
-  for (let i = 0; i < parsed.length; i++) {
-    const n = parsed[i];
-    f.address = n.address;
-    f.lladdr = n.lladdr;
-    f.state = n.state;
-    f.device = n.device;
-    f.line = n.line;
-    out[i] = make('Neighbour', f);
-  }
+  for (let i = 0; i < parsed.length; i++) out[i] = make(type, Object.assign(f, parsed[i]));
   return out;
 }
 

@@ -25,11 +25,11 @@ const LAZY_FIELDS: Record<string, readonly string[]> = {
   ],
 };
 
-/** Each model class's fields in schema order (toJson lists a type with lazy fields by them). */
-const FIELD_ORDER = new WeakMap<object, string[]>();
-
-/** Marks an object of a type with lazy fields (its fields are listed by FIELD_ORDER, not by its own properties). */
-const HAS_LAZY = Symbol('lazy fields');
+/**
+ * The fields in schema order of each class with lazy fields: toJson lists such an object by them,
+ * as its own properties leave the lazy ones out.
+ */
+const LAZY_FIELD_ORDER = new WeakMap<object, string[]>();
 
 /**
  * The getter of a lazy field, kept in its own slot: the value made with, or the function's result,
@@ -51,8 +51,9 @@ function lazyGetter(slot: symbol): () => unknown {
  */
 function constructorFor(name: string, props: Record<string, { type?: string }>): ModelClass {
   if (!/^[A-Z]\w*$/.test(name)) throw new Error(`bad snapshot type name ${name}`);
-  const lazy = new Set(LAZY_FIELDS[name] ?? []);
-  for (const k of lazy) if (!/^[a-zA-Z]\w*$/.test(k) || !props[k] || props[k].type === 'integer') throw new Error(`lazy field ${name}.${k} is not a non-integer field of the schema`);
+  const lazyKeys = LAZY_FIELDS[name] ?? [];
+  const lazy = new Set(lazyKeys);
+  for (const k of lazyKeys) if (!/^[a-zA-Z]\w*$/.test(k) || !props[k] || props[k].type === 'integer') throw new Error(`lazy field ${name}.${k} is not a non-integer field of the schema`);
   const body = Object.entries(props)
     .filter(([k]) => !lazy.has(k))
     .map(([k, p]) => {
@@ -61,12 +62,12 @@ function constructorFor(name: string, props: Record<string, { type?: string }>):
       // whole run, so it is kept as is (a rule reading it then fails alone, as a type error).
       return p.type === 'integer' ? `this.${k} = int(f.${k});` : `this.${k} = f.${k};`;
     })
-    .concat([...lazy].map((k, i) => `this[slots[${i}]] = f.${k};`), lazy.size ? ['this[marked] = true;'] : [])
+    .concat(lazyKeys.map((k, i) => `this[slots[${i}]] = f.${k};`))
     .join('\n');
-  const slots = [...lazy].map((k) => Symbol(`${name}.${k}`));
-  const ctor = new Function('int', 'slots', 'marked', `return function ${name}(f) {\n${body}\n}`)(int, slots, HAS_LAZY) as ModelClass;
-  [...lazy].forEach((k, i) => Object.defineProperty(ctor.prototype, k, { get: lazyGetter(slots[i]), enumerable: true }));
-  FIELD_ORDER.set(ctor, Object.keys(props));
+  const slots = lazyKeys.map((k) => Symbol(`${name}.${k}`));
+  const ctor = new Function('int', 'slots', `return function ${name}(f) {\n${body}\n}`)(int, slots) as ModelClass;
+  lazyKeys.forEach((k, i) => Object.defineProperty(ctor.prototype, k, { get: lazyGetter(slots[i]), enumerable: true }));
+  if (lazyKeys.length) LAZY_FIELD_ORDER.set(ctor, Object.keys(props));
   return ctor;
 }
 
@@ -119,7 +120,7 @@ export function toJson(value: unknown): unknown {
   if (value && typeof value === 'object') {
     const o: Record<string, unknown> = {};
     // A type with lazy fields: every field in schema order, as the others list their own.
-    const lazy = HAS_LAZY in value ? FIELD_ORDER.get(value.constructor) : undefined;
+    const lazy = LAZY_FIELD_ORDER.get(value.constructor);
     if (lazy) for (const k of lazy) o[k] = toJson((value as Record<string, unknown>)[k]);
     else for (const [k, v] of Object.entries(value)) o[k] = toJson(v);
     return o;

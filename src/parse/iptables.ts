@@ -1,4 +1,4 @@
-import { DiagnosticSink, intern, type Parsed, shellSplit, textLines, type TextLine } from './types.js';
+import { DiagnosticSink, intern, type Parsed, shellSplit, textLines, type TextLine, TextMemo } from './types.js';
 import { isPortSpec, parseCounter, parseMark, parsePort, protocolName, SERVICE_PORTS } from './numbers.js';
 
 export const IPTABLES_TABLES = ['filter', 'nat', 'mangle', 'raw', 'security'] as const;
@@ -161,12 +161,10 @@ interface RuleLine {
  * Rule lines of files of ordinary size read so far, by text. The nodes of a swarm carry the same
  * rules (every node DNATs, accepts and marks the same published ports alike): the 50-node
  * benchmark capture has 150,000 rule lines of about 3,000 texts, and a real swarm's nodes differ
- * in a few lines each. Past MAX_RULE_LINES texts, new ones are read as they come. Files too large
- * to keep their rules built (a blocklist of hundreds of thousands) are read without it: their
- * lines seldom repeat.
+ * in a few lines each. Files too large to keep their rules built (a blocklist of hundreds of
+ * thousands) are read without it: their lines seldom repeat.
  */
-const ruleLines = new Map<string, RuleLine>();
-const MAX_RULE_LINES = 65536;
+const ruleLines = new TextMemo<RuleLine>();
 const NO_PROBLEMS: RuleLine['problems'] = Object.freeze([]);
 
 /** Where a line's problems go: the file's diagnostics, or a ProblemRecorder. */
@@ -188,9 +186,7 @@ function ruleLine(text: string, tokens: string[]): RuleLine {
   const rec = new ProblemRecorder();
   const rule = emptyRule('', tokens[1], '', 0, text);
   saveArgs(tokens, 2, 0, rec, rule);
-  const read: RuleLine = { chain: tokens[1], problems: rec.list ?? NO_PROBLEMS, rule };
-  if (ruleLines.size < MAX_RULE_LINES) ruleLines.set(text, read);
-  return read;
+  return ruleLines.keep(text, { chain: tokens[1], problems: rec.list ?? NO_PROBLEMS, rule });
 }
 
 /** The rule of a text in its own table, chain, file and line (its match list is shared: never changed). */

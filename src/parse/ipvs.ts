@@ -1,4 +1,4 @@
-import { DiagnosticSink, intern, type Parsed, shellSplit, textLines, type TextLine } from './types.js';
+import { DiagnosticSink, intern, type Parsed, shellSplit, textLines, type TextLine, TextMemo } from './types.js';
 import { parseMark } from './numbers.js';
 
 export interface IpvsBackend {
@@ -110,10 +110,11 @@ const HEADER = Symbol('header');
 /**
  * Backend lines read so far, by text, per flavour (hex for /proc/net/ip_vs). Every node of a swarm
  * balances each published port over the same tasks: the same lines, but for the connection counts
- * of a node that carries traffic. Past MAX_BACKEND_LINES texts, new ones are read as they come.
+ * of a node that carries traffic.
  */
-const backendLines = [new Map<string, BackendLine>(), new Map<string, BackendLine>()];
-const MAX_BACKEND_LINES = 65536;
+const backendLines = { hex: new TextMemo<BackendLine>(), dec: new TextMemo<BackendLine>() };
+const readHex = (t: string) => readBackendLine(t, true);
+const readDec = (t: string) => readBackendLine(t, false);
 
 /**
  * A trimmed backend line read, or remembered from another node's file. A line with connection
@@ -121,32 +122,23 @@ const MAX_BACKEND_LINES = 65536;
  * same backend with counts of zero, remembered, and given its own counts.
  */
 function backendLine(t: string, hex: boolean): BackendLine {
-  const memo = backendLines[hex ? 1 : 0];
-  let read = memo.get(t);
-  if (read !== undefined) return read;
+  const memo = hex ? backendLines.hex : backendLines.dec;
+  const read = hex ? readHex : readDec;
+  const known = memo.get(t);
+  if (known !== undefined) return known;
   const busy = BUSY_LINE.exec(t);
   if (busy) {
-    const key = `${busy[1]} 0 0`;
-    let idle = memo.get(key);
-    if (idle === undefined) {
-      idle = readBackendLine(key, hex);
-      if (memo.size < MAX_BACKEND_LINES) memo.set(key, idle);
-    }
+    const idle = memo.of(`${busy[1]} 0 0`, read);
     const active = count(busy[2]);
     const inact = count(busy[3]);
     // Only a backend with a forward method has counts where these are; anything else is read whole.
     if (typeof idle === 'object' && idle.forward !== '' && active !== undefined && inact !== undefined) {
-      if (active === 0 && inact === 0) {
-        // An idle backend's line, as every node without traffic to it prints it: remembered whole.
-        if (memo.size < MAX_BACKEND_LINES) memo.set(t, idle);
-        return idle;
-      }
+      // An idle backend's line, as every node without traffic to it prints it: remembered whole.
+      if (active === 0 && inact === 0) return memo.keep(t, idle);
       return { address: idle.address, port: idle.port, forward: idle.forward, weight: idle.weight, activeConn: active, inactConn: inact };
     }
   }
-  read = readBackendLine(t, hex);
-  if (memo.size < MAX_BACKEND_LINES) memo.set(t, read);
-  return read;
+  return memo.keep(t, read(t));
 }
 
 /** A backend line of five words, the last two its connection counts: the line up to them, and each count. */

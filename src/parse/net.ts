@@ -1,4 +1,4 @@
-import { DiagnosticSink, intern, JsonFields, type JsonAt, at, jsonValueLines, looksLikeJson, pathOf, type Parsed, readJsonText, textLines } from './types.js';
+import { DiagnosticSink, intern, JsonFields, type JsonAt, at, jsonValueLines, looksLikeJson, pathOf, type Parsed, readJsonText, textLines, TextMemo } from './types.js';
 
 /* ---------- neighbours ---------- */
 
@@ -48,30 +48,21 @@ function neighWords(t: string): string[] | undefined {
   return [m[1], ...(m[2] !== undefined ? ['dev', m[2]] : []), ...m[3].trim().split(/\s+/).filter(Boolean)];
 }
 
-/** What an `ip neigh` line says: its entry but the line, or why it is none; `neigh`: it reads as an `ip neigh` line at all. */
+/**
+ * What an `ip neigh` line says: its entry (at line 0: each line with the text gives its own), or why
+ * it is none; `neigh`: it reads as an `ip neigh` line at all.
+ */
 interface NeighLine {
   neigh: boolean;
-  entry: Omit<Neighbour, 'line'> | undefined;
+  entry: Neighbour | undefined;
   error: string;
 }
 
 /**
  * `ip neigh` lines read so far, by text. The sboxes of a swarm's nodes resolve the same backends
- * to the same MACs: the same lines, but for the state of each entry. Past MAX_NEIGH_LINES texts,
- * new ones are read as they come.
+ * to the same MACs: the same lines, but for the state of each entry.
  */
-const neighLines = new Map<string, NeighLine>();
-const MAX_NEIGH_LINES = 65536;
-
-/** A trimmed line that no other neighbour format claims, read as `ip neigh`, or remembered. */
-function neighLine(t: string): NeighLine {
-  let read = neighLines.get(t);
-  if (read === undefined) {
-    read = readNeighLine(t);
-    if (neighLines.size < MAX_NEIGH_LINES) neighLines.set(t, read);
-  }
-  return read;
-}
+const neighLines = new TextMemo<NeighLine>();
 
 // ip neigh: "10.0.0.98 dev eth0 lladdr 02:42:0a:00:00:62 REACHABLE" (also "router", "proxy", no dev with -n?)
 // The words of the line, as /^(\S+)\s+(?:dev\s+(\S+))?(.*)$/ reads them: the address, an optional
@@ -85,8 +76,7 @@ function readNeighLine(t: string): NeighLine {
     let state: string | undefined;
     for (let i = w.length - 1; i >= from && !state; i--) if (NUD_STATES.has(w[i])) state = w[i];
     if (!state) return { neigh: true, entry: undefined, error: `neighbour entry without a state: '${t.slice(0, 80)}'` };
-    const e = entry(w[0], ll >= 0 ? (w[ll + 1] ?? '') : '', state, dev ? w[2] : '', 0);
-    return { neigh: true, entry: { address: e.address, lladdr: e.lladdr, state: e.state, device: e.device }, error: '' };
+    return { neigh: true, entry: entry(w[0], ll >= 0 ? (w[ll + 1] ?? '') : '', state, dev ? w[2] : '', 0), error: '' };
   }
   return { neigh: false, entry: undefined, error: `not neighbour output (ip neigh, arp -a, arp -an or /proc/net/arp): '${t.slice(0, 80)}'` };
 }
@@ -165,7 +155,7 @@ export function parseNeigh(content: string, file: string): Parsed<NeighData> {
         continue;
       }
       // ip neigh, or no neighbour output at all.
-      read = neighLine(t);
+      read = neighLines.of(t, readNeighLine);
     }
     if (read.neigh) format ||= 'ip-neigh';
     if (read.entry) entries.push({ address: read.entry.address, lladdr: read.entry.lladdr, state: read.entry.state, device: read.entry.device, line: no });

@@ -56,22 +56,46 @@ export function isPromptLine(text: string): boolean {
   return PROMPT.test(text);
 }
 
-/** Strings kept once per text: see intern. */
-const interned = new Map<string, string>();
-const MAX_INTERNED = 65536;
+/**
+ * What a reading makes of a text, made once per text and kept as long as the memo lives (the
+ * parsers' for the life of the process): a capture repeats its texts from line to line and node to
+ * node. Past `max` texts, new ones are made as they come and not kept, so that a file of distinct
+ * lines (a blocklist) cannot grow it without bound.
+ */
+export class TextMemo<V> {
+  private readonly known = new Map<string, V>();
+
+  constructor(private readonly max = 65536) {}
+
+  /** What `read` makes of the text: remembered, or read now (a function made once: this is per line). */
+  of(text: string, read: (text: string) => V): V {
+    const hit = this.known.get(text);
+    return hit !== undefined ? hit : this.keep(text, read(text));
+  }
+
+  /** What the text made, if it is remembered. */
+  get(text: string): V | undefined {
+    return this.known.get(text);
+  }
+
+  /** Remember what a text made (read elsewhere), while there is room; gives it back. */
+  keep(text: string, value: V): V {
+    if (this.known.size < this.max) this.known.set(text, value);
+    return value;
+  }
+}
 
 /**
  * One string per text for the short values a capture repeats on every line and every node (tcp,
  * eth0, REACHABLE, Masq, a backend's address): each word a parser splits off is a string of its
  * own, and a 50-node capture kept a million copies of some twenty thousand texts (31 MB of its
- * heap, and as many objects for the garbage collector to trace). Past MAX_INTERNED texts, new ones
- * are kept as they come.
+ * heap, and as many objects for the garbage collector to trace).
  */
+const interned = new TextMemo<string>();
+const itself = (s: string) => s;
+
 export function intern(s: string): string {
-  const hit = interned.get(s);
-  if (hit !== undefined) return hit;
-  if (interned.size < MAX_INTERNED) interned.set(s, s);
-  return s;
+  return interned.of(s, itself);
 }
 
 /** Whether `line.split(' ')` gets it right: no quotes, tabs, runs of spaces or space at either end. */

@@ -2,6 +2,9 @@ import type { ClusterModel, InputModel, NodeModel, Snapshot } from '../model/bui
 import { toJson } from '../model/classes.js';
 import type { LoadedRule, Program, Result, Status } from './types.js';
 import { DEFAULT_BUDGET, installMeter, metered, OverBudget, overBudget, type EvalBudget } from './budget.js';
+import { TextMemo } from '../parse/types.js';
+
+const itself = (s: string) => s;
 
 export { DEFAULT_BUDGET, type EvalBudget } from './budget.js';
 
@@ -105,9 +108,6 @@ function flat(s: string): string {
   return s;
 }
 
-/** Texts kept per evaluation, past which new ones are kept as they come. */
-const MAX_TEXTS = 1 << 17;
-
 /**
  * Where an evaluation puts what it finds: the results, the passes it only counts (when asked), and
  * each subject and message text of the results once. A check repeats them from node to node: the
@@ -115,7 +115,8 @@ const MAX_TEXTS = 1 << 17;
  * every result holds them all until it is written.
  */
 class Sink {
-  private readonly texts = new Map<string, string>();
+  /** Past 2^17 texts per evaluation, new ones are kept as they come. */
+  private readonly texts = new TextMemo<string>(1 << 17);
 
   constructor(
     readonly results: Result[],
@@ -124,11 +125,7 @@ class Sink {
 
   /** The text once per evaluation, flat. */
   text(s: string): string {
-    const t = flat(s);
-    const hit = this.texts.get(t);
-    if (hit !== undefined) return hit;
-    if (this.texts.size < MAX_TEXTS) this.texts.set(t, t);
-    return t;
+    return this.texts.of(flat(s), itself);
   }
 
   /** `n` more passes of a rule in a context (a node, or the cluster: ''), when passes are counted. */

@@ -1,6 +1,6 @@
 import type { IptablesChain, IptablesData, IptablesRule } from '../parse/iptables.js';
 import { protocolName } from '../parse/numbers.js';
-import { intern, shellSplit } from '../parse/types.js';
+import { intern, shellSplit, TextMemo } from '../parse/types.js';
 import { ipv4InCidr, ipv4Number, ipv4Prefix } from '../model/build.js';
 
 /*
@@ -593,19 +593,18 @@ function tokensAt(c: CompiledChain, k: number): string[] {
 /**
  * A rule's words, one list per rule text, each word kept once (intern). The nodes of a swarm carry
  * the same rules (every node DNATs, accepts and marks the same published ports alike): a 50-node
- * check reads 250,000 rules of about 3,000 texts. A list is read, never changed. Past
- * MAX_WORD_LISTS texts, new ones are split as they come.
+ * check reads 250,000 rules of about 3,000 texts. A list is read, never changed.
  */
 function words(text: string): string[] {
-  const hit = wordLists.get(text);
-  if (hit !== undefined) return hit;
+  return wordLists.of(text, splitWords);
+}
+const wordLists = new TextMemo<string[]>();
+
+function splitWords(text: string): string[] {
   const w = shellSplit(text);
   for (let i = 0; i < w.length; i++) w[i] = intern(w[i]);
-  if (wordLists.size < MAX_WORD_LISTS) wordLists.set(text, w);
   return w;
 }
-const wordLists = new Map<string, string[]>();
-const MAX_WORD_LISTS = 65536;
 
 function matchAt(c: CompiledChain, k: number, p: Packet, wild = false): MatchResult {
   return c.chain.saveForm ? matchSaveRule(tokensAt(c, k), p, wild) : matchListingRule(c.chain.ruleAt(k), p, wild);

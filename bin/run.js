@@ -1,5 +1,18 @@
 #!/usr/bin/env node
-import { Config, flush, handle, run } from '@oclif/core';
+import { readFileSync } from 'node:fs';
+
+// @oclif/core, when imported, checks that Node satisfies its own engines (>=18) and loads semver to do
+// so: about 25 ms of every run. Ours (package.json) is stricter and is checked here, without semver.
+const engine = /^>=(\d+)\.(\d+)$/.exec(JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).engines?.node ?? '');
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (engine && (major < Number(engine[1]) || (major === Number(engine[1]) && minor < Number(engine[2])))) {
+  process.emitWarning(`mesh-doctor needs Node ${engine[0]}; this is Node ${process.versions.node}`);
+}
+const ownWarning = process.env.OCLIF_DISABLE_ENGINE_WARNING;
+process.env.OCLIF_DISABLE_ENGINE_WARNING ??= '1';
+const { Config, flush, handle, run } = await import('@oclif/core');
+// Not handed on to the commands mesh-doctor runs.
+if (ownWarning === undefined) delete process.env.OCLIF_DISABLE_ENGINE_WARNING;
 
 // A closed pipe (`mesh-doctor check | head`) ends the run quietly, with the exit code the run had
 // come to; any other failure to write (a full disk, >/dev/full) is one line on stderr and exit 2.

@@ -319,10 +319,14 @@ function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] 
   if (!sboxIngressIp && sboxAddr) sboxIngressIp = sboxAddr.addresses.find((a) => a.family === 'inet' && a.ifname === 'eth0' && a.prefixLen < 32)?.address ?? '';
 
   const ipvsFile = r.inputs.get('sbox.ipvs')!.file;
+  // One scratch object carries each service's fields to its constructor (a copy of each, spread with
+  // two more, was a tenth of a trace); its backends are made when first read (a trace reads one
+  // service's of each node).
+  const fields: Record<string, unknown> = { file: ipvsFile };
   const ipvsServices = (ipvs?.services ?? []).map((s) => {
-    const service = s.protocol === 'FWM' ? `FWM ${s.fwmark}` : `${s.protocol} ${s.address.includes(':') ? `[${s.address}]` : s.address}:${s.port}`;
-    // A service's backends are made when first read (a trace reads one service's of each node).
-    return make('IpvsService', { ...s, file: ipvsFile, backends: () => modelsOf('IpvsBackend', s.backends, { service, fwmark: s.fwmark }) });
+    Object.assign(fields, s);
+    fields.backends = () => modelsOf('IpvsBackend', s.backends, { service: ipvsServiceName(s), fwmark: s.fwmark });
+    return make('IpvsService', fields);
   });
   // Derived when first read (see LAZY_FIELDS in classes.ts): every backend, and by address.
   const ipvsBackends = once(() => {
@@ -398,7 +402,7 @@ function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] 
     hostInterfaces: hostInterfaces(hostAddr, r.inputs.get('host.addr')!.file),
     hostAddressByIp: hostAddressByIp(hostAddresses),
     ...nodeAddrInterface(hostAddr, info?.nodeAddr ?? ''),
-    nodeOverlays: nodeOverlays(nf.files, prefix, (rel) => r.inputs.get(`network.${rel.slice(9, -5)}`)?.status === 'present'),
+    nodeOverlays: () => nodeOverlays(nf.files, prefix, (rel) => r.inputs.get(`network.${rel.slice(9, -5)}`)?.status === 'present'),
     subnetOverlaps: subnetOverlaps(
       [
         { subnets: ing?.subnets ?? [], ignore: isDockerDevice },
@@ -454,6 +458,11 @@ function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] 
   });
   rememberInfo(node, info); // batch C (src/model/swarm.ts)
   return { node, diagnostics: [...nf.diagnostics, ...r.diagnostics] };
+}
+
+/** How ipvsadm names a virtual service: `FWM 256`, `TCP 10.0.0.5:80`, `TCP [::1]:80`. */
+function ipvsServiceName(s: IpvsData['services'][number]): string {
+  return s.protocol === 'FWM' ? `FWM ${s.fwmark}` : `${s.protocol} ${s.address.includes(':') ? `[${s.address}]` : s.address}:${s.port}`;
 }
 
 /**

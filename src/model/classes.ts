@@ -21,7 +21,7 @@ const LAZY_FIELDS: Record<string, readonly string[]> = {
   IpvsService: ['backends'],
   Node: [
     'ipvsBackends', 'ipvsBackendsByAddress', 'marks', 'markByPort', 'ingressDnat', 'ingressDnatByPort',
-    'sboxVips', 'sboxVipByAddress', 'sboxIngressIfname', 'marksByValue', 'preroutingMarkValues',
+    'sboxVips', 'sboxVipByAddress', 'sboxIngressIfname', 'marksByValue', 'preroutingMarkValues', 'nodeOverlays',
   ],
 };
 

@@ -174,12 +174,12 @@ class SafeReader {
     } catch (e) {
       return { why: `unreadable (${code(e)})` };
     }
-    const r = readRegularFile(target, this.cap, true);
+    const r = readRegularFile(target, this.cap, true, decodeText);
     if ('error' in r) return { why: `unreadable (${r.error})` };
     if ('notRegular' in r) return { why: `${kind(r.notRegular)}, not a regular file` };
     const over = `more than the ${formatBytes(this.cap)} a file may have (--max-file-size)`;
     if ('tooBig' in r) return { why: r.grew ? over : `${formatBytes(r.tooBig)}, ${over}` };
-    return decodeText(r.bytes);
+    return r.data;
   }
 
   /**

@@ -113,11 +113,11 @@ function readRuleText(path: string, file: string, kind = 'rule file'): string {
     }
     if (!st.isFile()) refuse(`a symbolic link to ${kindOf(st)}, not to a regular file: refused`);
   }
-  const r = readRegularFile(path, MAX_RULE_FILE_BYTES);
+  const r = readRegularFile(path, MAX_RULE_FILE_BYTES, false, (bytes) => bytes.toString('utf8'));
   if ('error' in r) return refuse(`cannot read ${kind}: ${r.error}`);
   if ('notRegular' in r) return refuse(`${kindOf(r.notRegular)}, not a regular file: refused`);
   if ('tooBig' in r) return refuse(`${r.tooBig} bytes, more than the ${MAX_RULE_FILE_BYTES} bytes (1 MB) a ${kind} may have: refused`);
-  return r.bytes.toString('utf8');
+  return r.data;
 }
 
 /** The line of the first alias (`*name`) of a document: where an alias bomb is. */

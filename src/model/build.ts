@@ -124,6 +124,14 @@ class InputReader {
     return parsed.data;
   }
 
+  /**
+   * Forget the parsed files once the model is built: what the model needs of them it holds, and the
+   * fields derived when first read keep this reader (for its inputs), not what it parsed.
+   */
+  done(): void {
+    this.cache.clear();
+  }
+
   private set(id: string, status: InputStatus, rel: string, format: string, message: string, line: number, err?: CaptureError): void {
     this.inputs.set(id, make<InputModel>('Input', { id, status, file: this.prefix + rel, format, message, command: err?.command ?? '', error: err?.error ?? '', line }));
   }
@@ -457,6 +465,7 @@ function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] 
     ...batchA,
   });
   rememberInfo(node, info); // batch C (src/model/swarm.ts)
+  r.done();
   return { node, diagnostics: [...nf.diagnostics, ...r.diagnostics] };
 }
 

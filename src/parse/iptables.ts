@@ -107,6 +107,21 @@ export class IptablesChain {
   }
 
   /**
+   * Whether another chain holds the same rules in the same order, told without reading them: in files
+   * of ordinary size each text's reading is one object, shared by every line with that text (see
+   * ruleLine). False when either chain has a line without one (a -L listing, a file over 4 MB, a
+   * text past the memo's bound).
+   */
+  sameRules(other: IptablesChain): boolean {
+    const a = this.reads;
+    const b = other.reads;
+    const n = this.texts.length;
+    if (n === 0 || other.texts.length !== n || a.length !== n || b.length !== n) return false;
+    for (let k = 0; k < n; k++) if (a[k] !== b[k]) return false;
+    return true;
+  }
+
+  /**
    * A rule line (`-A CHAIN ...`) of a file too large to keep its rules built, checked when the file
    * is parsed: its rule is built when the chain is read.
    */

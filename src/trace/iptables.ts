@@ -354,17 +354,43 @@ function matchListingRule(rule: IptablesRule, p: Packet, wild = false): MatchRes
 }
 
 /**
- * A chain read once for walking, however many packets are walked through it. Per rule it keeps
- * only numbers: the one destination port the rule requires (-1 when it may match others) and the
- * source network it requires, to rule out blocklists of thousands of addresses without reading
- * them again; a rule's tokens are kept once it may match some packet.
+ * A chain read once for walking, however many packets are walked through it: how far it has been
+ * walked, what its walks came to, and its index (shared with every chain of the same rules).
  */
 interface CompiledChain {
   chain: IptablesChain;
   /** Walks through the chain so far: the first is a plain pass over its rules, later ones use the index. */
   runs: number;
-  /** Whether port, srcNet, srcMask and dstSpecs are filled (indexChain). */
+  index: ChainIndex;
+  /** Decided per port and mark nowhere in it (nor in the chains it jumps to): see portAndMarkFree. */
+  free?: boolean;
+  /**
+   * For a free chain, the key of a packet for its whole walk: the destinations tested here and in
+   * every chain it may jump to (a walk remembered by this chain's tests alone would be given to a
+   * packet that a jumped-to chain's -d decides otherwise).
+   */
+  walkKey?: KeyRule;
+  /** For a free chain: its outcomes per packet key (walkKey). */
+  walks: Map<string, Outcome[]>;
+  /** Per rule index: the hop of a jump, goto or RETURN (see fixedHop). */
+  fixedHops: Map<number, Hop>;
+  /** The hop of the chain's policy (a built-in chain that runs out). */
+  policyHop?: Hop;
+}
+
+/**
+ * What a chain's rules say for walking, from their texts alone: one per set of rules, shared by the
+ * chains that hold the same rules in the same order (every node of a swarm marks and DNATs the same
+ * published ports alike). Per rule it keeps only numbers: the one destination port the rule
+ * requires (-1 when it may match others) and the source network it requires, to rule out
+ * blocklists of thousands of addresses without reading them again; a rule's tokens are kept once it
+ * may match some packet.
+ */
+interface ChainIndex {
+  /** Whether port, srcNet, srcMask, anyPort, byPort and ruleKey are filled (indexChain). */
   indexed: boolean;
+  /** Whether another chain has these rules: then the index pays from the first walk. */
+  shared: boolean;
   port: Int32Array;
   /** A plain `-s A.B.C.D[/N]`: the network and its mask; both 0 (any source) when none. */
   srcNet: Uint32Array;
@@ -381,20 +407,6 @@ interface CompiledChain {
   anyPort: number[];
   /** The key of a packet for the rules that may match it: the destinations this chain's rules test. */
   ruleKey: KeyRule;
-  /** Decided per port and mark nowhere in it (nor in the chains it jumps to): see portAndMarkFree. */
-  free?: boolean;
-  /**
-   * For a free chain, the key of a packet for its whole walk: the destinations tested here and in
-   * every chain it may jump to (a walk remembered by this chain's tests alone would be given to a
-   * packet that a jumped-to chain's -d decides otherwise).
-   */
-  walkKey?: KeyRule;
-  /** For a free chain: its outcomes per packet key (walkKey). */
-  walks: Map<string, Outcome[]>;
-  /** Per rule index: the hop of a jump, goto or RETURN (see fixedHop). */
-  fixedHops: Map<number, Hop>;
-  /** The hop of the chain's policy (a built-in chain that runs out). */
-  policyHop?: Hop;
 }
 
 /**
@@ -422,9 +434,45 @@ const PORT_OPTIONS = new Set(['--dport', '--destination-port', '--dports', '--de
 function compileChain(chain: IptablesChain): CompiledChain {
   let c = compiledChains.get(chain);
   if (c) return c;
-  c = { chain, runs: 0, indexed: false, port: EMPTY_I32, srcNet: EMPTY_U32, srcMask: EMPTY_U32, tokens: new Array(chain.size), viable: new Map(), anyPort: [], ruleKey: { specs: null, bits: new Map() }, walks: new Map(), fixedHops: new Map() };
+  c = { chain, runs: 0, index: sharedIndex(chain), walks: new Map(), fixedHops: new Map() };
   compiledChains.set(chain, c);
   return c;
+}
+
+/**
+ * Indexes by table, chain and size: the few sets of rules seen under each (the nodes of a swarm
+ * mostly hold one; an sbox's nat chains name its own address, one set per node). Each index is kept
+ * with a chain that holds its rules, to compare the next one with: held weakly, so that a snapshot
+ * no longer in use is not kept for it.
+ */
+const indexes = new Map<string, { chain: WeakRef<IptablesChain>; index: ChainIndex }[]>();
+/** Sets of rules compared with, per table, chain and size: past this, a chain gets an index of its own. */
+const MAX_SHARED_SETS = 8;
+
+/** Forget the indexes kept for sharing: chains compiled from now on share none with those before (for tests). */
+export function forgetChainIndexes(): void {
+  indexes.clear();
+}
+
+/** The index of a chain's rules: that of another chain with the same rules (see sameRules), or a new one. */
+function sharedIndex(chain: IptablesChain): ChainIndex {
+  const key = `${chain.table} ${chain.name} ${chain.size}`;
+  let known = indexes.get(key);
+  if (!known) {
+    if (indexes.size >= 4096) indexes.clear();
+    indexes.set(key, (known = []));
+  }
+  for (let i = 0; i < known.length; i++) {
+    const other = known[i].chain.deref();
+    if (!other) known.splice(i--, 1);
+    else if (other.sameRules(chain)) {
+      known[i].index.shared = true;
+      return known[i].index;
+    }
+  }
+  const index: ChainIndex = { indexed: false, shared: false, port: EMPTY_I32, srcNet: EMPTY_U32, srcMask: EMPTY_U32, tokens: new Array(chain.size), viable: new Map(), anyPort: [], ruleKey: { specs: null, bits: new Map() } };
+  if (known.length < MAX_SHARED_SETS && chain.saveForm) known.push({ chain: new WeakRef(chain), index });
+  return index;
 }
 
 const EMPTY_I32 = new Int32Array(0);
@@ -433,57 +481,59 @@ const EMPTY_U32 = new Uint32Array(0);
 const NO_TOKENS: string[] = Object.freeze([]) as unknown as string[];
 
 /**
- * The chain's index, made the second time it is walked: a trace of one port walks each chain once,
- * and reading every rule to index it would cost more than that walk (a check walks each chain for
- * every port, and the index pays from the second).
+ * The chain's index, made the second time it is walked, or the first when another chain has the
+ * same rules: a trace of one port walks each chain once, and reading every rule to index it would
+ * cost more than that walk (a check walks each chain for every port, and the index pays from the
+ * second; an index shared by the nodes of a swarm pays from the second node).
  */
-function indexChain(c: CompiledChain): CompiledChain {
-  if (c.indexed) return c;
+function indexChain(c: CompiledChain): ChainIndex {
+  const x = c.index;
+  if (x.indexed) return x;
   const chain = c.chain;
   const n = chain.size;
-  c.port = new Int32Array(n).fill(-1);
-  c.srcNet = new Uint32Array(n);
-  c.srcMask = new Uint32Array(n);
+  x.port = new Int32Array(n).fill(-1);
+  x.srcNet = new Uint32Array(n);
+  x.srcMask = new Uint32Array(n);
   const dsts = new Set<string>();
   for (let k = 0; k < n; k++) {
     // A rule read into fields already (the parser normalises -s/-d, and keeps the port only a single,
     // unnegated port option requires) is indexed from them; else from its tokens.
     const rule = chain.fieldsAt(k);
     if (rule) {
-      if (rule.dport > 0 && /^\d+$/.test(rule.dportSpec)) c.port[k] = rule.dport;
+      if (rule.dport > 0 && /^\d+$/.test(rule.dportSpec)) x.port[k] = rule.dport;
       const d = rule.destination.replace(/^!/, '');
       if (d && d !== '0.0.0.0/0') dsts.add(d);
       const prefix = rule.source.startsWith('!') ? null : ipv4Prefix(rule.source);
-      if (prefix) [c.srcNet[k], c.srcMask[k]] = prefix;
+      if (prefix) [x.srcNet[k], x.srcMask[k]] = prefix;
       continue;
     }
-    const tokens = c.tokens[k] ?? shellSplit(chain.textAt(k));
+    const tokens = x.tokens[k] ?? shellSplit(chain.textAt(k));
     const end = tokens.findIndex((t) => t === '-j' || t === '--jump' || t === '-g' || t === '--goto');
     const conds = end < 0 ? tokens : tokens.slice(0, end);
     for (let i = 0; i < conds.length - 1; i++) if (conds[i] === '-d' || conds[i] === '--destination' || conds[i] === '--dst') dsts.add(conds[i + 1]);
     const j = conds.findIndex((t) => t === '--dport' || t === '--destination-port');
-    if (j > 0 && conds[j - 1] !== '!' && /^\d+$/.test(conds[j + 1] ?? '') && conds.filter((t) => PORT_OPTIONS.has(t)).length === 1) c.port[k] = Number(conds[j + 1]);
+    if (j > 0 && conds[j - 1] !== '!' && /^\d+$/.test(conds[j + 1] ?? '') && conds.filter((t) => PORT_OPTIONS.has(t)).length === 1) x.port[k] = Number(conds[j + 1]);
     const s = conds.findIndex((t) => t === '-s' || t === '--source' || t === '--src');
     const prefix = s > 0 && conds[s - 1] !== '!' ? ipv4Prefix(conds[s + 1] ?? '') : null;
-    if (prefix) [c.srcNet[k], c.srcMask[k]] = prefix;
+    if (prefix) [x.srcNet[k], x.srcMask[k]] = prefix;
   }
-  c.ruleKey.specs = dsts.size <= MAX_DST_SPECS ? [...dsts] : null;
+  x.ruleKey.specs = dsts.size <= MAX_DST_SPECS ? [...dsts] : null;
   const byPort = new Map<number, number[]>();
   for (let k = 0; k < n; k++) {
-    const port = c.port[k];
-    if (port < 0) c.anyPort.push(k);
+    const port = x.port[k];
+    if (port < 0) x.anyPort.push(k);
     else {
       const list = byPort.get(port);
       if (list) list.push(k);
       else byPort.set(port, [k]);
     }
   }
-  if (c.anyPort.length <= FEW_ANY_PORT) {
-    for (const [port, list] of byPort) byPort.set(port, mergeSorted(list, c.anyPort));
-    c.byPort = byPort;
+  if (x.anyPort.length <= FEW_ANY_PORT) {
+    for (const [port, list] of byPort) byPort.set(port, mergeSorted(list, x.anyPort));
+    x.byPort = byPort;
   }
-  c.indexed = true;
-  return c;
+  x.indexed = true;
+  return x;
 }
 
 const MAX_DST_SPECS = 32;
@@ -561,18 +611,18 @@ function joined(xs: string[]): string {
  * its lists per port are made once (indexChain).
  */
 function candidates(c: CompiledChain, p: Packet): number[] | null {
-  if (c.runs++ === 0) return null;
-  indexChain(c);
-  if (c.byPort) return c.byPort.get(p.dport) ?? c.anyPort;
-  const key = packetKey(p, c.ruleKey);
-  let v = c.viable.get(key);
+  if (c.runs++ === 0 && !c.index.indexed && !c.index.shared) return null;
+  const x = indexChain(c);
+  if (x.byPort) return x.byPort.get(p.dport) ?? x.anyPort;
+  const key = packetKey(p, x.ruleKey);
+  let v = x.viable.get(key);
   if (!v) {
     v = { byPort: new Map(), anyPort: [] };
     const srcNum = ipv4Number(p.src);
-    for (let k = 0; k < c.port.length; k++) {
-      if (srcNum >= 0 && ((srcNum & c.srcMask[k]) >>> 0) !== c.srcNet[k]) continue;
+    for (let k = 0; k < x.port.length; k++) {
+      if (srcNum >= 0 && ((srcNum & x.srcMask[k]) >>> 0) !== x.srcNet[k]) continue;
       if (matchAt(c, k, p, true).result === false) continue;
-      const port = c.port[k];
+      const port = x.port[k];
       if (port < 0) v.anyPort.push(k);
       else {
         const list = v.byPort.get(port);
@@ -580,14 +630,14 @@ function candidates(c: CompiledChain, p: Packet): number[] | null {
         else v.byPort.set(port, [k]);
       }
     }
-    if (c.viable.size < 1024) c.viable.set(key, v);
+    if (x.viable.size < 1024) x.viable.set(key, v);
   }
   return mergeSorted(v.byPort.get(p.dport) ?? [], v.anyPort);
 }
 
 /** The tokens of rule k of a save-form chain, read once it may match a packet. */
 function tokensAt(c: CompiledChain, k: number): string[] {
-  return (c.tokens[k] ??= words(c.chain.textAt(k)));
+  return (c.index.tokens[k] ??= words(c.chain.textAt(k)));
 }
 
 /**

@@ -240,6 +240,23 @@ describe('a rule line met again (on another node, or further on)', () => {
     expect(problem(b)).toEqual(['b.txt:5 error --dport 99999 is not a port (0-65535)']);
   });
 
+  it('tells chains of the same rules in the same order (on any node) from chains that differ in one rule, its order, or their number', () => {
+    const chain = (rules: string, file = 'x.txt') => parseIptables(`*filter\n:DOCKER-USER - [0:0]\n${rules}COMMIT\n`, file).data.tables.get('filter')!.get('DOCKER-USER')!;
+    const r1 = '-A DOCKER-USER -p tcp --dport 8080 -j DROP\n';
+    const r2 = '-A DOCKER-USER -j RETURN\n';
+    const a = chain(r1 + r2, 'nodes/a/host/iptables.txt');
+    expect(a.sameRules(chain(r1 + r2, 'nodes/b/host/iptables.txt'))).toBe(true);
+    expect(a.sameRules(chain(r1.replace('8080', '8081') + r2))).toBe(false);
+    expect(a.sameRules(chain(r2 + r1))).toBe(false);
+    expect(a.sameRules(chain(r1))).toBe(false);
+    expect(chain('').sameRules(chain(''))).toBe(false); // no rules: nothing to share
+    // An -L listing keeps no texts to compare.
+    const listing = 'Chain DOCKER-USER (1 references)\ntarget     prot opt source               destination\nRETURN     all  --  0.0.0.0/0            0.0.0.0/0\n';
+    const l = parseIptables(listing, 'l.txt', 'filter').data.tables.get('filter')!.get('DOCKER-USER')!;
+    expect(l.size).toBe(1);
+    expect(l.sameRules(parseIptables(listing, 'm.txt', 'filter').data.tables.get('filter')!.get('DOCKER-USER')!)).toBe(false);
+  });
+
   it('reads the same text into a chain of another table as a rule of that table', () => {
     const line = '-A PREROUTING -p tcp -m tcp --dport 8080 -j ACCEPT';
     const nat = parseIptables(`*nat\n:PREROUTING ACCEPT [0:0]\n${line}\nCOMMIT\n`, 'n.txt').data.tables.get('nat')!.get('PREROUTING')!.rules[0];

@@ -1,5 +1,5 @@
 import { parseIptables } from '../../src/parse/iptables.js';
-import { hooksMemoKey, matchRule, walkChain, walkHooks, type Packet } from '../../src/trace/iptables.js';
+import { forgetChainIndexes, hooksMemoKey, matchRule, walkChain, walkHooks, type Packet } from '../../src/trace/iptables.js';
 
 /** A new TCP connection from outside to a published port, as the FORWARD walk sees it after the DNAT. */
 const pkt = (over: Partial<Packet> = {}): Packet => ({
@@ -316,6 +316,11 @@ ${DOCKER_FORWARD}
     pkt({ dport: 8443 }), pkt({ src: '10.1.2.3', dport: 8443 }), pkt({ src: '10.9.9.9', dport: 8444 }), pkt({ src: '10.9.9.8', dport: 8444 }), pkt({ src: '10.9.9.9', dport: 8445 }),
   ];
   const view = (outs: ReturnType<typeof walkChain>) => outs.map((o) => [o.action, o.at.line, o.hops.map((h) => `${h.line} ${h.effect}`), o.undecided, o.mark]);
+  /** The walk of chains that share no index with any walked before: each chain's first walk is a plain pass over its rules. */
+  const walkAlone = (rules: string, p: Packet) => {
+    forgetChainIndexes();
+    return walkChain(filter(rules), 'filter', 'FORWARD', p);
+  };
 
   // Past 32 rules for any port, a chain's index is narrowed per packet first (a blocklist); below,
   // its lists per port serve every packet. Both ways, with the blocklist first in DOCKER-USER.
@@ -328,13 +333,49 @@ ${DOCKER_FORWARD}
     walkChain(shared, 'filter', 'FORWARD', pkt({ dport: 1 })); // the first walk of every chain
     const seen = new Set<string>();
     for (const p of [...packets, pkt({ src: '192.0.2.7' }), pkt({ src: '192.0.2.77' })]) {
-      const first = view(walkChain(filter(rules), 'filter', 'FORWARD', p));
+      const first = view(walkAlone(rules, p));
       const indexed = view(walkChain(shared, 'filter', 'FORWARD', p));
       expect(indexed).toEqual(first);
       seen.add(String(first[0][0]));
     }
     // The packets reach every kind of ending, so the comparison covers each.
     expect([...seen].sort()).toEqual(['ACCEPT', 'DROP', 'REJECT']);
+  });
+
+  // Chains of the same rules (the nodes of a swarm) share one index, made on the first walk of the
+  // second one; each walk still names its own node's file and lines, and a chain that differs in one
+  // rule's port is decided by its own index (given another's, it would not see that rule for its port).
+  it.each([
+    ['few rules for any port', RULES],
+    ['a blocklist of 40 sources', `${BLOCKLIST}\n${RULES.trim()}`],
+  ])('ends each packet alike on chains that share an index, naming each its own file (%s)', (_name, rules) => {
+    const node = (name: string, text: string, lead = '') => {
+      const parsed = parseIptables(`${lead}*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n:DOCKER-USER - [0:0]\n:DOCKER-INGRESS - [0:0]\n:CUSTOM - [0:0]\n${text.trim()}\nCOMMIT\n`, `nodes/${name}/host/iptables.txt`);
+      expect(parsed.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+      return parsed.data;
+    };
+    const REJECT_9090 = '-A DOCKER-USER -s 203.0.113.0/24 -p tcp --dport 9090 -j REJECT';
+    const other = rules.replace(REJECT_9090, REJECT_9090.replace('9090', '9091'));
+    const a = node('a', rules);
+    const b = node('b', rules, '# two lines further down\n\n');
+    const c = node('c', other);
+    const shift = (v: ReturnType<typeof view>) => v.map(([action, line, hops, ...rest]) => [action, Number(line) + 2, (hops as string[]).map((h) => h.replace(/^\d+/, (n) => String(Number(n) + 2))), ...rest]);
+    for (const p of [...packets, pkt({ src: '192.0.2.7' }), pkt({ dport: 9091 })]) {
+      const alone = view(walkAlone(rules, p));
+      const [oa, ob, oc] = [a, b, c].map((d) => walkChain(d, 'filter', 'FORWARD', p));
+      expect(view(oa)).toEqual(alone);
+      expect(view(ob)).toEqual(shift(alone));
+      expect(ob.flatMap((o) => [o.at, ...o.hops]).every((h) => h.file === 'nodes/b/host/iptables.txt')).toBe(true);
+      expect(view(oc)).toEqual(view(walkAlone(other, p)));
+    }
+    // The rule that differs decides 9090 and 9091 from 203.0.113.10: a REJECT of 9090 on a and b, of 9091 on c.
+    const rejectLine = 7 + rules.trim().split('\n').findIndex((l) => l === REJECT_9090) + 1;
+    const at = (d: typeof a, dport: number) => {
+      const o = walkChain(d, 'filter', 'FORWARD', pkt({ dport }))[0];
+      return `${o.action} ${o.at.line}`;
+    };
+    expect([at(a, 9090), at(b, 9090), at(c, 9090)]).toEqual([`REJECT ${rejectLine}`, `REJECT ${rejectLine + 2}`, 'DROP 3']);
+    expect([at(a, 9091), at(c, 9091)]).toEqual(['DROP 3', `REJECT ${rejectLine}`]);
   });
 
   // The key of what may match a packet is remembered for the last packet (the walks of a node's ports
@@ -364,7 +405,7 @@ ${DOCKER_FORWARD.replace('-A DOCKER-USER -j RETURN', '')}`;
   it.each(variants)('a packet that differs from the one before only in %s is decided as itself', (_field, over) => {
     const shared = filter(ONE_FIELD);
     for (let i = 0; i < 2; i++) expect(walkChain(shared, 'filter', 'FORWARD', base())[0].action).toBe('ACCEPT'); // indexed, its key remembered
-    expect(view(walkChain(shared, 'filter', 'FORWARD', base(over)))).toEqual(view(walkChain(filter(ONE_FIELD), 'filter', 'FORWARD', base(over))));
+    expect(view(walkChain(shared, 'filter', 'FORWARD', base(over)))).toEqual(view(walkAlone(ONE_FIELD, base(over))));
     expect(walkChain(shared, 'filter', 'FORWARD', base(over))[0].action).toBe('DROP');
     expect(walkChain(shared, 'filter', 'FORWARD', base())[0].action).toBe('ACCEPT');
   });
@@ -382,6 +423,6 @@ ${DOCKER_FORWARD.replace('-A DOCKER-USER -j RETURN', '')}`;
     expect(hooksMemoKey(data, steps, base(over))).not.toBe(key);
     expect(hooksMemoKey(data, steps, base())).toBe(key);
     // And the walk remembered under it is the packet's own (DOCKER-USER, which FORWARD jumps to, decides it).
-    for (const p of [base(), base(over), base()]) expect(view(walkChain(data, 'filter', 'FORWARD', p))).toEqual(view(walkChain(filter(rules), 'filter', 'FORWARD', p)));
+    for (const p of [base(), base(over), base()]) expect(view(walkChain(data, 'filter', 'FORWARD', p))).toEqual(view(walkAlone(rules, p)));
   });
 });

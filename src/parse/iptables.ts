@@ -1,4 +1,4 @@
-import { DiagnosticSink, intern, type Parsed, shellSplit, textLines, type TextLine, TextMemo } from './types.js';
+import { DiagnosticSink, fileKind, intern, type Parsed, shellSplit, textLines, type TextLine, TextMemo } from './types.js';
 import { isPortSpec, parseCounter, parseMark, parsePort, protocolName, SERVICE_PORTS } from './numbers.js';
 
 export const IPTABLES_TABLES = ['filter', 'nat', 'mangle', 'raw', 'security'] as const;
@@ -196,12 +196,12 @@ class ProblemRecorder {
   }
 }
 
-/** A rule line (`-A CHAIN ...`) read from its tokens, and remembered by its text. */
+/** A rule line (`-A CHAIN ...`) read from its tokens. */
 function ruleLine(text: string, tokens: string[]): RuleLine {
   const rec = new ProblemRecorder();
   const rule = emptyRule('', tokens[1], '', 0, text);
   saveArgs(tokens, 2, 0, rec, rule);
-  return ruleLines.keep(text, { chain: tokens[1], problems: rec.list ?? NO_PROBLEMS, rule });
+  return { chain: tokens[1], problems: rec.list ?? NO_PROBLEMS, rule };
 }
 
 /** The rule of a text in its own table, chain, file and line (its match list is shared: never changed). */
@@ -522,6 +522,8 @@ const KEEP_RULES_UP_TO = 4_000_000;
 
 function parseSave(lines: TextLine[], file: string, sink: DiagnosticSink, data: IptablesData, defaultTable: string | undefined, format: 'save' | 'S', keep: boolean): void {
   let table: string | undefined = format === 'S' ? defaultTable ?? 'filter' : undefined;
+  // Rule lines read before, looked up first where the last file of this kind had them.
+  const lane = ruleLines.lane(fileKind(file));
   /** Where the open table (`*nat` ... `COMMIT`) began; 0 when none is open. */
   let openedAt = 0;
   let committedAt = 0;
@@ -565,7 +567,7 @@ function parseSave(lines: TextLine[], file: string, sink: DiagnosticSink, data: 
     let body = line;
     if (first === 91 && /^\[\d+:\d+\]\s/.test(body)) body = body.replace(/^\[\d+:\d+\]\s+/, '');
     // A rule line read before, here or in another node's file, is not read again.
-    const known = keep && table ? ruleLines.get(body) : undefined;
+    const known = keep && table ? lane.get(no, body) : undefined;
     if (known) {
       appendTo(known.chain).addRead(body, no, sink, known);
       continue;
@@ -582,7 +584,7 @@ function parseSave(lines: TextLine[], file: string, sink: DiagnosticSink, data: 
       ensureChain(data.tables, table, tokens[1], null, file, no);
     } else if ((op === '-A' || op === '--append') && tokens[1]) {
       const chain = appendTo(tokens[1]);
-      if (keep) chain.addRead(body, no, sink, ruleLine(body, tokens));
+      if (keep) chain.addRead(body, no, sink, lane.keep(no, body, ruleLine(body, tokens)));
       else chain.addLine(body, no, sink, tokens);
     } else {
       sink.error(no, `not an iptables rule line: '${line.slice(0, 80)}'`);

@@ -1,4 +1,4 @@
-import { DiagnosticSink, intern, JsonFields, type JsonAt, at, jsonValueLines, looksLikeJson, pathOf, type Parsed, readJsonText, textLines, TextMemo } from './types.js';
+import { DiagnosticSink, fileKind, intern, JsonFields, type JsonAt, at, jsonValueLines, looksLikeJson, pathOf, type Parsed, readJsonText, textLines, TextMemo } from './types.js';
 
 /* ---------- neighbours ---------- */
 
@@ -115,10 +115,12 @@ export function parseNeigh(content: string, file: string): Parsed<NeighData> {
   const lines = textLines(content);
   if (lines.length === 0) return { format: 'empty', data: { entries }, diagnostics: sink.list };
   let format = '';
+  // Lines read before, looked up first where the last file of this kind had them.
+  const lane = neighLines.lane(fileKind(file));
   for (const { no, text } of lines) {
     const t = text.trim();
     // A line read before as ip neigh is one again: no header, no arp -a row (its text alone decides that).
-    let read = format === 'proc-net-arp' || format === 'arp-table' ? undefined : neighLines.get(t);
+    let read = format === 'proc-net-arp' || format === 'arp-table' ? undefined : lane.get(no, t);
     if (read === undefined) {
       let m: RegExpExecArray | null;
       if (/^IP address\s+HW type\s+Flags/.test(t)) {
@@ -155,7 +157,7 @@ export function parseNeigh(content: string, file: string): Parsed<NeighData> {
         continue;
       }
       // ip neigh, or no neighbour output at all.
-      read = neighLines.of(t, readNeighLine);
+      read = lane.of(no, t, readNeighLine);
     }
     if (read.neigh) format ||= 'ip-neigh';
     if (read.entry) entries.push({ address: read.entry.address, lladdr: read.entry.lladdr, state: read.entry.state, device: read.entry.device, line: no });

@@ -1,0 +1,74 @@
+import { fileKind, TextMemo } from '../../src/parse/types.js';
+
+describe('TextMemo: what a text made, read once', () => {
+  it('reads a text once and gives the same value after; past its bound, reads each time and keeps nothing', () => {
+    const reads: string[] = [];
+    const read = (t: string) => {
+      reads.push(t);
+      return { t };
+    };
+    const memo = new TextMemo<{ t: string }>(2);
+    const a = memo.of('a', read);
+    expect(memo.of('a', read)).toBe(a);
+    memo.of('b', read);
+    memo.of('c', read);
+    memo.of('c', read);
+    expect(reads).toEqual(['a', 'b', 'c', 'c']);
+    expect([memo.get('a'), memo.get('c')]).toEqual([a, undefined]);
+  });
+});
+
+describe('MemoLane: lines looked up first where the last file of their kind had them', () => {
+  it('finds a line at its place in the last file, where the memo itself keeps nothing', () => {
+    // A memo bound of 0 keeps nothing by text: what is found comes from the lane, by place.
+    const memo = new TextMemo<string>(0);
+    const lane = memo.lane('host/iptables.txt');
+    expect(lane.get(3, '-A X -j DROP')).toBeUndefined();
+    lane.keep(3, '-A X -j DROP', 'read 3');
+    expect(lane.get(3, '-A X -j DROP')).toBe('read 3');
+    // Another text at that place, or the text at another place, is not that line.
+    expect(lane.get(3, '-A X -j ACCEPT')).toBeUndefined();
+    expect(lane.get(4, '-A X -j DROP')).toBeUndefined();
+    expect(memo.get('-A X -j DROP')).toBeUndefined();
+  });
+
+  it('finds a line moved to another place by its text, and remembers it at the new place', () => {
+    const memo = new TextMemo<string>();
+    const lane = memo.lane('ingress_sbox/ipvs.txt');
+    lane.keep(1, 'FWM  00000100 rr', 'service 256');
+    expect(lane.get(7, 'FWM  00000100 rr')).toBe('service 256');
+    expect(lane.get(7, 'FWM  00000100 rr')).toBe('service 256');
+    // A line read at a place replaces what the last file had there.
+    lane.keep(7, 'FWM  00000101 rr', 'service 257');
+    expect(lane.get(7, 'FWM  00000100 rr')).toBe('service 256');
+  });
+
+  it('keeps one lane per kind of file, each by its own places, over one memo', () => {
+    const memo = new TextMemo<string>();
+    const host = memo.lane('host/iptables.txt');
+    const sbox = memo.lane('ingress_sbox/iptables.txt');
+    expect(memo.lane('host/iptables.txt')).toBe(host);
+    host.keep(5, 'line five', 'five');
+    expect(sbox.get(5, 'line five')).toBe('five'); // by text, from the memo
+    sbox.keep(5, 'sbox five', 'sbox');
+    expect(host.get(5, 'line five')).toBe('five');
+    expect(sbox.of(5, 'sbox five', () => 'read again')).toBe('sbox');
+    expect(sbox.of(6, 'new', (t) => `read ${t}`)).toBe('read new');
+  });
+
+  it('looks lines past the places it keeps up in the memo alone', () => {
+    const lane = new TextMemo<string>().lane('big.txt');
+    lane.keep(70_000, 'far', 'far value');
+    expect(lane.get(70_000, 'far')).toBe('far value');
+    expect(lane.get(5, 'far')).toBe('far value');
+  });
+});
+
+describe('fileKind', () => {
+  it("names a capture file by its folder and name, which every node's folder repeats", () => {
+    expect(fileKind('nodes/node-7/host/iptables.txt')).toBe('host/iptables.txt');
+    expect(fileKind('nodes/n1/ingress_sbox/neigh.json')).toBe('ingress_sbox/neigh.json');
+    expect(fileKind('ipvs.txt')).toBe('ipvs.txt');
+    expect(fileKind('/abs/x.txt')).toBe('abs/x.txt');
+  });
+});

@@ -1,4 +1,4 @@
-import { DiagnosticSink, intern, type Parsed, shellSplit, textLines, type TextLine, TextMemo } from './types.js';
+import { DiagnosticSink, fileKind, intern, type MemoLane, type Parsed, shellSplit, textLines, type TextLine, TextMemo } from './types.js';
 import { parseMark } from './numbers.js';
 
 export interface IpvsBackend {
@@ -121,10 +121,10 @@ const readDec = (t: string) => readBackendLine(t, false);
  * counts of its own (`-> ADDRESS:PORT Masq 1 14 138` on a node that carries traffic) is read as the
  * same backend with counts of zero, remembered, and given its own counts.
  */
-function backendLine(t: string, hex: boolean): BackendLine {
+function backendLine(t: string, no: number, lane: MemoLane<BackendLine>, hex: boolean): BackendLine {
   const memo = hex ? backendLines.hex : backendLines.dec;
   const read = hex ? readHex : readDec;
-  const known = memo.get(t);
+  const known = lane.get(no, t);
   if (known !== undefined) return known;
   const busy = BUSY_LINE.exec(t);
   if (busy) {
@@ -134,11 +134,11 @@ function backendLine(t: string, hex: boolean): BackendLine {
     // Only a backend with a forward method has counts where these are; anything else is read whole.
     if (typeof idle === 'object' && idle.forward !== '' && active !== undefined && inact !== undefined) {
       // An idle backend's line, as every node without traffic to it prints it: remembered whole.
-      if (active === 0 && inact === 0) return memo.keep(t, idle);
+      if (active === 0 && inact === 0) return lane.keep(no, t, idle);
       return { address: idle.address, port: idle.port, forward: idle.forward, weight: idle.weight, activeConn: active, inactConn: inact };
     }
   }
-  return memo.keep(t, read(t));
+  return lane.keep(no, t, read(t));
 }
 
 /** A backend line of five words, the last two its connection counts: the line up to them, and each count. */
@@ -170,15 +170,47 @@ function readBackendLine(t: string, hex: boolean): BackendLine {
   return { address: intern(addr.address), port: addr.port, forward: isForward ? intern(parts[1]) : '', weight, activeConn, inactConn };
 }
 
+/** What a virtual service line (`FWM  00000100 rr`, `TCP  10.0.0.5:80 rr`) says: its fields but its backends and line, or why it cannot be read. */
+type ServiceLine = Omit<IpvsService, 'backends' | 'line'> | string;
+
+/** Service lines read so far, by text, per flavour: every node of a swarm lists the same services. */
+const serviceLines = { hex: new TextMemo<ServiceLine>(), dec: new TextMemo<ServiceLine>() };
+const readHexService = (t: string) => readServiceLine(t, true);
+const readDecService = (t: string) => readServiceLine(t, false);
+
+function readServiceLine(t: string, hex: boolean): ServiceLine {
+  const parts = words(t, 0);
+  if (!PROTOS.has(parts[0]) || parts.length < 2) return `not an IPVS service line: '${t.slice(0, 80)}'`;
+  let fwmark = 0;
+  let address = '';
+  let port = 0;
+  if (parts[0] === 'FWM') {
+    const mark = parseMark(parts[1], hex);
+    if (mark === undefined) return `cannot read firewall mark '${parts[1]}'`;
+    fwmark = mark;
+  } else {
+    const addr = hex ? procAddr(parts[1]) : decAddr(parts[1]);
+    if (!addr) return `cannot read virtual address '${parts[1]}'`;
+    address = addr.address;
+    port = addr.port;
+  }
+  // The scheduler is a word (rr, wrr, lc, ...); --stats rows have counters instead.
+  const scheduler = parts[2] && /^[a-z]+$/.test(parts[2]) ? intern(parts[2]) : '';
+  return { protocol: intern(parts[0]), fwmark, address, port, scheduler };
+}
+
 function parseListing(lines: TextLine[], sink: DiagnosticSink, hex: boolean): IpvsData {
   const services: IpvsService[] = [];
   let current: IpvsService | undefined;
+  // Lines read before, looked up first where the last file of this kind had them.
+  const lane = (hex ? backendLines.hex : backendLines.dec).lane(fileKind(sink.file));
+  const serviceLane = (hex ? serviceLines.hex : serviceLines.dec).lane(fileKind(sink.file));
   for (const { no, text } of lines) {
     const t = text.trim();
     const backend = t.startsWith('->');
     if (!backend && (/^IP Virtual Server version/.test(t) || /^Prot\s/.test(t))) continue;
     if (backend) {
-      const read = backendLine(t, hex);
+      const read = backendLine(t, no, lane, hex);
       if (read === HEADER) continue;
       if (!current) {
         sink.error(no, 'backend line before any virtual service');
@@ -191,33 +223,13 @@ function parseListing(lines: TextLine[], sink: DiagnosticSink, hex: boolean): Ip
       current.backends.push({ address: read.address, port: read.port, forward: read.forward, weight: read.weight, activeConn: read.activeConn, inactConn: read.inactConn, line: no });
       continue;
     }
-    const parts = words(t, 0);
-    if (!PROTOS.has(parts[0]) || parts.length < 2) {
-      sink.error(no, `not an IPVS service line: '${t.slice(0, 80)}'`);
+    const read = serviceLane.of(no, t, hex ? readHexService : readDecService);
+    if (typeof read === 'string') {
+      sink.error(no, read);
       current = undefined;
       continue;
     }
-    const svc: IpvsService = { protocol: intern(parts[0]), fwmark: 0, address: '', port: 0, scheduler: '', backends: [], line: no };
-    if (parts[0] === 'FWM') {
-      const mark = parseMark(parts[1], hex);
-      if (mark === undefined) {
-        sink.error(no, `cannot read firewall mark '${parts[1]}'`);
-        current = undefined;
-        continue;
-      }
-      svc.fwmark = mark;
-    } else {
-      const addr = hex ? procAddr(parts[1]) : decAddr(parts[1]);
-      if (!addr) {
-        sink.error(no, `cannot read virtual address '${parts[1]}'`);
-        current = undefined;
-        continue;
-      }
-      svc.address = addr.address;
-      svc.port = addr.port;
-    }
-    // The scheduler is a word (rr, wrr, lc, ...); --stats rows have counters instead.
-    if (parts[2] && /^[a-z]+$/.test(parts[2])) svc.scheduler = intern(parts[2]);
+    const svc: IpvsService = { protocol: read.protocol, fwmark: read.fwmark, address: read.address, port: read.port, scheduler: read.scheduler, backends: [], line: no };
     services.push(svc);
     current = svc;
   }

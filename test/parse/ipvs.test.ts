@@ -117,6 +117,26 @@ describe('a backend line met again (on another node, or in another service)', ()
   });
 });
 
+describe('a listing read after another of its kind (the same lines, some moved or changed)', () => {
+  it('reads each line as itself, service lines and backend lines, wherever the last listing had what', () => {
+    const kind = 'ingress_sbox/ipvs.txt';
+    parseIpvs(PROC, `nodes/a/${kind}`);
+    const lines = PROC.split('\n');
+    // Two services swapped, a mark and a weight changed, a service line broken: at places where the
+    // last listing had other lines.
+    const moved = [...lines.slice(0, 3), ...lines.slice(6, 8), 'FWM  0000205B rr', '  -> 0A000062:0000      Masq    3      0          0', '  -> 0A000063:0000      Masq    0      2          5', 'TCP  0A00006X:0050 rr', ...lines.slice(8)].join('\n');
+    const p = parseIpvs(moved, `nodes/b/${kind}`);
+    expect(p.data.services.map((s) => [s.protocol, s.fwmark, s.address, s.port, s.line, s.backends.map((b) => `${b.address} w${b.weight} ${b.activeConn}/${b.inactConn} @${b.line}`)])).toEqual([
+      ['TCP', 0, '10.0.0.97', 80, 4, ['10.0.0.98 w1 0/0 @5']],
+      ['FWM', 0x205b, '', 0, 6, ['10.0.0.98 w3 0/0 @7', '10.0.0.99 w0 2/5 @8']],
+      ['TCP', 0, '2001:db8::1', 80, 10, ['2001:db8::2 w1 0/0 @11']],
+    ]);
+    expect(p.diagnostics.map((d) => `${d.line} ${d.message}`)).toEqual(["9 cannot read virtual address '0A00006X:0050'"]);
+    // And as it reads alone, under a kind no listing had before.
+    expect(parseIpvs(moved, 'fresh/kind.txt').data).toEqual(p.data);
+  });
+});
+
 describe('a backend line whose connection counts are its own', () => {
   // A node that carries traffic prints the same backends as the others with counts of its own: the
   // backend is read once, each line keeps its counts.

@@ -125,11 +125,12 @@ class InputReader {
   }
 
   /**
-   * Forget the parsed files once the model is built: what the model needs of them it holds, and the
-   * fields derived when first read keep this reader (for its inputs), not what it parsed.
+   * Forget the files and what they parsed to once the model is built: what the model needs of them it
+   * holds, and the fields derived when first read keep this reader (for its inputs), not the files.
    */
   done(): void {
     this.cache.clear();
+    this.files = new Map();
   }
 
   private set(id: string, status: InputStatus, rel: string, format: string, message: string, line: number, err?: CaptureError): void {
@@ -289,6 +290,10 @@ function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] 
   const networks = new Map<string, unknown>();
   const netData = new Map<string, DockerNetwork>();
   const netFiles = [...nf.files.keys()].filter((f) => /^networks\/[^/]+\.json$/.test(f));
+  // The networks' texts alone, for nodeOverlays (derived when first read): not every file of the
+  // node (a loop, not a closure: one that names nf would keep the node's files with the model).
+  const netTexts = new Map<string, string>();
+  for (const f of netFiles) netTexts.set(f, nf.files.get(f)!);
   for (const name of new Set(['ingress', 'docker_gwbridge', ...netFiles.map((f) => f.slice(9, -5))])) {
     const n = r.read<DockerNetwork | undefined>(`network.${name}`, { files: [`networks/${name}.json`], parse: parseNetwork });
     if (n) {
@@ -410,7 +415,7 @@ function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] 
     hostInterfaces: hostInterfaces(hostAddr, r.inputs.get('host.addr')!.file),
     hostAddressByIp: hostAddressByIp(hostAddresses),
     ...nodeAddrInterface(hostAddr, info?.nodeAddr ?? ''),
-    nodeOverlays: () => nodeOverlays(nf.files, prefix, (rel) => r.inputs.get(`network.${rel.slice(9, -5)}`)?.status === 'present'),
+    nodeOverlays: () => nodeOverlays(netTexts, prefix, (rel) => r.inputs.get(`network.${rel.slice(9, -5)}`)?.status === 'present'),
     subnetOverlaps: subnetOverlaps(
       [
         { subnets: ing?.subnets ?? [], ignore: isDockerDevice },

@@ -136,9 +136,11 @@ export class IptablesChain {
    * A rule line of a file of ordinary size, its text read (see ruleLine: once per text, here or on
    * another node): its problems reported at this line; its rule, when read, the text's in this chain.
    */
-  addRead(text: string, line: number, sink: DiagnosticSink, read: RuleLine): void {
+  addRead(line: number, sink: DiagnosticSink, read: RuleLine): void {
     const n = this.texts.length;
-    this.texts.push(text);
+    // The reading's text, which is the line's: the line's own would keep its whole file alive (a
+    // slice of it) for as long as the chain; the reading's keeps the first file with the text.
+    this.texts.push(read.rule.text);
     this.lineNos.push(line);
     if (this.reads.length === n) this.reads.push(read);
     for (const p of read.problems) {
@@ -505,8 +507,11 @@ function ensureChain(tables: IptablesData['tables'], table: string, chain: strin
   }
   let c = t.get(chain);
   if (!c) {
-    c = new IptablesChain(table, chain, policy, line, file);
-    t.set(chain, c);
+    // The name once per text (intern): a name cut from the file (a slice of it) would keep the whole
+    // file alive for as long as the chain.
+    const name = intern(chain);
+    c = new IptablesChain(table, name, policy, line, file);
+    t.set(name, c);
   } else {
     if (policy !== null) c.policy = policy;
     if (line && policy !== null) c.line = line;
@@ -569,7 +574,7 @@ function parseSave(lines: TextLine[], file: string, sink: DiagnosticSink, data: 
     // A rule line read before, here or in another node's file, is not read again.
     const known = keep && table ? lane.get(no, body) : undefined;
     if (known) {
-      appendTo(known.chain).addRead(body, no, sink, known);
+      appendTo(known.chain).addRead(no, sink, known);
       continue;
     }
     const tokens = shellSplit(body);
@@ -584,7 +589,7 @@ function parseSave(lines: TextLine[], file: string, sink: DiagnosticSink, data: 
       ensureChain(data.tables, table, tokens[1], null, file, no);
     } else if ((op === '-A' || op === '--append') && tokens[1]) {
       const chain = appendTo(tokens[1]);
-      if (keep) chain.addRead(body, no, sink, lane.keep(no, body, ruleLine(body, tokens)));
+      if (keep) chain.addRead(no, sink, lane.keep(no, body, ruleLine(body, tokens)));
       else chain.addLine(body, no, sink, tokens);
     } else {
       sink.error(no, `not an iptables rule line: '${line.slice(0, 80)}'`);

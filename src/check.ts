@@ -75,7 +75,7 @@ export function runCheck(o: CheckOptions): CheckOutcome {
     rules = rules.filter((r) => o.ruleIds!.includes(r.spec.id));
   }
   if (rules.length === 0) throw new UsageError(`every rule is off in ${o.config?.file}: nothing to check`);
-  const { capture, snapshot } = loadSnapshot(o.dir, { maxFileBytes: o.maxFileBytes, sourceLabel: o.sourceLabel });
+  const { meta, snapshot } = loadSnapshot(o.dir, { maxFileBytes: o.maxFileBytes, sourceLabel: o.sourceLabel });
   const allNodes = snapshot.nodes.map((n) => n.name);
   const only = o.nodes?.length ? selectNodes(o.nodes, allNodes) : undefined;
   const passCounts: PassCounts | undefined = o.countPasses ? new Map() : undefined;
@@ -85,8 +85,8 @@ export function runCheck(o: CheckOptions): CheckOutcome {
   const warnings = applyConfig(results, o.config, now, rules);
   const input: ReportInput = {
     source: o.sourceLabel ?? o.dir,
-    capturedAt: capture.meta?.capturedAt ?? '',
-    captureSource: capture.meta?.source ?? '',
+    capturedAt: meta?.capturedAt ?? '',
+    captureSource: meta?.source ?? '',
     generatedAt: now.toISOString(),
     nodes: only ? allNodes.filter((n) => only.has(n)) : allNodes,
     rules,

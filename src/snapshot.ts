@@ -1,4 +1,4 @@
-import { readCapture } from './capture/read.js';
+import { readCapture, type CaptureFiles } from './capture/read.js';
 import { buildSnapshot, type Snapshot } from './model/build.js';
 import { UsageError } from './util/errors.js';
 
@@ -10,12 +10,13 @@ import { UsageError } from './util/errors.js';
 /**
  * A capture folder read and modelled, for check and trace: a folder the capture reader refuses, or one
  * without a node, is a usage error (exit 2) naming it (`sourceLabel` for a live capture's temporary folder).
+ * The files themselves are not kept: what the rules and the walk read of them is in the snapshot.
  */
-export function loadSnapshot(dir: string, o: { maxFileBytes?: number; sourceLabel?: string } = {}): { capture: ReturnType<typeof readCapture>; snapshot: Snapshot } {
+export function loadSnapshot(dir: string, o: { maxFileBytes?: number; sourceLabel?: string } = {}): { meta: CaptureFiles['meta']; snapshot: Snapshot } {
   const capture = readCapture(dir, { maxFileBytes: o.maxFileBytes });
   // A gate must never pass on nothing: a capture without a node has nothing to check.
   if (capture.nodes.length === 0) throw new UsageError(`${o.sourceLabel ?? dir}: the capture has no node (no folder under nodes/): nothing to check`);
-  return { capture, snapshot: buildSnapshot(capture) };
+  return { meta: capture.meta, snapshot: buildSnapshot(capture) };
 }
 
 /** The nodes --node names, each one the capture has; a name it does not have stops the run (exit 2). */

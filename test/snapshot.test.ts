@@ -6,10 +6,11 @@ import { UsageError } from '../src/util/errors.js';
 import { fixture } from './helpers/fixtures.js';
 
 describe('loading a capture folder (check and trace)', () => {
-  it('reads and models every node of the folder', () => {
-    const { capture, snapshot } = loadSnapshot(fixture('seed-cluster'));
-    expect(capture.nodes.map((n) => n.name)).toEqual(['228', '234', '253']);
+  it('reads and models every node of the folder, and gives the capture\'s own record of when and where', () => {
+    const { meta, snapshot } = loadSnapshot(fixture('seed-cluster'));
     expect(snapshot.nodes.map((n) => n.name)).toEqual(['228', '234', '253']);
+    expect(meta?.capturedAt).toBe('2025-01-15T09:30:00Z');
+    expect(meta?.source).toMatch(/^hand-assembled: node 253/);
   });
 
   it('refuses a folder without a node, naming it (or the live capture it stands for)', () => {

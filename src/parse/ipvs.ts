@@ -117,18 +117,26 @@ const readHex = (t: string) => readBackendLine(t, true);
 const readDec = (t: string) => readBackendLine(t, false);
 
 /**
+ * Busy backend lines' first words (`-> ADDRESS:PORT Masq 1`), by text, per flavour: what the line
+ * reads as with counts of zero. Kept apart from whole lines, by the words themselves (no key made
+ * by joining them to `0 0`), and looked up in a lane like them.
+ */
+const idleReadings = { hex: new TextMemo<BackendLine>(), dec: new TextMemo<BackendLine>() };
+const readHexIdle = (words: string) => readBackendLine(`${words} 0 0`, true);
+const readDecIdle = (words: string) => readBackendLine(`${words} 0 0`, false);
+
+/**
  * A trimmed backend line read, or remembered from another node's file. A line with connection
  * counts of its own (`-> ADDRESS:PORT Masq 1 14 138` on a node that carries traffic) is read as the
  * same backend with counts of zero, remembered, and given its own counts.
  */
-function backendLine(t: string, no: number, lane: MemoLane<BackendLine>, hex: boolean): BackendLine {
-  const memo = hex ? backendLines.hex : backendLines.dec;
-  const read = hex ? readHex : readDec;
+function backendLine(t: string, no: number, lanes: BackendLanes, hex: boolean): BackendLine {
+  const { lane, idleLane } = lanes;
   const known = lane.get(no, t);
   if (known !== undefined) return known;
   const busy = BUSY_LINE.exec(t);
   if (busy) {
-    const idle = memo.of(`${busy[1]} 0 0`, read);
+    const idle = idleLane.of(no, busy[1], hex ? readHexIdle : readDecIdle);
     const active = count(busy[2]);
     const inact = count(busy[3]);
     // Only a backend with a forward method has counts where these are; anything else is read whole.
@@ -138,7 +146,13 @@ function backendLine(t: string, no: number, lane: MemoLane<BackendLine>, hex: bo
       return { address: idle.address, port: idle.port, forward: idle.forward, weight: idle.weight, activeConn: active, inactConn: inact };
     }
   }
-  return lane.keep(no, t, read(t));
+  return lane.keep(no, t, (hex ? readHex : readDec)(t));
+}
+
+/** The lanes of one listing: its whole backend lines, and its busy lines' first words. */
+interface BackendLanes {
+  lane: MemoLane<BackendLine>;
+  idleLane: MemoLane<BackendLine>;
 }
 
 /** A backend line of five words, the last two its connection counts: the line up to them, and each count. */
@@ -203,14 +217,15 @@ function parseListing(lines: TextLine[], sink: DiagnosticSink, hex: boolean): Ip
   const services: IpvsService[] = [];
   let current: IpvsService | undefined;
   // Lines read before, looked up first where the last file of this kind had them.
-  const lane = (hex ? backendLines.hex : backendLines.dec).lane(fileKind(sink.file));
-  const serviceLane = (hex ? serviceLines.hex : serviceLines.dec).lane(fileKind(sink.file));
+  const kind = fileKind(sink.file);
+  const lanes: BackendLanes = { lane: (hex ? backendLines.hex : backendLines.dec).lane(kind), idleLane: (hex ? idleReadings.hex : idleReadings.dec).lane(kind) };
+  const serviceLane = (hex ? serviceLines.hex : serviceLines.dec).lane(kind);
   for (const { no, text } of lines) {
     const t = text.trim();
     const backend = t.startsWith('->');
     if (!backend && (/^IP Virtual Server version/.test(t) || /^Prot\s/.test(t))) continue;
     if (backend) {
-      const read = backendLine(t, no, lane, hex);
+      const read = backendLine(t, no, lanes, hex);
       if (read === HEADER) continue;
       if (!current) {
         sink.error(no, 'backend line before any virtual service');

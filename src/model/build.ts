@@ -4,7 +4,7 @@ import { parseIpvs, type IpvsData } from '../parse/ipvs.js';
 import { parseAddr, parseNeigh, parseRoutes, parseSysctl, type AddrData, type NeighData, type RouteData } from '../parse/net.js';
 import { parseInfo, parseNetwork, parseNodeLs, parseNodes, parseServices, parseTasks, type DockerInfo, type DockerNetwork, type SwarmNode, type SwarmService, type SwarmTask } from '../parse/docker.js';
 import type { Diagnostic, Parsed } from '../parse/types.js';
-import { make } from './classes.js';
+import { make, modelsOf } from './classes.js';
 // Batch A (ingress_sbox and IPVS)
 import { parseIpvsTimeout, type IpvsTimeout } from '../parse/ipvs-timeout.js';
 import { ingressVips, ipvsTimeoutModel, marksByValue, sboxVips, sysctlEntries } from './sbox.js';
@@ -477,18 +477,6 @@ function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] 
 /** How ipvsadm names a virtual service: `FWM 256`, `TCP 10.0.0.5:80`, `TCP [::1]:80`. */
 function ipvsServiceName(s: IpvsData['services'][number]): string {
   return s.protocol === 'FWM' ? `FWM ${s.fwmark}` : `${s.protocol} ${s.address.includes(':') ? `[${s.address}]` : s.address}:${s.port}`;
-}
-
-/**
- * Model objects of a parsed list, each with the fields `extra` adds (a backend's service and mark, a
- * neighbour's file): one scratch object carries each item's fields to its constructor, so that no
- * parsed object is changed or copied first.
- */
-function modelsOf(type: string, parsed: readonly object[], extra: object): unknown[] {
-  const f: object = { ...extra };
-  const out: unknown[] = new Array(parsed.length);
-  for (let i = 0; i < parsed.length; i++) out[i] = make(type, Object.assign(f, parsed[i]));
-  return out;
 }
 
 /** A value computed on the first call, then given again: a field derived when first read (see LAZY_FIELDS in classes.ts). */

@@ -108,6 +108,39 @@ export function make<T = Record<string, unknown>>(name: string, fields: object):
   return new (modelClass(name))(fields as Record<string, unknown>) as T;
 }
 
+/**
+ * Instances of snapshot type `name`, one per parsed item, each with the fields of `extra` besides
+ * (a backend's service and mark, a neighbour's file): a constructor of the type's own (its class's
+ * prototype, fields in schema order) that reads those fields from `extra` and the rest from the
+ * item, so that nothing is copied first. Made once per type and set of extra fields.
+ */
+export function modelsOf(name: string, parsed: readonly object[], extra: Record<string, unknown>): unknown[] {
+  const keys = Object.keys(extra);
+  const id = `${name} ${keys.join(' ')}`;
+  let ctor = withExtras.get(id);
+  if (!ctor) {
+    const base = modelClass(name);
+    const props = snapshotSchema().$defs?.[name]?.properties ?? {};
+    if (LAZY_FIELDS[name] || keys.some((k) => !props[k])) throw new Error(`modelsOf: ${name} has lazy fields, or no field among ${keys.join(', ')}`);
+    const extras = new Set(keys);
+    const body = Object.entries(props)
+      .map(([k, p]) => {
+        const from = extras.has(k) ? 'e' : 'f';
+        return p.type === 'integer' ? `this.${k} = int(${from}.${k});` : `this.${k} = ${from}.${k};`;
+      })
+      .join('\n');
+    ctor = new Function('int', `return function ${name}(f, e) {\n${body}\n}`)(int) as ModelWithExtras;
+    ctor.prototype = base.prototype;
+    withExtras.set(id, ctor);
+  }
+  const out: unknown[] = new Array(parsed.length);
+  for (let i = 0; i < parsed.length; i++) out[i] = new ctor(parsed[i], extra);
+  return out;
+}
+
+type ModelWithExtras = new (fields: object, extra: object) => Record<string, unknown>;
+const withExtras = new Map<string, ModelWithExtras>();
+
 /** The snapshot as plain JSON: BigInt -> number, Map -> object. */
 export function toJson(value: unknown): unknown {
   if (typeof value === 'bigint') return Number(value);

@@ -357,12 +357,17 @@ function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] 
     return byAddress;
   });
   const ipvsByMark = new Map<bigint, unknown>();
-  for (const s of ipvsServices as { protocol: string; fwmark: bigint }[]) if (s.protocol === 'FWM' && !ipvsByMark.has(s.fwmark)) ipvsByMark.set(s.fwmark, s);
+  // Indexed loops, not for-of, over what a node has thousands of: see parseSave (iptables.ts).
+  for (let i = 0; i < ipvsServices.length; i++) {
+    const s = ipvsServices[i] as { protocol: string; fwmark: bigint };
+    if (s.protocol === 'FWM' && !ipvsByMark.has(s.fwmark)) ipvsByMark.set(s.fwmark, s);
+  }
 
   const neighFile = r.inputs.get('sbox.neigh')!.file;
   const neighbours = modelsOf('Neighbour', neigh?.entries ?? [], { file: neighFile });
   const neighbourByIp = new Map<string, unknown>();
-  for (const n of neighbours as { address: string; state: string }[]) {
+  for (let i = 0; i < neighbours.length; i++) {
+    const n = neighbours[i] as { address: string; state: string };
     // An address may be listed twice (two devices, or a stale and a fresh row): keep the healthiest.
     const prev = neighbourByIp.get(n.address) as { state: string } | undefined;
     if (!prev || BAD_NEIGH.has(prev.state)) neighbourByIp.set(n.address, n);

@@ -220,7 +220,9 @@ function parseListing(lines: TextLine[], sink: DiagnosticSink, hex: boolean): Ip
   const kind = fileKind(sink.file);
   const lanes: BackendLanes = { lane: (hex ? backendLines.hex : backendLines.dec).lane(kind), idleLane: (hex ? idleReadings.hex : idleReadings.dec).lane(kind) };
   const serviceLane = (hex ? serviceLines.hex : serviceLines.dec).lane(kind);
-  for (const { no, text } of lines) {
+  // Indexed, not for-of: see parseSave (iptables.ts).
+  for (let i = 0; i < lines.length; i++) {
+    const { no, text } = lines[i];
     const t = text.trim();
     const backend = t.startsWith('->');
     if (!backend && (/^IP Virtual Server version/.test(t) || /^Prot\s/.test(t))) continue;

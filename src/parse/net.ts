@@ -117,7 +117,9 @@ export function parseNeigh(content: string, file: string): Parsed<NeighData> {
   let format = '';
   // Lines read before, looked up first where the last file of this kind had them.
   const lane = neighLines.lane(fileKind(file));
-  for (const { no, text } of lines) {
+  // Indexed, not for-of: see parseSave (iptables.ts).
+  for (let i = 0; i < lines.length; i++) {
+    const { no, text } = lines[i];
     const t = text.trim();
     // A line read before as ip neigh is one again: no header, no arp -a row (its text alone decides that).
     let read = format === 'proc-net-arp' || format === 'arp-table' ? undefined : lane.get(no, t);

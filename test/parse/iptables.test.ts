@@ -186,6 +186,18 @@ describe('legacy warning and detection', () => {
     expect(top.data.legacyTablesPresent).toBe(true);
   });
 
+  it.each([
+    ['without #', 'Warning: iptables-legacy tables present, use iptables-legacy to see them', true],
+    ['indented', '   # Warning: iptables-legacy tables present', true],
+    ['after a no-break space', '\u00a0# warning: IPTABLES-LEGACY TABLES PRESENT', true],
+    ['in lower case', '# warning: iptables-legacy tables present', true],
+    ['named inside a comment of other words', '# see: Warning: iptables-legacy tables present', false],
+    ['named inside a rule', '-A X -m comment --comment "Warning: iptables-legacy tables present" -j RETURN', false],
+  ])('reads the legacy-tables warning %s as %s', (_name, line, present) => {
+    const p = parseIptables(`${line}\n-A X -j RETURN\n`, 'f', 'filter');
+    expect(p.data.legacyTablesPresent).toBe(present);
+  });
+
   it('detects each format from content', () => {
     expect(detectIptablesFormat(textLines(SAVE))).toBe('iptables-save');
     expect(detectIptablesFormat(textLines('-P INPUT ACCEPT\n'))).toBe('iptables-S');

@@ -30,7 +30,8 @@ export interface TextLine {
   text: string;
 }
 
-const PROMPT = /^\s*(\[[^\]]*\][#$]|[\w.@:~/-]+[#$%>])\s+\S/;
+// Not `->` (an IPVS backend line, whose arrow reads like a one-character prompt).
+const PROMPT = /^\s*(?!->)(\[[^\]]*\][#$]|[\w.@:~/-]+[#$%>])\s+\S/;
 
 /** A byte order mark some editors put first: not part of the content. */
 export function stripBom(content: string): string {

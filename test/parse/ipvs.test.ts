@@ -106,6 +106,11 @@ describe('a backend line met again (on another node, or in another service)', ()
     expect([a.line, b[0].backends[0].line, again.line]).toEqual([5, 5, 12]);
   });
 
+  it('reports a backend line first in the file as before any service, never dropping it as a pasted prompt', () => {
+    const p = parseIpvs('  -> 0A000062:0000      Masq    1      0          0\nFWM  0000205A rr\n  -> 0A000063:0000      Masq    1      0          0\n', 'ipvs.txt');
+    expect(p.diagnostics.map((d) => `${d.line} ${d.message}`)).toEqual(['1 backend line before any virtual service']);
+  });
+
   it('reports a line that cannot be read at each line that has it, and one before any service as such', () => {
     const bad = '  -> 0A000062:0000      Masq    x      0          0';
     const p = parseIpvs(`IP Virtual Server version 1.2.1 (size=4096)\n${bad}\nFWM  0000205A rr\n${bad}\n${bad}\n`, 'ipvs.txt');

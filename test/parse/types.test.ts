@@ -1,4 +1,4 @@
-import { fileKind, TextMemo } from '../../src/parse/types.js';
+import { fileKind, isPromptLine, textLines, TextMemo } from '../../src/parse/types.js';
 
 describe('TextMemo: what a text made, read once', () => {
   it('reads a text once and gives the same value after; past its bound, reads each time and keeps nothing', () => {
@@ -70,5 +70,20 @@ describe('fileKind', () => {
     expect(fileKind('nodes/n1/ingress_sbox/neigh.json')).toBe('ingress_sbox/neigh.json');
     expect(fileKind('ipvs.txt')).toBe('ipvs.txt');
     expect(fileKind('/abs/x.txt')).toBe('abs/x.txt');
+  });
+});
+
+describe('textLines: a pasted shell prompt first is dropped, and only that', () => {
+  it.each([
+    ['root@node1:~# ipvsadm -Ln', true],
+    ['[root@node1 ~]# iptables-save', true],
+    ['sh-5.1# cat /proc/net/ip_vs', true],
+    ['  -> 0A000062:0000      Masq    1      0          0', false],
+    ['-> 10.0.0.98:0 Masq 1 0 0', false],
+    ['-A FORWARD -j DOCKER-USER', false],
+    ['net.ipv4.ip_forward = 1', false],
+  ])('%s: a prompt, %s', (line, prompt) => {
+    expect(isPromptLine(line)).toBe(prompt);
+    expect(textLines(`${line}\nnext\n`).map((l) => l.no)).toEqual(prompt ? [2] : [1, 2]);
   });
 });

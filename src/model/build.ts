@@ -377,9 +377,13 @@ function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] 
   const marks = once(() => {
     const list: unknown[] = [];
     for (const chain of ['PREROUTING', 'INPUT', 'OUTPUT']) {
-      for (const rule of iptablesRules(sbox, 'mangle', chain) as unknown as IptablesRuleModel[]) {
-        if (rule.setMark < 0n) continue;
-        list.push(make('Mark', { chain, protocol: rule.protocol, port: rule.dport, destination: rule.destination, mark: rule.setMark, file: rule.file, line: rule.line }));
+      // Read from the parsed chain, not from model rules: a node's hundreds of MARK rules need no
+      // model objects (50,000 on 50 nodes, kept for the run) to make its marks.
+      const c = sbox.parsed.tables.get('mangle')?.get(chain);
+      for (let k = 0; k < (c?.size ?? 0); k++) {
+        const rule = c!.fieldsAt(k) ?? c!.ruleAt(k);
+        if (rule.setMark < 0) continue;
+        list.push(make('Mark', { chain, protocol: rule.protocol, port: rule.dport, destination: rule.destination, mark: rule.setMark, file: c!.file, line: c!.lineAt(k) }));
       }
     }
     return list;

@@ -2,6 +2,7 @@ import type { ReportSummary } from '../report/types.js';
 import type { PassCounts } from '../rules/evaluate.js';
 import type { LoadedRule, Result } from '../rules/types.js';
 import type { Acceptance, MeshConfig } from './load.js';
+import { pushTo } from '../util/obj.js';
 
 /** A rule under the config: on as written, off, or on with its severity set to warn or fail. */
 export interface RuleState {
@@ -61,11 +62,7 @@ export function applyConfig(results: Result[], config: MeshConfig | undefined, n
   const live = config.accepted.filter((a) => !isExpired(a, now));
   const used = new Set<Acceptance>();
   const byRule = new Map<string, Acceptance[]>();
-  for (const a of live) {
-    const list = byRule.get(a.rule);
-    if (list) list.push(a);
-    else byRule.set(a.rule, [a]);
-  }
+  for (const a of live) pushTo(byRule, a.rule, a);
   for (const r of results) {
     const set = config.rules.get(r.rule)?.state;
     if (set === 'warn' || set === 'fail') {

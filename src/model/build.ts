@@ -14,6 +14,7 @@ import { parseNetworkList, type SwarmNetwork } from '../parse/networks.js';
 import { parseFdb, type FdbData } from '../parse/fdb.js';
 import { ingressOverlayNetns, overlayModel, underlayViews } from './overlay.js';
 import { registerSnapshot } from './registry.js';
+import { pushTo } from '../util/obj.js';
 
 export type InputStatus = 'present' | 'missing' | 'uncaptured' | 'invalid';
 
@@ -349,11 +350,7 @@ function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] 
   });
   const ipvsBackendsByAddress = once(() => {
     const byAddress = new Map<string, unknown[]>();
-    for (const b of ipvsBackends() as { address: string }[]) {
-      const list = byAddress.get(b.address);
-      if (list) list.push(b);
-      else byAddress.set(b.address, [b]);
-    }
+    for (const b of ipvsBackends() as { address: string }[]) pushTo(byAddress, b.address, b);
     return byAddress;
   });
   const ipvsByMark = new Map<bigint, unknown>();
@@ -399,12 +396,7 @@ function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] 
   const ingressDnat = once(() => (iptablesRules(host, 'nat', 'DOCKER-INGRESS') as unknown as IptablesRuleModel[]).filter((x) => x.target === 'DNAT'));
   const ingressDnatByPort = once(() => {
     const byPort = new Map<string, unknown[]>();
-    for (const d of ingressDnat()) {
-      const key = `${d.protocol}/${d.dport}`;
-      const list = byPort.get(key);
-      if (list) list.push(d);
-      else byPort.set(key, [d]);
-    }
+    for (const d of ingressDnat()) pushTo(byPort, `${d.protocol}/${d.dport}`, d);
     return byPort;
   });
 

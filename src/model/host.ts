@@ -2,6 +2,7 @@ import type { AddrData, RouteData } from '../parse/net.js';
 import type { IptablesData } from '../parse/iptables.js';
 import { parseNetworkList, type SwarmNetwork } from '../parse/networks.js';
 import { make } from './classes.js';
+import { pushTo } from '../util/obj.js';
 
 /*
  * Batch B, the host: the model values the host rules read (interfaces and their MTU, the overlays'
@@ -134,9 +135,7 @@ export function rpFilterInterfaces(addr: AddrData | undefined, sysctl: Map<strin
   const byIf = new Map<string, string[]>();
   for (const a of addr?.addresses ?? []) {
     if (a.family !== 'inet' || a.ifname === 'lo' || isDockerDevice(a.ifname) || a.address.startsWith('127.') || a.address.startsWith('169.254.')) continue;
-    const list = byIf.get(a.ifname);
-    if (list) list.push(`${a.address}/${a.prefixLen}`);
-    else byIf.set(a.ifname, [`${a.address}/${a.prefixLen}`]);
+    pushTo(byIf, a.ifname, `${a.address}/${a.prefixLen}`);
   }
   const allValue = sysctl.get('net.ipv4.conf.all.rp_filter') ?? '';
   return [...byIf].map(([ifname, addresses]) => {

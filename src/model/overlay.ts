@@ -8,6 +8,7 @@ import type { FdbData } from '../parse/fdb.js';
 import type { NeighData } from '../parse/net.js';
 import type { SwarmNode, SwarmService, SwarmTask } from '../parse/docker.js';
 import { make } from './classes.js';
+import { pushTo } from '../util/obj.js';
 
 /** dockerd's default exec root: where the remediation says to look (a node with --exec-root has its own). */
 const EXEC_ROOT = '/run/docker';
@@ -27,11 +28,7 @@ export function overlayModel(
   const overlayNeighbours = (neigh?.entries ?? []).map((n) => make('Neighbour', { ...n, lladdr: n.lladdr.toLowerCase(), file: neighFile }));
   const overlayFdb = (fdb?.entries ?? []).map((e) => make('FdbEntry', { ...e, file: fdbFile }));
   const overlayFdbByMac = new Map<string, unknown[]>();
-  for (const e of overlayFdb as { mac: string }[]) {
-    const list = overlayFdbByMac.get(e.mac);
-    if (list) list.push(e);
-    else overlayFdbByMac.set(e.mac, [e]);
-  }
+  for (const e of overlayFdb as { mac: string }[]) pushTo(overlayFdbByMac, e.mac, e);
   return { overlayNeighbours, overlayFdb, overlayFdbByMac, ingressOverlayNetns: ingressOverlayNetns(ingressId) };
 }
 

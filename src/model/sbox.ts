@@ -7,6 +7,7 @@ import type { IpvsTimeout } from '../parse/ipvs-timeout.js';
 import { sysctlLines } from '../parse/sysctl-lines.js';
 import type { SwarmService } from '../parse/docker.js';
 import { make } from './classes.js';
+import { pushTo } from '../util/obj.js';
 
 interface MarkModel {
   chain: string;
@@ -45,9 +46,7 @@ export function marksByValue(marks: unknown[]): { marksByValue: Map<bigint, unkn
   const prerouting: bigint[] = [];
   const seen = new Set<bigint>();
   for (const m of marks as MarkModel[]) {
-    const list = byValue.get(m.mark);
-    if (list) list.push(m);
-    else byValue.set(m.mark, [m]);
+    pushTo(byValue, m.mark, m);
     if (m.chain === 'PREROUTING' && !seen.has(m.mark)) {
       seen.add(m.mark);
       prerouting.push(m.mark);
@@ -77,9 +76,7 @@ export function ingressVips(services: SwarmService[], nodeIngressIds: string[]):
       if (!v.networkId || !v.address) continue;
       const vip = make('IngressVip', { serviceId: s.id, service: s.name, networkId: v.networkId, address: v.address, prefixLen: v.prefixLen });
       vips.push(vip);
-      const list = byNetwork.get(v.networkId);
-      if (list) list.push(vip);
-      else byNetwork.set(v.networkId, [vip]);
+      pushTo(byNetwork, v.networkId, vip);
       const key = `${v.networkId} ${v.address}`;
       if (!byKey.has(key)) byKey.set(key, vip);
     }

@@ -2,6 +2,7 @@ import type { Result, Status } from '../rules/types.js';
 import type { ReportInput } from './types.js';
 import { safe } from '../util/text.js';
 import { wrap } from '../util/wrap.js';
+import { pushTo } from '../util/obj.js';
 
 const ICON: Record<Status, string> = { pass: '✔', warn: '⚠', fail: '✖', skip: '○', error: '!' };
 const COLOR: Record<Status, number> = { pass: 32, warn: 33, fail: 31, skip: 90, error: 35 };
@@ -179,11 +180,7 @@ function whatToDoNext(
   ui: { paint: (c: number, s: string) => string; bold: (s: string) => string; dim: (s: string) => string; push: (...l: string[]) => void },
 ): void {
   const byRule = new Map<string, Result[]>();
-  for (const x of problems) {
-    const list = byRule.get(x.rule);
-    if (list) list.push(x);
-    else byRule.set(x.rule, [x]);
-  }
+  for (const x of problems) pushTo(byRule, x.rule, x);
   const worst = (hits: Result[]) => hits.reduce<Status>((w, h) => (ORDER[h.status] < ORDER[w] ? h.status : w), 'pass');
   const entries = r.rules
     .filter((rule) => byRule.has(rule.spec.id))
@@ -212,9 +209,7 @@ function remedies(hits: Result[], nodeCount: number): string[] {
   const byPattern = new Map<string, Result[]>();
   for (const h of hits) {
     const key = h.node === null ? h.remediation : normalizeNode(h.remediation, h.node);
-    const list = byPattern.get(key);
-    if (list) list.push(h);
-    else byPattern.set(key, [h]);
+    pushTo(byPattern, key, h);
   }
   const groups = [...byPattern.values()];
   const shown = groups.slice(0, REMEDIES_PER_RULE).map((hs) => {

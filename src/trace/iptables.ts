@@ -2,6 +2,7 @@ import type { IptablesChain, IptablesData, IptablesRule } from '../parse/iptable
 import { protocolName } from '../parse/numbers.js';
 import { intern, shellSplit, TextMemo } from '../parse/types.js';
 import { ipv4InCidr, ipv4Number, ipv4Prefix } from '../model/build.js';
+import { pushTo } from '../util/obj.js';
 
 /*
  * Walking one packet through captured iptables chains the way the kernel does for what is
@@ -522,11 +523,7 @@ function indexChain(c: CompiledChain): ChainIndex {
   for (let k = 0; k < n; k++) {
     const port = x.port[k];
     if (port < 0) x.anyPort.push(k);
-    else {
-      const list = byPort.get(port);
-      if (list) list.push(k);
-      else byPort.set(port, [k]);
-    }
+    else pushTo(byPort, port, k);
   }
   if (x.anyPort.length <= FEW_ANY_PORT) {
     for (const [port, list] of byPort) byPort.set(port, mergeSorted(list, x.anyPort));
@@ -624,11 +621,7 @@ function candidates(c: CompiledChain, p: Packet): number[] | null {
       if (matchAt(c, k, p, true).result === false) continue;
       const port = x.port[k];
       if (port < 0) v.anyPort.push(k);
-      else {
-        const list = v.byPort.get(port);
-        if (list) list.push(k);
-        else v.byPort.set(port, [k]);
-      }
+      else pushTo(v.byPort, port, k);
     }
     if (x.viable.size < 1024) x.viable.set(key, v);
   }

@@ -1,5 +1,6 @@
 import type { LoadedRule, Result, Status } from '../../rules/types.js';
 import type { ReportInput } from '../types.js';
+import { pushTo } from '../../util/obj.js';
 
 /**
  * What the HTML report shows, worked out from the results alone (ReportInput): the matrix of nodes
@@ -177,12 +178,6 @@ interface NodeIndex {
   unplaced: Result[];
 }
 
-function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
-  const list = m.get(k);
-  if (list) list.push(v);
-  else m.set(k, [v]);
-}
-
 /**
  * Per published port, per node, the hops of HOPS with the results that judge each. Ports are those
  * the per-port rules name in their subjects, on any node; a node where a rule could not look (a
@@ -209,7 +204,7 @@ export function portPaths(results: Result[], rows: ReportView['rows']): PortView
     if (perPortRules.has(r.rule)) {
       const x = index(r.node);
       if (general) {
-        push(x.general, r.rule, r);
+        pushTo(x.general, r.rule, r);
         continue;
       }
       const m = PORT_SUBJECT.exec(r.subject);
@@ -217,12 +212,12 @@ export function portPaths(results: Result[], rows: ReportView['rows']): PortView
       ports.add(m[1]);
       let byPort = x.perPort.get(r.rule);
       if (!byPort) x.perPort.set(r.rule, (byPort = new Map()));
-      push(byPort, m[1], r);
+      pushTo(byPort, m[1], r);
       if (m[2] && r.rule === 'fwmark-has-backend') x.markToPort.set(m[2], m[1]);
     } else if (nodeWideRules.has(r.rule)) {
-      push(index(r.node).general, r.rule, r);
+      pushTo(index(r.node).general, r.rule, r);
     } else if (perBackendRules.has(r.rule)) {
-      if (general) push(index(r.node).general, r.rule, r);
+      if (general) pushTo(index(r.node).general, r.rule, r);
       else if (r.status !== 'pass') backendResults.push(r);
     }
   }
@@ -232,7 +227,7 @@ export function portPaths(results: Result[], rows: ReportView['rows']): PortView
     const marks = Array.isArray(r.evidence.fwmarks) ? r.evidence.fwmarks.filter((m): m is string => typeof m === 'string') : [];
     const placed = [...new Set(marks.map((m) => x.markToPort.get(m)).filter((p): p is string => p !== undefined))];
     if (placed.length === 0) x.unplaced.push(r);
-    for (const p of placed) push(x.backends, p, r);
+    for (const p of placed) pushTo(x.backends, p, r);
   }
 
   const keys = [...ports].sort((a, b) => {

@@ -158,8 +158,9 @@ export function parseNeigh(content: string, file: string): Parsed<NeighData> {
         else sink.error(no, `not an arp table row: '${t.slice(0, 80)}'`);
         continue;
       }
-      // ip neigh, or no neighbour output at all.
-      read = lane.of(no, t, readNeighLine);
+      // ip neigh, or no neighbour output at all (looked up above, and not there: formats that skip
+      // the lookup ended at their own branch).
+      read = lane.keep(no, t, readNeighLine(t));
     }
     if (read.neigh) format ||= 'ip-neigh';
     if (read.entry) entries.push({ address: read.entry.address, lladdr: read.entry.lladdr, state: read.entry.state, device: read.entry.device, line: no });

@@ -66,13 +66,13 @@ export function readRegularFile<T = Buffer>(path: string, cap: number, noFollow 
       total += n;
       if (total > cap) return { tooBig: total, grew: true };
     }
-    const data = decode(scratch.subarray(0, total));
-    // A large file's buffer is not kept for the next read.
-    if (scratch.length > SCRATCH_KEPT) scratch = Buffer.allocUnsafe(0);
-    return { data };
+    return { data: decode(scratch.subarray(0, total)) };
   } catch (e) {
     return { error: errCode(e) };
   } finally {
     closeSync(fd);
+    // A large file's buffer is not kept for the next read, however this one ended (one that grew
+    // past the cap, or failed, leaves its buffer as large as the cap).
+    if (scratch.length > SCRATCH_KEPT) scratch = Buffer.allocUnsafe(0);
   }
 }

@@ -56,12 +56,7 @@ function constructorFor(name: string, props: Record<string, { type?: string }>):
   for (const k of lazyKeys) if (!/^[a-zA-Z]\w*$/.test(k) || !props[k] || props[k].type === 'integer') throw new Error(`lazy field ${name}.${k} is not a non-integer field of the schema`);
   const body = Object.entries(props)
     .filter(([k]) => !lazy.has(k))
-    .map(([k, p]) => {
-      if (!/^[a-zA-Z]\w*$/.test(k)) throw new Error(`bad field name ${name}.${k}`);
-      // Parsers hand over integers only; a number that is not one would make BigInt throw and lose the
-      // whole run, so it is kept as is (a rule reading it then fails alone, as a type error).
-      return p.type === 'integer' ? `this.${k} = int(f.${k});` : `this.${k} = f.${k};`;
-    })
+    .map(([k, p]) => assignment(name, k, p, 'f'))
     .concat(lazyKeys.map((k, i) => `this[slots[${i}]] = f.${k};`))
     .join('\n');
   const slots = lazyKeys.map((k) => Symbol(`${name}.${k}`));
@@ -69,6 +64,14 @@ function constructorFor(name: string, props: Record<string, { type?: string }>):
   lazyKeys.forEach((k, i) => Object.defineProperty(ctor.prototype, k, { get: lazyGetter(slots[i]), enumerable: true }));
   if (lazyKeys.length) LAZY_FIELD_ORDER.set(ctor, Object.keys(props));
   return ctor;
+}
+
+/** The constructor line that assigns field `k` from the object named `from` (integers through int). */
+function assignment(name: string, k: string, p: { type?: string }, from: 'f' | 'e'): string {
+  if (!/^[a-zA-Z]\w*$/.test(k)) throw new Error(`bad field name ${name}.${k}`);
+  // Parsers hand over integers only; a number that is not one would make BigInt throw and lose the
+  // whole run, so it is kept as is (a rule reading it then fails alone, as a type error).
+  return p.type === 'integer' ? `this.${k} = int(${from}.${k});` : `this.${k} = ${from}.${k};`;
 }
 
 /**
@@ -124,10 +127,7 @@ export function modelsOf(name: string, parsed: readonly object[], extra: Record<
     if (LAZY_FIELDS[name] || keys.some((k) => !props[k])) throw new Error(`modelsOf: ${name} has lazy fields, or no field among ${keys.join(', ')}`);
     const extras = new Set(keys);
     const body = Object.entries(props)
-      .map(([k, p]) => {
-        const from = extras.has(k) ? 'e' : 'f';
-        return p.type === 'integer' ? `this.${k} = int(${from}.${k});` : `this.${k} = ${from}.${k};`;
-      })
+      .map(([k, p]) => assignment(name, k, p, extras.has(k) ? 'e' : 'f'))
       .join('\n');
     ctor = new Function('int', `return function ${name}(f, e) {\n${body}\n}`)(int) as ModelWithExtras;
     ctor.prototype = base.prototype;

@@ -397,6 +397,8 @@ interface ChainIndex {
   srcNet: Uint32Array;
   srcMask: Uint32Array;
   tokens: (string[] | undefined)[];
+  /** Per rule: what taking it does (targetAt), read when first taken. */
+  targets: (TargetInfo | undefined)[];
   /** Per packet key (everything but the port and the mark): the rules that may match it. */
   viable: Map<string, Viable>;
   /**
@@ -471,7 +473,7 @@ function sharedIndex(chain: IptablesChain): ChainIndex {
       return known[i].index;
     }
   }
-  const index: ChainIndex = { indexed: false, shared: false, port: EMPTY_I32, srcNet: EMPTY_U32, srcMask: EMPTY_U32, tokens: new Array(chain.size), viable: new Map(), anyPort: [], ruleKey: { specs: null, bits: new Map() } };
+  const index: ChainIndex = { indexed: false, shared: false, port: EMPTY_I32, srcNet: EMPTY_U32, srcMask: EMPTY_U32, tokens: new Array(chain.size), targets: new Array(chain.size), viable: new Map(), anyPort: [], ruleKey: { specs: null, bits: new Map() } };
   if (known.length < MAX_SHARED_SETS && chain.saveForm) known.push({ chain: new WeakRef(chain), index });
   return index;
 }
@@ -633,6 +635,45 @@ function tokensAt(c: CompiledChain, k: number): string[] {
   return (c.index.tokens[k] ??= words(c.chain.textAt(k)));
 }
 
+/** What taking a rule does, read from its words once: its target, and the values of a MARK, DNAT or SNAT. */
+interface TargetInfo {
+  target: string;
+  goto: boolean;
+  /** A MARK's --set-xmark / --set-mark: the mark becomes (mark & ~markMask) ^ markValue; undefined without one. */
+  markMask?: number;
+  markValue: number;
+  /** A DNAT's --to-destination, an SNAT's --to-source (else the parsed rule's). */
+  toAddress: string;
+  toPort: number;
+}
+
+/**
+ * The target of the rule at index k, once per set of rules (the index is shared by chains of the same
+ * rules, whose words are the same): every walk of every port takes the same jumps, MARKs and DNATs.
+ */
+function targetAt(c: CompiledChain, k: number, rule: IptablesRule): TargetInfo {
+  const known = c.index.targets[k];
+  if (known) return known;
+  const { target, goto, options, from } = ruleTarget(rule, c.chain.saveForm ? tokensAt(c, k) : undefined);
+  const t: TargetInfo = { target, goto, markValue: 0, toAddress: '', toPort: 0 };
+  if (target === 'MARK') {
+    const set = optionValue(options, from, '--set-xmark') ?? optionValue(options, from, '--set-mark');
+    if (set !== undefined) {
+      const [val, mask] = set.split('/');
+      t.markMask = mask === undefined ? 0xffffffff : Number(mask);
+      t.markValue = Number(val);
+    }
+  } else if (target === 'DNAT' || target === 'SNAT') {
+    const to = optionValue(options, from, target === 'DNAT' ? '--to-destination' : '--to-source') ?? (rule.toAddress ? `${rule.toAddress}:${rule.toPort}` : '');
+    const m = /^([^:]*)(?::(\d+))?/.exec(to);
+    t.toAddress = m?.[1] || rule.toAddress;
+    t.toPort = m?.[2] ? Number(m[2]) : rule.toPort;
+  }
+  // Listing rules (no words) are read from the parsed rule, which is this chain's own: not shared.
+  if (c.chain.saveForm) c.index.targets[k] = t;
+  return t;
+}
+
 /**
  * A rule's words, one list per rule text, each word kept once (intern). The nodes of a swarm carry
  * the same rules (every node DNATs, accepts and marks the same published ports alike): a 50-node
@@ -752,17 +793,16 @@ class Walker {
   /** The rule at index k matched: apply its target. */
   private take(chain: IptablesChain, k: number, c: CompiledChain, st: State, depth: number): Step {
     const rule = chain.ruleAt(k);
-    const { target, goto, options, from } = ruleTarget(rule, chain.saveForm ? tokensAt(c, k) : undefined);
+    const t = targetAt(c, k, rule);
+    const target = t.target;
     if (!target) return { next: st }; // a counting rule
     if (target === 'RETURN') return { endings: [{ kind: 'return', state: { packet: st.packet, undecided: st.undecided, hops: { hop: fixedHop(c, k, rule, 'RETURN', target), prev: st.hops } } }] };
     if (TERMINAL.has(target)) {
       const action = (target === 'NFQUEUE' ? 'QUEUE' : target) as Action;
       const out = this.finalOutcome(action, hop(rule, target), st);
       if (action === 'DNAT' || action === 'SNAT') {
-        const to = optionValue(options, from, action === 'DNAT' ? '--to-destination' : '--to-source') ?? (rule.toAddress ? `${rule.toAddress}:${rule.toPort}` : '');
-        const m = /^([^:]*)(?::(\d+))?/.exec(to);
-        out.toAddress = m?.[1] || rule.toAddress;
-        out.toPort = m?.[2] ? Number(m[2]) : rule.toPort;
+        out.toAddress = t.toAddress;
+        out.toPort = t.toPort;
       }
       return { endings: [{ kind: 'final', outcome: out }] };
     }
@@ -770,11 +810,8 @@ class Walker {
       const packet = { ...st.packet };
       let effect = target;
       if (target === 'MARK') {
-        const set = optionValue(options, from, '--set-xmark') ?? optionValue(options, from, '--set-mark');
-        if (set !== undefined) {
-          const [val, mask] = set.split('/');
-          const m = mask === undefined ? 0xffffffff : Number(mask);
-          packet.mark = ((packet.mark & ~m) ^ Number(val)) >>> 0;
+        if (t.markMask !== undefined) {
+          packet.mark = ((packet.mark & ~t.markMask) ^ t.markValue) >>> 0;
           effect = `MARK ${'0x' + packet.mark.toString(16)}`;
         } else if (rule.setMark >= 0) {
           packet.mark = rule.setMark;
@@ -794,6 +831,7 @@ class Walker {
       }
       return { endings: [{ kind: 'final', outcome: asStop }, ...this.run(chain, k + 1, { ...st, hops: { hop: h, prev: st.hops }, undecided: [...st.undecided, note] }, depth)] };
     }
+    const goto = t.goto;
     const into = { packet: st.packet, undecided: st.undecided, hops: { hop: fixedHop(c, k, rule, goto ? 'goto' : 'jump', target), prev: st.hops } };
     const subEndings = this.run(sub, 0, into, depth + 1);
     // The usual case: the sub-chain returned one way, and the walk goes on here.

@@ -365,6 +365,65 @@ function tablesOf(steps: { table: string }[]): string[] {
 }
 const stepTables = new WeakMap<object, string[]>();
 
+/** What every backend of every port of a node reads of its sbox: read once per node. */
+interface SboxFacts {
+  ipvsFile: string;
+  vsConntrack: SysctlLike | undefined;
+  natCaptured: boolean;
+  neighPresent: boolean;
+  neighFile: string;
+}
+const sboxFactsMemo = new WeakMap<NodeModel, SboxFacts>();
+
+function sboxFacts(node: NodeModel): SboxFacts {
+  let f = sboxFactsMemo.get(node);
+  if (!f) {
+    f = {
+      ipvsFile: input(node, 'sbox.ipvs')?.file ?? '',
+      vsConntrack: sysctl(node, 'sboxSysctlEntries', 'net.ipv4.vs.conntrack'),
+      natCaptured: captured(node, 'sbox', 'nat'),
+      neighPresent: present(node, 'sbox.neigh'),
+      neighFile: input(node, 'sbox.neigh')?.file ?? '',
+    };
+    sboxFactsMemo.set(node, f);
+  }
+  return f;
+}
+
+type OwnerLike = { node: string; name: string; mac: string; file: string };
+
+/** What every backend reads of the swarm: the task list's state, and per ingress address its VTEP entry and its endpoint, in one lookup. */
+interface ClusterFacts {
+  tasksPresent: boolean;
+  tasksFile: string;
+  byAddress: Map<string, { vtep?: VtepLike; owner?: OwnerLike }>;
+}
+const clusterFactsMemo = new WeakMap<ClusterModel, ClusterFacts>();
+
+function clusterFacts(cluster: ClusterModel): ClusterFacts {
+  let f = clusterFactsMemo.get(cluster);
+  if (!f) {
+    const byAddress = new Map<string, { vtep?: VtepLike; owner?: OwnerLike }>();
+    for (const [ip, vtep] of cluster.ingressVtepByIp as Map<string, VtepLike>) byAddress.set(ip, { vtep });
+    for (const [ip, owner] of cluster.ingressEndpointByIp as Map<string, OwnerLike>) {
+      const held = byAddress.get(ip);
+      if (held) held.owner = owner;
+      else byAddress.set(ip, { owner });
+    }
+    const tasks = cluster.inputs.get('cluster.tasks');
+    f = { tasksPresent: tasks?.status === 'present', tasksFile: tasks?.file ?? '', byAddress };
+    clusterFactsMemo.set(cluster, f);
+  }
+  return f;
+}
+
+/** A service's backends with a weight: its own list when all have one (nearly always: no copy). */
+function liveBackends(svc: IpvsServiceLike): IpvsServiceLike['backends'] {
+  const all = svc.backends;
+  for (let i = 0; i < all.length; i++) if (all[i].weight <= 0n) return all.filter((b) => b.weight > 0n);
+  return all;
+}
+
 interface Context {
   nodes: NodeModel[];
   cluster: ClusterModel;
@@ -602,7 +661,7 @@ class NodeWalk {
       const marks = (node.ipvs as IpvsServiceLike[]).filter((s) => s.protocol === 'FWM').map((s) => String(s.fwmark));
       return this.stop(mkHop({ stage: 'ipvs', where: 'IPVS', effect: `no FWM ${mark}`, detail: `the packet carries mark ${hex(mark)} (${mark}), but IPVS has no FWM ${mark} service (${marks.length ? `it has FWM ${marks.join(', ')}` : 'it has no fwmark service'}): the packet is for the sbox itself, where nothing listens`, file: ipvsFile, namedBy: 'fwmark-has-backend' }));
     }
-    const live = svc.backends.filter((b) => b.weight > 0n);
+    const live = liveBackends(svc);
     const svcHop = mkHop({ stage: 'ipvs', where: 'IPVS', effect: `FWM ${mark} ${svc.scheduler}`, detail: `${live.length} of ${svc.backends.length} backend${svc.backends.length === 1 ? '' : 's'} with a weight`, file: svc.file, line: Number(svc.line) });
     if (live.length === 0) {
       const b = svc.backends[0];
@@ -646,10 +705,13 @@ class NodeWalk {
     const { node, ctx } = this;
     const hops: TraceHop[] = [];
     const port = Number(b.port) || fwdPort;
-    const vtep = (ctx.cluster.ingressVtepByIp as Map<string, VtepLike>).get(b.address);
+    const cf = clusterFacts(ctx.cluster);
+    const sf = sboxFacts(node);
+    const held = cf.byAddress.get(b.address);
+    const vtep = held?.vtep;
     const task = vtep && vtep.holder !== 'ingress-sbox' ? vtep.holder : '';
     const out: BackendTrace = { address: b.address, port, weight: Number(b.weight), forward: b.forward, task, taskNode: vtep?.node ?? '', verdict: 'delivered', hops, decisive: null };
-    const ipvsFile = input(node, 'sbox.ipvs')?.file ?? '';
+    const ipvsFile = sf.ipvsFile;
     if (this.full) hops.push(mkHop({ stage: 'ipvs', where: 'IPVS backend', effect: `${b.forward} ${b.address}:${Number(b.port)} weight ${Number(b.weight)}`, file: ipvsFile, line: Number(b.line) }));
     if (b.forward !== 'Masq') return endBackend(out, mkHop({ stage: 'ipvs', where: 'IPVS backend', effect: b.forward, detail: `IPVS forwards to ${b.address} by ${b.forward}, not Masq (NAT) as libnetwork sets it: the walk does not model that`, file: ipvsFile, line: Number(b.line) }), 'uncertain');
 
@@ -657,7 +719,7 @@ class NodeWalk {
     const sbox = node.sbox as IptablesModel;
     const outIface = sboxIface(node, b.address, false) ?? ((node.sboxIngressIfname as string) || 'eth0');
     const bpk: Packet = { ...spk, dst: b.address, dport: port, inIface: undefined, outIface, mark, ipvs: true, dstLocal: false, ctstate: ['NEW'] };
-    const vsConntrack = sysctl(node, 'sboxSysctlEntries', 'net.ipv4.vs.conntrack');
+    const vsConntrack = sf.vsConntrack;
     let forked = false;
     const g1 = walkGroup('sbox', sbox.parsed, SBOX_OUT, bpk);
     if (this.full) hops.push(...g1.hops);
@@ -666,7 +728,7 @@ class NodeWalk {
     if (vsConntrack && vsConntrack.value !== '1') {
       return endBackend(out, mkHop({ stage: 'sbox', where: 'sbox IPVS conntrack', effect: `net.ipv4.vs.conntrack = ${vsConntrack.value}`, detail: `IPVS keeps no conntrack entry for its connections, so nat POSTROUTING's SNAT never applies: the task replies to ${this.src} directly, not through this sbox, and the reply is dropped`, file: vsConntrack.file, line: Number(vsConntrack.line), namedBy: 'ipvs-conntrack-enabled' }));
     }
-    if (!captured(node, 'sbox', 'nat')) {
+    if (!sf.natCaptured) {
       hops.push(mkHop({ stage: 'sbox', where: 'sbox nat POSTROUTING', table: 'nat', chain: 'POSTROUTING', status: 'assumed', effect: 'not captured', detail: "ingress_sbox's nat table is not captured: its SNAT of IPVS traffic is taken as there" }));
       this.assumed.push("ingress_sbox's nat table not captured: its SNAT of IPVS traffic taken as there");
     } else {
@@ -683,10 +745,10 @@ class NodeWalk {
 
     // The sbox's neighbour entry for the backend, against the MAC its own node reports.
     const entry = (node.neighbourByIp as Map<string, NeighbourLike>).get(b.address);
-    const owner = (ctx.cluster.ingressEndpointByIp as Map<string, { node: string; name: string; mac: string; file: string }>).get(b.address);
-    if (!present(node, 'sbox.neigh')) this.assumed.push("ingress_sbox's neighbour table not captured: backends taken as resolvable");
+    const owner = held?.owner;
+    if (!sf.neighPresent) this.assumed.push("ingress_sbox's neighbour table not captured: backends taken as resolvable");
     else if (!entry) {
-      if (this.full) hops.push(mkHop({ stage: 'neighbour', where: 'sbox neighbour', effect: 'no entry yet', detail: `ingress_sbox has no neighbour entry for ${b.address}: it will ask (the overlay answers by proxy ARP)`, file: input(node, 'sbox.neigh')?.file ?? '' }));
+      if (this.full) hops.push(mkHop({ stage: 'neighbour', where: 'sbox neighbour', effect: 'no entry yet', detail: `ingress_sbox has no neighbour entry for ${b.address}: it will ask (the overlay answers by proxy ARP)`, file: sf.neighFile }));
     } else {
       const bad = BAD_NEIGH.has(entry.state);
       const other = !bad && owner?.mac && entry.lladdr && entry.lladdr !== owner.mac && entry.lladdr.toLowerCase() !== owner.mac.toLowerCase();
@@ -705,9 +767,8 @@ class NodeWalk {
     }
 
     // The task behind the address, and its node.
-    const tasksPresent = ctx.cluster.inputs.get('cluster.tasks')?.status === 'present';
     if (!vtep || !task) {
-      if (tasksPresent && !vtep) return endBackend(out, mkHop({ stage: 'task', where: 'task', effect: 'no task', detail: `no running task of the swarm holds ${b.address}: a stale IPVS backend, whose connections go nowhere`, file: ctx.cluster.inputs.get('cluster.tasks')?.file ?? '', namedBy: 'ipvs-backends-match-tasks' }));
+      if (cf.tasksPresent && !vtep) return endBackend(out, mkHop({ stage: 'task', where: 'task', effect: 'no task', detail: `no running task of the swarm holds ${b.address}: a stale IPVS backend, whose connections go nowhere`, file: cf.tasksFile, namedBy: 'ipvs-backends-match-tasks' }));
       this.assumed.push(`the task behind ${b.address} is not known (no swarm view of tasks): taken as running`);
       hops.push(mkHop({ stage: 'task', where: 'task', status: 'assumed', effect: vtep ? `${vtep.holder} on ${vtep.node}` : 'unknown', detail: `the capture does not say which task holds ${b.address}` }));
       return out;
@@ -854,10 +915,12 @@ function hex(n: number): string {
 }
 
 function deliveredSummary(bs: BackendTrace[]): string {
-  const names = bs.map((b) => (b.task ? `${b.task.replace(/^task /, 'task ')} (${b.address}) on ${b.taskNode}` : `${b.address}`));
-  if (names.length === 1) return `delivered to ${names[0]}`;
-  const shown = names.slice(0, 3).join(', ');
-  return `delivered to each of ${bs.length} backends: ${shown}${names.length > 3 ? `, and ${names.length - 3} more` : ''}`;
+  // Only the backends it names (the first three) are written out.
+  const name = (b: BackendTrace) => (b.task ? `${b.task} (${b.address}) on ${b.taskNode}` : b.address);
+  if (bs.length === 1) return `delivered to ${name(bs[0])}`;
+  let shown = name(bs[0]);
+  for (let i = 1; i < Math.min(3, bs.length); i++) shown += ', ' + name(bs[i]);
+  return `delivered to each of ${bs.length} backends: ${shown}${bs.length > 3 ? `, and ${bs.length - 3} more` : ''}`;
 }
 
 /** One line for a verdict and the hop that decided it. */

@@ -162,7 +162,8 @@ export function fileKind(file: string): string {
  * heap, and as many objects for the garbage collector to trace).
  */
 const interned = new TextMemo<string>();
-const itself = (s: string) => s;
+/** A text as its own reading: what TextMemo.of keeps when the memo interns texts. */
+export const itself = (s: string) => s;
 
 export function intern(s: string): string {
   return interned.of(s, itself);

@@ -2,9 +2,7 @@ import type { ClusterModel, InputModel, NodeModel, Snapshot } from '../model/bui
 import { toJson } from '../model/classes.js';
 import type { LoadedRule, Program, Result, Status } from './types.js';
 import { DEFAULT_BUDGET, installMeter, metered, OverBudget, overBudget, type EvalBudget } from './budget.js';
-import { TextMemo } from '../parse/types.js';
-
-const itself = (s: string) => s;
+import { itself, TextMemo } from '../parse/types.js';
 
 export { DEFAULT_BUDGET, type EvalBudget } from './budget.js';
 

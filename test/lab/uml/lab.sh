@@ -18,7 +18,9 @@
 #
 # Everything lives in network namespace mdmesh: the bridge, the taps, the guests' addresses
 # (10.78.0.0/24; node N is 10.78.0.1N) and every process that talks to them. Needs root and Debian's
-# user-mode-linux, debootstrap, e2fsprogs, iproute2, util-linux, docker.io (the docker CLI only) and curl.
+# user-mode-linux, debootstrap, e2fsprogs, iproute2, util-linux, docker.io (the docker CLI only), curl,
+# and gcc with libc6-dev for xstate-shim.c, which every guest runs with (a CPU with AMX has a larger
+# FPU state than UML 6.1 can restore: see that file).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -94,6 +96,21 @@ image_key() {
 }
 image_path() { echo "$CACHE/$(image_key)/root.img"; }
 
+# linux.uml's ptrace shim for hosts whose XSAVE area is larger than UML's buffer (xstate-shim.c),
+# built once per source text (a file beside the image folders, which build_image's clean-up keeps).
+shim_path() { echo "$CACHE/xstate-shim-$(sha256sum "$HERE/xstate-shim.c" | cut -c1-16).so"; }
+
+build_shim() {
+  local so; so=$(shim_path)
+  [ -f "$so" ] && return 0
+  command -v gcc >/dev/null || die "gcc is missing (apt-get install gcc libc6-dev): the guests run with $HERE/xstate-shim.c"
+  mkdir -p "$CACHE"
+  rm -f "$CACHE"/xstate-shim-*.so
+  gcc -O2 -Wall -Werror -shared -fPIC -o "$so.tmp" "$HERE/xstate-shim.c" -ldl || die "cannot build $HERE/xstate-shim.c"
+  mv "$so.tmp" "$so"
+  log "xstate shim built: $so"
+}
+
 build_image() {
   local img; img=$(image_path)
   if [ -f "$img" ]; then log "root image cached: $img"; return 0; fi
@@ -142,7 +159,7 @@ start_guest() {
   in_ns ip link set "mdmt$i" master "$BR" up
   # Its own session and process group (stopped by group, never by name); memory files on a tmpfs.
   in_ns setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$LAB/$n.pid" \
-    env TMPDIR="$SHM" linux.uml umid="mdmesh-$n" uml_dir="$LAB/uml" mem="$MEM" \
+    env TMPDIR="$SHM" LD_PRELOAD="$(shim_path)" linux.uml umid="mdmesh-$n" uml_dir="$LAB/uml" mem="$MEM" \
     ubd0="$LAB/$n.cow,$img" root=/dev/ubda rw \
     "vec0:transport=tap,ifname=mdmt$i,mac=02:00:0a:4e:00:1$i" \
     init=/sbin/mdlab-init MDLAB_NAME="$n" MDLAB_ADDR="$(addr "$n")/24" MDLAB_REPO="$REPO" MDLAB_SHARE="$LAB/share/$n" \
@@ -163,6 +180,7 @@ up() {
   done
   [ ! -e "$LAB" ] || die "a lab is already up in $LAB (lab.sh down first)"
   build_image
+  build_shim
   local t0=$SECONDS
   mkdir -p "$LAB/uml" "$SHM"
   for n in "${NODES[@]}"; do mkdir -p "$LAB/share/$n"; done

@@ -958,7 +958,7 @@ function portAndMarkFree(data: IptablesData, table: string, chain: IptablesChain
       if (rule.dportSpec || rule.sport || rule.matches.some((m) => m !== 'addrtype') || MARK_TARGETS.has(rule.target) || rule.setMark >= 0) free = false;
     } else {
       const tokens = tokensAt(c, k);
-      target = ruleTarget(chain.ruleAt(k), tokens).target;
+      target = targetAt(c, k, chain.ruleAt(k)).target;
       if (tokens.some((t) => PORT_OR_MARK.has(t)) || MARK_TARGETS.has(target)) free = false;
     }
     const sub = free ? data.tables.get(table)?.get(target) : undefined;

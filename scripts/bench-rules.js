@@ -60,7 +60,8 @@ function fail(message) {
 
 function run(childArgs, memory) {
   const r = spawnSync(process.execPath, [...(memory ? ['--expose-gc'] : []), self, '--child', ...childArgs], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 26 });
-  if (r.status !== 0) fail(`evaluating ${childArgs.slice(0, 1).join(' ')} failed (exit ${r.status}): ${r.stderr.trim().split('\n').slice(-3).join(' / ')}`);
+  const what = childArgs[0] === 'alone' ? `rule ${childArgs[2]} alone` : "the rules in the check's order";
+  if (r.status !== 0) fail(`evaluating ${what} failed (exit ${r.status}): ${r.stderr.trim().split('\n').pop()}`);
   return r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
 }
 
@@ -121,5 +122,10 @@ function main() {
   }
 }
 
-if (args[0] === '--child') await child(args.slice(1));
-else main();
+if (args[0] === '--child') {
+  // One line for the parent to show (a capture the reader refuses, a rule that fails to load), not a stack.
+  await child(args.slice(1)).catch((e) => {
+    process.stderr.write(`${String(e?.message ?? e).split('\n')[0]}\n`);
+    process.exit(1);
+  });
+} else main();

@@ -388,6 +388,8 @@ interface CompiledChain {
  * may match some packet.
  */
 interface ChainIndex {
+  /** A number of its own: the same for every chain with these rules (see tablePrint). */
+  id: number;
   /** Whether port, srcNet, srcMask, anyPort, byPort and ruleKey are filled (indexChain). */
   indexed: boolean;
   /** Whether another chain has these rules: then the index pays from the first walk. */
@@ -455,6 +457,7 @@ const MAX_SHARED_SETS = 8;
 /** Forget the indexes kept for sharing: chains compiled from now on share none with those before (for tests). */
 export function forgetChainIndexes(): void {
   indexes.clear();
+  sharedWalks.clear();
 }
 
 /** The index of a chain's rules: that of another chain with the same rules (see sameRules), or a new one. */
@@ -473,11 +476,12 @@ function sharedIndex(chain: IptablesChain): ChainIndex {
       return known[i].index;
     }
   }
-  const index: ChainIndex = { indexed: false, shared: false, port: EMPTY_I32, srcNet: EMPTY_U32, srcMask: EMPTY_U32, tokens: new Array(chain.size), targets: new Array(chain.size), viable: new Map(), anyPort: [], ruleKey: { specs: null, bits: new Map() } };
+  const index: ChainIndex = { id: ++indexCount, indexed: false, shared: false, port: EMPTY_I32, srcNet: EMPTY_U32, srcMask: EMPTY_U32, tokens: new Array(chain.size), targets: new Array(chain.size), viable: new Map(), anyPort: [], ruleKey: { specs: null, bits: new Map() } };
   if (known.length < MAX_SHARED_SETS && chain.saveForm) known.push({ chain: new WeakRef(chain), index });
   return index;
 }
 
+let indexCount = 0;
 const EMPTY_I32 = new Int32Array(0);
 const EMPTY_U32 = new Uint32Array(0);
 /** No tokens, no options, no undecided rules: shared, never changed. */
@@ -938,6 +942,103 @@ export function hooksMemoKey(data: IptablesData, steps: { table: string; chain: 
  * mark-free, and the last key made for it (each chain's part, and the whole).
  */
 const stepsFree = new WeakMap<object, WeakMap<IptablesData, { free: boolean; parts: string[]; key: string }>>();
+
+/**
+ * The walks of some hooks that nodes with the same rules share: a swarm's nodes DNAT, accept and mark
+ * the same published ports with the same rules, so the walk of a port through one node's nat
+ * PREROUTING (or filter FORWARD, or its sbox's mangle PREROUTING) is every such node's walk. Kept
+ * per set of rules (tablePrint) and packet, port and mark; only walks that end one way, decided,
+ * going on (the usual walk): their outcome names no rule of any node the caller would show.
+ */
+interface SharedWalks {
+  /** The packet's key: every field but the port and the mark, its destination as the tables' -d tests it. */
+  keyRule: KeyRule;
+  /** Per packet key, per port * 2^32 + mark: the walk. */
+  walks: Map<string, Map<number, WalkResult>>;
+  size: number;
+}
+/** Per print of the tables and hooks walked (see tablePrint): bounded, cleared when full. */
+const sharedWalks = new Map<string, SharedWalks>();
+const MAX_PRINTS = 256;
+const MAX_SHARED_WALKS = 1 << 16;
+/** Per list of steps (a constant of the caller) and capture: its shared walks, or null when it shares none. */
+const sharedFor = new WeakMap<object, WeakMap<IptablesData, SharedWalks | null>>();
+
+/**
+ * What decides a walk of these hooks in this capture, as a string: per table walked, every chain's
+ * name, policy and set of rules (the index the chains with the same rules share); equal strings,
+ * equal walks. Null when a chain is in listing form (its rules are its own, never shared).
+ */
+function tablePrint(data: IptablesData, steps: { table: string; chain: string; packet?: Partial<Packet> }[]): { print: string; specs: string[] | null } | null {
+  let print = '';
+  const specs = new Set<string>();
+  let exact = false;
+  for (const table of new Set(steps.map((s) => s.table))) {
+    const chains = data.tables.get(table);
+    print += `${table}{`;
+    if (chains) {
+      for (const name of [...chains.keys()].sort()) {
+        const chain = chains.get(name)!;
+        print += `${name} ${chain.policy ?? '-'} `;
+        if (chain.size === 0) {
+          print += '0;';
+          continue;
+        }
+        if (!chain.saveForm) return null;
+        const x = indexChain(compileChain(chain));
+        print += `#${x.id};`;
+        if (x.ruleKey.specs) for (const d of x.ruleKey.specs) specs.add(d);
+        else exact = true;
+      }
+    }
+    print += '}';
+  }
+  for (const s of steps) print += `${s.table}/${s.chain}${s.packet ? JSON.stringify(s.packet) : ''},`;
+  return { print, specs: exact || specs.size > MAX_DST_SPECS ? null : [...specs].sort() };
+}
+
+function sharedWalksOf(data: IptablesData, steps: { table: string; chain: string; packet?: Partial<Packet> }[]): SharedWalks | null {
+  let perSteps = sharedFor.get(steps);
+  if (!perSteps) sharedFor.set(steps, (perSteps = new WeakMap()));
+  let s = perSteps.get(data);
+  if (s !== undefined) return s;
+  const p = tablePrint(data, steps);
+  s = null;
+  if (p) {
+    s = sharedWalks.get(p.print) ?? null;
+    if (!s) {
+      if (sharedWalks.size >= MAX_PRINTS) sharedWalks.clear();
+      sharedWalks.set(p.print, (s = { keyRule: { specs: p.specs, bits: new Map() }, walks: new Map(), size: 0 }));
+    }
+  }
+  perSteps.set(data, s);
+  return s;
+}
+
+/**
+ * walkHooks for a walk whose hops are not shown (the check's verdict-only walk): a walk that ends one
+ * way, decided and going on, is remembered for every capture with the same rules in the tables it
+ * walks, by the packet's key, port and mark. Its outcome's hops and rule are those of the capture
+ * that walked it first: the caller reads only its action, mark and addresses. Any other walk is made
+ * here and not remembered.
+ */
+export function walkHooksShared(data: IptablesData, steps: { table: string; chain: string; packet?: Partial<Packet> }[], packet: Packet): WalkResult {
+  const s = sharedWalksOf(data, steps);
+  if (!s) return walkHooks(data, steps, packet);
+  const key = packetKey(packet, s.keyRule);
+  let perKey = s.walks.get(key);
+  const n = packet.dport * 4294967296 + packet.mark;
+  const hit = perKey?.get(n);
+  if (hit) return hit;
+  const w = walkHooks(data, steps, packet);
+  const o = w.outcomes[0];
+  if (w.outcomes.length === 1 && o.undecided.length === 0 && !STOPS.has(o.action) && s.size < MAX_SHARED_WALKS) {
+    if (!perKey) s.walks.set(key, (perKey = new Map()));
+    perKey.set(n, w);
+    s.size++;
+  }
+  return w;
+}
 
 const PORT_OR_MARK = WILD_OPTIONS; // the source port is part of the packet key
 const MARK_TARGETS = new Set(['MARK', 'CONNMARK']);

@@ -1,7 +1,7 @@
 import type { ClusterModel, InputModel, IptablesModel, NodeModel } from '../model/build.js';
 import { BAD_NEIGH, ipv4Number } from '../model/build.js';
 import { snapshotOf } from '../model/registry.js';
-import { describeRule, hooksMemoKey, marked, walkHooks, type Hop, type Outcome, type Packet, type WalkResult } from './iptables.js';
+import { describeRule, hooksMemoKey, marked, walkHooks, walkHooksShared, type Hop, type Outcome, type Packet, type WalkResult } from './iptables.js';
 import type { IptablesData } from '../parse/iptables.js';
 import { arrivalDevice, inputFrom, isLocal, nodeAddress, OUTSIDE, routeDevice } from './mesh.js';
 
@@ -255,7 +255,8 @@ function walkGroup(ns: string, data: IptablesData, steps: { table: string; chain
     return withMark(g, packet.mark);
   }
   const key = hooksMemoKey(data, steps, packet);
-  if (key === undefined) return group(ns, walkHooks(data, steps, packet), full);
+  // A walk that depends on the port or the mark: for a verdict only, shared by the nodes with the same rules.
+  if (key === undefined) return group(ns, full ? walkHooks(data, steps, packet) : walkHooksShared(data, steps, packet), full);
   let perData = groupMemo.get(data);
   if (!perData) groupMemo.set(data, (perData = new Map()));
   let memo = perData.get(ns);

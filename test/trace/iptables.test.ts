@@ -1,5 +1,5 @@
 import { parseIptables } from '../../src/parse/iptables.js';
-import { forgetChainIndexes, hooksMemoKey, matchRule, walkChain, walkHooks, type Packet } from '../../src/trace/iptables.js';
+import { forgetChainIndexes, hooksMemoKey, matchRule, walkChain, walkHooks, walkHooksShared, type Packet } from '../../src/trace/iptables.js';
 
 /** A new TCP connection from outside to a published port, as the FORWARD walk sees it after the DNAT. */
 const pkt = (over: Partial<Packet> = {}): Packet => ({
@@ -424,5 +424,98 @@ ${DOCKER_FORWARD.replace('-A DOCKER-USER -j RETURN', '')}`;
     expect(hooksMemoKey(data, steps, base())).toBe(key);
     // And the walk remembered under it is the packet's own (DOCKER-USER, which FORWARD jumps to, decides it).
     for (const p of [base(), base(over), base()]) expect(view(walkChain(data, 'filter', 'FORWARD', p))).toEqual(view(walkAlone(rules, p)));
+  });
+});
+
+describe('walks shared by captures with the same rules (walkHooksShared, the check\'s verdict-only walk)', () => {
+  // The nodes of a swarm DNAT, accept and mark the same ports with the same rules: a port's walk
+  // through one node's chains is every such node's. Shared only between tables whose every chain
+  // holds the same rules and policy, for packets alike in every field a rule of them tests.
+  const STEPS = [{ table: 'filter', chain: 'FORWARD' }];
+  const RULES = `
+-A DOCKER-USER -s 198.18.0.0/16 -j DROP
+-A DOCKER-USER -p tcp -m tcp --dport 7000 -m mark --mark 0x7 -j DROP
+-A DOCKER-USER -d 172.18.0.9 -j DROP
+-A DOCKER-USER -i eth9 -j DROP
+-A DOCKER-INGRESS -p tcp -m tcp --dport 7000 -j ACCEPT
+-A DOCKER-INGRESS -p tcp -m tcp --dport 9090 -j ACCEPT
+${DOCKER_FORWARD.trim()}`;
+  const node = (name: string, text: string, policy = 'DROP', lead = '') => {
+    forgetChainIndexes();
+    const parsed = parseIptables(`${lead}*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ${policy} [0:0]\n:OUTPUT ACCEPT [0:0]\n:DOCKER-USER - [0:0]\n:DOCKER-INGRESS - [0:0]\n${text.trim()}\nCOMMIT\n`, `nodes/${name}/host/iptables.txt`);
+    expect(parsed.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    return parsed.data;
+  };
+  /** Two nodes of the same rules, the second's two lines further down its file. */
+  const pair = (rules = RULES) => {
+    forgetChainIndexes();
+    const make = (name: string, lead: string) => {
+      const parsed = parseIptables(`${lead}*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n:DOCKER-USER - [0:0]\n:DOCKER-INGRESS - [0:0]\n${rules.trim()}\nCOMMIT\n`, `nodes/${name}/host/iptables.txt`);
+      return parsed.data;
+    };
+    return [make('a', ''), make('b', '# two lines further down\n\n')];
+  };
+  const verdict = (w: ReturnType<typeof walkHooks>) => w.outcomes.map((o) => [o.action, o.mark, o.toAddress, o.toPort]);
+
+  it("gives the second node the first one's walk of a port, and each port and mark its own", () => {
+    const [a, b] = pair();
+    const shared = walkHooksShared(a, STEPS, pkt());
+    expect(verdict(shared)).toEqual([['ACCEPT', 0, '', 0]]);
+    expect(walkHooksShared(b, STEPS, pkt())).toBe(shared);
+    // Another port, and the same port with a mark a rule tests, are walks of their own.
+    expect(walkHooksShared(b, STEPS, pkt({ dport: 9090 }))).not.toBe(shared);
+    expect(verdict(walkHooksShared(b, STEPS, pkt({ dport: 9090 })))).toEqual([['ACCEPT', 0, '', 0]]);
+    expect(verdict(walkHooksShared(a, STEPS, pkt({ dport: 7000 })))).toEqual([['ACCEPT', 0, '', 0]]);
+    expect(verdict(walkHooksShared(b, STEPS, pkt({ dport: 7000, mark: 7 })))).toEqual([['DROP', 7, '', 0]]);
+  });
+
+  it.each<[string, Partial<Packet>]>([
+    ['its source', { src: '198.18.3.4' }],
+    ['a destination a rule tests', { dst: '172.18.0.9' }],
+    ['its input interface', { inIface: 'eth9' }],
+    ['its mark', { dport: 7000, mark: 7 }],
+  ])('walks a packet that differs in %s as itself, on the node that walks it', (_what, over) => {
+    const [a, b] = pair();
+    walkHooksShared(a, STEPS, pkt({ dport: 7000 }));
+    const w = walkHooksShared(b, STEPS, pkt({ dport: 7000, ...over }));
+    expect(verdict(w)).toEqual([['DROP', over.mark ?? 0, '', 0]]);
+    expect(w.outcomes[0].at.file).toBe('nodes/b/host/iptables.txt');
+    expect(w).toEqual(walkHooks(b, STEPS, pkt({ dport: 7000, ...over })));
+  });
+
+  it('keeps the destinations no rule tests out of the key: nodes with addresses of their own share a walk', () => {
+    const [a, b] = pair();
+    const shared = walkHooksShared(a, STEPS, pkt({ dst: '172.18.0.2' }));
+    expect(walkHooksShared(b, STEPS, pkt({ dst: '172.18.0.3' }))).toBe(shared);
+  });
+
+  it('shares no walk that stops or that it cannot decide: each names its own node', () => {
+    const [a, b] = pair();
+    for (const p of [pkt({ dport: 22 }), pkt({ src: '198.18.3.4' })]) {
+      const wa = walkHooksShared(a, STEPS, p);
+      const wb = walkHooksShared(b, STEPS, p);
+      expect(wb).not.toBe(wa);
+      expect(wa.outcomes.every((o) => o.at.file === 'nodes/a/host/iptables.txt')).toBe(true);
+      expect(wb.outcomes.every((o) => o.at.file === 'nodes/b/host/iptables.txt')).toBe(true);
+    }
+    // -m set cannot be decided: both ways are followed, on each node.
+    const [c, d] = pair(`-A DOCKER-USER -m set --match-set blocked src -j DROP\n${RULES.trim()}`);
+    const wc = walkHooksShared(c, STEPS, pkt());
+    expect(wc.outcomes.length).toBe(2);
+    expect(walkHooksShared(d, STEPS, pkt())).not.toBe(wc);
+  });
+
+  it('does not give a node the walk of a node whose rules or policies differ', () => {
+    const a = node('a', RULES);
+    const accepted = walkHooksShared(a, STEPS, pkt({ dport: 9090 }));
+    expect(verdict(accepted)).toEqual([['ACCEPT', 0, '', 0]]);
+    // One rule less (no ACCEPT of 9090): the policy decides.
+    const b = node('b', RULES.replace('-A DOCKER-INGRESS -p tcp -m tcp --dport 9090 -j ACCEPT', ''));
+    expect(verdict(walkHooksShared(b, STEPS, pkt({ dport: 9090 })))).toEqual([['DROP', 0, '', 0]]);
+    // The same rules under another policy: a port no rule accepts falls to each one's own.
+    const open = node('open', RULES, 'ACCEPT');
+    const closed = node('closed', RULES, 'DROP');
+    expect(verdict(walkHooksShared(open, STEPS, pkt({ dport: 22 })))).toEqual([['ACCEPT', 0, '', 0]]);
+    expect(verdict(walkHooksShared(closed, STEPS, pkt({ dport: 22 })))).toEqual([['DROP', 0, '', 0]]);
   });
 });

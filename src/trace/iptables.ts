@@ -47,6 +47,8 @@ export interface Hop {
   line: number;
   /** What happened there: 'jump DOCKER-USER', 'MARK 0x100', 'ACCEPT', 'DROP' ... */
   effect: string;
+  /** A rule's place in its chain (1 for the first); 0 for a policy or the end of a chain. */
+  index: number;
 }
 
 /** One way the walk can end. */
@@ -703,7 +705,7 @@ export function matchRule(rule: IptablesRule, p: Packet): MatchResult {
 }
 
 function hop(rule: IptablesRule, effect: string): Hop {
-  return { table: rule.table, chain: rule.chain, kind: 'rule', text: rule.text, file: rule.file, line: rule.line, effect };
+  return { table: rule.table, chain: rule.chain, kind: 'rule', text: rule.text, file: rule.file, line: rule.line, effect, index: rule.index };
 }
 
 /** Hops so far, newest first: adding one costs the same however long the walk (a chain of 10,000 LOG rules). */
@@ -760,7 +762,7 @@ class Walker {
    */
   run(chain: IptablesChain, i: number, start: State, depth: number): Ending[] {
     if (depth > MAX_DEPTH) {
-      return [{ kind: 'final', outcome: this.finalOutcome('ACCEPT', { table: this.table, chain: chain.name, kind: 'end', text: '', file: '', line: 0, effect: 'too deep' }, { ...start, undecided: [...start.undecided, `jumps nest deeper than ${MAX_DEPTH} chains at ${chain.name}`] }) }];
+      return [{ kind: 'final', outcome: this.finalOutcome('ACCEPT', { table: this.table, chain: chain.name, kind: 'end', text: '', file: '', line: 0, effect: 'too deep', index: 0 }, { ...start, undecided: [...start.undecided, `jumps nest deeper than ${MAX_DEPTH} chains at ${chain.name}`] }) }];
     }
     const compiled = compileChain(chain);
     // The mark may change on the way (MARK); the list holds for any mark, each rule is then decided for the packet as it is.
@@ -878,7 +880,7 @@ export function walkChain(data: IptablesData, table: string, chain: string, pack
   const c = w.chain(chain);
   // The packet is read, never changed (a MARK makes a new one), and so are the lists of undecided rules.
   const start: State = { packet, hops: null, undecided: NO_TOKENS };
-  if (!c) return [w.finalOutcome('ACCEPT', { table, chain, kind: 'policy', text: `no ${table} ${chain} chain in the capture`, file: '', line: 0, effect: 'ACCEPT' }, start)];
+  if (!c) return [w.finalOutcome('ACCEPT', { table, chain, kind: 'policy', text: `no ${table} ${chain} chain in the capture`, file: '', line: 0, effect: 'ACCEPT', index: 0 }, start)];
   // A chain whose rules (and those of the chains it jumps to) look at neither the port nor the mark,
   // nor set the mark, ends alike for every packet of one key: walked once per key (the walk of every
   // published port, or of every IPVS backend, through the same chain).
@@ -892,7 +894,7 @@ export function walkChain(data: IptablesData, table: string, chain: string, pack
   const outs = w.run(c, 0, start, 0).map((r) => {
     if (r.kind === 'final') return r.outcome;
     const policy = (c.policy ?? 'ACCEPT').toUpperCase() as Action;
-    compiled.policyHop ??= { table, chain, kind: 'policy', text: `:${chain} ${c.policy ?? 'ACCEPT'}`, file, line: c.line, effect: `policy ${c.policy ?? 'ACCEPT'}` };
+    compiled.policyHop ??= { table, chain, kind: 'policy', text: `:${chain} ${c.policy ?? 'ACCEPT'}`, file, line: c.line, effect: `policy ${c.policy ?? 'ACCEPT'}`, index: 0 };
     return w.finalOutcome(policy === 'DROP' ? 'DROP' : 'ACCEPT', compiled.policyHop, r.state);
   });
   if (memo && memo.size < 1024) memo.set(key, outs);
@@ -953,8 +955,8 @@ const stepsFree = new WeakMap<object, WeakMap<IptablesData, { free: boolean; par
 interface SharedWalks {
   /** The packet's key: every field but the port and the mark, its destination as the tables' -d tests it. */
   keyRule: KeyRule;
-  /** Per packet key, per port * 2^32 + mark: the walk. */
-  walks: Map<string, Map<number, WalkResult>>;
+  /** Per packet key, per port * 2^32 + mark: the walk, and the capture it was made in. */
+  walks: Map<string, Map<number, { w: WalkResult; data: IptablesData }>>;
   size: number;
 }
 /** Per print of the tables and hooks walked (see tablePrint): bounded, cleared when full. */
@@ -1016,28 +1018,47 @@ function sharedWalksOf(data: IptablesData, steps: { table: string; chain: string
 }
 
 /**
- * walkHooks for a walk whose hops are not shown (the check's verdict-only walk): a walk that ends one
- * way, decided and going on, is remembered for every capture with the same rules in the tables it
- * walks, by the packet's key, port and mark. Its outcome's hops and rule are those of the capture
- * that walked it first: the caller reads only its action, mark and addresses. Any other walk is made
- * here and not remembered.
+ * walkHooks, with a walk that ends one way, decided and going on remembered for every capture with
+ * the same rules in the tables it walks, by the packet's key, port and mark. `own`: the walk as this
+ * capture's, every hop naming its own file and line (the rules are the same, in the same places of
+ * their chains); else its hops may be those of the capture that walked it first (for a caller that
+ * reads only the outcome's action, mark and addresses: the check's verdict-only walk). Any other
+ * walk (one that stops, or that could not decide a rule) is made here and not remembered.
  */
-export function walkHooksShared(data: IptablesData, steps: { table: string; chain: string; packet?: Partial<Packet> }[], packet: Packet): WalkResult {
+export function walkHooksShared(data: IptablesData, steps: { table: string; chain: string; packet?: Partial<Packet> }[], packet: Packet, own = false): WalkResult {
   const s = sharedWalksOf(data, steps);
   if (!s) return walkHooks(data, steps, packet);
   const key = packetKey(packet, s.keyRule);
   let perKey = s.walks.get(key);
   const n = packet.dport * 4294967296 + packet.mark;
   const hit = perKey?.get(n);
-  if (hit) return hit;
+  if (hit) return own && hit.data !== data ? rebound(data, hit.w) : hit.w;
   const w = walkHooks(data, steps, packet);
   const o = w.outcomes[0];
   if (w.outcomes.length === 1 && o.undecided.length === 0 && !STOPS.has(o.action) && s.size < MAX_SHARED_WALKS) {
     if (!perKey) s.walks.set(key, (perKey = new Map()));
-    perKey.set(n, w);
+    perKey.set(n, { w, data });
     s.size++;
   }
   return w;
+}
+
+/** Another capture's walk (one way, decided) as this one's: each hop at its own chain's file and line. */
+function rebound(data: IptablesData, w: WalkResult): WalkResult {
+  const o = w.outcomes[0];
+  const hops = new Array<Hop>(o.hops.length);
+  for (let i = 0; i < hops.length; i++) hops[i] = reboundHop(data, o.hops[i]);
+  const at = hops.length > 0 && o.hops[hops.length - 1] === o.at ? hops[hops.length - 1] : reboundHop(data, o.at);
+  const out: Outcome = { ...o, at, hops };
+  return { outcomes: [out], verdict: w.verdict, decisive: out };
+}
+
+function reboundHop(data: IptablesData, h: Hop): Hop {
+  if (h.kind === 'end' || h.file === '') return h;
+  const c = data.tables.get(h.table)?.get(h.chain);
+  if (!c) return h;
+  const line = h.kind === 'rule' ? c.lineAt(h.index - 1) : c.line;
+  return h.file === c.file && h.line === line ? h : { ...h, file: c.file, line };
 }
 
 const PORT_OR_MARK = WILD_OPTIONS; // the source port is part of the packet key
@@ -1116,7 +1137,7 @@ export function marked(p: Packet, mark: number): Packet {
 }
 
 function noChainOutcome(mark: number): Outcome {
-  return { action: 'ACCEPT', at: { table: '', chain: '', kind: 'policy', text: 'no chain on the way', file: '', line: 0, effect: 'ACCEPT' }, hops: [], toAddress: '', toPort: 0, undecided: [], mark };
+  return { action: 'ACCEPT', at: { table: '', chain: '', kind: 'policy', text: 'no chain on the way', file: '', line: 0, effect: 'ACCEPT', index: 0 }, hops: [], toAddress: '', toPort: 0, undecided: [], mark };
 }
 
 /** walkHooks from step `from` on, for every way the walk has gone so far (some hook before could not decide). */

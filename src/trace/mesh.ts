@@ -1,6 +1,6 @@
 import type { IptablesModel, NodeModel } from '../model/build.js';
 import { ipv4InCidr } from '../model/build.js';
-import { describeRule, walkHooks, type Packet, type WalkResult } from './iptables.js';
+import { describeRule, walkHooks, walkHooksShared, type Packet, type WalkResult } from './iptables.js';
 
 /*
  * The hops of the routing mesh that are firewall decisions on a node, walked over its captured host
@@ -71,14 +71,21 @@ export function forwardToSbox(node: NodeModel, protocol: string, port: number, s
   const inIface = arrivalDevice(node, src);
   const outIface = routeDevice(node, sbox) ?? ((node.routes as unknown[]).length === 0 ? 'docker_gwbridge' : undefined);
   const packet: Packet = { proto: protocol, src, dst, dport: port, inIface, outIface: '', ctstate: ['NEW'], mark: 0, dstLocal: true, srcLocal: isLocal(node, src), ipvs: false, tcpFlags: protocol === 'tcp' ? ['SYN'] : undefined };
-  const forward = { dst: sbox, outIface, dstLocal: isLocal(node, sbox), ctstate: ['NEW', 'DNAT'] };
-  return walkHooks(ipt.parsed, [
-    { table: 'raw', chain: 'PREROUTING' },
-    { table: 'mangle', chain: 'PREROUTING' },
-    { table: 'mangle', chain: 'FORWARD', packet: forward },
-    { table: 'filter', chain: 'FORWARD', packet: forward },
-  ], packet);
+  // The node's steps, made once: the walks of its ports are shared with the nodes of the same rules
+  // and the same forward (walkHooksShared: every node accepts the same published ports alike).
+  let steps = forwardSteps.get(node);
+  if (!steps) {
+    const forward = { dst: sbox, outIface, dstLocal: isLocal(node, sbox), ctstate: ['NEW', 'DNAT'] };
+    forwardSteps.set(node, (steps = [
+      { table: 'raw', chain: 'PREROUTING' },
+      { table: 'mangle', chain: 'PREROUTING' },
+      { table: 'mangle', chain: 'FORWARD', packet: forward },
+      { table: 'filter', chain: 'FORWARD', packet: forward },
+    ]));
+  }
+  return walkHooksShared(ipt.parsed, steps, packet, true);
 }
+const forwardSteps = new WeakMap<NodeModel, { table: string; chain: string; packet?: Partial<Packet> }[]>();
 
 /** A peer's new packet to this node's own address on a port (swarm control, gossip, VXLAN). */
 export function inputFrom(node: NodeModel, protocol: string, port: number, src: string): WalkResult | undefined {

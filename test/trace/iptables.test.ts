@@ -447,10 +447,10 @@ ${DOCKER_FORWARD.trim()}`;
     return parsed.data;
   };
   /** Two nodes of the same rules, the second's two lines further down its file. */
-  const pair = (rules = RULES) => {
+  const pair = (rules = RULES, policy = 'DROP') => {
     forgetChainIndexes();
     const make = (name: string, lead: string) => {
-      const parsed = parseIptables(`${lead}*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n:DOCKER-USER - [0:0]\n:DOCKER-INGRESS - [0:0]\n${rules.trim()}\nCOMMIT\n`, `nodes/${name}/host/iptables.txt`);
+      const parsed = parseIptables(`${lead}*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ${policy} [0:0]\n:OUTPUT ACCEPT [0:0]\n:DOCKER-USER - [0:0]\n:DOCKER-INGRESS - [0:0]\n${rules.trim()}\nCOMMIT\n`, `nodes/${name}/host/iptables.txt`);
       return parsed.data;
     };
     return [make('a', ''), make('b', '# two lines further down\n\n')];
@@ -481,6 +481,26 @@ ${DOCKER_FORWARD.trim()}`;
     expect(verdict(w)).toEqual([['DROP', over.mark ?? 0, '', 0]]);
     expect(w.outcomes[0].at.file).toBe('nodes/b/host/iptables.txt');
     expect(w).toEqual(walkHooks(b, STEPS, pkt({ dport: 7000, ...over })));
+  });
+
+  it("gives a node that asks for its own walk the shared one at its own file and lines, equal to its own walk", () => {
+    const [a, b] = pair();
+    for (const p of [pkt(), pkt({ dport: 9090 }), pkt({ dport: 7000 })]) {
+      const shared = walkHooksShared(a, STEPS, p, true);
+      const own = walkHooksShared(b, STEPS, p, true);
+      expect(own).not.toBe(shared);
+      expect(own).toEqual(walkHooks(b, STEPS, p));
+      expect([own.decisive.at, ...own.decisive.hops].every((h) => h.file === 'nodes/b/host/iptables.txt')).toBe(true);
+      expect(own.decisive.at.line).toBe(shared.decisive.at.line + 2);
+      // The node that walked it first gets it as it is.
+      expect(walkHooksShared(a, STEPS, p, true)).toBe(shared);
+    }
+    // A walk that ends in a chain's policy names the policy's line of each node.
+    const [c, d] = pair(RULES, 'ACCEPT');
+    const open = (data: typeof c) => walkHooksShared(data, STEPS, pkt({ dport: 22 }), true);
+    expect(open(c).decisive.at).toMatchObject({ kind: 'policy', effect: 'policy ACCEPT', file: 'nodes/a/host/iptables.txt', line: 3 });
+    expect(open(d).decisive.at).toMatchObject({ kind: 'policy', effect: 'policy ACCEPT', file: 'nodes/b/host/iptables.txt', line: 5 });
+    expect(open(d)).toEqual(walkHooks(d, STEPS, pkt({ dport: 22 })));
   });
 
   it('keeps the destinations no rule tests out of the key: nodes with addresses of their own share a walk', () => {

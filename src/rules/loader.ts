@@ -186,8 +186,9 @@ function loadRuleText(text: string, path: string, file: string): LoadedRule {
   const fromCache = cached(path, text);
   if (fromCache) {
     try {
-      // The build checked this exact text's patterns with RE2: re2js (~20 ms) loads only if a rule runs matches().
-      return compileRule(fromCache, path, file, () => 0, false);
+      // The build checked this exact text (its patterns with RE2: re2js, ~20 ms, loads only if a rule
+      // runs matches()), and loaded every expression of it: those only a finding needs wait for one.
+      return compileRule(fromCache, path, file, () => 0, true);
     } catch (e) {
       if (!(e instanceof RuleLoadError)) throw e;
       // Fall through: the full load names the line.
@@ -199,8 +200,15 @@ function loadRuleText(text: string, path: string, file: string): LoadedRule {
   return compileRule(raw as RuleSpec, path, file, (p) => lineOf(doc, lc, p));
 }
 
-/** Type-check and compile the CEL of a schema-valid rule. `locate` gives the line of a field. */
-function compileRule(spec: RuleSpec, path: string, file: string, locate: (path: (string | number)[]) => number, checkPatterns = true): LoadedRule {
+/**
+ * Type-check and compile the CEL of a schema-valid rule. `locate` gives the line of a field.
+ * `checked`: the build loaded this exact text (a bundled rule from the cache): its patterns are not
+ * checked again, and the expressions only a finding reads (the checks' messages, evidence, where,
+ * remediation, skipMessage, empty: two thirds of the rules' CEL) are parsed when first run, not at
+ * every start.
+ */
+function compileRule(spec: RuleSpec, path: string, file: string, locate: (path: (string | number)[]) => number, checked = false): LoadedRule {
+  const checkPatterns = !checked;
   const stem = basename(path).replace(/\.ya?ml$/, '');
   if (spec.id !== stem) throw new RuleLoadError(file, locate(['id']), 'id', `'${spec.id}' differs from the file name '${stem}'`);
 
@@ -250,6 +258,12 @@ function compileRule(spec: RuleSpec, path: string, file: string, locate: (path: 
     }
     return { program: compiledProgram(env, program, meteredProgram(program)), type };
   };
+  /** An expression only a finding reads: compiled now, or for a checked rule when first run (see above). */
+  const later = (path: (string | number)[], expr: string, want: 'bool' | 'string' | 'list' | 'map' | 'any'): Program => {
+    if (!checked) return compile(path, expr, want).program;
+    let program: Program | undefined;
+    return (ctx) => (program ??= compile(path, expr, want).program)(ctx);
+  };
 
   const names = new Set<string>();
   for (const [i, v] of [...(spec.variables ?? []), ...(spec.let ?? [])].entries()) {
@@ -262,7 +276,7 @@ function compileRule(spec: RuleSpec, path: string, file: string, locate: (path: 
     return { name: v.name, program: c.program };
   });
   const when = spec.when ? compile(['when'], spec.when, 'bool').program : undefined;
-  const skipMessage = spec.skipMessage ? compile(['skipMessage'], spec.skipMessage, 'string').program : undefined;
+  const skipMessage = spec.skipMessage ? later(['skipMessage'], spec.skipMessage, 'string') : undefined;
   let forEach: Program | undefined;
   if (spec.forEach) {
     const c = compile(['forEach'], spec.forEach, 'list');
@@ -294,16 +308,16 @@ function compileRule(spec: RuleSpec, path: string, file: string, locate: (path: 
       if (spec.severity === 'warn' && sev === 'fail') throw new RuleLoadError(file, locate(['checks', i, 'severity']), `checks[${i}].severity`, "'fail' is above the rule's severity 'warn'");
       return {
         assert: compile(['checks', i, 'assert'], c.assert, 'bool').program,
-        message: compile(['checks', i, 'message'], c.message, 'string').program,
+        message: later(['checks', i, 'message'], c.message, 'string'),
         severity: sev,
         field: `checks[${i}]`,
       };
     }),
     pass: compile(['pass'], spec.pass, 'string').program,
-    empty: spec.empty ? compile(['empty'], spec.empty, 'string').program : undefined,
-    evidence: spec.evidence ? compile(['evidence'], spec.evidence, 'map').program : undefined,
-    where: spec.where ? compile(['where'], spec.where, 'any').program : undefined,
-    remediation: templateParts(spec.remediation, (expr) => compile(['remediation'], expr, 'any').program, () => locate(['remediation']), file),
+    empty: spec.empty ? later(['empty'], spec.empty, 'string') : undefined,
+    evidence: spec.evidence ? later(['evidence'], spec.evidence, 'map') : undefined,
+    where: spec.where ? later(['where'], spec.where, 'any') : undefined,
+    remediation: templateParts(spec.remediation, (expr) => later(['remediation'], expr, 'any'), () => locate(['remediation']), file),
   };
   if (rule.empty && !rule.forEach) throw new RuleLoadError(file, locate(['empty']), 'empty', 'needs forEach');
   return rule;

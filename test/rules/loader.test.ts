@@ -1,7 +1,15 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadRuleFile, loadRules, BUNDLED_RULES_DIR, RuleLoadError } from '../../src/rules/loader.js';
+import { evaluate } from '../../src/rules/evaluate.js';
+import type { Result } from '../../src/rules/types.js';
+import { loadSnapshot } from '../../src/snapshot.js';
+import { fixture, ROOT } from '../helpers/fixtures.js';
+
+const require = createRequire(import.meta.url);
 
 const GOOD = readFileSync(join(BUNDLED_RULES_DIR, 'published-port-has-dnat.yaml'), 'utf8');
 
@@ -100,5 +108,49 @@ describe('rule loading', () => {
     writeFileSync(join(dir, 'published-port-has-dnat.yaml'), GOOD);
     writeFileSync(join(dir, 'published-port-has-dnat.yml'), GOOD);
     expect(() => loadRules(dir)).toThrow(/published-port-has-dnat\.yml: id: duplicate rule id 'published-port-has-dnat', also in .*published-port-has-dnat\.yaml$/);
+  });
+});
+
+describe('a bundled rule the build checked (dist/rules-cache.json)', () => {
+  /**
+   * In a child process on the built package, with cel-js's parse counted: the expressions only a
+   * finding reads (the checks' messages, evidence, where, remediation) are parsed when a finding
+   * first needs them, not at every start; the findings are those of the rule loaded in full.
+   */
+  it('parses the expressions only a finding reads when one first needs them, and finds the same', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'md-lazy-'));
+    try {
+      const script = join(dir, 'lazy.mjs');
+      const dist = (p: string) => JSON.stringify(join(ROOT, 'dist', p));
+      writeFileSync(script, `
+        const { Environment } = await import(${JSON.stringify(require.resolve('@marcbachmann/cel-js', { paths: [ROOT] }))});
+        const parsed = new Set();
+        const parse = Environment.prototype.parse;
+        Environment.prototype.parse = function (expr) { parsed.add(expr); return parse.call(this, expr); };
+        const { loadRules } = await import(${dist('rules/loader.js')});
+        const { evaluate } = await import(${dist('rules/evaluate.js')});
+        const { loadSnapshot } = await import(${dist('snapshot.js')});
+        const rule = loadRules().find((r) => r.spec.id === 'dnat-target-is-sbox');
+        const was = (e) => parsed.has(e);
+        const spec = rule.spec;
+        const open = spec.remediation.indexOf('$' + '{{');
+        const hole = spec.remediation.slice(open + 3, spec.remediation.indexOf('}}', open)).trim();
+        const atLoad = { assert: was(spec.checks[0].assert), pass: was(spec.pass), message: was(spec.checks[0].message), evidence: was(spec.evidence), remediation: was(hole) };
+        const results = evaluate([rule], loadSnapshot(${JSON.stringify(fixture('broken-dnat-target'))}).snapshot);
+        const afterFinding = { message: spec.checks.some((c) => was(c.message)), evidence: was(spec.evidence), remediation: was(hole) };
+        process.stdout.write(JSON.stringify({ atLoad, afterFinding, results }));
+      `);
+      const r = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 60_000 });
+      expect(r.stderr).toBe('');
+      const out = JSON.parse(r.stdout) as { atLoad: Record<string, boolean>; afterFinding: Record<string, boolean>; results: Result[] };
+      expect(out.atLoad).toEqual({ assert: true, pass: true, message: false, evidence: false, remediation: false });
+      expect(out.afterFinding).toEqual({ message: true, evidence: true, remediation: true });
+      // The same findings as the rule loaded in full from its file (every expression at load).
+      const full = evaluate([loadRuleFile(join(BUNDLED_RULES_DIR, 'dnat-target-is-sbox.yaml'))], loadSnapshot(fixture('broken-dnat-target')).snapshot);
+      expect(full.some((x) => x.status === 'fail')).toBe(true);
+      expect(out.results).toEqual(JSON.parse(JSON.stringify(full)));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

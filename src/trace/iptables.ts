@@ -403,6 +403,8 @@ interface ChainIndex {
   tokens: (string[] | undefined)[];
   /** Per rule: what taking it does (targetAt), read when first taken. */
   targets: (TargetInfo | undefined)[];
+  /** The chains its rules jump or go to (jumpsOf), read when first asked. */
+  jumps?: string[];
   /** Per packet key (everything but the port and the mark): the rules that may match it. */
   viable: Map<string, Viable>;
   /**
@@ -459,7 +461,7 @@ const MAX_SHARED_SETS = 8;
 /** Forget the indexes kept for sharing: chains compiled from now on share none with those before (for tests). */
 export function forgetChainIndexes(): void {
   indexes.clear();
-  sharedWalks.clear();
+  forgetSharedWalks();
 }
 
 /** The index of a chain's rules: that of another chain with the same rules (see sameRules), or a new one. */
@@ -955,49 +957,84 @@ const stepsFree = new WeakMap<object, WeakMap<IptablesData, { free: boolean; par
 interface SharedWalks {
   /** The packet's key: every field but the port and the mark, its destination as the tables' -d tests it. */
   keyRule: KeyRule;
-  /** Per packet key, per port * 2^32 + mark: the walk, and the capture it was made in. */
-  walks: Map<string, Map<number, { w: WalkResult; data: IptablesData }>>;
-  size: number;
+  /** Per packet key, per port * 2^32 + mark: the walk. */
+  walks: Map<string, Map<number, WalkResult>>;
 }
-/** Per print of the tables and hooks walked (see tablePrint): bounded, cleared when full. */
+/**
+ * Per print of the tables and hooks walked (see tablePrint). Bounded, for a process that checks
+ * capture after capture (each has rule indexes, and so prints, of its own once the one before is
+ * gone): past MAX_PRINTS prints or MAX_SHARED_WALKS walks in all, everything is forgotten.
+ */
 const sharedWalks = new Map<string, SharedWalks>();
-const MAX_PRINTS = 256;
+const MAX_PRINTS = 64;
 const MAX_SHARED_WALKS = 1 << 16;
+let sharedWalkCount = 0;
 /** Per list of steps (a constant of the caller) and capture: its shared walks, or null when it shares none. */
 const sharedFor = new WeakMap<object, WeakMap<IptablesData, SharedWalks | null>>();
 
 /**
- * What decides a walk of these hooks in this capture, as a string: per table walked, every chain's
- * name, policy and set of rules (the index the chains with the same rules share); equal strings,
- * equal walks. Null when a chain is in listing form (its rules are its own, never shared).
+ * What decides a walk of these hooks in this capture, as a string: every chain a walk from them may
+ * reach (the hooks' chains, and those their rules jump or go to), each with its policy and its set of
+ * rules (the index the chains with the same rules share), or absent; equal strings, equal walks. And
+ * the destinations those rules test, for the packet's key. Null when a chain is in listing form (its
+ * rules are its own, never shared).
  */
 function tablePrint(data: IptablesData, steps: { table: string; chain: string; packet?: Partial<Packet> }[]): { print: string; specs: string[] | null } | null {
-  let print = '';
+  const parts: string[] = [];
   const specs = new Set<string>();
   let exact = false;
   for (const table of new Set(steps.map((s) => s.table))) {
     const chains = data.tables.get(table);
-    print += `${table}{`;
-    if (chains) {
-      for (const name of [...chains.keys()].sort()) {
-        const chain = chains.get(name)!;
-        print += `${name} ${chain.policy ?? '-'} `;
-        if (chain.size === 0) {
-          print += '0;';
-          continue;
-        }
-        if (!chain.saveForm) return null;
-        const x = indexChain(compileChain(chain));
-        print += `#${x.id};`;
-        if (x.ruleKey.specs) for (const d of x.ruleKey.specs) specs.add(d);
-        else exact = true;
+    const seen = new Set<string>();
+    const todo = steps.filter((s) => s.table === table).map((s) => s.chain);
+    for (let name = todo.pop(); name !== undefined; name = todo.pop()) {
+      if (seen.has(name)) continue;
+      seen.add(name);
+      const chain = chains?.get(name);
+      if (!chain) {
+        parts.push(`${table} ${name} absent`);
+        continue;
       }
+      if (chain.size === 0) {
+        parts.push(`${table} ${name} ${chain.policy ?? '-'} 0`);
+        continue;
+      }
+      if (!chain.saveForm) return null;
+      const c = compileChain(chain);
+      const x = indexChain(c);
+      parts.push(`${table} ${name} ${chain.policy ?? '-'} #${x.id}`);
+      if (x.ruleKey.specs) for (const d of x.ruleKey.specs) specs.add(d);
+      else exact = true;
+      for (const t of jumpsOf(c)) todo.push(t);
     }
-    print += '}';
   }
+  let print = parts.sort().join(';') + '|';
   for (const s of steps) print += `${s.table}/${s.chain}${s.packet ? JSON.stringify(s.packet) : ''},`;
   return { print, specs: exact || specs.size > MAX_DST_SPECS ? null : [...specs].sort() };
 }
+
+/**
+ * The chains a save-form chain's rules may jump or go to, once per set of rules: every word after a
+ * -j, --jump, -g or --goto in a rule's text, quotes taken off, that is not a built-in target. A word
+ * inside a quoted comment is one more name (a chain no walk reaches, or none): never one fewer. Read
+ * from the texts, not the rules: a 20 MB iptables-save's rules are not kept built, and building or
+ * splitting 100,000 of them to find a handful of jumps cost a second.
+ */
+function jumpsOf(c: CompiledChain): string[] {
+  const x = c.index;
+  if (x.jumps) return x.jumps;
+  const out = new Set<string>();
+  for (let k = 0; k < c.chain.size; k++) {
+    const text = c.chain.textAt(k);
+    JUMP_WORD.lastIndex = 0;
+    for (let m = JUMP_WORD.exec(text); m; m = JUMP_WORD.exec(text)) {
+      const t = m[1].replace(/^["']|["']$/g, '');
+      if (t && t !== 'RETURN' && !TERMINAL.has(t) && !CONTINUE.has(t)) out.add(t);
+    }
+  }
+  return (x.jumps = [...out]);
+}
+const JUMP_WORD = /(?:^|\s)(?:-j|--jump|-g|--goto)\s+(\S+)/g;
 
 function sharedWalksOf(data: IptablesData, steps: { table: string; chain: string; packet?: Partial<Packet> }[]): SharedWalks | null {
   let perSteps = sharedFor.get(steps);
@@ -1009,8 +1046,8 @@ function sharedWalksOf(data: IptablesData, steps: { table: string; chain: string
   if (p) {
     s = sharedWalks.get(p.print) ?? null;
     if (!s) {
-      if (sharedWalks.size >= MAX_PRINTS) sharedWalks.clear();
-      sharedWalks.set(p.print, (s = { keyRule: { specs: p.specs, bits: new Map() }, walks: new Map(), size: 0 }));
+      if (sharedWalks.size >= MAX_PRINTS) forgetSharedWalks();
+      sharedWalks.set(p.print, (s = { keyRule: { specs: p.specs, bits: new Map() }, walks: new Map() }));
     }
   }
   perSteps.set(data, s);
@@ -1032,24 +1069,40 @@ export function walkHooksShared(data: IptablesData, steps: { table: string; chai
   let perKey = s.walks.get(key);
   const n = packet.dport * 4294967296 + packet.mark;
   const hit = perKey?.get(n);
-  if (hit) return own && hit.data !== data ? rebound(data, hit.w) : hit.w;
+  if (hit) return own ? rebound(data, hit) : hit;
   const w = walkHooks(data, steps, packet);
   const o = w.outcomes[0];
-  if (w.outcomes.length === 1 && o.undecided.length === 0 && !STOPS.has(o.action) && s.size < MAX_SHARED_WALKS) {
-    if (!perKey) s.walks.set(key, (perKey = new Map()));
-    perKey.set(n, { w, data });
-    s.size++;
+  if (w.outcomes.length === 1 && o.undecided.length === 0 && !STOPS.has(o.action)) {
+    if (sharedWalkCount >= MAX_SHARED_WALKS) forgetSharedWalks();
+    else {
+      if (!perKey) s.walks.set(key, (perKey = new Map()));
+      perKey.set(n, w);
+      sharedWalkCount++;
+    }
   }
   return w;
 }
 
-/** Another capture's walk (one way, decided) as this one's: each hop at its own chain's file and line. */
+function forgetSharedWalks(): void {
+  sharedWalks.clear();
+  sharedWalkCount = 0;
+}
+
+/**
+ * A walk (one way, decided) as this capture's: each hop at its own chain's file and line. The walk
+ * itself when it names them already (the capture that made it).
+ */
 function rebound(data: IptablesData, w: WalkResult): WalkResult {
   const o = w.outcomes[0];
-  const hops = new Array<Hop>(o.hops.length);
-  for (let i = 0; i < hops.length; i++) hops[i] = reboundHop(data, o.hops[i]);
-  const at = hops.length > 0 && o.hops[hops.length - 1] === o.at ? hops[hops.length - 1] : reboundHop(data, o.at);
-  const out: Outcome = { ...o, at, hops };
+  let hops: Hop[] | undefined;
+  for (let i = 0; i < o.hops.length; i++) {
+    const h = reboundHop(data, o.hops[i]);
+    if (h !== o.hops[i]) (hops ??= o.hops.slice(0, i)).push(h);
+    else if (hops) hops.push(h);
+  }
+  const at = hops && o.hops.length > 0 && o.hops[o.hops.length - 1] === o.at ? hops[hops.length - 1] : reboundHop(data, o.at);
+  if (!hops && at === o.at) return w;
+  const out: Outcome = { ...o, at, hops: hops ?? o.hops };
   return { outcomes: [out], verdict: w.verdict, decisive: out };
 }
 

@@ -525,6 +525,30 @@ ${DOCKER_FORWARD.trim()}`;
     expect(walkHooksShared(d, STEPS, pkt())).not.toBe(wc);
   });
 
+  it('keeps apart only nodes that differ in a chain a walk from the hooks may reach', () => {
+    // INPUT is not on FORWARD's way: a node with a blocklist there shares FORWARD's walks.
+    const [a, b] = pair(`-A INPUT -s 192.0.2.1/32 -j DROP\n${RULES.trim()}`);
+    const c = parseIptables(`*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n:DOCKER-USER - [0:0]\n:DOCKER-INGRESS - [0:0]\n${RULES.trim()}\nCOMMIT\n`, 'nodes/c/host/iptables.txt').data;
+    const shared = walkHooksShared(a, STEPS, pkt());
+    expect(walkHooksShared(b, STEPS, pkt())).toBe(shared);
+    expect(walkHooksShared(c, STEPS, pkt())).toBe(shared);
+    // A chain DOCKER-USER jumps to is on the way: one more rule in it is another walk.
+    const jump = `-A DOCKER-USER -j CUSTOM\n${RULES.trim()}`;
+    const make = (name: string, custom: string) =>
+      parseIptables(`*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n:DOCKER-USER - [0:0]\n:DOCKER-INGRESS - [0:0]\n:CUSTOM - [0:0]\n${custom}\n${jump}\nCOMMIT\n`, `nodes/${name}/host/iptables.txt`).data;
+    const d = make('d', '-A CUSTOM -j RETURN');
+    const e = make('e', '-A CUSTOM -p tcp -m tcp --dport 8080 -j DROP\n-A CUSTOM -j RETURN');
+    expect(verdict(walkHooksShared(d, STEPS, pkt()))).toEqual([['ACCEPT', 0, '', 0]]);
+    expect(verdict(walkHooksShared(e, STEPS, pkt()))).toEqual([['DROP', 0, '', 0]]);
+    // Found behind a comment that names another target, and behind --goto.
+    for (const lead of ['-A DOCKER-USER -m comment --comment "to -j RETURN or -j ELSEWHERE" -j CUSTOM', '-A DOCKER-USER -g CUSTOM']) {
+      const f = parseIptables(`*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n:DOCKER-USER - [0:0]\n:DOCKER-INGRESS - [0:0]\n:CUSTOM - [0:0]\n-A CUSTOM -j RETURN\n${lead}\n${RULES.trim()}\nCOMMIT\n`, 'nodes/f/host/iptables.txt').data;
+      const g = parseIptables(`*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n:DOCKER-USER - [0:0]\n:DOCKER-INGRESS - [0:0]\n:CUSTOM - [0:0]\n-A CUSTOM -p tcp -m tcp --dport 8080 -j DROP\n${lead}\n${RULES.trim()}\nCOMMIT\n`, 'nodes/g/host/iptables.txt').data;
+      expect(verdict(walkHooksShared(f, STEPS, pkt()))[0][0]).not.toBe('DROP');
+      expect(verdict(walkHooksShared(g, STEPS, pkt()))).toEqual([['DROP', 0, '', 0]]);
+    }
+  });
+
   it('does not give a node the walk of a node whose rules or policies differ', () => {
     const a = node('a', RULES);
     const accepted = walkHooksShared(a, STEPS, pkt({ dport: 9090 }));

@@ -304,7 +304,17 @@ class Compiler {
     }
     if (op === 'call') {
       const handle = this.handle(ast);
-      const args = (ast.args as [string, AstNode[]])[1].map((x) => this.node(x, scope));
+      const [name, list] = ast.args as [string, AstNode[]];
+      const args = list.map((x) => this.node(x, scope));
+      if (name === 'dyn' && args.length === 1) {
+        // dyn(x) is x (cel-js's overload is the identity): its value without an argument list and a call
+        // through the handler (`k in m ? dyn(m[k]) : dyn(null)`, twice per backend of a large capture).
+        const X = args[0];
+        return (r) => {
+          step();
+          return X(r);
+        };
+      }
       return (r) => {
         step();
         return handle(values(args, r), ast, ev);

@@ -82,6 +82,8 @@ describe('compiled expressions where the common case does not hold', () => {
     // + of two strings is joined here, anything else by cel-js (lists, ints, a string and an int).
     ['+ on dyn values: strings, lists, ints', `dyn("a") + dyn(string(item)) == "a" + string(item) && dyn([1]) + dyn([item]) == [1, item] && dyn(item) + dyn(1) == item + 1`],
     ['+ of a dyn string and a dyn int', `dyn("a") + dyn(item) == "a1"`],
+    // dyn(x) is compiled as x itself: its error is the argument's, its value any type's.
+    ['dyn of a missing key, a map entry, a list, null', `dyn(node.networks["no-such-network"]) == null || (dyn(dyn(item)) == item && dyn([1, item])[1] == item && dyn({"k": item}).k == item && dyn(null) == null)`],
   ])('%s: the interpreter\'s value or error, on every evaluation', (_what, expr) => {
     const body = `forEach: '[1, 2, 3]'
 subject: 'string(item)'

@@ -403,8 +403,8 @@ interface ChainIndex {
   tokens: (string[] | undefined)[];
   /** Per rule: what taking it does (targetAt), read when first taken. */
   targets: (TargetInfo | undefined)[];
-  /** The chains its rules jump or go to (jumpsOf), read when first asked. */
-  jumps?: string[];
+  /** The chains its rules jump or go to and the destinations they test (wordsOf), read when first asked. */
+  words?: { jumps: string[]; dsts: string[] };
   /** Per packet key (everything but the port and the mark): the rules that may match it. */
   viable: Map<string, Viable>;
   /**
@@ -1000,12 +1000,15 @@ function tablePrint(data: IptablesData, steps: { table: string; chain: string; p
         continue;
       }
       if (!chain.saveForm) return null;
+      // The chain's set of rules, not its index (made on a chain's second walk, or never for a chain
+      // no walk reaches: DOCKER's bridge DNATs after DOCKER-INGRESS's): reading every rule for it cost
+      // a node with an 8 MB iptables-save a fifth of its check.
       const c = compileChain(chain);
-      const x = indexChain(c);
-      parts.push(`${table} ${name} ${chain.policy ?? '-'} #${x.id}`);
-      if (x.ruleKey.specs) for (const d of x.ruleKey.specs) specs.add(d);
-      else exact = true;
-      for (const t of jumpsOf(c)) todo.push(t);
+      const { jumps, dsts } = wordsOf(c);
+      parts.push(`${table} ${name} ${chain.policy ?? '-'} #${c.index.id}`);
+      if (dsts.length > MAX_DST_SPECS) exact = true;
+      else for (const d of dsts) specs.add(d);
+      for (const t of jumps) todo.push(t);
     }
   }
   let print = parts.sort().join(';') + '|';
@@ -1014,27 +1017,30 @@ function tablePrint(data: IptablesData, steps: { table: string; chain: string; p
 }
 
 /**
- * The chains a save-form chain's rules may jump or go to, once per set of rules: every word after a
- * -j, --jump, -g or --goto in a rule's text, quotes taken off, that is not a built-in target. A word
- * inside a quoted comment is one more name (a chain no walk reaches, or none): never one fewer. Read
- * from the texts, not the rules: a 20 MB iptables-save's rules are not kept built, and building or
- * splitting 100,000 of them to find a handful of jumps cost a second.
+ * What a save-form chain's rules name, read from their texts once per set of rules: the chains they
+ * may jump or go to (every word after -j, --jump, -g or --goto, quotes taken off, that is not a
+ * built-in target) and the destinations they may test (every word after -d, --destination or --dst).
+ * A word inside a quoted comment is one more name or address (a chain no walk reaches, a key that
+ * tells apart what need not be): never one fewer. From the texts, not the rules: a 20 MB
+ * iptables-save's rules are not kept built, and building or splitting 100,000 of them cost a second.
  */
-function jumpsOf(c: CompiledChain): string[] {
+function wordsOf(c: CompiledChain): { jumps: string[]; dsts: string[] } {
   const x = c.index;
-  if (x.jumps) return x.jumps;
-  const out = new Set<string>();
+  if (x.words) return x.words;
+  const jumps = new Set<string>();
+  const dsts = new Set<string>();
   for (let k = 0; k < c.chain.size; k++) {
     const text = c.chain.textAt(k);
-    JUMP_WORD.lastIndex = 0;
-    for (let m = JUMP_WORD.exec(text); m; m = JUMP_WORD.exec(text)) {
-      const t = m[1].replace(/^["']|["']$/g, '');
-      if (t && t !== 'RETURN' && !TERMINAL.has(t) && !CONTINUE.has(t)) out.add(t);
+    RULE_WORD.lastIndex = 0;
+    for (let m = RULE_WORD.exec(text); m; m = RULE_WORD.exec(text)) {
+      const w = m[2].replace(/^["']|["']$/g, '');
+      if (m[1] === '-d' || m[1] === '--destination' || m[1] === '--dst') dsts.add(w);
+      else if (w && w !== 'RETURN' && !TERMINAL.has(w) && !CONTINUE.has(w)) jumps.add(w);
     }
   }
-  return (x.jumps = [...out]);
+  return (x.words = { jumps: [...jumps], dsts: [...dsts] });
 }
-const JUMP_WORD = /(?:^|\s)(?:-j|--jump|-g|--goto)\s+(\S+)/g;
+const RULE_WORD = /(?:^|\s)(-j|--jump|-g|--goto|-d|--destination|--dst)\s+(\S+)/g;
 
 function sharedWalksOf(data: IptablesData, steps: { table: string; chain: string; packet?: Partial<Packet> }[]): SharedWalks | null {
   let perSteps = sharedFor.get(steps);

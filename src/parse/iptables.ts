@@ -106,6 +106,11 @@ export class IptablesChain {
     return this.built?.[k] ?? this.reads[k]?.rule;
   }
 
+  /** Whether sameRules can hold for this chain at all: it has rules, each line with its text's reading. */
+  get shareable(): boolean {
+    return this.texts.length > 0 && this.reads.length === this.texts.length;
+  }
+
   /**
    * Whether another chain holds the same rules in the same order, told without reading them: in files
    * of ordinary size each text's reading is one object, shared by every line with that text (see

@@ -976,8 +976,8 @@ const sharedFor = new WeakMap<object, WeakMap<IptablesData, SharedWalks | null>>
  * What decides a walk of these hooks in this capture, as a string: every chain a walk from them may
  * reach (the hooks' chains, and those their rules jump or go to), each with its policy and its set of
  * rules (the index the chains with the same rules share), or absent; equal strings, equal walks. And
- * the destinations those rules test, for the packet's key. Null when a chain is in listing form (its
- * rules are its own, never shared).
+ * the destinations those rules test, for the packet's key. Null when a chain's rules are its own
+ * (a listing, a file over 4 MB): no other capture's print can equal it.
  */
 function tablePrint(data: IptablesData, steps: { table: string; chain: string; packet?: Partial<Packet> }[]): { print: string; specs: string[] | null } | null {
   const parts: string[] = [];
@@ -999,7 +999,9 @@ function tablePrint(data: IptablesData, steps: { table: string; chain: string; p
         parts.push(`${table} ${name} ${chain.policy ?? '-'} 0`);
         continue;
       }
-      if (!chain.saveForm) return null;
+      // A chain whose rules no other chain's can equal (a listing's, a file's over 4 MB) has an index
+      // of its own, and so has the print: nothing to share, and its rules need not be read for it.
+      if (!chain.saveForm || !chain.shareable) return null;
       // The chain's set of rules, not its index (made on a chain's second walk, or never for a chain
       // no walk reaches: DOCKER's bridge DNATs after DOCKER-INGRESS's): reading every rule for it cost
       // a node with an 8 MB iptables-save a fifth of its check.

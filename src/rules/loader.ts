@@ -208,7 +208,6 @@ function loadRuleText(text: string, path: string, file: string): LoadedRule {
  * every start.
  */
 function compileRule(spec: RuleSpec, path: string, file: string, locate: (path: (string | number)[]) => number, checked = false): LoadedRule {
-  const checkPatterns = !checked;
   const stem = basename(path).replace(/\.ya?ml$/, '');
   if (spec.id !== stem) throw new RuleLoadError(file, locate(['id']), 'id', `'${spec.id}' differs from the file name '${stem}'`);
 
@@ -249,7 +248,7 @@ function compileRule(spec: RuleSpec, path: string, file: string, locate: (path: 
       throw new RuleLoadError(file, line, field, `CEL: expected ${want === 'list' ? 'a list' : want === 'map' ? 'a map' : want}, the expression gives ${type}`);
     }
     if (!program) throw new RuleLoadError(file, where()[0], where()[1], 'CEL: invalid expression');
-    for (const pattern of checkPatterns ? literalPatterns(program.ast) : []) {
+    for (const pattern of checked ? [] : literalPatterns(program.ast)) {
       const problem = regexProblem(pattern);
       if (problem) {
         const [line, field] = where();

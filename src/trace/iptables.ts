@@ -34,6 +34,9 @@ export interface Packet {
   tcpFlags?: string[];
 }
 
+/** One hook a walk passes (a table's built-in chain), with what the packet is there when it differs (after a DNAT, the forward). */
+export type HookStep = { table: string; chain: string; packet?: Partial<Packet> };
+
 export type Action = 'ACCEPT' | 'DROP' | 'REJECT' | 'DNAT' | 'SNAT' | 'MASQUERADE' | 'REDIRECT' | 'QUEUE';
 
 /** One rule or policy the walk passed through that did something (a jump, a mark, the verdict). */
@@ -908,7 +911,7 @@ export function walkChain(data: IptablesData, table: string, chain: string, pack
  * port or the mark (or sets the mark), the walk ends alike for every port and mark of packets with
  * this key (the mark comes out as it went in). Undefined when some chain does.
  */
-export function hooksMemoKey(data: IptablesData, steps: { table: string; chain: string; packet?: Partial<Packet> }[], packet: Packet): string | undefined {
+export function hooksMemoKey(data: IptablesData, steps: HookStep[], packet: Packet): string | undefined {
   let memo = stepsFree.get(steps)?.get(data);
   if (memo === undefined) {
     // Nothing to remember before the hooks' chains were walked once (see walkChain).
@@ -979,7 +982,7 @@ const sharedFor = new WeakMap<object, WeakMap<IptablesData, SharedWalks | null>>
  * the destinations those rules test, for the packet's key. Null when a chain's rules are its own
  * (a listing, a file over 4 MB): no other capture's print can equal it.
  */
-function tablePrint(data: IptablesData, steps: { table: string; chain: string; packet?: Partial<Packet> }[]): { print: string; specs: string[] | null } | null {
+function tablePrint(data: IptablesData, steps: HookStep[]): { print: string; specs: string[] | null } | null {
   const parts: string[] = [];
   const specs = new Set<string>();
   let exact = false;
@@ -1044,7 +1047,7 @@ function wordsOf(c: CompiledChain): { jumps: string[]; dsts: string[] } {
 }
 const RULE_WORD = /(?:^|\s)(-j|--jump|-g|--goto|-d|--destination|--dst)\s+(\S+)/g;
 
-function sharedWalksOf(data: IptablesData, steps: { table: string; chain: string; packet?: Partial<Packet> }[]): SharedWalks | null {
+function sharedWalksOf(data: IptablesData, steps: HookStep[]): SharedWalks | null {
   let perSteps = sharedFor.get(steps);
   if (!perSteps) sharedFor.set(steps, (perSteps = new WeakMap()));
   let s = perSteps.get(data);
@@ -1070,7 +1073,7 @@ function sharedWalksOf(data: IptablesData, steps: { table: string; chain: string
  * reads only the outcome's action, mark and addresses: the check's verdict-only walk). Any other
  * walk (one that stops, or that could not decide a rule) is made here and not remembered.
  */
-export function walkHooksShared(data: IptablesData, steps: { table: string; chain: string; packet?: Partial<Packet> }[], packet: Packet, own = false): WalkResult {
+export function walkHooksShared(data: IptablesData, steps: HookStep[], packet: Packet, own = false): WalkResult {
   const s = sharedWalksOf(data, steps);
   if (!s) return walkHooks(data, steps, packet);
   const key = packetKey(packet, s.keyRule);
@@ -1171,7 +1174,7 @@ function portAndMarkFree(data: IptablesData, table: string, chain: IptablesChain
  * Walk a sequence of hooks (e.g. raw PREROUTING, mangle PREROUTING, filter FORWARD): each one's
  * outcomes feed the next; a packet stopped in one goes no further. Marks carry over.
  */
-export function walkHooks(data: IptablesData, steps: { table: string; chain: string; packet?: Partial<Packet> }[], packet: Packet): WalkResult {
+export function walkHooks(data: IptablesData, steps: HookStep[], packet: Packet): WalkResult {
   // The usual walk: each hook ends one way (nothing undecidable), so there is one way to carry on.
   // Outcomes and their lists are read only (walkChain remembers some): joined here, never changed.
   let pk = packet;
@@ -1202,7 +1205,7 @@ function noChainOutcome(mark: number): Outcome {
 }
 
 /** walkHooks from step `from` on, for every way the walk has gone so far (some hook before could not decide). */
-function walkHooksFrom(data: IptablesData, steps: { table: string; chain: string; packet?: Partial<Packet> }[], from: number, start: { packet: Packet; prior: Outcome | undefined }[]): WalkResult {
+function walkHooksFrom(data: IptablesData, steps: HookStep[], from: number, start: { packet: Packet; prior: Outcome | undefined }[]): WalkResult {
   let current = start;
   const done: Outcome[] = [];
   for (let i = from; i < steps.length; i++) {

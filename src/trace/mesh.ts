@@ -1,6 +1,6 @@
 import type { IptablesModel, NodeModel } from '../model/build.js';
 import { ipv4InCidr } from '../model/build.js';
-import { describeRule, walkHooks, walkHooksShared, type Packet, type WalkResult } from './iptables.js';
+import { describeRule, walkHooks, walkHooksShared, type HookStep, type Packet, type WalkResult } from './iptables.js';
 
 /*
  * The hops of the routing mesh that are firewall decisions on a node, walked over its captured host
@@ -85,7 +85,7 @@ export function forwardToSbox(node: NodeModel, protocol: string, port: number, s
   }
   return walkHooksShared(ipt.parsed, steps, packet, true);
 }
-const forwardSteps = new WeakMap<NodeModel, { table: string; chain: string; packet?: Partial<Packet> }[]>();
+const forwardSteps = new WeakMap<NodeModel, HookStep[]>();
 
 /** A peer's new packet to this node's own address on a port (swarm control, gossip, VXLAN). */
 export function inputFrom(node: NodeModel, protocol: string, port: number, src: string): WalkResult | undefined {

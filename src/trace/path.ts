@@ -1,7 +1,7 @@
 import type { ClusterModel, InputModel, IptablesModel, NodeModel } from '../model/build.js';
 import { BAD_NEIGH, ipv4Number } from '../model/build.js';
 import { snapshotOf } from '../model/registry.js';
-import { describeRule, hooksMemoKey, marked, walkHooks, walkHooksShared, type Hop, type Outcome, type Packet, type WalkResult } from './iptables.js';
+import { describeRule, hooksMemoKey, marked, walkHooks, walkHooksShared, type Hop, type Outcome, type HookStep, type Packet, type WalkResult } from './iptables.js';
 import type { IptablesData } from '../parse/iptables.js';
 import { arrivalDevice, inputFrom, isLocal, nodeAddress, OUTSIDE, routeDevice } from './mesh.js';
 
@@ -240,7 +240,7 @@ const groupMemo = new WeakMap<IptablesData, Map<string, Map<string, Group>>>();
  * port or the mark (the walk of every backend through the sbox's OUTPUT and POSTROUTING, of every
  * port through POSTROUTING). The hops are shared between the traces that reach them: never changed.
  */
-function walkGroup(ns: string, data: IptablesData, steps: { table: string; chain: string; packet?: Partial<Packet> }[], packet: Packet, full = true): Group {
+function walkGroup(ns: string, data: IptablesData, steps: HookStep[], packet: Packet, full = true): Group {
   // Hooks whose chains are all absent or without rules end alike for every packet (the mark passes).
   let still = stillMemo.get(steps);
   if (!still) stillMemo.set(steps, (still = new WeakMap()));
@@ -522,7 +522,7 @@ class NodeWalk {
   }
 
   /** Walk hooks of the host or the sbox; undefined when every way stops (the trace ends). */
-  private walk(ns: 'host' | 'sbox', ipt: IptablesModel, steps: { table: string; chain: string; packet?: Partial<Packet> }[], packet: Packet, into: TraceHop[], assumedTables = true): Group {
+  private walk(ns: 'host' | 'sbox', ipt: IptablesModel, steps: HookStep[], packet: Packet, into: TraceHop[], assumedTables = true): Group {
     if (assumedTables) for (const t of tablesOf(steps)) if (!captured(this.node, ns, t)) this.assumed.push(`${ns} ${t} table not captured: taken as letting the packet through`);
     const g = walkGroup(ns, ipt.parsed, steps, packet, this.full);
     if (this.full) for (const h of g.hops) into.push(h);

@@ -5,6 +5,12 @@ import { snapshotSchema } from './schema.js';
  * per-evaluation conversion), and knows their fields from the schema, so a misspelt field in a rule
  * is caught when the rule is loaded.
  */
+/**
+ * Set (not enumerable) on every model class's prototype: compiled CEL reads a field of an object
+ * that has it as a plain property read, with no check of what else the object might be.
+ */
+export const MODEL: unique symbol = Symbol('mesh-doctor model object');
+
 export type ModelClass = new (fields: Record<string, unknown>) => Record<string, unknown>;
 
 let types: Map<string, ModelClass> | undefined;
@@ -62,6 +68,7 @@ function constructorFor(name: string, props: Record<string, { type?: string }>):
   const slots = lazyKeys.map((k) => Symbol(`${name}.${k}`));
   const ctor = new Function('int', 'slots', `return function ${name}(f) {\n${body}\n}`)(int, slots) as ModelClass;
   lazyKeys.forEach((k, i) => Object.defineProperty(ctor.prototype, k, { get: lazyGetter(slots[i]), enumerable: true }));
+  Object.defineProperty(ctor.prototype, MODEL, { value: true });
   if (lazyKeys.length) LAZY_FIELD_ORDER.set(ctor, Object.keys(props));
   return ctor;
 }

@@ -1,5 +1,5 @@
 import type { Environment } from '@marcbachmann/cel-js';
-import { chargeProduced, OverBudget, overBudget, step } from './budget.js';
+import { chargeProduced, OverBudget, overBudget, step, steps } from './budget.js';
 import { MODEL } from '../model/classes.js';
 import type { Program } from './types.js';
 
@@ -122,12 +122,29 @@ function fastIn(a: unknown, b: unknown): boolean | undefined {
   return false;
 }
 
+/** The type of a literal as Generator.constant writes it ('null' for null); undefined for any other expression. */
+function literalType(e: string): 'string' | 'boolean' | 'bigint' | 'null' | undefined {
+  if (e === 'null') return 'null';
+  if (e === 'true' || e === 'false') return 'boolean';
+  if (e.startsWith('"')) return 'string';
+  if (e.startsWith('(')) return 'bigint';
+  return undefined;
+}
+
+/** The strings of a list literal of string constants (`["A", "B"]`); undefined for any other node. */
+function stringList(ast: AstNode): string[] | undefined {
+  if (!ast || ast.op !== 'list' || ast.meta?.alternate || ast.meta?.macro || !Array.isArray(ast.args)) return undefined;
+  const items = ast.args as AstNode[];
+  if (!items.every((x) => x && x.op === 'value' && !x.meta?.alternate && !x.meta?.macro && typeof x.args === 'string')) return undefined;
+  return items.map((x) => x.args as string);
+}
+
 const SIZED = new Set(['+', 'call', 'rcall']);
 const BINARY = new Set(['!=', '==', 'in', '+', '-', '*', '/', '%', '<', '<=', '>', '>=']);
 const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** What the generated code is given: the helpers above, cel-js's handlers and nodes, constants. */
-const PARAMS = ['step', 'chargeProduced', 'field', 'index', 'iterable', 'bail', 'samePrimitive', 'fastIn', 'MODEL', 'RESERVED', 'ev', 'H', 'A', 'C'];
+const PARAMS = ['step', 'steps', 'chargeProduced', 'field', 'index', 'iterable', 'bail', 'samePrimitive', 'fastIn', 'MODEL', 'RESERVED', 'ev', 'H', 'A', 'C'];
 
 /**
  * Writes one expression as the body of one JavaScript function, a statement per tree node, in the
@@ -152,12 +169,13 @@ class Generator {
   /** The function that evaluates `ast` with `vars`. */
   build(ast: AstNode, ev: object): Fn {
     const result = this.node(ast, []);
+    this.flush();
     const decls = Array.from({ length: this.temps }, (_, i) => `t${i}`);
     const depth = this.maxDepth;
     for (let d = 0; d < depth; d++) decls.push(`v${d}`, `a${d}`, `n${d}`, `i${d}`);
     const src = `"use strict";\nreturn function compiledCel(vars) {\n${decls.length ? `let ${decls.join(', ')};\n` : ''}${this.body.join('\n')}\nreturn ${result};\n};`;
     const make = new Function(...PARAMS, src);
-    return make(step, chargeProduced, field, index, iterable, bail, samePrimitive, fastIn, MODEL, RESERVED_KEYS, ev, this.handlers, this.nodes, this.consts);
+    return make(step, steps, chargeProduced, field, index, iterable, bail, samePrimitive, fastIn, MODEL, RESERVED_KEYS, ev, this.handlers, this.nodes, this.consts);
   }
 
   private maxDepth = 0;
@@ -166,14 +184,26 @@ class Generator {
     return `t${this.temps++}`;
   }
 
+  /** Steps counted but not yet written: consecutive steps, with nothing evaluated between them, are one `steps(n)`. */
+  private pending = 0;
+
   private emit(line: string): void {
+    this.flush();
     this.body.push(line);
+  }
+
+  private flush(): void {
+    if (this.pending === 0) return;
+    this.body.push(this.pending === 1 ? 'step();' : `steps(${this.pending});`);
+    this.pending = 0;
   }
 
   /** Statements `fn` emits, kept apart (the branch of an `&&`, a loop's body) and given back. */
   private block(fn: () => string): { code: string; value: string } {
+    this.flush();
     const mark = this.body.length;
     const value = fn();
+    this.flush();
     const code = this.body.splice(mark).join('\n');
     return { code, value };
   }
@@ -185,10 +215,12 @@ class Generator {
     return String(this.handlers.length - 1);
   }
 
+  /** A value as the code writes it: a literal for a string, bool, null or int, else an entry of C. */
   private constant(v: unknown): string {
     if (typeof v === 'string') return JSON.stringify(v);
     if (typeof v === 'boolean') return v ? 'true' : 'false';
     if (v === null) return 'null';
+    if (typeof v === 'bigint') return `(${v}n)`;
     this.consts.push(v);
     return `C[${this.consts.length - 1}]`;
   }
@@ -205,12 +237,10 @@ class Generator {
   private op(ast: AstNode, scope: string[]): string {
     const op = ast.op;
     if (ast.meta?.macro) throw new Unsupported(`macro ${op}`);
-    this.emit('step();');
+    this.pending++;
+    // A constant is its literal, with no variable of its own (a string, bool, null or int never changes).
+    if (op === 'value') return this.constant(ast.args);
     const t = this.temp();
-    if (op === 'value') {
-      this.emit(`${t} = ${this.constant(ast.args)};`);
-      return t;
-    }
     if (op === 'id') {
       const name = ast.args as string;
       if (typeof name !== 'string') throw new Unsupported('identifier');
@@ -239,8 +269,26 @@ class Generator {
       const h = this.handler(ast);
       const [l, r] = ast.args as [AstNode, AstNode];
       const a = this.node(l, scope);
+      const strings = op === 'in' ? stringList(r) : undefined;
+      if (strings) {
+        // `x in ["A", "B"]`: the list's steps counted, and for a string x no list made.
+        this.pending += 1 + strings.length;
+        const list = `[${strings.map((x) => JSON.stringify(x)).join(', ')}]`;
+        const test = strings.length ? strings.map((x) => `${a} === ${JSON.stringify(x)}`).join(' || ') : 'false';
+        this.emit(`${t} = typeof ${a} === 'string' ? ${test} : H[${h}](${a}, ${list}, A[${h}], ev);`);
+        return t;
+      }
       const b = this.node(r, scope);
       const slow = `H[${h}](${a}, ${b}, A[${h}], ev)`;
+      const lit = literalType(b) ?? literalType(a);
+      if ((op === '==' || op === '!=') && lit) {
+        // Against a literal: the same outcomes as below, with the literal's type known here.
+        const js = op === '==' ? '===' : '!==';
+        const x = literalType(b) ? a : b;
+        if (lit === 'null') this.emit(`${t} = ${x} ${js} null;`);
+        else this.emit(`${t} = typeof ${x} === '${lit}' || ${x} === null ? ${a} ${js} ${b} : ${slow};`);
+        return t;
+      }
       if (op === '+') {
         // Two strings join as cel-js's string + string overload joins them; with a dyn operand
         // cel-js would look the overload up by the values' types at every evaluation.

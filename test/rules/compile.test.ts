@@ -6,6 +6,7 @@ import { readCapture } from '../../src/capture/read.js';
 import { buildSnapshot, type Snapshot } from '../../src/model/build.js';
 import { compileStats, setCompiled } from '../../src/rules/compile.js';
 import { evaluate } from '../../src/rules/evaluate.js';
+import { installMeter, metered } from '../../src/rules/budget.js';
 import { loadRules } from '../../src/rules/loader.js';
 import type { LoadedRule, Result } from '../../src/rules/types.js';
 import { FIXTURES, ROOT, snapshotOf } from '../helpers/fixtures.js';
@@ -87,6 +88,10 @@ describe('compiled expressions where the common case does not hold', () => {
     // cel-js leaves these keys out of a map (safeFromEntries): reading one is an error, not the value.
     ['a map literal with a key JavaScript objects keep apart', `{"constructor": 2, "a": 3}.constructor == 2`],
     ['! of a bool', `!(item > 5)`],
+    // == and != against a literal, on either side, decided with the literal's type known.
+    ['== and != against literals of each type', `dyn(string(item)) == "1" || "2" == dyn(string(item)) || dyn(item) == 3 || dyn(item > 9) != false || dyn(null) != null`],
+    ['== against a literal of another type (int and double, string and int)', `dyn(double(item)) == 1 && !(dyn(string(item)) == 1) && dyn(item) != "1"`],
+    ['in a list literal of strings, empty or not, with a string or an int on the left', `string(item) in ["1", "3"] && !(string(item) in []) && !(dyn(item) in ["1"])`],
     ['! of a dyn value that is no bool', `!dyn(item) == false`],
     ['?: with a condition that is no bool', `(dyn(item) ? 1 : 2) == 1`],
     // == != and in on dyn values: strings, ints and bools of one type and null are decided without
@@ -117,6 +122,24 @@ pass: '"yes"'
     const second = statuses(evaluate([rule], seed));
     expect(first).toEqual(want);
     expect(second).toEqual(want);
+  });
+
+  it('counts the values cel-js counts: steps written together as one steps(n) count each one', () => {
+    installMeter();
+    const rule = load('count', `forEach: '[1, 2, 3]'
+subject: 'string(item)'
+checks:
+  - assert: '[1, 2, 3].map(x, x * item).filter(y, y > 2).size() > 0 && (item == 2 ? "a" + string(item) : "b") != "" && string(item) in ["1", "2", "3"] && dyn(null) == null'
+    message: '"no"'
+pass: '"yes"'
+`);
+    const count = () => metered({ timeMs: 60_000, values: 1e9 }, () => rule.checks[0].assert({ item: 2n, node: seed.nodes[0], cluster: seed.cluster })).values;
+    setCompiled(false);
+    const interpreted = count();
+    setCompiled(true);
+    count(); // compiled when first run
+    expect(count()).toBe(interpreted);
+    expect(interpreted).toBeGreaterThan(30);
   });
 
   it('meters compiled evaluation: a rule that builds a huge list goes over its budget', () => {

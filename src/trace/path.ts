@@ -162,6 +162,8 @@ interface Group {
   /** Ways that go on differently (another mark, another DNAT): only the first is followed. */
   divergent: boolean;
   undecided: string[];
+  /** A remembered group's last copy for another mark (withMark): the backends of one port share one. */
+  marked?: Group;
 }
 
 function ruleHop(ns: string, h: Hop, status: HopStatus): TraceHop {
@@ -269,9 +271,18 @@ function walkGroup(ns: string, data: IptablesData, steps: HookStep[], packet: Pa
   return withMark(g, packet.mark);
 }
 
-/** A remembered group for a packet with this mark (which the hooks left as it was). */
+/**
+ * A remembered group for a packet with this mark (which the hooks left as it was). The copy is kept
+ * on the group until another mark asks: every backend of a port walks the sbox's OUTPUT and
+ * POSTROUTING with the port's mark, one after another.
+ */
 function withMark(g: Group, mark: number): Group {
-  return g.cont && g.cont.mark !== mark ? { ...g, cont: { ...g.cont, mark } } : g;
+  if (!g.cont || g.cont.mark === mark) return g;
+  const last = g.marked;
+  if (last && last.cont!.mark === mark) return last;
+  const copy: Group = { hops: g.hops, cont: { ...g.cont, mark }, stop: g.stop, divergent: g.divergent, undecided: g.undecided };
+  g.marked = copy;
+  return copy;
 }
 
 /** Per list of steps and capture: null when some chain on it has rules, else its group per namespace. */

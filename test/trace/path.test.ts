@@ -166,6 +166,32 @@ describe('walks remembered for every port', () => {
     expect(ts.map(dnat)).toEqual(['DNAT to 172.18.0.2:8080', 'DNAT to 172.18.0.2:9090', 'DNAT to 172.18.0.2:7070', 'DNAT to 172.18.0.2:6060']);
     expect(ts[0].verdict).toBe('delivered');
   });
+
+  it("a backend's walk through the sbox's OUTPUT is remembered across ports, and each carries its own port's mark on to the SNAT", () => {
+    // Two more ports, 9090 and 7070, marked 0x101 and 0x102 and balanced by their FWM services to the
+    // same task; the sbox SNATs only what carries mark 0x100 or 0x101. The sbox's OUTPUT has no rule,
+    // so its walk is remembered and given back to each backend with that backend's own mark: 7070,
+    // walked after 9090, must not reach the SNAT with 9090's mark.
+    const SBOX2 = 'nodes/node2/ingress_sbox/iptables.txt';
+    const ports = [[9090, '0x101', '00000101'], [7070, '0x102', '00000102']] as const;
+    const snap = labWith({
+      [HOST2]: (t) =>
+        t
+          .replace('-A DOCKER-INGRESS -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.18.0.2:8080', (x) => [x, ...ports.map(([p]) => `-A DOCKER-INGRESS -p tcp -m tcp --dport ${p} -j DNAT --to-destination 172.18.0.2:${p}`)].join('\n'))
+          .replace('-A DOCKER-INGRESS -p tcp -m tcp --dport 8080 -j ACCEPT', (x) => [x, ...ports.map(([p]) => `-A DOCKER-INGRESS -p tcp -m tcp --dport ${p} -j ACCEPT`)].join('\n')),
+      [SBOX2]: (t) =>
+        t
+          .replace('-A PREROUTING -p tcp -m tcp --dport 8080 -j MARK --set-xmark 0x100/0xffffffff', (x) => [x, ...ports.map(([p, m]) => `-A PREROUTING -p tcp -m tcp --dport ${p} -j MARK --set-xmark ${m}/0xffffffff`)].join('\n'))
+          .replace('-A POSTROUTING -d 10.0.0.0/24 -m ipvs --ipvs -j SNAT --to-source 10.0.0.3', ['0x100', '0x101'].map((m) => `-A POSTROUTING -d 10.0.0.0/24 -m mark --mark ${m} -m ipvs --ipvs -j SNAT --to-source 10.0.0.3`).join('\n')),
+      'nodes/node2/ingress_sbox/ipvs.txt': (t) => [t.trimEnd(), ...ports.map(([, , fwm]) => `FWM  ${fwm} rr \n  -> 0A000006:0000      Masq    1      0          0         `)].join('\n') + '\n',
+    });
+    const n2 = node(snap, 'node2');
+    const verdicts = [8080, 9090, 7070, 8080, 7070].map((port) => {
+      const t = traceNode(n2, 'tcp', port, undefined, snap);
+      return t.verdict === 'delivered' ? `${port} delivered` : `${port} ${t.verdict}: ${t.decisive?.effect}`;
+    });
+    expect(verdicts).toEqual(['8080 delivered', '9090 delivered', '7070 dropped: no SNAT', '8080 delivered', '7070 dropped: no SNAT']);
+  });
 });
 
 describe('the check rule published-port-reaches-task', () => {

@@ -401,9 +401,22 @@ class Generator {
 
 let enabled = process.env.MESH_DOCTOR_CEL !== 'interpret';
 
-/** Whether rules run compiled (the default); MESH_DOCTOR_CEL=interpret, or tests, turn it off. */
-export function setCompiled(on: boolean): void {
+/**
+ * The evaluation of an expression at which it is compiled; cel-js interprets the ones before. In
+ * the seed fixture no expression runs more than 10 times, and compiling all of them (242) made its
+ * check 35 ms slower; in the 50-node capture the expressions that matter run 25,000 to 100,000
+ * times. MESH_DOCTOR_CEL_AFTER=N changes it, for measurements.
+ */
+export const COMPILE_AFTER = 16;
+let compileAfter = Number(process.env.MESH_DOCTOR_CEL_AFTER) || COMPILE_AFTER;
+
+/**
+ * Whether rules run compiled (the default); MESH_DOCTOR_CEL=interpret, or tests, turn it off.
+ * `after`: the evaluation of an expression at which it is compiled (tests give 1).
+ */
+export function setCompiled(on: boolean, after?: number): void {
   enabled = on;
+  if (after !== undefined) compileAfter = after;
 }
 
 const evaluators = new WeakMap<Environment, object>();
@@ -433,9 +446,12 @@ function evaluatorOf(env: Environment): object | undefined {
  */
 export function compiledProgram(env: Environment, program: { ast?: unknown }, interpreted: Program): Program {
   let compiled: Fn | null | undefined;
+  let runs = 0;
   const run: Program = (ctx) => {
     if (compiled === undefined) {
-      if (!enabled) return interpreted(ctx);
+      // Interpreted until its COMPILE_AFTER-th evaluation: most expressions of a small capture run a
+      // few times, where making and warming up code of their own costs more than it saves.
+      if (!enabled || ++runs < compileAfter) return interpreted(ctx);
       const ast = program.ast as AstNode | undefined;
       if (!ast?.checkedType) {
         const v = interpreted(ctx); // cel-js checks an unchecked tree as it first evaluates it

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readCapture } from '../../src/capture/read.js';
 import { buildSnapshot, type Snapshot } from '../../src/model/build.js';
-import { compileStats, setCompiled } from '../../src/rules/compile.js';
+import { COMPILE_AFTER, compileStats, setCompiled } from '../../src/rules/compile.js';
 import { evaluate } from '../../src/rules/evaluate.js';
 import { installMeter, metered } from '../../src/rules/budget.js';
 import { loadRules } from '../../src/rules/loader.js';
@@ -19,7 +19,10 @@ import { testRules } from '../helpers/rules.js';
  * the interpreter's own value or error.
  */
 
+// Every expression compiled at its first evaluation (by default at its COMPILE_AFTER-th: see the last test).
+beforeAll(() => setCompiled(true, 1));
 afterEach(() => setCompiled(true));
+afterAll(() => setCompiled(true, COMPILE_AFTER));
 
 /** Results of `rules` on `snap`, interpreted only, or compiled (twice: a program compiles when first run). */
 function both(rules: () => LoadedRule[], snaps: Snapshot[]): { interpreted: Result[][]; compiled: Result[][] } {
@@ -154,5 +157,35 @@ pass: '"yes"'
     const rs = evaluate([rule], seed, { budget: { values: 3000 } });
     expect(rs[0]).toMatchObject({ status: 'error' });
     expect(rs[0].message).toMatch(/over budget on node .*: produced more than 3000 values \(at checks\[0\]\.assert\)/);
+  });
+});
+
+describe('when an expression is compiled', () => {
+  const { load } = testRules('compile-after');
+  const seed = snapshotOf('seed-cluster');
+
+  it(`interprets an expression for its first ${COMPILE_AFTER - 1} evaluations and compiles it at evaluation ${COMPILE_AFTER}, with the same results`, () => {
+    setCompiled(true, COMPILE_AFTER);
+    const rule = load('after', `forEach: '[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]'
+subject: 'string(item)'
+checks:
+  - assert: 'item * 2 > 4'
+    message: '"small: " + string(item)'
+pass: '"big: " + string(item)'
+`);
+    const assert = rule.checks[0].assert;
+    const compiledBy = (n: number) => {
+      const before = compileStats.compiled;
+      for (let i = 0; i < n; i++) assert({ item: BigInt(i) });
+      return compileStats.compiled - before;
+    };
+    expect(compiledBy(COMPILE_AFTER - 1)).toBe(0);
+    expect(compiledBy(1)).toBe(1);
+    expect(compiledBy(100)).toBe(0); // compiled once
+    setCompiled(false);
+    const want = evaluate([rule], seed).map((r) => `${r.subject} ${r.status} ${r.message}`);
+    setCompiled(true);
+    expect(evaluate([rule], seed).map((r) => `${r.subject} ${r.status} ${r.message}`)).toEqual(want);
+    expect(want).toContain('3 pass big: 3');
   });
 });

@@ -17,4 +17,14 @@ describe('safe: strings from captures and rule files on a terminal', () => {
     expect(text).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202e]/);
     expect(JSON.parse(text)).toEqual(v);
   });
+
+  it.each([
+    ['DEL alone in ASCII text', 'a\u007fb', 'a\\u007fb'],
+    ['a C1 control', 'a\u0085b', 'a\\u0085b'],
+    ['a bidi override next to other non-ASCII text', 'é\u2066x', 'é\\u2066x'],
+    ['ASCII text', 'plain "quoted" text', 'plain "quoted" text'],
+    ['non-ASCII text without anything to escape', 'café — ✔', 'café — ✔'],
+  ])('safeJson: %s', (_what, raw, want) => {
+    expect(safeJson(raw)).toBe(want);
+  });
 });

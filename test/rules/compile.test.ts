@@ -94,6 +94,9 @@ describe('compiled expressions where the common case does not hold', () => {
     // == and != against a literal, on either side, decided with the literal's type known.
     ['== and != against literals of each type', `dyn(string(item)) == "1" || "2" == dyn(string(item)) || dyn(item) == 3 || dyn(item > 9) != false || dyn(null) != null`],
     ['== against a literal of another type (int and double, string and int)', `dyn(double(item)) == 1 && !(dyn(string(item)) == 1) && dyn(item) != "1"`],
+    ['uint, double and bytes literals against dyn values', `dyn(5u) == 5u && dyn(uint(item)) != 7u && dyn(1.5) == 1.5 && dyn(b"ab") == b"ab" && dyn(item) == 1u || dyn(item) == 2.0 || true`],
+    ['has() on a model field and a map key', `has(node.name) && !has(node.networks.nosuch)`],
+    ['string functions and a unicode literal', `"ünï€😀".size() == 5 && "a😀b".contains("😀") && ("x" + "😀").startsWith("x")`],
     ['in a list literal of strings, empty or not, with a string or an int on the left', `string(item) in ["1", "3"] && !(string(item) in []) && !(dyn(item) in ["1"])`],
     ['! of a dyn value that is no bool', `!dyn(item) == false`],
     ['?: with a condition that is no bool', `(dyn(item) ? 1 : 2) == 1`],

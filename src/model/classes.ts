@@ -1,16 +1,16 @@
 import { snapshotSchema } from './schema.js';
 
 /**
- * One class per snapshot type of the JSON Schema. CEL reads instances of these directly (no
- * per-evaluation conversion), and knows their fields from the schema, so a misspelt field in a rule
- * is caught when the rule is loaded.
- */
-/**
  * Set (not enumerable) on every model class's prototype: compiled CEL reads a field of an object
  * that has it as a plain property read, with no check of what else the object might be.
  */
 export const MODEL: unique symbol = Symbol('mesh-doctor model object');
 
+/**
+ * One class per snapshot type of the JSON Schema. CEL reads instances of these directly (no
+ * per-evaluation conversion), and knows their fields from the schema, so a misspelt field in a rule
+ * is caught when the rule is loaded.
+ */
 export type ModelClass = new (fields: Record<string, unknown>) => Record<string, unknown>;
 
 let types: Map<string, ModelClass> | undefined;

@@ -121,9 +121,33 @@ class Sink {
     readonly passes: PassCounts | undefined,
   ) {}
 
-  /** The text once per evaluation, flat. */
+  /**
+   * Per rule, the texts its last context (node) kept, in order, and those of the context under way:
+   * the nodes of a swarm list the same subjects and messages in the same order, and comparing a text
+   * with the one at its place last time costs a fraction of hashing it (and, when equal, of flattening it).
+   */
+  private readonly lanes = new Map<string, { last: string[]; cur: string[] }>();
+  private lane: { last: string[]; cur: string[] } = { last: [], cur: [] };
+
+  /** A rule begins in a context (a node, or the cluster). */
+  begin(rule: string): void {
+    let l = this.lanes.get(rule);
+    if (!l) this.lanes.set(rule, (l = { last: [], cur: [] }));
+    // A context that kept nothing (every pass counted) leaves the last one's texts to compare with.
+    else if (l.cur.length > 0) {
+      l.last = l.cur;
+      l.cur = [];
+    }
+    this.lane = l;
+  }
+
+  /** The text once per evaluation, flat: the one kept at its place in the rule's last context when equal. */
   text(s: string): string {
-    return this.texts.of(flat(s), itself);
+    const l = this.lane;
+    const prev = l.last[l.cur.length];
+    const t = prev === s ? prev : this.texts.of(flat(s), itself);
+    l.cur.push(t);
+    return t;
   }
 
   /** `n` more passes of a rule in a context (a node, or the cluster: ''), when passes are counted. */
@@ -283,6 +307,7 @@ export interface EvaluateOptions {
 function evaluateMetered(rule: LoadedRule, nodeName: string | null, ctx: Record<string, unknown>, node: NodeModel | undefined, cluster: ClusterModel, sink: Sink, budget: EvalBudget): string | undefined {
   const start = sink.results.length;
   try {
+    sink.begin(rule.spec.id);
     metered(budget, () => evaluateIn(rule, nodeName, ctx, node, cluster, sink));
     return undefined;
   } catch (e) {

@@ -167,27 +167,25 @@ class Generator {
   private readonly handlers: unknown[] = [];
   private readonly nodes: AstNode[] = [];
   private readonly consts: unknown[] = [];
+  /** Comprehensions nested this deep at most: the iteration variables and accumulators to declare. */
+  private maxDepth = 0;
+  /** Steps counted but not yet written: consecutive steps, with nothing evaluated between them, are one `steps(n)`. */
+  private pending = 0;
 
   /** The function that evaluates `ast` with `vars`. */
   build(ast: AstNode, ev: object): Fn {
     const result = this.node(ast, []);
     this.flush();
     const decls = Array.from({ length: this.temps }, (_, i) => `t${i}`);
-    const depth = this.maxDepth;
-    for (let d = 0; d < depth; d++) decls.push(`v${d}`, `a${d}`, `n${d}`, `i${d}`);
+    for (let d = 0; d < this.maxDepth; d++) decls.push(`v${d}`, `a${d}`, `n${d}`, `i${d}`);
     const src = `"use strict";\nreturn function compiledCel(vars) {\n${decls.length ? `let ${decls.join(', ')};\n` : ''}${this.body.join('\n')}\nreturn ${result};\n};`;
     const make = new Function(...PARAMS, src);
     return make(step, steps, chargeProduced, field, index, iterable, bail, samePrimitive, fastIn, MODEL, RESERVED_KEYS, ev, this.handlers, this.nodes, this.consts);
   }
 
-  private maxDepth = 0;
-
   private temp(): string {
     return `t${this.temps++}`;
   }
-
-  /** Steps counted but not yet written: consecutive steps, with nothing evaluated between them, are one `steps(n)`. */
-  private pending = 0;
 
   private emit(line: string): void {
     this.flush();
@@ -282,23 +280,20 @@ class Generator {
       }
       const b = this.node(r, scope);
       const slow = `H[${h}](${a}, ${b}, A[${h}], ev)`;
-      const lit = literalType(b) ?? literalType(a);
-      if ((op === '==' || op === '!=') && lit) {
-        // Against a literal: the same outcomes as below, with the literal's type known here.
+      if (op === '==' || op === '!=') {
+        // null equals only null (CEL's heterogeneous equality: `x == null` is false for any other x).
+        // Against a literal, the same outcomes with the literal's type known here.
         const js = op === '==' ? '===' : '!==';
-        const x = literalType(b) ? a : b;
+        const litB = literalType(b);
+        const lit = litB ?? literalType(a);
+        const x = litB ? a : b;
         if (lit === 'null') this.emit(`${t} = ${x} ${js} null;`);
-        else this.emit(`${t} = typeof ${x} === '${lit}' || ${x} === null ? ${a} ${js} ${b} : ${slow};`);
-        return t;
-      }
-      if (op === '+') {
+        else if (lit) this.emit(`${t} = typeof ${x} === '${lit}' || ${x} === null ? ${a} ${js} ${b} : ${slow};`);
+        else this.emit(`${t} = samePrimitive(${a}, ${b}) || ${a} === null || ${b} === null ? ${a} ${js} ${b} : ${slow};`);
+      } else if (op === '+') {
         // Two strings join as cel-js's string + string overload joins them; with a dyn operand
         // cel-js would look the overload up by the values' types at every evaluation.
         this.emit(`${t} = typeof ${a} === 'string' && typeof ${b} === 'string' ? ${a} + ${b} : ${slow};`);
-      } else if (op === '==' || op === '!=') {
-        // null equals only null (CEL's heterogeneous equality: `x == null` is false for any other x).
-        const js = op === '==' ? '===' : '!==';
-        this.emit(`${t} = samePrimitive(${a}, ${b}) || ${a} === null || ${b} === null ? ${a} ${js} ${b} : ${slow};`);
       } else if (op === 'in') {
         this.emit(`${t} = fastIn(${a}, ${b}); if (${t} === undefined) ${t} = ${slow};`);
       } else this.emit(`${t} = ${slow};`);

@@ -106,6 +106,12 @@ function flat(s: string): string {
   return s;
 }
 
+/** A rule's texts kept in its last context, in order, and in the one under way (Sink.text). */
+interface Lane {
+  last: string[];
+  cur: string[];
+}
+
 /**
  * Where an evaluation puts what it finds: the results, the passes it only counts (when asked), and
  * each subject and message text of the results once. A check repeats them from node to node: the
@@ -126,8 +132,8 @@ class Sink {
    * the nodes of a swarm list the same subjects and messages in the same order, and comparing a text
    * with the one at its place last time costs a fraction of hashing it (and, when equal, of flattening it).
    */
-  private readonly lanes = new Map<string, { last: string[]; cur: string[] }>();
-  private lane: { last: string[]; cur: string[] } = { last: [], cur: [] };
+  private readonly lanes = new Map<string, Lane>();
+  private lane: Lane = { last: [], cur: [] };
 
   /** A rule begins in a context (a node, or the cluster). */
   begin(rule: string): void {

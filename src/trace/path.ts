@@ -280,7 +280,7 @@ function withMark(g: Group, mark: number): Group {
   if (!g.cont || g.cont.mark === mark) return g;
   const last = g.marked;
   if (last && last.cont!.mark === mark) return last;
-  const copy: Group = { hops: g.hops, cont: { ...g.cont, mark }, stop: g.stop, divergent: g.divergent, undecided: g.undecided };
+  const copy: Group = { ...g, cont: { ...g.cont, mark }, marked: undefined };
   g.marked = copy;
   return copy;
 }

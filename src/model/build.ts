@@ -4,7 +4,7 @@ import { parseIpvs, type IpvsData } from '../parse/ipvs.js';
 import { parseAddr, parseNeigh, parseRoutes, parseSysctl, type AddrData, type NeighData, type RouteData } from '../parse/net.js';
 import { parseInfo, parseNetwork, parseNodeLs, parseNodes, parseServices, parseTasks, type DockerInfo, type DockerNetwork, type SwarmNode, type SwarmService, type SwarmTask } from '../parse/docker.js';
 import type { Diagnostic, Parsed } from '../parse/types.js';
-import { make, modelsOf } from './classes.js';
+import { make, modelsOf, releaseLazy } from './classes.js';
 // Batch A (ingress_sbox and IPVS)
 import { parseIpvsTimeout, type IpvsTimeout } from '../parse/ipvs-timeout.js';
 import { ingressVips, ipvsTimeoutModel, marksByValue, sboxVips, sysctlEntries } from './sbox.js';
@@ -343,12 +343,15 @@ function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] 
     return make('IpvsService', fields);
   });
   // Derived when first read (see LAZY_FIELDS in classes.ts): every backend, and by address.
-  const ipvsBackends = once(() => {
+  // What releaseNode drops: each derived value below, kept in a closure.
+  const forgets: (() => void)[] = [];
+  const lazy = <T>(compute: () => T) => once(compute, forgets);
+  const ipvsBackends = lazy(() => {
     const all: unknown[] = [];
     for (const s of ipvsServices as { backends: unknown[] }[]) append(all, s.backends);
     return all;
   });
-  const ipvsBackendsByAddress = once(() => {
+  const ipvsBackendsByAddress = lazy(() => {
     const byAddress = new Map<string, unknown[]>();
     for (const b of ipvsBackends() as { address: string }[]) pushTo(byAddress, b.address, b);
     return byAddress;
@@ -371,7 +374,7 @@ function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] 
   }
 
   // Derived when first read: the sbox's marks, the host's ingress DNATs, each by port.
-  const marks = once(() => {
+  const marks = lazy(() => {
     const list: unknown[] = [];
     for (const chain of ['PREROUTING', 'INPUT', 'OUTPUT']) {
       // Read from the parsed chain, not from model rules: a node's hundreds of MARK rules need no
@@ -385,7 +388,7 @@ function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] 
     }
     return list;
   });
-  const markByPort = once(() => {
+  const markByPort = lazy(() => {
     const byPort = new Map<string, unknown>();
     for (const m of marks() as { chain: string; protocol: string; port: bigint }[]) {
       const key = `${m.protocol}/${m.port}`;
@@ -393,8 +396,8 @@ function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] 
     }
     return byPort;
   });
-  const ingressDnat = once(() => (iptablesRules(host, 'nat', 'DOCKER-INGRESS') as unknown as IptablesRuleModel[]).filter((x) => x.target === 'DNAT'));
-  const ingressDnatByPort = once(() => {
+  const ingressDnat = lazy(() => (iptablesRules(host, 'nat', 'DOCKER-INGRESS') as unknown as IptablesRuleModel[]).filter((x) => x.target === 'DNAT'));
+  const ingressDnatByPort = lazy(() => {
     const byPort = new Map<string, unknown[]>();
     for (const d of ingressDnat()) pushTo(byPort, `${d.protocol}/${d.dport}`, d);
     return byPort;
@@ -406,8 +409,8 @@ function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] 
   const batchA = {
     sboxSysctlEntries: sysctlEntries(sboxSysctl, nf.files.get('ingress_sbox/sysctl.txt'), r.inputs.get('sbox.sysctl')!.file),
     hostSysctlEntries: sysctlEntries(sysctl, nf.files.get('host/sysctl.txt'), r.inputs.get('host.sysctl')!.file),
-    ...lazyParts(() => sboxVips(sboxAddr, sboxIngressIp, sboxAddrFile), ['sboxVips', 'sboxVipByAddress', 'sboxIngressIfname']),
-    ...lazyParts(() => marksByValue(marks()), ['marksByValue', 'preroutingMarkValues']),
+    ...lazyParts(() => sboxVips(sboxAddr, sboxIngressIp, sboxAddrFile), ['sboxVips', 'sboxVipByAddress', 'sboxIngressIfname'], forgets),
+    ...lazyParts(() => marksByValue(marks()), ['marksByValue', 'preroutingMarkValues'], forgets),
     ipvsTimeout: ipvsTimeoutModel(ipvsTimeout, r.inputs.get('sbox.ipvs-timeout')!.file),
   };
   // Batch B (host): interfaces, overlays' options, subnets against routes, rp_filter, iptables backends.
@@ -470,6 +473,12 @@ function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] 
     ingressDnatByPort,
     ...batchA,
   });
+  nodeForgets.set(node, () => {
+    for (const f of forgets) f();
+    releaseLazy(node);
+    for (const s of ipvsServices) releaseLazy(s);
+    for (const ipt of [host, sbox, hostLegacy]) ipt.ruleCache.clear();
+  });
   rememberInfo(node, info); // batch C (src/model/swarm.ts)
   r.done();
   return { node, diagnostics: [...nf.diagnostics, ...r.diagnostics] };
@@ -481,22 +490,43 @@ function ipvsServiceName(s: IpvsData['services'][number]): string {
 }
 
 /** A value computed on the first call, then given again: a field derived when first read (see LAZY_FIELDS in classes.ts). */
-function once<T>(compute: () => T): () => T {
+/**
+ * A value computed when first asked, then kept; `forgets`, when given, gets a function that drops the
+ * value kept (it is computed again when next asked: see releaseNode).
+ */
+function once<T>(compute: () => T, forgets?: (() => void)[]): () => T {
   let done = false;
-  let value: T;
+  let value: T | undefined;
+  forgets?.push(() => {
+    done = false;
+    value = undefined;
+  });
   return () => {
     if (!done) {
       value = compute();
       done = true;
     }
-    return value;
+    return value as T;
   };
 }
 
 /** Fields of one computation, each derived when first read (the computation runs once for all of them). */
-function lazyParts<T extends object>(compute: () => T, keys: readonly (keyof T & string)[]): Record<string, () => unknown> {
-  const all = once(compute);
+function lazyParts<T extends object>(compute: () => T, keys: readonly (keyof T & string)[], forgets?: (() => void)[]): Record<string, () => unknown> {
+  const all = once(compute, forgets);
   return Object.fromEntries(keys.map((k) => [k, () => all()[k]]));
+}
+
+/** Per node: what releaseNode drops. */
+const nodeForgets = new WeakMap<object, () => void>();
+
+/**
+ * Let go of what a node derived when first read (its lazy fields, the IPVS services' backends, the
+ * iptables rules made as models): all of it is computed again, alike, when next read. A check calls
+ * this once every rule has read the node, so that a 50-node capture does not keep every node's
+ * indexes to the end (about half a megabyte per node of 500 services).
+ */
+export function releaseNode(node: NodeModel): void {
+  nodeForgets.get(node)?.();
 }
 
 export const BAD_NEIGH = new Set(['INCOMPLETE', 'FAILED']);

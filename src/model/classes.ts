@@ -63,14 +63,33 @@ function constructorFor(name: string, props: Record<string, { type?: string }>):
   const body = Object.entries(props)
     .filter(([k]) => !lazy.has(k))
     .map(([k, p]) => assignment(name, k, p, 'f'))
-    .concat(lazyKeys.map((k, i) => `this[slots[${i}]] = f.${k};`))
+    .concat(lazyKeys.map((k, i) => `this[slots[${i}]] = this[made[${i}]] = f.${k};`))
     .join('\n');
   const slots = lazyKeys.map((k) => Symbol(`${name}.${k}`));
-  const ctor = new Function('int', 'slots', `return function ${name}(f) {\n${body}\n}`)(int, slots) as ModelClass;
+  const made = lazyKeys.map((k) => Symbol(`${name}.${k} as made`));
+  const ctor = new Function('int', 'slots', 'made', `return function ${name}(f) {\n${body}\n}`)(int, slots, made) as ModelClass;
   lazyKeys.forEach((k, i) => Object.defineProperty(ctor.prototype, k, { get: lazyGetter(slots[i]), enumerable: true }));
   Object.defineProperty(ctor.prototype, MODEL, { value: true });
-  if (lazyKeys.length) LAZY_FIELD_ORDER.set(ctor, Object.keys(props));
+  if (lazyKeys.length) {
+    LAZY_FIELD_ORDER.set(ctor, Object.keys(props));
+    Object.defineProperty(ctor.prototype, LAZY_SLOTS, { value: { slots, made } });
+  }
   return ctor;
+}
+
+/** On the prototype of a class with lazy fields: each field's slot, and the slot that keeps what it was made with. */
+const LAZY_SLOTS: unique symbol = Symbol('mesh-doctor lazy slots');
+
+/**
+ * Forget the lazy fields an object has computed (see LAZY_FIELDS): each is computed again when next
+ * read, by the function it was made with. A check lets go of a node's derived indexes once every
+ * rule has read that node, rather than keep every node's until the end.
+ */
+export function releaseLazy(obj: object): void {
+  const l = (obj as { [LAZY_SLOTS]?: { slots: symbol[]; made: symbol[] } })[LAZY_SLOTS];
+  if (!l) return;
+  const o = obj as Record<symbol, unknown>;
+  for (let i = 0; i < l.slots.length; i++) if (typeof o[l.made[i]] === 'function') o[l.slots[i]] = o[l.made[i]];
 }
 
 /** The constructor line that assigns field `k` from the object named `from` (integers through int). */

@@ -1,4 +1,4 @@
-import type { ClusterModel, InputModel, NodeModel, Snapshot } from '../model/build.js';
+import { releaseNode, type ClusterModel, type InputModel, type NodeModel, type Snapshot } from '../model/build.js';
 import { toJson } from '../model/classes.js';
 import type { LoadedRule, Program, Result, Status } from './types.js';
 import { DEFAULT_BUDGET, installMeter, metered, OverBudget, overBudget, type EvalBudget } from './budget.js';
@@ -123,7 +123,8 @@ class Sink {
   private readonly texts = new TextMemo<string>(1 << 17);
 
   constructor(
-    readonly results: Result[],
+    /** Where results go: the list of the rule under way (evaluate sets it). */
+    public results: Result[],
     readonly passes: PassCounts | undefined,
   ) {}
 
@@ -333,28 +334,58 @@ function errorResult(rule: LoadedRule, nodeName: string | null, message: string)
  * Every rule against the snapshot: node rules once per node folder, cluster rules once. Every rule
  * yields at least one result for every node it applies to; silence is never a result. A rule that
  * goes over its budget on one node is not evaluated on the nodes after it.
+ *
+ * The cluster rules run first, then node by node every node rule; once a node's rules are done, what
+ * the node derived when first read is let go (releaseNode), so that a large capture holds one
+ * node's indexes at a time, not all of them. Results come out by rule, then node, as if each rule
+ * had run on every node in turn (rules are independent: each reads the snapshot, none changes it).
  */
 export function evaluate(rules: LoadedRule[], snap: Snapshot, opts: EvaluateOptions = {}): Result[] {
   installMeter();
   const budget: EvalBudget = { ...DEFAULT_BUDGET, ...opts.budget };
-  const out: Result[] = [];
-  const sink = new Sink(out, opts.passCounts);
-  for (const rule of rules) {
-    if (rule.spec.scope === 'cluster') {
-      evaluateMetered(rule, null, { cluster: snap.cluster, nodes: snap.nodes }, undefined, snap.cluster, sink, budget);
-    } else {
-      let overOn: string | undefined;
-      for (const node of snap.nodes) {
-        if (opts.nodes && !opts.nodes.has(node.name)) continue;
-        if (overOn !== undefined) {
-          out.push(errorResult(rule, node.name, `${rule.path}: not evaluated on node ${node.name}: over budget on node ${overOn}`));
-          continue;
-        }
-        if (evaluateMetered(rule, node.name, { node, cluster: snap.cluster }, node, snap.cluster, sink, budget) !== undefined) overOn = node.name;
+  // Per rule, its results in node order; passes counted per node and rule, handed over by rule below.
+  const byRule: Result[][] = rules.map(() => []);
+  const passes: PassCounts | undefined = opts.passCounts ? new Map() : undefined;
+  const sink = new Sink([], passes);
+  const inRule = (i: number) => {
+    sink.results = byRule[i];
+    return rules[i];
+  };
+  rules.forEach((rule, i) => {
+    if (rule.spec.scope === 'cluster') evaluateMetered(inRule(i), null, { cluster: snap.cluster, nodes: snap.nodes }, undefined, snap.cluster, sink, budget);
+  });
+  // Per rule, the node it went over its budget on.
+  const overOn: (string | undefined)[] = rules.map(() => undefined);
+  for (const node of snap.nodes) {
+    if (opts.nodes && !opts.nodes.has(node.name)) continue;
+    for (let i = 0; i < rules.length; i++) {
+      const rule = rules[i];
+      if (rule.spec.scope === 'cluster') continue;
+      if (overOn[i] !== undefined) {
+        byRule[i].push(errorResult(rule, node.name, `${rule.path}: not evaluated on node ${node.name}: over budget on node ${overOn[i]}`));
+        continue;
       }
+      if (evaluateMetered(inRule(i), node.name, { node, cluster: snap.cluster }, node, snap.cluster, sink, budget) !== undefined) overOn[i] = node.name;
+    }
+    releaseNode(node);
+  }
+  if (passes) handOver(passes, opts.passCounts!, rules, snap);
+  const out: Result[] = [];
+  for (const list of byRule) for (let k = 0; k < list.length; k++) out.push(list[k]);
+  return out;
+}
+
+/** Passes counted, into `to` in the order a rule-by-rule evaluation adds them (the order reports list them in). */
+function handOver(from: PassCounts, to: PassCounts, rules: LoadedRule[], snap: Snapshot): void {
+  for (const rule of rules) {
+    for (const ctx of rule.spec.scope === 'cluster' ? [''] : snap.nodes.map((n) => n.name)) {
+      const n = from.get(ctx)?.get(rule.spec.id);
+      if (n === undefined) continue;
+      let perRule = to.get(ctx);
+      if (!perRule) to.set(ctx, (perRule = new Map()));
+      perRule.set(rule.spec.id, n);
     }
   }
-  return out;
 }
 
 export interface Summary {

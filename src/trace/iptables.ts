@@ -578,6 +578,8 @@ function packetKey(p: Packet, k: KeyRule): string {
     else {
       dst = '@';
       for (const d of k.specs) dst += addrMatches(d, p.dst) ? '1' : '0';
+      // One string per pattern (a chain's thousands of backend addresses share a few), not one per address.
+      dst = intern(dst);
       if (k.bits.size < 4096) k.bits.set(p.dst, dst);
     }
   }

@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readCapture } from '../../src/capture/read.js';
-import { buildSnapshot, iptablesRules, ipv4InCidr } from '../../src/model/build.js';
+import { buildSnapshot, iptablesRules, ipv4InCidr, releaseNode } from '../../src/model/build.js';
 import { toJson } from '../../src/model/classes.js';
 import { FIXTURES, fixture, snapshotOf, validator } from '../helpers/fixtures.js';
 
@@ -43,6 +43,31 @@ describe('snapshot', () => {
     const schema = JSON.parse(readFileSync('schemas/snapshot.schema.json', 'utf8')) as { $defs: { Node: { properties: Record<string, unknown> } } };
     expect(Object.keys(json)).toEqual(Object.keys(schema.$defs.Node.properties));
     expect((json.markByPort as Record<string, { mark: number }>)['tcp/8080'].mark).toBe(8282);
+  });
+
+  it('lets go of what a node derived (releaseNode), and derives it again, alike, when next read', () => {
+    const snap = buildSnapshot(readCapture(fixture('seed-cluster')));
+    const [n, other] = snap.nodes;
+    const fields = ['ipvsBackends', 'ipvsBackendsByAddress', 'marks', 'markByPort', 'ingressDnat', 'ingressDnatByPort', 'sboxVips', 'marksByValue', 'nodeOverlays'] as const;
+    const before = fields.map((f) => n[f]);
+    const services = n.ipvs as { backends: unknown[] }[];
+    const backendsBefore = services.map((s) => s.backends);
+    const rulesBefore = iptablesRules(n.host as Parameters<typeof iptablesRules>[0], 'nat', 'DOCKER-INGRESS');
+    const otherMarks = other.marks;
+    releaseNode(n);
+    fields.forEach((f, i) => {
+      expect([f, n[f] === before[i]]).toEqual([f, false]);
+      expect(toJson(n[f])).toEqual(toJson(before[i]));
+      // Kept again once derived.
+      expect(n[f]).toBe(n[f]);
+    });
+    expect(services.map((s) => s.backends === backendsBefore[services.indexOf(s)])).not.toContain(true);
+    expect(toJson(services.map((s) => s.backends))).toEqual(toJson(backendsBefore));
+    expect(iptablesRules(n.host as Parameters<typeof iptablesRules>[0], 'nat', 'DOCKER-INGRESS')).not.toBe(rulesBefore);
+    // Another node keeps its own.
+    expect(other.marks).toBe(otherMarks);
+    // What was made as a value, not derived, stays.
+    expect(n.neighbourByIp).toBe(n.neighbourByIp);
   });
 
   it("finds ingress_sbox's docker_gwbridge address in the network, else in the sbox addresses", () => {

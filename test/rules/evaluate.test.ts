@@ -314,3 +314,39 @@ describe('passes counted rather than kept (EvaluateOptions.passCounts)', () => {
     expect([...passCounts.entries()].map(([node, m]) => [node, m.get('pass-message-fails')])).toEqual(seed.nodes.map((n) => [n.name, 1]));
   });
 });
+
+describe('node by node: every node rule on one node, then the next', () => {
+  const order = (rs: Result[]) => rs.map((r) => `${r.rule} ${r.node ?? '-'} ${r.subject}`);
+
+  it('gives results by rule, then node, as a rule-by-rule run does, and counts passes in that order', () => {
+    const a = rule('order-a', itemsRule('[1, 2]', 'item == 1'));
+    // A cluster rule that passes on the seed, with one result.
+    const c = loadRules().find((x) => x.spec.id === 'peer-engine-versions')!;
+    const b = rule('order-b', itemsRule('[3]', 'true'));
+    const names = seed.nodes.map((n) => n.name);
+    const rs = evaluate([a, c, b], seed);
+    expect(order(rs)).toEqual([
+      ...names.flatMap((n) => [`order-a ${n} 1`, `order-a ${n} 2`]),
+      'peer-engine-versions - engine versions',
+      ...names.map((n) => `order-b ${n} 3`),
+    ]);
+    const passCounts = new Map<string, Map<string, number>>();
+    const kept = evaluate([b, c, a], seed, { passCounts });
+    expect(order(kept)).toEqual(names.map((n) => `order-a ${n} 2`));
+    // Insertion order, which reports that list passes (prometheus) follow: the first rule's nodes, then the cluster's ''.
+    expect([...passCounts.keys()]).toEqual([...names, '']);
+    expect([...passCounts.get(names[0])!.entries()]).toEqual([['order-b', 1], ['order-a', 1]]);
+  });
+
+  it("lets go of what each node derived once the node's rules are done", () => {
+    const snap = buildSnapshot(readCapture(fixture('seed-cluster')));
+    const first = snap.nodes.map((n) => n.ipvsBackendsByAddress);
+    const r = rule('reads-backends', itemsRule('node.ipvsBackendsByAddress.map(a, a)', 'true'));
+    const rs = evaluate([r], snap);
+    expect(rs.filter((x) => x.status !== 'pass')).toEqual([]);
+    snap.nodes.forEach((n, i) => {
+      expect(n.ipvsBackendsByAddress).not.toBe(first[i]);
+      expect([...(n.ipvsBackendsByAddress as Map<string, unknown>).keys()]).toEqual([...(first[i] as Map<string, unknown>).keys()]);
+    });
+  });
+});

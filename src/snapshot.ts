@@ -1,4 +1,4 @@
-import { readCapture, type CaptureFiles } from './capture/read.js';
+import { openCapture, type CaptureFiles } from './capture/read.js';
 import { buildSnapshot, type Snapshot } from './model/build.js';
 import { UsageError } from './util/errors.js';
 
@@ -13,10 +13,11 @@ import { UsageError } from './util/errors.js';
  * The files themselves are not kept: what the rules and the walk read of them is in the snapshot.
  */
 export function loadSnapshot(dir: string, o: { maxFileBytes?: number; sourceLabel?: string } = {}): { meta: CaptureFiles['meta']; snapshot: Snapshot } {
-  const capture = readCapture(dir, { maxFileBytes: o.maxFileBytes });
+  const capture = openCapture(dir, { maxFileBytes: o.maxFileBytes });
   // A gate must never pass on nothing: a capture without a node has nothing to check.
-  if (capture.nodes.length === 0) throw new UsageError(`${o.sourceLabel ?? dir}: the capture has no node (no folder under nodes/): nothing to check`);
-  return { meta: capture.meta, snapshot: buildSnapshot(capture) };
+  if (capture.nodeNames.length === 0) throw new UsageError(`${o.sourceLabel ?? dir}: the capture has no node (no folder under nodes/): nothing to check`);
+  // Node by node: each node's files are read when it is modelled, and let go after.
+  return { meta: capture.meta, snapshot: buildSnapshot({ ...capture, nodes: capture.readNodes() }) };
 }
 
 /** The nodes --node names, each one the capture has; a name it does not have stops the run (exit 2). */

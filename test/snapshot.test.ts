@@ -1,6 +1,9 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readCapture } from '../src/capture/read.js';
+import { buildSnapshot } from '../src/model/build.js';
+import { toJson } from '../src/model/classes.js';
 import { loadSnapshot, selectNodes } from '../src/snapshot.js';
 import { UsageError } from '../src/util/errors.js';
 import { fixture } from './helpers/fixtures.js';
@@ -11,6 +14,13 @@ describe('loading a capture folder (check and trace)', () => {
     expect(snapshot.nodes.map((n) => n.name)).toEqual(['228', '234', '253']);
     expect(meta?.capturedAt).toBe('2025-01-15T09:30:00Z');
     expect(meta?.source).toMatch(/^hand-assembled: node 253/);
+  });
+
+  it('models node by node the same snapshot as a capture read whole', () => {
+    const { snapshot } = loadSnapshot(fixture('broken-backend-arp'));
+    const whole = buildSnapshot(readCapture(fixture('broken-backend-arp')));
+    expect(toJson({ nodes: snapshot.nodes, cluster: snapshot.cluster })).toEqual(toJson({ nodes: whole.nodes, cluster: whole.cluster }));
+    expect(snapshot.diagnostics).toEqual(whole.diagnostics);
   });
 
   it('refuses a folder without a node, naming it (or the live capture it stands for)', () => {

@@ -542,7 +542,7 @@ type IptablesRuleModel = Omit<IptablesRule, 'index' | 'dport' | 'sport' | 'toPor
 
 /* ---------- the cluster ---------- */
 
-function buildCluster(capture: CaptureFiles, nodes: NodeModel[]): { cluster: ClusterModel; diagnostics: Diagnostic[] } {
+function buildCluster(capture: Pick<CaptureFiles, 'cluster' | 'clusterErrors' | 'clusterRefused'>, nodes: NodeModel[]): { cluster: ClusterModel; diagnostics: Diagnostic[] } {
   const r = new InputReader(capture.cluster, capture.clusterErrors, 'cluster/', capture.clusterRefused);
   let swarmNodes: SwarmNode[] | undefined = r.read<SwarmNode[]>('cluster.nodes', { files: ['nodes.json', 'node-ls.txt'], parse: (c, f, rel) => (rel === 'nodes.json' ? parseNodes(c, f) : parseNodeLs(c, f)) });
   const services = r.read<SwarmService[]>('cluster.services', { files: ['services.json'], parse: parseServices }) ?? [];
@@ -656,8 +656,11 @@ function buildCluster(capture: CaptureFiles, nodes: NodeModel[]): { cluster: Clu
   return { cluster, diagnostics: r.diagnostics };
 }
 
-/** Parse every file of a capture and build the snapshot the rules see. */
-export function buildSnapshot(capture: CaptureFiles): Snapshot {
+/**
+ * Parse every file of a capture and build the snapshot the rules see. The nodes may come one at a
+ * time (openCapture's readNodes): each node's files are read, modelled and let go before the next.
+ */
+export function buildSnapshot(capture: Omit<CaptureFiles, 'nodes'> & { nodes: Iterable<NodeFiles> }): Snapshot {
   const diagnostics: Diagnostic[] = [...capture.diagnostics];
   const nodes: NodeModel[] = [];
   for (const nf of capture.nodes) {

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, mkdirSync, writeFileSync, chmodSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readCapture } from '../../src/capture/read.js';
+import { openCapture, readCapture } from '../../src/capture/read.js';
 import { UsageError } from '../../src/util/errors.js';
 import { fixture } from '../helpers/fixtures.js';
 
@@ -64,6 +64,23 @@ function seedCopy(): string {
   cpSync(fixture('seed-cluster'), c, { recursive: true });
   return c;
 }
+
+describe('openCapture: a node\'s files read when the snapshot gets to it', () => {
+  it('names the nodes at once and reads each node only as readNodes is iterated, as readCapture reads it', () => {
+    cpSync(fixture('seed-cluster'), dir, { recursive: true });
+    const opened = openCapture(dir);
+    expect(opened.nodeNames).toEqual(['228', '234', '253']);
+    expect(opened.cluster).toEqual(readCapture(dir).cluster);
+    const it = opened.readNodes()[Symbol.iterator]();
+    expect(it.next().value?.files.get('ingress_sbox/ipvs.txt')).toBe(readCapture(dir).nodes[0].files.get('ingress_sbox/ipvs.txt'));
+    // Changed after the folder was opened, before its node was read: read as it is now.
+    writeFileSync(join(dir, 'nodes/234/ingress_sbox/ipvs.txt'), 'changed\n');
+    expect(it.next().value?.files.get('ingress_sbox/ipvs.txt')).toBe('changed\n');
+    const last = it.next().value!;
+    expect(last).toEqual(readCapture(dir).nodes[2]);
+    expect(it.next().done).toBe(true);
+  });
+});
 
 describe('readCapture on hostile captures: reads stay inside the capture', () => {
   it('refuses a symbolic link to a file outside the capture, and never reads it', () => {

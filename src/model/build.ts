@@ -364,14 +364,19 @@ function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] 
   }
 
   const neighFile = r.inputs.get('sbox.neigh')!.file;
-  const neighbours = modelsOf('Neighbour', neigh?.entries ?? [], { file: neighFile });
-  const neighbourByIp = new Map<string, unknown>();
-  for (let i = 0; i < neighbours.length; i++) {
-    const n = neighbours[i] as { address: string; state: string };
-    // An address may be listed twice (two devices, or a stale and a fresh row): keep the healthiest.
-    const prev = neighbourByIp.get(n.address) as { state: string } | undefined;
-    if (!prev || BAD_NEIGH.has(prev.state)) neighbourByIp.set(n.address, n);
-  }
+  // Derived when first read, and let go with the node's other indexes (releaseNode).
+  const neighbours = lazy(() => modelsOf('Neighbour', neigh?.entries ?? [], { file: neighFile }));
+  const neighbourByIp = lazy(() => {
+    const byIp = new Map<string, unknown>();
+    const all = neighbours();
+    for (let i = 0; i < all.length; i++) {
+      const n = all[i] as { address: string; state: string };
+      // An address may be listed twice (two devices, or a stale and a fresh row): keep the healthiest.
+      const prev = byIp.get(n.address) as { state: string } | undefined;
+      if (!prev || BAD_NEIGH.has(prev.state)) byIp.set(n.address, n);
+    }
+    return byIp;
+  });
 
   // Derived when first read: the sbox's marks, the host's ingress DNATs, each by port.
   const marks = lazy(() => {

@@ -28,6 +28,7 @@ const LAZY_FIELDS: Record<string, readonly string[]> = {
   Node: [
     'ipvsBackends', 'ipvsBackendsByAddress', 'marks', 'markByPort', 'ingressDnat', 'ingressDnatByPort',
     'sboxVips', 'sboxVipByAddress', 'sboxIngressIfname', 'marksByValue', 'preroutingMarkValues', 'nodeOverlays',
+    'neighbours', 'neighbourByIp',
   ],
 };
 
@@ -101,18 +102,16 @@ function assignment(name: string, k: string, p: { type?: string }, from: 'f' | '
 }
 
 /**
- * The BigInts of 0 to 65535, made once: nearly every integer of a snapshot is a port, a line, a
- * weight or a count, and a BigInt is an object of its own (a 50-node capture has about a million).
+ * The BigInts of 0 to 65535, each made once, when first needed: nearly every integer of a snapshot
+ * is a port, a line, a weight or a count, and a BigInt is an object of its own (a 50-node capture
+ * has about a million). Made as needed, not all 65,536 at once (1.5 MB, most never used).
  */
-const SMALL: bigint[] = [];
+const SMALL: (bigint | undefined)[] = new Array(65536);
 
 /** A field's integer as CEL's int; a value that is none stays as it is (a rule reading it then fails alone, as a type error). */
 function int(v: unknown): unknown {
   if (typeof v !== 'number' || !Number.isSafeInteger(v)) return v;
-  if (v >= 0 && v < 65536) {
-    if (SMALL.length === 0) for (let i = 0; i < 65536; i++) SMALL.push(BigInt(i));
-    return SMALL[v];
-  }
+  if (v >= 0 && v < 65536) return (SMALL[v] ??= BigInt(v));
   return BigInt(v);
 }
 

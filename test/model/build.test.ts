@@ -48,7 +48,7 @@ describe('snapshot', () => {
   it('lets go of what a node derived (releaseNode), and derives it again, alike, when next read', () => {
     const snap = buildSnapshot(readCapture(fixture('seed-cluster')));
     const [n, other] = snap.nodes;
-    const fields = ['ipvsBackends', 'ipvsBackendsByAddress', 'marks', 'markByPort', 'ingressDnat', 'ingressDnatByPort', 'sboxVips', 'marksByValue', 'nodeOverlays'] as const;
+    const fields = ['ipvsBackends', 'ipvsBackendsByAddress', 'marks', 'markByPort', 'ingressDnat', 'ingressDnatByPort', 'sboxVips', 'marksByValue', 'nodeOverlays', 'neighbours', 'neighbourByIp'] as const;
     const before = fields.map((f) => n[f]);
     const services = n.ipvs as { backends: unknown[] }[];
     const backendsBefore = services.map((s) => s.backends);
@@ -67,7 +67,9 @@ describe('snapshot', () => {
     // Another node keeps its own.
     expect(other.marks).toBe(otherMarks);
     // What was made as a value, not derived, stays.
-    expect(n.neighbourByIp).toBe(n.neighbourByIp);
+    const byMark = n.ipvsByMark;
+    releaseNode(n);
+    expect(n.ipvsByMark).toBe(byMark);
   });
 
   it("finds ingress_sbox's docker_gwbridge address in the network, else in the sbox addresses", () => {

@@ -3,7 +3,7 @@ import { parseIptables, mergeIptables, IPTABLES_TABLES, type IptablesData, type 
 import { parseIpvs, type IpvsData } from '../parse/ipvs.js';
 import { parseAddr, parseNeigh, parseRoutes, parseSysctl, type AddrData, type NeighData, type RouteData } from '../parse/net.js';
 import { parseInfo, parseNetwork, parseNodeLs, parseNodes, parseServices, parseTasks, type DockerInfo, type DockerNetwork, type SwarmNode, type SwarmService, type SwarmTask } from '../parse/docker.js';
-import type { Diagnostic, Parsed } from '../parse/types.js';
+import { forgetParseMemos, type Diagnostic, type Parsed } from '../parse/types.js';
 import { make, modelsOf, releaseLazy } from './classes.js';
 // Batch A (ingress_sbox and IPVS)
 import { parseIpvsTimeout, type IpvsTimeout } from '../parse/ipvs-timeout.js';
@@ -494,10 +494,10 @@ function ipvsServiceName(s: IpvsData['services'][number]): string {
   return s.protocol === 'FWM' ? `FWM ${s.fwmark}` : `${s.protocol} ${s.address.includes(':') ? `[${s.address}]` : s.address}:${s.port}`;
 }
 
-/** A value computed on the first call, then given again: a field derived when first read (see LAZY_FIELDS in classes.ts). */
 /**
- * A value computed when first asked, then kept; `forgets`, when given, gets a function that drops the
- * value kept (it is computed again when next asked: see releaseNode).
+ * A value computed on the first call, then given again: a field derived when first read (see
+ * LAZY_FIELDS in classes.ts). `forgets`, when given, gets a function that drops the value kept (it is
+ * computed again on the next call: see releaseNode).
  */
 function once<T>(compute: () => T, forgets?: (() => void)[]): () => T {
   let done = false;
@@ -675,6 +675,8 @@ export function buildSnapshot(capture: Omit<CaptureFiles, 'nodes'> & { nodes: It
   }
   const c = buildCluster(capture, nodes);
   append(diagnostics, c.diagnostics);
+  // Every file is read: what the parsers remember of lines has no more use, and would hold them.
+  forgetParseMemos();
   // registerSnapshot: a node's walk of the mesh (src/trace/path.ts) finds the other nodes.
   return registerSnapshot({ nodes, cluster: c.cluster, diagnostics });
 }

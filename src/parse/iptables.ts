@@ -1,4 +1,4 @@
-import { DiagnosticSink, fileKind, intern, type Parsed, shellSplit, textLines, type TextLine, TextMemo } from './types.js';
+import { DiagnosticSink, fileKind, intern, type Parsed, shellSplit, textLines, type TextLine, parseMemo } from './types.js';
 import { isPortSpec, parseCounter, parseMark, parsePort, protocolName, SERVICE_PORTS } from './numbers.js';
 
 export const IPTABLES_TABLES = ['filter', 'nat', 'mangle', 'raw', 'security'] as const;
@@ -188,7 +188,7 @@ interface RuleLine {
  * in a few lines each. Files too large to keep their rules built (a blocklist of hundreds of
  * thousands) are read without it: their lines seldom repeat.
  */
-const ruleLines = new TextMemo<RuleLine>();
+const ruleLines = parseMemo<RuleLine>();
 const NO_PROBLEMS: RuleLine['problems'] = Object.freeze([]);
 
 /** Where a line's problems go: the file's diagnostics, or a ProblemRecorder. */

@@ -1,4 +1,4 @@
-import { DiagnosticSink, fileKind, intern, type MemoLane, type Parsed, shellSplit, textLines, type TextLine, TextMemo } from './types.js';
+import { DiagnosticSink, fileKind, intern, type MemoLane, type Parsed, shellSplit, textLines, type TextLine, parseMemo } from './types.js';
 import { parseMark } from './numbers.js';
 
 export interface IpvsBackend {
@@ -112,7 +112,7 @@ const HEADER = Symbol('header');
  * balances each published port over the same tasks: the same lines, but for the connection counts
  * of a node that carries traffic.
  */
-const backendLines = { hex: new TextMemo<BackendLine>(), dec: new TextMemo<BackendLine>() };
+const backendLines = { hex: parseMemo<BackendLine>(), dec: parseMemo<BackendLine>() };
 const readHex = (t: string) => readBackendLine(t, true);
 const readDec = (t: string) => readBackendLine(t, false);
 
@@ -121,7 +121,7 @@ const readDec = (t: string) => readBackendLine(t, false);
  * reads as with counts of zero. Kept apart from whole lines, by the words themselves (no key made
  * by joining them to `0 0`), and looked up in a lane like them.
  */
-const idleReadings = { hex: new TextMemo<BackendLine>(), dec: new TextMemo<BackendLine>() };
+const idleReadings = { hex: parseMemo<BackendLine>(), dec: parseMemo<BackendLine>() };
 const readHexIdle = (words: string) => readBackendLine(`${words} 0 0`, true);
 const readDecIdle = (words: string) => readBackendLine(`${words} 0 0`, false);
 
@@ -188,7 +188,7 @@ function readBackendLine(t: string, hex: boolean): BackendLine {
 type ServiceLine = Omit<IpvsService, 'backends' | 'line'> | string;
 
 /** Service lines read so far, by text, per flavour: every node of a swarm lists the same services. */
-const serviceLines = { hex: new TextMemo<ServiceLine>(), dec: new TextMemo<ServiceLine>() };
+const serviceLines = { hex: parseMemo<ServiceLine>(), dec: parseMemo<ServiceLine>() };
 const readHexService = (t: string) => readServiceLine(t, true);
 const readDecService = (t: string) => readServiceLine(t, false);
 

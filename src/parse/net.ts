@@ -1,4 +1,4 @@
-import { DiagnosticSink, fileKind, intern, JsonFields, type JsonAt, at, jsonValueLines, looksLikeJson, pathOf, type Parsed, readJsonText, textLines, TextMemo } from './types.js';
+import { DiagnosticSink, fileKind, intern, JsonFields, type JsonAt, at, jsonValueLines, looksLikeJson, pathOf, type Parsed, readJsonText, textLines, parseMemo } from './types.js';
 
 /* ---------- neighbours ---------- */
 
@@ -62,7 +62,7 @@ interface NeighLine {
  * `ip neigh` lines read so far, by text. The sboxes of a swarm's nodes resolve the same backends
  * to the same MACs: the same lines, but for the state of each entry.
  */
-const neighLines = new TextMemo<NeighLine>();
+const neighLines = parseMemo<NeighLine>();
 
 // ip neigh: "10.0.0.98 dev eth0 lladdr 02:42:0a:00:00:62 REACHABLE" (also "router", "proxy", no dev with -n?)
 // The words of the line, as /^(\S+)\s+(?:dev\s+(\S+))?(.*)$/ reads them: the address, an optional

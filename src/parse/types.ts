@@ -87,6 +87,12 @@ export class TextMemo<V> {
 
   private readonly lanes = new Map<string, MemoLane<V>>();
 
+  /** Forget every text (see forgetParseMemos). */
+  clear(): void {
+    this.known.clear();
+    this.lanes.clear();
+  }
+
   /**
    * The memo as files of one kind read it (see fileKind), line by line: each line is looked up
    * first where the last file of that kind had it. The nodes of a swarm list their rules, IPVS
@@ -101,6 +107,27 @@ export class TextMemo<V> {
     }
     return l;
   }
+}
+
+/** The parsers' memos (parseMemo): what they remember serves the reading of one capture. */
+const parseMemos: TextMemo<unknown>[] = [];
+
+/** A memo of the lines a parser reads, forgotten with the others once a capture is modelled (forgetParseMemos). */
+export function parseMemo<V>(max?: number): TextMemo<V> {
+  const m = new TextMemo<V>(max);
+  parseMemos.push(m as TextMemo<unknown>);
+  return m;
+}
+
+/**
+ * Forget what the parsers remember of the lines they read (each line's reading, by text and by
+ * place): it lets reading a swarm's nodes, which list the same lines, skip all but the first node's,
+ * and has no use once the capture is modelled. Kept, it holds its lines, and the files their texts
+ * are cut from, for the rest of the run: up to 65,536 lines per memo, most of a capture whose
+ * nodes' files differ line by line (counters, states), as a busy swarm's do.
+ */
+export function forgetParseMemos(): void {
+  for (const m of parseMemos) m.clear();
 }
 
 /** Lines a lane remembers by place (line numbers past this are looked up in the map alone). */
@@ -161,7 +188,7 @@ export function fileKind(file: string): string {
  * own, and a 50-node capture kept a million copies of some twenty thousand texts (31 MB of its
  * heap, and as many objects for the garbage collector to trace).
  */
-const interned = new TextMemo<string>();
+const interned = parseMemo<string>();
 /** A text as its own reading: what TextMemo.of keeps when the memo interns texts. */
 export const itself = (s: string) => s;
 

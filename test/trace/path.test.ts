@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +7,7 @@ import { buildSnapshot, type Snapshot } from '../../src/model/build.js';
 import { loadRules } from '../../src/rules/loader.js';
 import { evaluate } from '../../src/rules/evaluate.js';
 import { traceForCheck, traceNode, traceNodes, traceView, type NodeTrace } from '../../src/trace/path.js';
-import { FIXTURES, fixture, snapshotOf } from '../helpers/fixtures.js';
+import { FIXTURES, ROOT, fixture, snapshotOf } from '../helpers/fixtures.js';
 
 /*
  * The walk from a client to the task, on the working-mesh lab's healthy capture (one task of web on
@@ -191,6 +192,30 @@ describe('walks remembered for every port', () => {
       return t.verdict === 'delivered' ? `${port} delivered` : `${port} ${t.verdict}: ${t.decisive?.effect}`;
     });
     expect(verdicts).toEqual(['8080 delivered', '9090 delivered', '7070 dropped: no SNAT', '8080 delivered', '7070 dropped: no SNAT']);
+  });
+});
+
+describe('VXLAN hops remembered per pair of nodes', () => {
+  it("gives the tasks of one node, each with its own MAC, that node pair's hops, made once", () => {
+    // A generated swarm whose nodes carry traffic: every task has a MAC of its own in the sboxes'
+    // neighbour tables. The INPUT hops for VXLAN depend on the two nodes only; remembered per MAC as
+    // well, a 50-node capture kept 100,000 copies of them.
+    const dir = mkdtempSync(join(tmpdir(), 'mesh-trace-gen-'));
+    dirs.push(dir);
+    execFileSync(process.execPath, [join(ROOT, 'scripts/gen-capture.js'), dir, '3', '4', '24', '--busy', '100'], { stdio: 'ignore' });
+    const snap = buildSnapshot(readCapture(dir));
+    const from = snap.nodes[0];
+    const vx = (t: NodeTrace) => t.backends.filter((b) => b.taskNode !== from.hostname).map((b) => ({ node: b.taskNode, mac: (from.neighbourByIp as Map<string, { lladdr: string }>).get(b.address)?.lladdr, hop: b.hops.find((h) => h.where.startsWith('vxlan to')) }));
+    const all = [30000, 30001, 30002, 30003].flatMap((port) => vx(traceNode(from, 'tcp', port, undefined, snap)));
+    const byNode = new Map<string, typeof all>();
+    for (const x of all) byNode.set(x.node, [...(byNode.get(x.node) ?? []), x]);
+    expect(byNode.size).toBe(2);
+    for (const [taskNode, list] of byNode) {
+      expect(new Set(list.map((x) => x.mac)).size).toBeGreaterThan(1);
+      expect(list.every((x) => x.hop?.effect === 'udp/4789 accepted')).toBe(true);
+      // One hop object for the pair, whatever the task and its MAC.
+      expect([taskNode, new Set(list.map((x) => x.hop)).size]).toEqual([taskNode, 1]);
+    }
   });
 });
 

@@ -1,4 +1,7 @@
-import { fileKind, isPromptLine, textLines, TextMemo } from '../../src/parse/types.js';
+import { readCapture } from '../../src/capture/read.js';
+import { buildSnapshot } from '../../src/model/build.js';
+import { fileKind, forgetParseMemos, isPromptLine, parseMemo, textLines, TextMemo } from '../../src/parse/types.js';
+import { fixture } from '../helpers/fixtures.js';
 
 describe('TextMemo: what a text made, read once', () => {
   it('reads a text once and gives the same value after; past its bound, reads each time and keeps nothing', () => {
@@ -15,6 +18,31 @@ describe('TextMemo: what a text made, read once', () => {
     memo.of('c', read);
     expect(reads).toEqual(['a', 'b', 'c', 'c']);
     expect([memo.get('a'), memo.get('c')]).toEqual([a, undefined]);
+  });
+});
+
+describe("the parsers' memos: kept while a capture is read, forgotten once it is modelled", () => {
+  it('forgets every text and every lane of every parser memo, so that the next read reads again', () => {
+    const reads: string[] = [];
+    const read = (t: string) => {
+      reads.push(t);
+      return t.toUpperCase();
+    };
+    const memo = parseMemo<string>();
+    memo.of('a', read);
+    memo.lane('host/iptables.txt').keep(1, 'b', 'B');
+    expect([memo.of('a', read), memo.lane('host/iptables.txt').get(1, 'b')]).toEqual(['A', 'B']);
+    forgetParseMemos();
+    expect([memo.get('a'), memo.lane('host/iptables.txt').get(1, 'b')]).toEqual([undefined, undefined]);
+    memo.of('a', read);
+    expect(reads).toEqual(['a', 'a']);
+  });
+
+  it('are forgotten when a snapshot is built', () => {
+    const memo = parseMemo<string>();
+    memo.of('kept until a snapshot is built', (t) => t);
+    buildSnapshot(readCapture(fixture('seed-cluster')));
+    expect(memo.get('kept until a snapshot is built')).toBeUndefined();
   });
 });
 

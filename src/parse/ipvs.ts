@@ -237,7 +237,8 @@ function parseListing(lines: TextLine[], sink: DiagnosticSink, hex: boolean): Ip
         sink.error(no, read);
         continue;
       }
-      current.backends.push({ address: read.address, port: read.port, forward: read.forward, weight: read.weight, activeConn: read.activeConn, inactConn: read.inactConn, line: no });
+      // Shared with the other nodes whose listing has this backend at this line (read-only from here on).
+      current.backends.push(lanes.lane.made(no, read, () => ({ address: read.address, port: read.port, forward: read.forward, weight: read.weight, activeConn: read.activeConn, inactConn: read.inactConn, line: no })));
       continue;
     }
     const read = serviceLane.of(no, t, hex ? readHexService : readDecService);

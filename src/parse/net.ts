@@ -163,7 +163,9 @@ export function parseNeigh(content: string, file: string): Parsed<NeighData> {
       read = lane.keep(no, t, readNeighLine(t));
     }
     if (read.neigh) format ||= 'ip-neigh';
-    if (read.entry) entries.push({ address: read.entry.address, lladdr: read.entry.lladdr, state: read.entry.state, device: read.entry.device, line: no });
+    // Shared with the other nodes whose table has this entry at this line (read-only from here on).
+    const e = read.entry;
+    if (e) entries.push(lane.made(no, read, () => ({ address: e.address, lladdr: e.lladdr, state: e.state, device: e.device, line: no })));
     else sink.error(no, read.error);
   }
   return { format: format || 'unknown', data: { entries }, diagnostics: sink.list };

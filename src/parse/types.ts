@@ -137,6 +137,9 @@ const LANE_LINES = 1 << 16;
 export class MemoLane<V> {
   private readonly texts: string[] = [];
   private readonly values: V[] = [];
+  /** By line number: the object made (see `made`) for the last file's line there, and the reading it was made from. */
+  private readonly objects: unknown[] = [];
+  private readonly objectsFrom: V[] = [];
 
   constructor(private readonly memo: TextMemo<V>) {}
 
@@ -158,6 +161,27 @@ export class MemoLane<V> {
   keep(no: number, text: string, value: V): V {
     this.place(no, text, value);
     return this.memo.keep(text, value);
+  }
+
+  /**
+   * The object a parser makes of the reading at line `no` (its fields and the line number): the one
+   * made for the last file of this kind when its line `no` read as this same reading, else made now
+   * (`make`) and kept. The nodes of a swarm list their IPVS backends and neighbours alike, line for
+   * line: one object serves every node's line, where each node kept 2,000 of its own per file. An
+   * object given here is shared: no one may change it.
+   */
+  made<O>(no: number, value: V, make: () => O): O {
+    if (no < LANE_LINES && this.objectsFrom[no] === value && this.objects[no] !== undefined) return this.objects[no] as O;
+    const o = make();
+    if (no < LANE_LINES) {
+      for (let i = this.objects.length; i <= no; i++) {
+        this.objects.push(undefined);
+        this.objectsFrom.push(undefined as V);
+      }
+      this.objects[no] = o;
+      this.objectsFrom[no] = value;
+    }
+    return o;
   }
 
   private place(no: number, text: string, value: V): void {

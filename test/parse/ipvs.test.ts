@@ -162,3 +162,22 @@ describe('a backend line whose connection counts are its own', () => {
     expect([b.address, b.forward, b.weight, b.activeConn, b.inactConn]).toEqual(['10.0.0.99', '', -1, 0, 0]);
   });
 });
+
+describe('one object per backend line that nodes share', () => {
+  it("gives each node's listing the backend objects of the last one where its lines read alike, and its own where they do not", () => {
+    const a = parseIpvs(PROC, 'nodes/a/ingress_sbox/ipvs.txt').data.services;
+    // Another node, the same listing but for the second backend's connection counts.
+    const b = parseIpvs(PROC.replace('Masq    0      2          5', 'Masq    0      7          9'), 'nodes/b/ingress_sbox/ipvs.txt').data.services;
+    expect(b[0].backends[0]).toBe(a[0].backends[0]);
+    expect(b[1].backends[0]).toBe(a[1].backends[0]);
+    expect(b[0].backends[1]).not.toBe(a[0].backends[1]);
+    expect([a[0].backends[1], b[0].backends[1]].map((x) => [x.address, x.activeConn, x.inactConn, x.line])).toEqual([
+      ['10.0.0.99', 2, 5, 6],
+      ['10.0.0.99', 7, 9, 6],
+    ]);
+    // The same line at another place is a backend of its own (its line number).
+    const c = parseIpvs(PROC.replace('FWM  0000205A rr\n', 'FWM  0000205A rr\n  -> 0A000064:0000      Masq    1      0          0\n'), 'nodes/c/ingress_sbox/ipvs.txt').data.services;
+    expect(c[0].backends.map((x) => [x.address, x.line])).toEqual([['10.0.0.100', 5], ['10.0.0.98', 6], ['10.0.0.99', 7]]);
+    expect(c[0].backends[1]).not.toBe(a[0].backends[0]);
+  });
+});

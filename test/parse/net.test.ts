@@ -154,3 +154,14 @@ describe('an ip neigh line met again (on another node, or further on)', () => {
     expect(proc.data.entries.map((e) => [e.address, e.state, e.device])).toEqual([['10.0.0.5', 'COMPLETE', 'eth0']]);
   });
 });
+
+describe('one object per neighbour line that nodes share', () => {
+  it("gives each node's table the entries of the last one where its lines read alike, and its own where they do not", () => {
+    const text = '10.0.0.98 dev eth0 lladdr 02:42:0a:00:00:62 REACHABLE\n10.0.0.99 dev eth0 lladdr 02:42:0a:00:00:63 STALE\n';
+    const a = parseNeigh(text, 'nodes/a/ingress_sbox/neigh.txt').data.entries;
+    const b = parseNeigh(text.replace('STALE', 'REACHABLE'), 'nodes/b/ingress_sbox/neigh.txt').data.entries;
+    expect(b[0]).toBe(a[0]);
+    expect(b[1]).not.toBe(a[1]);
+    expect([a[1].state, b[1].state, b[1].line]).toEqual(['STALE', 'REACHABLE', 2]);
+  });
+});

@@ -21,6 +21,25 @@ describe('TextMemo: what a text made, read once', () => {
   });
 });
 
+describe('MemoLane.made: one object per line and reading, shared by the files that have it at that place', () => {
+  it('gives back the object made for the same reading at the same line, and makes a new one otherwise', () => {
+    const lane = new TextMemo<{ r: string }>().lane('x/y.txt');
+    const r1 = { r: '1' };
+    const r2 = { r: '2' };
+    let made = 0;
+    const make = (no: number) => () => ({ no, n: ++made });
+    const first = lane.made(3, r1, make(3));
+    expect(lane.made(3, r1, make(3))).toBe(first);
+    // Another reading at that place, or the reading at another place: made anew.
+    const other = lane.made(3, r2, make(3));
+    expect(other).not.toBe(first);
+    expect(lane.made(4, r1, make(4))).not.toBe(first);
+    // The place now holds the other reading's object.
+    expect(lane.made(3, r2, make(3))).toBe(other);
+    expect(made).toBe(3);
+  });
+});
+
 describe("the parsers' memos: kept while a capture is read, forgotten once it is modelled", () => {
   it('forgets every text and every lane of every parser memo, so that the next read reads again', () => {
     const reads: string[] = [];

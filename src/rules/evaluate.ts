@@ -196,6 +196,16 @@ function evaluateIn(rule: LoadedRule, nodeName: string | null, ctx: Record<strin
   if (passes > 0) sink.countPasses(nodeName, spec.id, passes);
 }
 
+/**
+ * forEach's value as a list. The loader checks that forEach is one; a `dyn` value may still be a map
+ * (its entries are the items, as a for-of reads them) or no collection at all (an error result).
+ */
+function listOf(v: unknown): unknown[] {
+  if (Array.isArray(v)) return v;
+  if (v !== null && typeof v === 'object' && Symbol.iterator in v) return [...(v as Iterable<unknown>)];
+  throw new EvalError('forEach', `is ${v === null ? 'null' : typeof v === 'bigint' ? 'an int' : `a ${typeof v}`}, not a list`);
+}
+
 type Push = (status: Status, subject: string, message: string, evidence?: Record<string, unknown>, remediation?: string, where?: string[]) => void;
 
 /** The names of each check's fields in error messages ('checks[0].assert'), made once per rule. */
@@ -223,7 +233,7 @@ function evaluateItems(rule: LoadedRule, ctx: Record<string, unknown>, node: Nod
       push('skip', '', rule.skipMessage ? String(run(rule.skipMessage, ctx, 'skipMessage')) : `does not apply here (when: ${spec.when?.trim()})`);
       return;
     }
-    const items: unknown[] = rule.forEach ? (run(rule.forEach, ctx, 'forEach') as unknown[]) : [undefined];
+    const items = rule.forEach ? listOf(run(rule.forEach, ctx, 'forEach')) : [undefined];
     const lets = lazyLets(rule, ctx);
     const checks = rule.checks;
     const fields = fieldsOf(rule);
@@ -231,7 +241,10 @@ function evaluateItems(rule: LoadedRule, ctx: Record<string, unknown>, node: Nod
       push(spec.emptyStatus ?? 'pass', '', rule.empty ? String(run(rule.empty, ctx, 'empty')) : 'nothing to check here');
       return;
     }
-    for (const item of items) {
+    // Indexed, not for-of: this function is too large for V8 to optimize, and for-of outside optimized
+    // code makes an iterator result per item (14 MB over the 50-node capture's 356,000 items).
+    for (let k = 0; k < items.length; k++) {
+      const item = items[k];
       if (rule.forEach) ctx.item = item;
       try {
         lets.reset();

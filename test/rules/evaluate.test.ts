@@ -350,3 +350,18 @@ describe('node by node: every node rule on one node, then the next', () => {
     });
   });
 });
+
+describe('forEach whose value is no list (dyn)', () => {
+  it("takes a map's entries as the items, and gives an error naming forEach for anything else: never silence", () => {
+    const map = rule('foreach-dyn-map', `forEach: dyn(node.ipvsByMark)
+subject: string(item[0])
+checks:
+  - assert: 'true'
+    message: '"no"'
+pass: '"mark " + string(item[0])'
+`);
+    expect(only(evaluate([map], seed)).map((r) => [r.status, r.message])).toEqual([...(seed.nodes.find((n) => n.name === '253')!.ipvsByMark as Map<bigint, unknown>).keys()].map((k) => ['pass', `mark ${k}`]));
+    const int = rule('foreach-dyn-int', itemsRule('dyn(size(node.ipvs))', 'true'));
+    expect(only(evaluate([int], seed)).map((r) => [r.status, r.message])).toEqual([['error', 'rule evaluation failed at forEach: is an int, not a list']]);
+  });
+});

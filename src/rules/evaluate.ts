@@ -360,12 +360,10 @@ export function evaluate(rules: LoadedRule[], snap: Snapshot, opts: EvaluateOpti
   const byRule: Result[][] = rules.map(() => []);
   const passes: PassCounts | undefined = opts.passCounts ? new Map() : undefined;
   const sink = new Sink([], passes);
-  const inRule = (i: number) => {
-    sink.results = byRule[i];
-    return rules[i];
-  };
   rules.forEach((rule, i) => {
-    if (rule.spec.scope === 'cluster') evaluateMetered(inRule(i), null, { cluster: snap.cluster, nodes: snap.nodes }, undefined, snap.cluster, sink, budget);
+    if (rule.spec.scope !== 'cluster') return;
+    sink.results = byRule[i];
+    evaluateMetered(rule, null, { cluster: snap.cluster, nodes: snap.nodes }, undefined, snap.cluster, sink, budget);
   });
   // Per rule, the node it went over its budget on.
   const overOn: (string | undefined)[] = rules.map(() => undefined);
@@ -378,7 +376,8 @@ export function evaluate(rules: LoadedRule[], snap: Snapshot, opts: EvaluateOpti
         byRule[i].push(errorResult(rule, node.name, `${rule.path}: not evaluated on node ${node.name}: over budget on node ${overOn[i]}`));
         continue;
       }
-      if (evaluateMetered(inRule(i), node.name, { node, cluster: snap.cluster }, node, snap.cluster, sink, budget) !== undefined) overOn[i] = node.name;
+      sink.results = byRule[i];
+      if (evaluateMetered(rule, node.name, { node, cluster: snap.cluster }, node, snap.cluster, sink, budget) !== undefined) overOn[i] = node.name;
     }
     releaseNode(node);
   }
@@ -388,15 +387,21 @@ export function evaluate(rules: LoadedRule[], snap: Snapshot, opts: EvaluateOpti
   return out;
 }
 
-/** Passes counted, into `to` in the order a rule-by-rule evaluation adds them (the order reports list them in). */
+/**
+ * Passes counted, added to `to` in the order a rule-by-rule evaluation adds them (the order reports
+ * list them in), as countPasses adds them: counts `to` already holds are added to. Each count is
+ * taken out of `from` as it is handed over, so that a rule listed twice is not counted twice.
+ */
 function handOver(from: PassCounts, to: PassCounts, rules: LoadedRule[], snap: Snapshot): void {
   for (const rule of rules) {
+    const id = rule.spec.id;
     for (const ctx of rule.spec.scope === 'cluster' ? [''] : snap.nodes.map((n) => n.name)) {
-      const n = from.get(ctx)?.get(rule.spec.id);
+      const n = from.get(ctx)?.get(id);
       if (n === undefined) continue;
+      from.get(ctx)!.delete(id);
       let perRule = to.get(ctx);
       if (!perRule) to.set(ctx, (perRule = new Map()));
-      perRule.set(rule.spec.id, n);
+      perRule.set(id, (perRule.get(id) ?? 0) + n);
     }
   }
 }

@@ -338,6 +338,14 @@ describe('node by node: every node rule on one node, then the next', () => {
     expect([...passCounts.get(names[0])!.entries()]).toEqual([['order-b', 1], ['order-a', 1]]);
   });
 
+  it('adds passes to counts the map already holds, and counts a rule listed twice once per evaluation', () => {
+    const a = rule('count-a', itemsRule('[1, 2]', 'true'));
+    const passCounts = new Map<string, Map<string, number>>();
+    evaluate([a], seed, { passCounts });
+    evaluate([a, a], seed, { passCounts });
+    expect([...passCounts].map(([node, m]) => [node, m.get('count-a')])).toEqual(seed.nodes.map((n) => [n.name, 6]));
+  });
+
   it("lets go of what each node derived once the node's rules are done", () => {
     const snap = buildSnapshot(readCapture(fixture('seed-cluster')));
     const first = snap.nodes.map((n) => n.ipvsBackendsByAddress);

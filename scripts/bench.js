@@ -167,6 +167,13 @@ function measured(argv, n) {
   const seen = (r) => (peak = Math.max(peak, Number(/(\d+)\s*$/.exec(String(r.stderr))?.[1] ?? 0)));
   return { ms: wall('/usr/bin/time', ['-f', '%M', process.execPath, ...argv], n, { seen }), peakKB: peak };
 }
+/** The same, with stdout a pipe to cat (which writes to /dev/null): GNU time measures node alone. */
+function measuredPiped(argv, n) {
+  let peak = 0;
+  const seen = (r) => (peak = Math.max(peak, Number(/(\d+)\s*$/.exec(String(r.stderr))?.[1] ?? 0)));
+  const line = ['/usr/bin/time', '-f', '%M', process.execPath, ...argv].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+  return { ms: wall('/bin/sh', ['-c', `${line} | cat >/dev/null`], n, { seen }), peakKB: peak };
+}
 const x = (v, b) => `${(v / b).toFixed(1)}x`;
 // The generated nodes' sbox files are alike, as an idle swarm's are; `busy` nodes carry traffic, so
 // that half their IPVS lines and their neighbour states differ from node to node (gen-capture.js --busy).
@@ -185,8 +192,12 @@ for (const [n, s, t, extra = []] of ratioSizes) {
     const floor = measured([join(root, 'scripts/bench-floor.js'), dir], ratioRuns);
     const sty = measured([bin, 'check', dir], ratioRuns);
     const json = measured([bin, 'check', '--format', 'json', dir], ratioRuns);
+    // As a pipeline reads it (`check --format json | jq`): a pipe takes what its reader has taken,
+    // and a report written faster than that waits in memory.
+    const piped = measuredPiped([bin, 'check', '--format', 'json', dir], ratioRuns);
     const mb = (kb) => `${((kb * 1024) / 1e6).toFixed(0)} MB (${x(kb * 1024, disk)})`;
     console.log(`  ${`${n} x ${s} x ${t}${extra.length ? ' busy' : ''}`.padEnd(22)}  ${ms(node0).padStart(7)}   ${ms(floor.ms).padStart(7)} ${x(floor.ms, node0).padStart(5)}   ${ms(sty.ms).padStart(8)} ${x(sty.ms, node0).padStart(6)}   ${ms(json.ms).padStart(8)} ${x(json.ms, node0).padStart(6)}       ${mb(sty.peakKB)}, ${mb(json.peakKB)} of ${(disk / 1e6).toFixed(0)} MB`);
+    console.log(`  ${''.padEnd(22)}  check --format json into a pipe (| cat): ${ms(piped.ms)} ${x(piped.ms, node0)}, peak memory ${mb(piped.peakKB)}`);
     if (n >= 200) {
       // V8 limits its heap to a quarter of the machine's memory: 1 GB on a 4 GB manager.
       const fits = (argv) => (spawnSync(process.execPath, ['--max-old-space-size=1024', bin, 'check', ...argv, dir], { stdio: 'ignore' }).status ?? 9) <= 1 ? 'fits' : 'out of memory';

@@ -1,5 +1,6 @@
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import type { Writable } from 'node:stream';
 import { UsageError } from '../util/errors.js';
 
 /** One report of a run: a format, and the file it goes to (none: stdout). */
@@ -58,6 +59,35 @@ export function outputTargets(argv: string[], defaultFormat: string): OutputTarg
     seen.set(t.file, t.format);
   }
   return targets;
+}
+
+/**
+ * Write a report to a stream (stdout) a piece at a time, each piece once the stream has taken the
+ * one before. Node writes to a pipe without blocking and queues what the reader has not taken:
+ * `check --format json | jq` on a 50-node capture queued the whole 130 MB report, and the run's
+ * peak memory was 490 MB where the same report written to a file peaks at 255 MB. A stream that
+ * fails or closes ends the wait (the caller's error handler says why).
+ */
+export async function writeChunks(stream: Writable, chunks: Iterable<string>): Promise<void> {
+  for (const chunk of chunks) {
+    if (stream.destroyed) return;
+    if (!stream.write(chunk)) await drained(stream);
+  }
+}
+
+function drained(stream: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off('drain', done);
+      stream.off('error', done);
+      stream.off('close', done);
+      resolve();
+    };
+    if (stream.destroyed) return resolve();
+    stream.on('drain', done);
+    stream.on('error', done);
+    stream.on('close', done);
+  });
 }
 
 /** writeSync may write less than it is given: the rest follows. */

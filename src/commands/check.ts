@@ -70,7 +70,7 @@ Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result c
     const warn = (w: string) => (hold ? held.push(w) : process.stderr.write(`mesh-doctor: warning: ${safe(w)}\n`));
     try {
       const remote = flags.swarm || Boolean(flags.host?.length);
-      const { outputTargets, writeFileAtomic } = await import('../cli/outputs.js');
+      const { outputTargets, writeChunks, writeFileAtomic } = await import('../cli/outputs.js');
       const targets = outputTargets(this.argv, 'stylish');
       // The terminal's spinner and colour belong to the report that goes to it.
       const toTerminal = targets.find((t) => t.file === undefined)?.format;
@@ -124,7 +124,7 @@ Exit codes: 0 no result at or above --fail-on; 1 at least one (an error result c
         const text = chunks ? chunks(input) : i === 0 && (t.file === undefined || !outcome.input.color) ? outcome.report : REPORTERS[t.format](input);
         if (t.file !== undefined) writeFileAtomic(t.file, text);
         else if (typeof text === 'string') process.stdout.write(text);
-        else for (const chunk of text) process.stdout.write(chunk);
+        else await writeChunks(process.stdout, text);
       }
       // --format github on GitHub Actions: the run's summary is added (never written over: the
       // file is the whole job's) to the step's summary page.

@@ -1,7 +1,8 @@
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { outputTargets, writeFileAtomic } from '../../src/cli/outputs.js';
+import { Writable } from 'node:stream';
+import { outputTargets, writeChunks, writeFileAtomic } from '../../src/cli/outputs.js';
 import { UsageError } from '../../src/util/errors.js';
 
 const targets = (...argv: string[]) => outputTargets(argv, 'stylish');
@@ -76,5 +77,65 @@ describe('writeFileAtomic', () => {
     } finally {
       chmodSync(dir, 0o755);
     }
+  });
+});
+
+describe('writeChunks: a report to a pipe, a piece at a time', () => {
+  /** A stream like a pipe whose reader is slow: it takes a piece on a later turn of the event loop. */
+  const slowPipe = () => {
+    const got: string[] = [];
+    let most = 0;
+    const w = new Writable({
+      highWaterMark: 16,
+      decodeStrings: false,
+      write(chunk: string, _enc, done) {
+        setImmediate(() => {
+          got.push(chunk);
+          done();
+        });
+      },
+    });
+    const write = w.write.bind(w);
+    w.write = ((chunk: string) => {
+      const r = write(chunk);
+      most = Math.max(most, w.writableLength);
+      return r;
+    }) as typeof w.write;
+    return { w, got, most: () => most };
+  };
+
+  it('hands the stream the next piece only once it has taken the last: what waits is never more than one piece', async () => {
+    const pieces = Array.from({ length: 50 }, (_, i) => `piece ${i} `.padEnd(100, '.'));
+    const { w, got, most } = slowPipe();
+    await writeChunks(w, pieces);
+    await new Promise<void>((res) => w.end(res));
+    expect(got).toEqual(pieces);
+    // Written without waiting, the 50 pieces (5,000 characters) would all wait in the stream's queue.
+    expect(most()).toBeLessThanOrEqual(100);
+  });
+
+  it('reads the pieces as it writes them, not all first (a generator of pieces is made as it goes)', async () => {
+    const { w } = slowPipe();
+    let made = 0;
+    const seen: number[] = [];
+    function* pieces() {
+      for (let i = 0; i < 5; i++) {
+        made++;
+        seen.push(w.writableLength);
+        yield 'x'.repeat(64);
+      }
+    }
+    await writeChunks(w, pieces());
+    expect(made).toBe(5);
+    // Each piece is made once the one before has left the queue.
+    expect(seen).toEqual([0, 0, 0, 0, 0]);
+  });
+
+  it('stops waiting when the stream closes under it (the reader went away)', async () => {
+    const w = new Writable({ highWaterMark: 1, write() {} }); // never takes a piece
+    w.on('error', () => {});
+    const writing = writeChunks(w, ['a', 'b', 'c']);
+    setImmediate(() => w.destroy());
+    await expect(writing).resolves.toBeUndefined();
   });
 });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCheck, type CheckOptions } from '../../src/check.js';
 import { loadConfig, type MeshConfig } from '../../src/config/load.js';
-import { junitReport } from '../../src/report/junit.js';
+import { junitReport, junitReportChunks } from '../../src/report/junit.js';
 import type { ReportInput } from '../../src/report/types.js';
 import { fixture } from '../helpers/fixtures.js';
 import { HOSTILE_NODE, HOSTILE_SERVICE, hostileCapture, xmllintJunit, xpath } from '../helpers/pipeline.js';
@@ -34,6 +34,23 @@ function acceptingConfig(reason = 'moving node 253 to the new subnet'): MeshConf
 const num = (file: string, expr: string) => Number(xpath(file, expr));
 
 describe('junit report', () => {
+  it('of a large swarm comes in pieces under 128 KB (never the whole report in memory), which together are the valid report, each result once', () => {
+    const out = runCheck(opts('broken-dnat-target'));
+    const input = out.input;
+    // 6,000 results on the nodes and the cluster: about 1.5 MB of XML.
+    const results = Array.from({ length: 6000 }, (_, i) => ({ ...input.results[i % input.results.length], subject: `tcp/${i}` }));
+    const big: ReportInput = { ...input, results };
+    const pieces = [...junitReportChunks(big)];
+    expect(pieces.length).toBeGreaterThan(10);
+    for (const p of pieces) expect(p.length).toBeLessThan(128 * 1024);
+    const xml = pieces.join('');
+    expect(xml).toBe(junitReport(big));
+    const file = written(xml, 'big.xml');
+    expect(xmllintJunit(file).ok).toBe(true);
+    expect(num(file, 'count(//testcase)')).toBe(6000);
+    expect(num(file, 'count(//testsuite)')).toBe(1 + input.nodes.length);
+  });
+
   it.each(['seed-cluster', 'broken-dnat-target', 'broken-no-ipvs', 'invalid-iptables-line', 'broken-dnat-duplicate', 'lab-fault-09-docker-user-drop'])(
     'of %s is valid against the Ant JUnit XSD (xmllint)',
     (name) => {

@@ -856,38 +856,42 @@ class NodeWalk {
     const self = nodeAddress(node);
     // There: the task's node takes VXLAN from this node's address.
     if (taskNode && self) {
-      const w = inputFrom(taskNode, 'udp', dpp, self);
-      if (w) {
-        const g = group(`${taskNode.name}`, w);
-        const last = g.stop ?? g.hops[g.hops.length - 1];
-        const h = mkHop({ stage: 'vxlan', where: `vxlan to ${vtep.node}`, table: last?.table ?? '', chain: last?.chain ?? '', effect: g.stop ? `${data} ${g.stop.effect}` : `${data} accepted`, rule: last?.rule ?? '', file: last?.file ?? '', line: last?.line ?? 0, undecided: g.undecided });
-        if (g.stop) {
-          h.status = g.cont ? 'uncertain' : 'stop';
-          h.detail = `${vtep.node}'s host ${last!.table} ${last!.chain} ${g.cont ? 'may stop' : 'stops'} VXLAN (${data}) from ${self}: the packet never reaches the task${g.cont ? ` (${last!.detail})` : ''}`;
-          hops.push(h);
-          return made;
-        }
+      const h = vxlanInputHop(taskNode, taskNode.name, dpp, self, `vxlan to ${vtep.node}`, (g, last) => `${vtep.node}'s host ${last.table} ${last.chain} ${g.cont ? 'may stop' : 'stops'} VXLAN (${data}) from ${self}: the packet never reaches the task`);
+      if (h) {
         hops.push(h);
+        if (h.status !== 'pass') return made;
       } else assumed.push(`${vtep.node}'s host iptables not captured: VXLAN to it taken as accepted`);
     } else if (!taskNode) assumed.push(`${vtep.node} is not in the capture: its INPUT for VXLAN taken as open`);
     // Back: this node takes the task's replies, VXLAN from the task node's address.
     const peer = vtep.vtep || (taskNode ? nodeAddress(taskNode) : '');
     if (peer) {
-      const w = inputFrom(node, 'udp', dpp, peer);
-      if (w) {
-        const g = group('host', w);
-        const last = g.stop ?? g.hops[g.hops.length - 1];
-        const h = mkHop({ stage: 'vxlan', where: `vxlan from ${vtep.node}`, table: last?.table ?? '', chain: last?.chain ?? '', effect: g.stop ? `${data} ${g.stop.effect}` : `${data} accepted`, rule: last?.rule ?? '', file: last?.file ?? '', line: last?.line ?? 0, undecided: g.undecided });
-        if (g.stop) {
-          h.status = g.cont ? 'uncertain' : 'stop';
-          h.detail = `this node's host ${last!.table} ${last!.chain} ${g.cont ? 'may stop' : 'stops'} VXLAN (${data}) from ${vtep.node} (${peer}): the task's replies never arrive`;
-          if (!g.cont) h.namedBy = 'swarm-ports-open';
-        }
+      const h = vxlanInputHop(node, 'host', dpp, peer, `vxlan from ${vtep.node}`, (g, last) => `this node's host ${last.table} ${last.chain} ${g.cont ? 'may stop' : 'stops'} VXLAN (${data}) from ${vtep.node} (${peer}): the task's replies never arrive`);
+      if (h) {
+        if (h.status === 'stop') h.namedBy = 'swarm-ports-open';
         hops.push(h);
       }
     }
     return made;
   }
+}
+
+/**
+ * One VXLAN hop: a node's INPUT for the data port from a peer's address, as one hop (the walk's last
+ * rule, or the one that stops it). Undefined when that node's host iptables were not captured. A
+ * stop is 'stop', or 'uncertain' when another way goes on; `why` says what the stop means.
+ */
+function vxlanInputHop(walked: NodeModel, ns: string, dpp: number, src: string, where: string, why: (g: Group, last: TraceHop) => string): TraceHop | undefined {
+  const w = inputFrom(walked, 'udp', dpp, src);
+  if (!w) return undefined;
+  const data = `udp/${dpp}`;
+  const g = group(ns, w);
+  const last = g.stop ?? g.hops[g.hops.length - 1];
+  const h = mkHop({ stage: 'vxlan', where, table: last?.table ?? '', chain: last?.chain ?? '', effect: g.stop ? `${data} ${g.stop.effect}` : `${data} accepted`, rule: last?.rule ?? '', file: last?.file ?? '', line: last?.line ?? 0, undecided: g.undecided });
+  if (g.stop) {
+    h.status = g.cont ? 'uncertain' : 'stop';
+    h.detail = `${why(g, last!)}${g.cont ? ` (${last!.detail})` : ''}`;
+  }
+  return h;
 }
 
 /** A backend's walk ends at this hop, made for it: it is marked as where the walk stops. */

@@ -284,6 +284,32 @@ describe('hops that are not iptables, from the captured state', () => {
     expect(trace(s2, 'node3').verdict).toBe('delivered');
   });
 
+  it("VXLAN there: the walk ends at the task node's INPUT (nothing after it), a firewall rule no other rule of check names", () => {
+    const s2 = labWith({ 'nodes/node3/host/iptables.txt': (t) => t.replace('-A FORWARD -j DOCKER-USER', '-A INPUT -s 10.78.0.11/32 -p udp -m udp --dport 4789 -j DROP\n-A FORWARD -j DOCKER-USER') });
+    const t = trace(s2, 'node1');
+    const b = t.backends.find((x) => x.taskNode === 'node3')!;
+    expect(b.hops[b.hops.length - 1]).toBe(b.decisive);
+    expect(b.hops.some((h) => h.where === 'vxlan from node3')).toBe(false);
+    expect(b.decisive).toMatchObject({ status: 'stop', namedBy: '', effect: 'udp/4789 DROP' });
+    expect(b.decisive!.detail).toBe("node3's host filter INPUT stops VXLAN (udp/4789) from 10.78.0.11: the packet never reaches the task");
+  });
+
+  it("VXLAN back: this node's own INPUT dropping the data port from the task's node stops the replies, which swarm-ports-open names", () => {
+    const s2 = labWith({ 'nodes/node1/host/iptables.txt': (t) => t.replace('-A FORWARD -j DOCKER-USER', '-A INPUT -s 10.78.0.13/32 -p udp -m udp --dport 4789 -j DROP\n-A FORWARD -j DOCKER-USER') });
+    const t = trace(s2, 'node1');
+    expect(t.verdict).toBe('dropped');
+    expect(t.decisive).toMatchObject({ where: 'vxlan from node3', status: 'stop', namedBy: 'swarm-ports-open', file: 'nodes/node1/host/iptables.txt' });
+    expect(t.decisive!.detail).toBe("this node's host filter INPUT stops VXLAN (udp/4789) from node3 (10.78.0.13): the task's replies never arrive");
+  });
+
+  it('VXLAN that a rule may stop (a match the walk cannot decide): uncertain, saying why, named by no other rule', () => {
+    const s2 = labWith({ 'nodes/node1/host/iptables.txt': (t) => t.replace('-A FORWARD -j DOCKER-USER', '-A INPUT -p udp -m udp --dport 4789 -m set --match-set peers src -j DROP\n-A FORWARD -j DOCKER-USER') });
+    const t = trace(s2, 'node1');
+    expect(t.verdict).toBe('uncertain');
+    expect(t.decisive).toMatchObject({ where: 'vxlan from node3', status: 'uncertain', namedBy: '' });
+    expect(t.decisive!.detail).toMatch(/^this node's host filter INPUT may stop VXLAN \(udp\/4789\) from node3 \(10\.78\.0\.13\): the task's replies never arrive \(.*uses -m set.*\)$/);
+  });
+
   it("a task's node the swarm lists as down", () => {
     const snap = labWith({ 'cluster/nodes.json': (t) => t.replace(/("Hostname":\s*"node3"[\s\S]*?"State":\s*)"ready"/, '$1"down"') });
     expect(trace(snap, 'node1')).toMatchObject({ verdict: 'dropped', decisive: { where: 'task', effect: 'node3 down' } });

@@ -234,15 +234,25 @@ function encode(r: ReportInput, view: ReportView) {
       const pb = view.ports[b];
       return pb.brokenNodes - pa.brokenNodes || (pb.worst ? RANK[pb.worst] : -1) - (pa.worst ? RANK[pa.worst] : -1) || a - b;
     });
+  const byRank = (list: Result[]) => [...list].sort((a, b) => RANK[b.status] - RANK[a.status]).map((x) => ids.get(x)!);
+  // A node's results that hold for every port at a hop: one list in the page, which every path names.
+  const shared: number[][] = [];
+  const sharedRef = new Map<Result[], number>();
+  const refOf = (list: Result[]): number => {
+    if (list.length === 0) return -1;
+    let k = sharedRef.get(list);
+    if (k === undefined) {
+      sharedRef.set(list, (k = shared.length));
+      shared.push(byRank(list));
+    }
+    return k;
+  };
   const ports = order.map((i) => {
     const p = view.ports[i];
     const paths = p.paths.map((path) => [
       path.row,
       path.broken,
-      ...path.hops.map((h) => {
-        const sorted = [...h.results].sort((a, b) => RANK[b.status] - RANK[a.status]);
-        return [h.status ? RANK[h.status] : -1, ...sorted.map((x) => ids.get(x)!)];
-      }),
+      ...path.hops.map((h) => [h.status ? RANK[h.status] : -1, refOf(h.shared), ...byRank(h.results)]),
     ]);
     return [p.key, p.worst ? RANK[p.worst] : -1, p.brokenNodes, paths];
   });
@@ -264,6 +274,7 @@ function encode(r: ReportInput, view: ReportView) {
     passes,
     hops: HOPS.map((h) => ({ id: h.id, label: h.label, what: h.what, rules: [...h.perPort, ...(h.nodeWide ?? []), ...(h.perBackend ?? [])] })),
     ports,
+    shared,
     firstPort: 0,
     summary: r.summary,
   };

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { runCheck, type CheckOptions } from '../../src/check.js';
-import { fixture, ROOT } from '../helpers/fixtures.js';
+import { fixture, ROOT, unplacedBackendsCapture } from '../helpers/fixtures.js';
 import { HOSTILE_NODE, HOSTILE_SERVICE_SHOWN, HOSTILE_TITLE, hostileCapture } from '../helpers/hostile.js';
 
 /*
@@ -178,6 +178,56 @@ const hops = (page: Page, node: string) =>
     expect(problems).toEqual([]);
     expect(requests).toEqual([pathToFileURL(file).href]);
     await page.close();
+  }, 120_000);
+
+  it("shows, at a port's backends hop, the node's backends that no mark places with the port's own, worst first", async () => {
+    // tcp/30000 keeps its mark (its backends are its own, and a stale one fails its match with the
+    // tasks); the other two services' backends are the node's, for every port.
+    const dir = unplacedBackendsCapture(join(work, 'unplaced'), 2, 3, 6, { keepMarks: 1, extra: ['--stale', '1'] });
+    const file = report('unplaced', dir);
+    const { page, problems } = await open(file);
+    await page.click('#port-list button[data-port="tcp/30000"]');
+    const box = page.locator('#port-paths tr[data-node="node-0"] .hop[data-hop="backends"]');
+    await expect(box.getAttribute('data-status')).resolves.toBe('fail');
+    const message = await box.locator('.msg').textContent();
+    await box.click();
+    const shown = await page.$$eval('#detail article.result', (els) =>
+      els.map((e) => ({ status: e.className.replace(/^result b-/, ''), rule: e.querySelector('.head .muted')!.textContent!.split(' · ')[0], message: e.querySelector('.message')!.textContent })),
+    );
+    // The 6 backends of node-0, each FAILED, then the port's own (its backends match its tasks: a pass).
+    // Worst first; at one status the port's own (its stale backend, its two tasks' backends, FWM 256)
+    // before the node's (the other services' four, FWM 257 and 258, which no mark places).
+    const fwm = (m: string | null) => /FWM (\d+)/.exec(m ?? '')?.[1];
+    expect(shown.map((r) => [r.status, r.rule, fwm(r.message)])).toEqual([
+      ['fail', 'ipvs-backends-match-tasks', '256'],
+      ['fail', 'backend-in-arp', '256'],
+      ['fail', 'backend-in-arp', '256'],
+      ['fail', 'backend-in-arp', '257'],
+      ['fail', 'backend-in-arp', '257'],
+      ['fail', 'backend-in-arp', '258'],
+      ['fail', 'backend-in-arp', '258'],
+      ['warn', 'backend-in-arp', '256'],
+    ]);
+    expect(message).toBe(shown[0].message);
+    // A port with no mark has none of its own: the hop shows the node's worst.
+    await page.click('#port-list button[data-port="tcp/30001"]');
+    await expect(box.getAttribute('data-status')).resolves.toBe('fail');
+    await expect(box.locator('.msg').textContent()).resolves.toMatch(/^IPVS backend \S+ \(FWM 257\) is FAILED/);
+    expect(problems).toEqual([]);
+    await page.close();
+
+    // The port's own results all pass, the node's fail: the hop shows the node's worst, and lists it first.
+    const file2 = report('unplaced-healthy', unplacedBackendsCapture(join(work, 'unplaced-healthy'), 2, 3, 6, { keepMarks: 1, healthy: 1 }));
+    const second = await open(file2);
+    await second.page.click('#port-list button[data-port="tcp/30000"]');
+    const box2 = second.page.locator('#port-paths tr[data-node="node-0"] .hop[data-hop="backends"]');
+    await expect(box2.getAttribute('data-status')).resolves.toBe('fail');
+    await expect(box2.locator('.msg').textContent()).resolves.toMatch(/^IPVS backend \S+ \(FWM 257\) is FAILED/);
+    await box2.click();
+    const listed = await second.page.$$eval('#detail article.result', (els) => els.map((e) => e.className.replace(/^result b-/, '')));
+    expect(listed).toEqual(['fail', 'fail', 'fail', 'fail', 'pass']);
+    expect(second.problems).toEqual([]);
+    await second.page.close();
   }, 120_000);
 
   it('stays a few thousand elements at 50 nodes x 40 rules (20 ports, 150 tasks), passes as counts until asked for', async () => {

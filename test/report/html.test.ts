@@ -10,7 +10,7 @@ import { CLIENT_SCRIPT } from '../../src/report/html/client.js';
 import { buildView, HOPS, type PortView } from '../../src/report/html/model.js';
 import { STYLE } from '../../src/report/html/style.js';
 import { esc } from '../../src/report/html.js';
-import { fixture, ROOT } from '../helpers/fixtures.js';
+import { fixture, ROOT, unplacedBackendsCapture } from '../helpers/fixtures.js';
 import { HOSTILE_NODE, HOSTILE_REFERENCE, HOSTILE_SERVICE, HOSTILE_SERVICE_SHOWN, HOSTILE_TITLE, hostileCapture } from '../helpers/hostile.js';
 
 let work: string;
@@ -151,6 +151,31 @@ describe('html report: the path of each published port', () => {
     expect(hop.status).toBe('fail');
     expect(hop.results.map((r) => r.rule).sort()).toEqual(['backend-in-arp', 'ipvs-backends-match-tasks']);
     for (const p of rest) for (const x of p.paths) expect(x.hops.map((h) => h.status)).toEqual(['pass', 'pass', 'pass', 'pass', 'pass']);
+  });
+
+  it("puts a backend no port's mark places on every port of its node, as one list per node that every path names, not a copy per port", () => {
+    const dir = unplacedBackendsCapture(join(work, 'unplaced'), 2, 20, 40);
+    const out = runCheck(opts(dir));
+    const v = buildView(out.input);
+    const b = HOPS.findIndex((h) => h.id === 'backends');
+    expect(v.ports).toHaveLength(20);
+    for (const row of [1, 2]) {
+      const hops = v.ports.map((p) => p.paths.find((x) => x.row === row)!.hops[b]);
+      const failing = hops[0].shared.filter((r) => r.rule === 'backend-in-arp' && r.status === 'fail');
+      // Each node balances every service's 2 tasks: 40 backends, each FAILED.
+      expect(failing).toHaveLength(40);
+      for (const h of hops) {
+        expect(h.shared).toBe(hops[0].shared);
+        expect(h.status).toBe('fail');
+        expect(h.results.some((r) => r.rule === 'backend-in-arp')).toBe(false);
+      }
+    }
+    // The page holds each node's list once: its paths name it by index.
+    const d = data(out.report);
+    const portIds = d.ports.flatMap((p: [string, number, number, (number | number[])[][]]) => p[3].flatMap((path) => path.slice(2).flatMap((hop) => (hop as number[]).slice(2))));
+    expect(d.shared.filter((l: number[]) => l.length >= 40)).toHaveLength(2);
+    // The ports' own results: a few per hop, not 40 backends per port and node.
+    expect(portIds.length).toBeLessThan(20 * 40);
   });
 });
 

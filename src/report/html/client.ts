@@ -177,7 +177,29 @@ export const CLIENT_SCRIPT = String.raw`
     if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); pick(e.target.closest('td[data-k]')); }
   });
 
-  // Published ports: [key, worst, brokenNodes, paths]; path: [row, broken, hops...]; hop: [status, ids...].
+  // Published ports: [key, worst, brokenNodes, paths]; path: [row, broken, hops...];
+  // hop: [status, shared, ids...]: the port's own results, worst first, and shared (-1: none), the
+  // index in D.shared of the node's results that hold for every port at the hop, worst first.
+  /** A hop's results, worst first (the port's own before the node's at the same status). */
+  function hopIds(data) {
+    var own = data.slice(2);
+    var common = data[1] < 0 ? [] : D.shared[data[1]];
+    if (!common.length) return own;
+    var out = [], i = 0, j = 0;
+    while (i < own.length || j < common.length) {
+      if (j >= common.length || (i < own.length && rank(own[i]) >= rank(common[j]))) out.push(own[i++]);
+      else out.push(common[j++]);
+    }
+    return out;
+  }
+  /** The worst of a hop's results (the first of hopIds), without listing them all; -1 when none. */
+  function firstId(data) {
+    var a = data.length > 2 ? data[2] : -1;
+    var b = data[1] >= 0 && D.shared[data[1]].length ? D.shared[data[1]][0] : -1;
+    if (a < 0 || b < 0) return a < 0 ? b : a;
+    return rank(a) >= rank(b) ? a : b;
+  }
+  function rank(id) { return ST.indexOf(result(id).status); }
   var portList = document.getElementById('port-list');
   var portPaths = document.getElementById('port-paths');
   var filter = document.getElementById('port-filter');
@@ -185,7 +207,7 @@ export const CLIENT_SCRIPT = String.raw`
 
   function showHop(port, path, h) {
     var hop = D.hops[h];
-    var ids = path[2 + h].slice(1);
+    var ids = hopIds(path[2 + h]);
     if (openCell) { openCell.classList.remove('open'); openCell = null; }
     clear(detail);
     detail.removeAttribute('data-cell');
@@ -220,7 +242,8 @@ export const CLIENT_SCRIPT = String.raw`
         box.setAttribute('data-status', status);
         if (path[1] === h) { box.classList.add('broken'); box.setAttribute('data-broken', 'true'); }
         else if (path[1] >= 0 && h > path[1]) box.classList.add('after');
-        var first = data[0] >= 0 && data.length > 1 ? result(data[1]) : null;
+        var top = data[0] >= 0 ? firstId(data) : -1;
+        var first = top >= 0 ? result(top) : null;
         if (first && first.accepted) box.classList.add('acc');
         add(box, el('span', 'st', status === 'none' ? 'not checked' : status));
         add(box, el('div', 'label', hop.label));

@@ -70,7 +70,16 @@ export interface CellView {
 export interface HopView {
   /** The worst status of the hop's results (accepted ones included: traffic does not read the config); null: no result for this port. */
   status: Status | null;
+  /** The results of this port at this hop: those whose subject names it (or, for a backend, its mark). */
   results: Result[];
+  /**
+   * The node's results that hold for every port at this hop (a rule that could not look, a backend
+   * whose marks name no port, a rule about the whole node): one list per node and hop, which every
+   * port's path refers to. A copy per port made the page grow as ports times backends: a swarm of 10
+   * nodes, 500 ports and 2,000 failing backends with no marks to place them gave an 85 MB page and a
+   * 850 MB run.
+   */
+  shared: Result[];
 }
 
 export interface NodePath {
@@ -178,6 +187,28 @@ interface NodeIndex {
   unplaced: Result[];
 }
 
+const NONE: Result[] = [];
+
+/** What a node holds for every port at one hop: its results, their worst status, and whether they judge the hop alone. */
+interface NodeHop {
+  results: Result[];
+  status: Status | null;
+  /** Some of them judge the hop for every port: anything but a node-wide rule's pass. */
+  judges: boolean;
+}
+
+function nodeHop(x: NodeIndex, h: HopSpec): NodeHop {
+  const list: Result[] = [];
+  const wide: Result[] = [];
+  for (const rule of h.perPort) list.push(...(x.general.get(rule) ?? []));
+  for (const rule of h.perBackend ?? []) list.push(...(x.general.get(rule) ?? []), ...x.unplaced.filter((r) => r.rule === rule));
+  for (const rule of h.nodeWide ?? []) wide.push(...(x.general.get(rule) ?? []));
+  const results = list.length + wide.length === 0 ? NONE : [...list, ...wide];
+  let status: Status | null = null;
+  for (const r of results) status = status ? worse(status, r.status) : r.status;
+  return { results, status, judges: list.length > 0 || wide.some((r) => r.status !== 'pass') };
+}
+
 /**
  * Per published port, per node, the hops of HOPS with the results that judge each. Ports are those
  * the per-port rules name in their subjects, on any node; a node where a rule could not look (a
@@ -236,27 +267,31 @@ export function portPaths(results: Result[], rows: ReportView['rows']): PortView
     return pa === pb ? Number(na) - Number(nb) : pa < pb ? -1 : 1;
   });
   const nodeRows = rows.map((r, i) => ({ ...r, i })).filter((r) => !r.cluster);
+  // Per node, per hop: what holds for every port there, worked out once.
+  const sharedOf = new Map<NodeIndex, NodeHop[]>();
+  const nodeHops = (x: NodeIndex): NodeHop[] => {
+    let hs = sharedOf.get(x);
+    if (!hs) sharedOf.set(x, (hs = HOPS.map((h) => nodeHop(x, h))));
+    return hs;
+  };
   return keys.map((key) => {
     let worst: Status | null = null;
     let brokenNodes = 0;
     const paths = nodeRows.map(({ label, i }): NodePath => {
       const x = nodes.get(label);
-      const hops = HOPS.map((h): HopView => {
-        const list: Result[] = [];
-        const wide: Result[] = [];
+      const shared = x ? nodeHops(x) : undefined;
+      const hops = HOPS.map((h, k): HopView => {
+        const own: Result[] = [];
         if (x) {
-          for (const rule of h.perPort) list.push(...(x.perPort.get(rule)?.get(key) ?? []), ...(x.general.get(rule) ?? []));
-          for (const rule of h.perBackend ?? []) {
-            list.push(...(x.general.get(rule) ?? []));
-            list.push(...(x.backends.get(key) ?? []).filter((r) => r.rule === rule), ...x.unplaced.filter((r) => r.rule === rule));
-          }
-          for (const rule of h.nodeWide ?? []) wide.push(...(x.general.get(rule) ?? []));
+          for (const rule of h.perPort) own.push(...(x.perPort.get(rule)?.get(key) ?? []));
+          for (const rule of h.perBackend ?? []) own.push(...(x.backends.get(key) ?? []).filter((r) => r.rule === rule));
         }
+        const n = shared?.[k];
         // A node-wide pass (IPVS is there) says nothing of this port: alone it leaves the hop unchecked.
-        const judged = list.length > 0 || wide.some((r) => r.status !== 'pass') ? [...list, ...wide] : [];
-        let status: Status | null = null;
-        for (const r of judged) status = status ? worse(status, r.status) : r.status;
-        return { status, results: [...list, ...wide] };
+        if (!(own.length > 0 || n?.judges)) return { status: null, results: own, shared: n?.results ?? NONE };
+        let status: Status | null = n?.status ?? null;
+        for (const r of own) status = status ? worse(status, r.status) : r.status;
+        return { status, results: own, shared: n?.results ?? NONE };
       });
       const broken = hops.findIndex((h) => h.status === 'fail');
       if (broken >= 0) brokenNodes++;

@@ -172,6 +172,23 @@ remediation: >-
     expect([good.remediation, good.where]).toEqual(['', []]);
   });
 
+  it('folds every run of whitespace to one space and trims the ends, across the text and what the holes give', () => {
+    // Holes at both ends, side by side, giving nothing, only whitespace, runs of it, other spaces (NBSP, LS).
+    const values = ['a', ' b ', '\t\n', '', '  c  d  ', '\u00a0e\u2028', ' '];
+    const r = rule('folded', `forEach: '["a", " b ", "\\t\\n", "", "  c  d  ", "\\u00a0e\\u2028", " "]'
+checks:
+  - assert: 'false'
+    message: '"x"'
+pass: '"ok"'
+remediation: "\${{ item }}  \\t\${{ item }}\${{ item }}  mid\\n\\n\${{ item }} \${{ \\"\\" }} end \${{ item }}\\t \${{ item }}"
+`);
+    const got = only(evaluate([r], seed)).map((x) => x.remediation);
+    const whole = (v: string) => `${v}  \t${v}${v}  mid\n\n${v}  end ${v}\t ${v}`.replace(/\s+/g, ' ').trim();
+    expect(got).toEqual(values.map(whole));
+    expect(got).toContain('a aa mid a end a a');
+    expect(got).toContain('mid end');
+  });
+
   it('takes where from the rule when it has one, as a string or a list', () => {
     const r = rule('where-list', `checks:
   - assert: 'false'

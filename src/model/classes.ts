@@ -30,6 +30,8 @@ const LAZY_FIELDS: Record<string, readonly string[]> = {
     'sboxVips', 'sboxVipByAddress', 'sboxIngressIfname', 'marksByValue', 'preroutingMarkValues', 'nodeOverlays',
     'neighbours', 'neighbourByIp',
   ],
+  // The way to a drop: walked in full only when a rule reads it (a failure's evidence).
+  Trace: ['hops'],
 };
 
 /**

@@ -4,7 +4,7 @@ import { modelClass } from '../model/classes.js';
 import { iptablesHasChain, iptablesRules, ipv4InCidr, type IptablesModel, type InputModel, type NodeModel } from '../model/build.js';
 import { make } from '../model/classes.js';
 import { forwardToSbox, inputFrom, walkView } from '../trace/mesh.js';
-import { traceForCheck } from '../trace/path.js';
+import { traceFields, traceForCheck } from '../trace/path.js';
 import { installRe2Matches, re2Matches, verifyPatternFinder } from './regex.js';
 import { installMeter } from './budget.js';
 
@@ -38,7 +38,7 @@ export const FUNCTIONS: { signature: string; description: string; handler: (...a
     signature: 'Node.meshTrace(string, int): Trace',
     description:
       "a client's new connection to a published port (protocol, port) followed hop by hop from this node to the task (src/trace/path.ts, what `mesh-doctor trace` prints): host PREROUTING and its DNAT, routing, host FORWARD, ingress_sbox's MARK, IPVS, SNAT, each backend's neighbour entry, task, node and VXLAN",
-    handler: ((node: NodeModel, protocol: string, port: bigint) => make('Trace', traceForCheck(node, protocol, Number(port)))) as never,
+    handler: ((node: NodeModel, protocol: string, port: bigint) => make('Trace', traceFields(traceForCheck(node, protocol, Number(port))))) as never,
   },
   {
     signature: 'notFound(Input): bool',

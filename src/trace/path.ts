@@ -1,7 +1,7 @@
 import type { ClusterModel, InputModel, IptablesModel, NodeModel } from '../model/build.js';
 import { BAD_NEIGH, ipv4Number } from '../model/build.js';
 import { snapshotOf } from '../model/registry.js';
-import { describeRule, hooksMemoKey, marked, walkHooks, walkHooksShared, type Hop, type Outcome, type HookStep, type Packet, type WalkResult } from './iptables.js';
+import { describeRule, hooksMemoKey, marked, ownHop, walkHooks, walkHooksShared, type Hop, type Outcome, type HookStep, type Packet, type WalkResult } from './iptables.js';
 import type { IptablesData } from '../parse/iptables.js';
 import { arrivalDevice, inputFrom, isLocal, nodeAddress, OUTSIDE, routeDevice } from './mesh.js';
 
@@ -477,8 +477,17 @@ export function traceForCheck(node: NodeModel, protocol: string, port: number, s
   if (hit && hit.key === key) return hit.view;
   const c = snapshotOf(node);
   if (!c) throw new Error(`node ${node.name} belongs to no snapshot`);
-  const lean = new NodeWalk(c, node, protocol, port, src, false).run();
-  const view = traceView(lean.verdict === 'delivered' ? lean : traceNode(node, protocol, port, src, c));
+  const walk = new NodeWalk(c, node, protocol, port, src, false);
+  const lean = walk.run();
+  let view: TraceView;
+  if (lean.verdict === 'delivered') view = traceView(lean);
+  else if ((lean.verdict === 'dropped' || lean.verdict === 'partial') && !walk.undecidable) {
+    // A drop that no undecidable rule touched: the verdict-only walk made every hop that decides it,
+    // so its view is the full walk's but for the way there (hops), walked in full when first read:
+    // a failure's evidence reads it; a pass, for a drop another rule names (a broken swarm's usual
+    // case: every port of every node), does not.
+    view = traceView(lean, () => traceView(traceNode(node, protocol, port, src, c)).hops);
+  } else view = traceView(traceNode(node, protocol, port, src, c));
   lastView.set(node, { key, view });
   return view;
 }
@@ -494,6 +503,8 @@ class NodeWalk {
   private undecided: string[] = [];
   /** Some way ended (or went on differently) at an undecidable rule on the way. */
   private forked = false;
+  /** Some walk of iptables met a rule it could not decide (its hops then carry what it could not). */
+  undecidable = false;
   private readonly key: string;
 
   constructor(
@@ -536,6 +547,7 @@ class NodeWalk {
   private walk(ns: 'host' | 'sbox', ipt: IptablesModel, steps: HookStep[], packet: Packet, into: TraceHop[], assumedTables = true): Group {
     if (assumedTables) for (const t of tablesOf(steps)) if (!captured(this.node, ns, t)) this.assumed.push(`${ns} ${t} table not captured: taken as letting the packet through`);
     const g = walkGroup(ns, ipt.parsed, steps, packet, this.full);
+    if (g.undecided.length > 0) this.undecidable = true;
     if (this.full) for (const h of g.hops) into.push(h);
     if (g.cont && g.divergent) {
       this.forked = true;
@@ -588,13 +600,16 @@ class NodeWalk {
     const nat = pre.action === 'DNAT' ? pre : undefined;
     const fwdDst = nat?.toAddress || dst;
     const fwdPort = nat && nat.toPort ? nat.toPort : this.port;
-    const dnatHop = nat && this.full ? this.hops[this.hops.length - 1] : undefined;
+    // A verdict-only walk of these hooks may be one another node of the same rules made: its last
+    // rule (the DNAT, or where nat ended) is read at this node's own file and line.
+    const preAt = this.full ? pre.at : ownHop(host.parsed, pre.at);
+    const dnatHop = nat ? (this.full ? this.hops[this.hops.length - 1] : ruleHop('host', preAt, 'pass')) : undefined;
     // A copy: the hop may be one of a remembered walk's, shared with other ports' traces.
     if (dnatHop) this.hops[this.hops.length - 1] = { ...dnatHop, effect: `DNAT to ${fwdDst}:${fwdPort}` };
 
     // 2. The routing decision.
     if (!nat) {
-      const last = pre.at;
+      const last = preAt;
       return this.stop(mkHop({ stage: 'routing', where: 'routing', table: last.table, chain: last.chain, effect: 'no DNAT: local', detail: `no rule of nat PREROUTING DNATs ${this.key}, so the packet is for ${dst} itself, where nothing listens on it (ingress-mode ports are not bound on the host); the walk of nat ended at ${describeRule(last)}`, rule: last.kind === 'rule' ? last.text : '', file: last.file, line: last.line, namedBy: (node.ingressDnatByPort as Map<string, unknown>).has(this.key) ? '' : 'published-port-has-dnat' }));
     }
     if (isLocal(node, fwdDst)) {
@@ -734,6 +749,7 @@ class NodeWalk {
     const vsConntrack = sf.vsConntrack;
     let forked = false;
     const g1 = walkGroup('sbox', sbox.parsed, SBOX_OUT, bpk);
+    if (g1.undecided.length > 0) this.undecidable = true;
     if (this.full) hops.push(...g1.hops);
     if (!g1.cont) return endedAt(out, g1.stop!);
     forked ||= g1.divergent;
@@ -745,6 +761,7 @@ class NodeWalk {
       this.assumed.push("ingress_sbox's nat table not captured: its SNAT of IPVS traffic taken as there");
     } else {
       const g2 = walkGroup('sbox', sbox.parsed, SBOX_SNAT, marked(bpk, g1.cont.mark));
+      if (g2.undecided.length > 0) this.undecidable = true;
       if (this.full) hops.push(...g2.hops);
       if (!g2.cont) return endedAt(out, g2.stop!);
       forked ||= g2.divergent;
@@ -977,10 +994,15 @@ export function hopLine(h: TraceHop): string {
   return `${h.where}: ${h.effect}${h.file ? ` (${at(h)})` : ''}`;
 }
 
-export function traceView(t: NodeTrace): TraceView {
+/**
+ * What the rules read of a trace. `fullHops`: the hops of the way are those of another walk, made
+ * when first read (see traceForCheck); the view then has `hops` as a getter, and lazyTraceFields
+ * hands it to the model as a lazy field.
+ */
+export function traceView(t: NodeTrace, fullHops?: () => string[]): TraceView {
   const d = t.decisive;
-  const path = t.verdict === 'delivered' ? [] : [...t.hops, ...(t.backends.find((b) => b.decisive === d)?.hops ?? [])];
-  return {
+  const path = t.verdict === 'delivered' || fullHops ? [] : [...t.hops, ...(t.backends.find((b) => b.decisive === d)?.hops ?? [])];
+  const view: TraceView = {
     verdict: t.verdict,
     port: t.key,
     src: t.src,
@@ -995,8 +1017,28 @@ export function traceView(t: NodeTrace): TraceView {
     tasks: t.backends.filter((b) => b.verdict === 'delivered').map((b) => (b.task ? `${b.task.replace(/^task /, '')} on ${b.taskNode}` : b.address)),
     namedBy: t.verdict === 'dropped' || t.verdict === 'partial' ? (d?.namedBy ?? '') : '',
     // The way to a drop or an uncertainty; none for a delivered walk (a 50-node check has 25,000 of those).
-    hops: t.verdict === 'delivered' ? [] : path.map(hopLine),
+    hops: t.verdict === 'delivered' || fullHops ? [] : path.map(hopLine),
     undecided: t.undecided,
     assumed: t.assumed,
   };
+  if (fullHops) {
+    let hops: string[] | undefined;
+    const get = () => (hops ??= fullHops());
+    Object.defineProperty(view, 'hops', { get, enumerable: true, configurable: true });
+    lazyHops.set(view, get);
+  }
+  return view;
+}
+
+/** The views whose hops are made when first read, with what makes them. */
+const lazyHops = new WeakMap<TraceView, () => string[]>();
+
+/** A view's fields as the model's Trace is made from them: hops, when made on first read, as a function (a lazy field). */
+export function traceFields(v: TraceView): Record<string, unknown> {
+  const get = lazyHops.get(v);
+  if (!get) return v as unknown as Record<string, unknown>;
+  const f: Record<string, unknown> = {};
+  for (const k of Object.keys(v)) if (k !== 'hops') f[k] = (v as unknown as Record<string, unknown>)[k];
+  f.hops = get;
+  return f;
 }

@@ -6,7 +6,7 @@ import { readCapture } from '../../src/capture/read.js';
 import { buildSnapshot, type Snapshot } from '../../src/model/build.js';
 import { loadRules } from '../../src/rules/loader.js';
 import { evaluate } from '../../src/rules/evaluate.js';
-import { traceForCheck, traceNode, traceNodes, traceView, type NodeTrace } from '../../src/trace/path.js';
+import { traceFields, traceForCheck, traceNode, traceNodes, traceView, type NodeTrace } from '../../src/trace/path.js';
 import { FIXTURES, ROOT, fixture, snapshotOf } from '../helpers/fixtures.js';
 
 /*
@@ -318,6 +318,43 @@ describe('hops that are not iptables, from the captured state', () => {
   it('an IPVS service whose backends are gone, a MARK deleted', () => {
     expect(trace(snapshotOf('lab-fault-06-ipvs-backend-deleted'), 'node2').decisive).toMatchObject({ where: 'IPVS', effect: 'FWM 256 rr' });
     expect(trace(snapshotOf('lab-fault-04-sbox-mark-deleted'), 'node2').decisive).toMatchObject({ where: 'sbox mangle PREROUTING', effect: 'no MARK' });
+  });
+});
+
+describe('a drop on nodes of the same rules, whose verdict-only walks they share', () => {
+  const edits: [string, (t: string) => string][] = [
+    ['no DNAT', (t) => t.replace(/^-A DOCKER-INGRESS -p tcp -m tcp --dport 8080 -j DNAT .*\n/m, '')],
+    ['a DNAT to another address', (t) => t.replace('--to-destination 172.18.0.2:8080', '--to-destination 172.18.0.9:8080')],
+  ];
+  it.each(edits)("%s: what the check reads names each node's own file and line, as its full trace does", (_, edit) => {
+    const snap = labWith({ 'nodes/node1/host/iptables.txt': edit, 'nodes/node2/host/iptables.txt': edit, 'nodes/node3/host/iptables.txt': edit });
+    for (const n of ['node1', 'node2', 'node3']) {
+      const view = traceForCheck(node(snap, n), 'tcp', 8080);
+      expect(view).toMatchObject({ verdict: 'dropped', file: `nodes/${n}/host/iptables.txt` });
+      expect(view.line).toBeGreaterThan(0);
+      expect({ ...view }).toEqual(traceView(traceNode(node(snap, n), 'tcp', 8080, undefined, snap)));
+    }
+  });
+
+  it('walks the way there in full only when a rule reads it', () => {
+    const snap = labWith({ 'nodes/node2/ingress_sbox/neigh.json': (t) => t.replace('"state":["STALE"]', '"state":["FAILED"]') });
+    const view = traceForCheck(node(snap, 'node2'), 'tcp', 8080);
+    expect(view).toMatchObject({ verdict: 'dropped', namedBy: 'backend-in-arp' });
+    const fields = traceFields(view);
+    expect(typeof fields.hops).toBe('function');
+    expect((fields.hops as () => string[])()).toEqual(traceView(traceNode(node(snap, 'node2'), 'tcp', 8080, undefined, snap)).hops);
+    expect(view.hops.length).toBeGreaterThan(3);
+  });
+
+  it('is walked in full at once when a rule on the way could not be decided (the full walk says which)', () => {
+    const snap = labWith({
+      'nodes/node2/ingress_sbox/neigh.json': (t) => t.replace('"state":["STALE"]', '"state":["FAILED"]'),
+      'nodes/node2/ingress_sbox/iptables.txt': (t) => t.replace(/^(\*filter\n(?::.*\n)*)/m, '$1-A OUTPUT -m set --match-set peers dst -j DROP\n'),
+    });
+    const view = traceForCheck(node(snap, 'node2'), 'tcp', 8080);
+    expect(view.verdict).toBe('dropped');
+    expect(view.undecided).toEqual([expect.stringMatching(/^nodes\/node2\/ingress_sbox\/iptables.txt:\d+ uses -m set$/)]);
+    expect({ ...view }).toEqual(traceView(traceNode(node(snap, 'node2'), 'tcp', 8080, undefined, snap)));
   });
 });
 

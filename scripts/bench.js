@@ -178,7 +178,10 @@ const x = (v, b) => `${(v / b).toFixed(1)}x`;
 // The generated nodes' sbox files are alike, as an idle swarm's are; `busy` nodes carry traffic, so
 // that half their IPVS lines and their neighbour states differ from node to node (gen-capture.js --busy).
 const BUSY = ['--busy', '50'];
-const ratioSizes = quick ? [[50, 500, 2000], [50, 500, 2000, BUSY]] : [[50, 500, 2000], [50, 500, 2000, BUSY], [200, 500, 2000], [50, 2000, 8000]];
+// A swarm in trouble: every sbox neighbour entry FAILED, 100,000 failures with their evidence and
+// remediation, and every port's walk stopping at its backends.
+const FAILED = ['--failed', '100'];
+const ratioSizes = quick ? [[50, 500, 2000], [50, 500, 2000, BUSY], [50, 500, 2000, FAILED]] : [[50, 500, 2000], [50, 500, 2000, BUSY], [50, 500, 2000, FAILED], [200, 500, 2000], [50, 2000, 8000]];
 const ratioRuns = quick ? 3 : 5;
 console.log('\nthe whole CLI as a multiple of node -e 0 (measured before each size): the floor is reading every file and parsing every JSON document and line');
 console.log('  size                    node -e 0   floor          check (terminal)   check --format json   peak memory: terminal, json (x capture size)');
@@ -196,7 +199,7 @@ for (const [n, s, t, extra = []] of ratioSizes) {
     // and a report written faster than that waits in memory.
     const piped = measuredPiped([bin, 'check', '--format', 'json', dir], ratioRuns);
     const mb = (kb) => `${((kb * 1024) / 1e6).toFixed(0)} MB (${x(kb * 1024, disk)})`;
-    console.log(`  ${`${n} x ${s} x ${t}${extra.length ? ' busy' : ''}`.padEnd(22)}  ${ms(node0).padStart(7)}   ${ms(floor.ms).padStart(7)} ${x(floor.ms, node0).padStart(5)}   ${ms(sty.ms).padStart(8)} ${x(sty.ms, node0).padStart(6)}   ${ms(json.ms).padStart(8)} ${x(json.ms, node0).padStart(6)}       ${mb(sty.peakKB)}, ${mb(json.peakKB)} of ${(disk / 1e6).toFixed(0)} MB`);
+    console.log(`  ${`${n} x ${s} x ${t}${extra.length ? ` ${extra[0].slice(2)}` : ''}`.padEnd(22)}  ${ms(node0).padStart(7)}   ${ms(floor.ms).padStart(7)} ${x(floor.ms, node0).padStart(5)}   ${ms(sty.ms).padStart(8)} ${x(sty.ms, node0).padStart(6)}   ${ms(json.ms).padStart(8)} ${x(json.ms, node0).padStart(6)}       ${mb(sty.peakKB)}, ${mb(json.peakKB)} of ${(disk / 1e6).toFixed(0)} MB`);
     console.log(`  ${''.padEnd(22)}  check --format json into a pipe (| cat): ${ms(piped.ms)} ${x(piped.ms, node0)}, peak memory ${mb(piped.peakKB)}`);
     if (n >= 200) {
       // V8 limits its heap to a quarter of the machine's memory: 1 GB on a 4 GB manager.

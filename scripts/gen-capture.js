@@ -15,6 +15,9 @@
 //                       own, and the sbox's neighbour entries are REACHABLE, STALE or DELAY as
 //                       traffic left them there; every task has its own MAC (02:42 and its address,
 //                       as Docker makes it). Without it every node's sbox files are the same.
+//   --failed P          a broken overlay: P% of each node's sbox neighbour entries FAILED (`ip neigh`
+//                       prints no MAC for them), so backend-in-arp fails for those backends and
+//                       the walk of their ports stops there: the check of a swarm in trouble
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -35,13 +38,14 @@ for (let i = 0; i < argv.length; i++) {
 const backendsOnly = opts['ipvs-backends'] !== undefined;
 const [out, nNodes = backendsOnly ? '1' : '50', nServices = backendsOnly ? '1' : '500', nTasks = backendsOnly ? String(opts['ipvs-backends']) : '2000'] = positional;
 if (!out) {
-  console.error('usage: gen-capture.js OUT [nodes] [services] [tasks] [--ipvs-backends B] [--stale K] [--missing K] [--iptables-mb M] [--busy P]');
+  console.error('usage: gen-capture.js OUT [nodes] [services] [tasks] [--ipvs-backends B] [--stale K] [--missing K] [--iptables-mb M] [--busy P] [--failed P]');
   process.exit(2);
 }
 const STALE = opts.stale ?? 0;
 const MISSING = opts.missing ?? 0;
 const IPTABLES_MB = opts['iptables-mb'] ?? 0;
 const BUSY = opts.busy;
+const FAILED = opts.failed ?? 0;
 /** A number in [0, 1) from two integers, the same every run. */
 const noise = (a, b) => {
   let h = (Math.imul(a + 1, 0x9e3779b1) ^ Math.imul(b + 1, 0x85ebca77)) >>> 0;
@@ -127,7 +131,7 @@ nodes.forEach((n, i) => {
   write(`${d}/ingress_sbox/iptables.txt`, `${mangle.join('\n')}\n*nat\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -d 10.0.0.0/8 -m ipvs --ipvs -j SNAT --to-source ${sbox}\nCOMMIT\n`);
   write(`${d}/ingress_sbox/ipvs.txt`, ['IP Virtual Server version 1.2.1 (size=4096)', 'Prot LocalAddress:Port Scheduler Flags', '  -> RemoteAddress:Port Forward Weight ActiveConn InActConn',
     ...services.flatMap((s) => [`FWM  ${hex8(s.mark)} rr`, ...backends.get(s.id).map((a, k) => `  -> ${ipHex(a)}:0000      Masq    1      ${counts(i, s.mark * 64 + k)}`)])].join('\n') + '\n');
-  write(`${d}/ingress_sbox/neigh.txt`, tasks.map((t, k) => `${t.addr} dev eth0 lladdr ${macOf(t.addr)} ${neighState(i, k)}`).join('\n') + '\n');
+  write(`${d}/ingress_sbox/neigh.txt`, tasks.map((t, k) => (noise(i + 211, k) * 100 < FAILED ? `${t.addr} dev eth0 FAILED` : `${t.addr} dev eth0 lladdr ${macOf(t.addr)} ${neighState(i, k)}`)).join('\n') + '\n');
   write(`${d}/ingress_sbox/addr.json`, JSON.stringify([{ ifname: 'lo', addr_info: [{ family: 'inet', local: '127.0.0.1', prefixlen: 8 }] },
     { ifname: 'eth0', mtu: 1450, addr_info: [{ family: 'inet', local: sbox, prefixlen: 8 }, ...services.map((s) => ({ family: 'inet', local: s.vip, prefixlen: 32 }))] },
     { ifname: 'eth1', mtu: 1500, addr_info: [{ family: 'inet', local: '172.18.0.2', prefixlen: 16 }] }]));

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCheck, type CheckOptions } from '../../src/check.js';
 import { summarizeAccepted } from '../../src/config/apply.js';
-import { stylishReport } from '../../src/report/stylish.js';
+import { normalizeNode, stylishReport } from '../../src/report/stylish.js';
 import type { ReportInput } from '../../src/report/types.js';
 import type { LoadedRule, Result } from '../../src/rules/types.js';
 import { displayWidth, stripAnsi, words } from '../../src/util/wrap.js';
@@ -217,5 +217,34 @@ describe('stylish report: wrapping', () => {
   it('at width 0 prints each finding on one line', () => {
     const text = runCheck(opts('broken-dnat-target', { width: 0 })).report;
     expect(text).toMatch(/^ {2}✖ fail {2}dnat-target-is-sbox {2}tcp\/8080: DOCKER-INGRESS DNATs tcp\/8080 to 192\.168\.0\.3, but ingress_sbox is 192\.168\.0\.2 on docker_gwbridge \(nodes\/253\/host\/iptables-nat\.txt:30\)$/m);
+  });
+});
+
+describe('normalizeNode: a node name taken out of a text, as a whole word', () => {
+  /** The rule as a regex: not after \w . -, not before \w - or a . that \w follows. */
+  const reference = (text: string, node: string) => text.replace(new RegExp(`(?<![\\w.-])${node.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\w-]|\\.\\w)`, 'g'), '\u0000');
+
+  it.each([
+    ['From node node-0: ping node-0.', 'node-0'],
+    ['node-0', 'node-0'],
+    ['node-0 node-0node-0 node-01 xnode-0 .node-0 -node-0 node-0- node-0.x node-0._ node-0.. node-0.', 'node-0'],
+    ['nodes/n1/host/iptables.txt:3 on n1, n1.example, n1-b, a.n1, (n1)', 'n1'],
+    ['253 at 10.0.0.253 and 253: 2530, 1253, 253_', '253'],
+    ['a.b a.b.c xa.b a.bx a.b-c a.b', 'a.b'],
+    ['no name here', 'node-9'],
+    ['a:a:a (a name that overlaps itself: matches do not)', 'a:a'],
+  ])('takes %j apart at %s as the regex would', (text, node) => {
+    expect(normalizeNode(text, node)).toBe(reference(text, node));
+  });
+
+  it('agrees with the regex on 5,000 random texts of names, dots, dashes and word characters', () => {
+    let seed = 7;
+    const rnd = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n);
+    const bits = ['node-1', 'node-1', 'n', '.', '-', '_', 'x', '1', ' ', ':', '/', '..', 'node-10'];
+    for (let i = 0; i < 5000; i++) {
+      let text = '';
+      for (let k = rnd(12); k >= 0; k--) text += bits[rnd(bits.length)];
+      expect([text, normalizeNode(text, 'node-1')]).toEqual([text, reference(text, 'node-1')]);
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { htmlReportChunks } from './html.js';
 import { jsonReportChunks } from './json.js';
 import { junitReportChunks } from './junit.js';
 import { STATE_CODE, nagiosFailed, nagiosState } from './nagios.js';
@@ -24,7 +25,7 @@ export interface FormatHooks {
   stderrLast?: boolean;
   /**
    * The report in pieces, the same text as the reporter's, written as each is made: a report of every
-   * result of a large swarm (130 MB of JSON, 43 MB of JUnit XML for 50 nodes) is then never held whole in memory.
+   * result of a large swarm (130 MB of JSON, 43 MB of JUnit XML for 50 nodes; a swarm in trouble's HTML page, 120 MB) is then never held whole in memory.
    */
   chunks?(input: ReportInput): Iterable<string>;
   /**
@@ -40,6 +41,7 @@ const COUNTS_PASSES = () => true;
 export const FORMAT_HOOKS: Record<string, FormatHooks> = {
   json: { chunks: jsonReportChunks },
   junit: { chunks: junitReportChunks },
+  html: { chunks: htmlReportChunks },
   // Problems in full, passes counted per node; with -v every result of every node.
   stylish: { countsPasses: (verbose) => !verbose },
   nagios: {

@@ -19,9 +19,63 @@ import { CLIENT_SCRIPT } from './html/client.js';
  * and the line separators as \u escapes) that the script only ever sets as textContent.
  */
 export function htmlReport(r: ReportInput): string {
+  let out = '';
+  for (const piece of htmlReportChunks(r)) out += piece;
+  return out;
+}
+
+/** Where the page's data goes in its lines: a text no line can hold (safe() shows NUL as `\x00`). */
+const DATA = '\u0000md-data\u0000';
+
+/**
+ * The page in pieces, the same text as htmlReport, its data (a swarm in trouble's is 100 MB and more:
+ * every failure with its evidence and remediation) written a list's slice at a time: made whole, and
+ * then escaped, joined into the page and copied for writing, the page of 50 nodes with 100,000
+ * failures took 1.3 GB.
+ */
+export function* htmlReportChunks(r: ReportInput): Generator<string> {
   const view = buildView(r);
   const data = encode(r, view);
-  const json = JSON.stringify(data).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const [before, after] = pageLines(r, view).join('\n').split(DATA);
+  yield before;
+  for (const piece of jsonPieces(data)) yield scriptSafe(piece);
+  yield after;
+}
+
+/** JSON for a script element: `<`, `>`, `&` and the line separators as \u escapes (per character: a piece at a time gives the same text). */
+function scriptSafe(json: string): string {
+  return json.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** Items of a list stringified at a time: a slice of 64 problems is about 80 KB, under V8's large-object size. */
+const SLICE = 64;
+
+/**
+ * JSON.stringify(data) in pieces: the data's own keys in order, each list of more than SLICE items
+ * a slice at a time (the same text: a slice's items are written as the list's are).
+ */
+function* jsonPieces(data: Record<string, unknown>): Generator<string> {
+  let sep = '{';
+  for (const [k, v] of Object.entries(data)) {
+    const text = Array.isArray(v) && v.length > SLICE ? undefined : JSON.stringify(v);
+    if (!Array.isArray(v) && text === undefined) continue; // as JSON.stringify leaves out undefined and functions
+    yield `${sep}${JSON.stringify(k)}:`;
+    sep = ',';
+    if (text !== undefined) {
+      yield text;
+      continue;
+    }
+    const list = v as unknown[];
+    for (let i = 0; i < list.length; i += SLICE) {
+      const part = JSON.stringify(list.slice(i, i + SLICE));
+      yield (i === 0 ? '[' : ',') + part.slice(1, -1);
+    }
+    yield ']';
+  }
+  yield sep === '{' ? '{}' : '}';
+}
+
+function pageLines(r: ReportInput, view: ReportView): string[] {
   const csp = [
     "default-src 'none'",
     `script-src '${sha256(CLIENT_SCRIPT)}'`,
@@ -59,12 +113,12 @@ export function htmlReport(r: ReportInput): string {
     ports(view),
     notes(r),
     `<footer>mesh-doctor ${esc(r.toolVersion)} · ${r.results.length} results · generated ${esc(r.generatedAt)}. This page loads nothing: <code>--format json</code> carries the same results for programs.</footer>`,
-    `<script type="application/json" id="md-data">${json}</script>`,
+    `<script type="application/json" id="md-data">${DATA}</script>`,
     `<script>${CLIENT_SCRIPT}</script>`,
     '</body>',
     '</html>',
     '',
-  ].join('\n');
+  ];
 }
 
 const ICON: Record<Status, string> = { pass: '✔', skip: '○', warn: '⚠', fail: '✖', error: '!' };

@@ -9,7 +9,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { CLIENT_SCRIPT } from '../../src/report/html/client.js';
 import { buildView, HOPS, type PortView } from '../../src/report/html/model.js';
 import { STYLE } from '../../src/report/html/style.js';
-import { esc } from '../../src/report/html.js';
+import { esc, htmlReportChunks } from '../../src/report/html.js';
 import { fixture, ROOT, unplacedBackendsCapture } from '../helpers/fixtures.js';
 import { HOSTILE_NODE, HOSTILE_REFERENCE, HOSTILE_SERVICE, HOSTILE_SERVICE_SHOWN, HOSTILE_TITLE, hostileCapture } from '../helpers/hostile.js';
 
@@ -151,6 +151,20 @@ describe('html report: the path of each published port', () => {
     expect(hop.status).toBe('fail');
     expect(hop.results.map((r) => r.rule).sort()).toEqual(['backend-in-arp', 'ipvs-backends-match-tasks']);
     for (const p of rest) for (const x of p.paths) expect(x.hops.map((h) => h.status)).toEqual(['pass', 'pass', 'pass', 'pass', 'pass']);
+  });
+
+  it('comes in pieces of at most a few hundred KB, its data a slice of each list at a time, which together are the page', () => {
+    const dir = unplacedBackendsCapture(join(work, 'pieces'), 3, 60, 240);
+    const out = runCheck(opts(dir));
+    const pieces = [...htmlReportChunks(out.input)];
+    expect(pieces.length).toBeGreaterThan(20);
+    for (const p of pieces) expect(p.length).toBeLessThan(300 * 1024);
+    const page = pieces.join('');
+    expect(page).toBe(out.report);
+    const d = data(page);
+    expect(d.problems.length).toBeGreaterThan(64);
+    expect(d.passes.length).toBeGreaterThan(64);
+    expect(d.problems.length + d.passes.length / 2).toBe(out.input.results.length);
   });
 
   it("puts a backend no port's mark places on every port of its node, as one list per node that every path names, not a copy per port", () => {

@@ -22,7 +22,21 @@ const SUMMARY_BUDGET = 256 * 1024;
  * command: this reporter has no side effect.
  */
 export function githubReport(r: ReportInput): string {
-  const lines: string[] = [];
+  let out = '';
+  for (const piece of githubReportChunks(r)) out += piece;
+  return out;
+}
+
+/** Annotations written at a time: each is a message and what to do (1–2 KB), a piece stays under V8's large-object size. */
+const BATCH = 64;
+
+/**
+ * The report in pieces, the same text as githubReport: a swarm in trouble has an annotation per
+ * failure (100,000 for 50 nodes whose backends all failed: 100 MB, which held whole took the run to
+ * 690 MB).
+ */
+export function* githubReportChunks(r: ReportInput): Generator<string> {
+  let lines: string[] = [];
   const list = problems(r.results);
   const kinds = list.map(command);
   const counts = { error: 0, warning: 0, notice: 0 };
@@ -36,10 +50,16 @@ export function githubReport(r: ReportInput): string {
       )}`,
     );
   }
-  list.forEach((x, i) => lines.push(annotation(r, x, kinds[i])));
+  for (let i = 0; i < list.length; i++) {
+    lines.push(annotation(r, list[i], kinds[i]));
+    if (lines.length >= BATCH) {
+      yield lines.join('\n') + '\n';
+      lines = [];
+    }
+  }
   const s = r.summary;
   lines.push(`mesh-doctor: ${s.pass} pass, ${s.warn} warn, ${s.fail} fail, ${s.skip} skip, ${s.error} error${s.accepted ? `, ${s.accepted} accepted` : ''} (${safe(r.source)})`);
-  return lines.join('\n') + '\n';
+  yield lines.join('\n') + '\n';
 }
 
 function command(x: Result): 'error' | 'warning' | 'notice' {

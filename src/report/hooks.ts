@@ -1,3 +1,4 @@
+import { githubReportChunks } from './github.js';
 import { htmlReportChunks } from './html.js';
 import { jsonReportChunks } from './json.js';
 import { junitReportChunks } from './junit.js';
@@ -55,7 +56,7 @@ export const FORMAT_HOOKS: Record<string, FormatHooks> = {
     countsPasses: COUNTS_PASSES,
   },
   // Annotations and code-scanning alerts are the problems; passes are in their counts only.
-  github: { countsPasses: COUNTS_PASSES },
+  github: { countsPasses: COUNTS_PASSES, chunks: githubReportChunks },
   sarif: { countsPasses: COUNTS_PASSES },
 };
 

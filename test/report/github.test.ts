@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCheck, type CheckOptions, type CheckOutcome } from '../../src/check.js';
 import { loadConfig } from '../../src/config/load.js';
-import { ANNOTATIONS_PER_KIND, escapeData, escapeProperty, githubReport, githubStepSummary } from '../../src/report/github.js';
+import { ANNOTATIONS_PER_KIND, escapeData, escapeProperty, githubReport, githubReportChunks, githubStepSummary } from '../../src/report/github.js';
 import type { ReportInput } from '../../src/report/types.js';
 import type { Result } from '../../src/rules/types.js';
 import { fixture } from '../helpers/fixtures.js';
@@ -177,5 +177,25 @@ describe('github report: the step summary', () => {
     // The default cap holds a 50-node run's worth of problems to a small page.
     const lots: Result[] = Array.from({ length: 5000 }, (_, i) => ({ ...fail, subject: `tcp/${i}` }));
     expect(githubStepSummary({ ...input, results: lots }).length).toBeLessThan(256 * 1024);
+  });
+});
+
+describe('github report of a swarm in trouble', () => {
+  it('comes in pieces under 128 KB, which together are one annotation per problem and the count line', () => {
+    const out = check('broken-dnat-target');
+    const bad = out.input.results.find((x) => x.status === 'fail')!;
+    // 1,000 failures, each with a message and a remediation of a few hundred characters.
+    const results: Result[] = Array.from({ length: 1000 }, (_, i) => ({ ...bad, subject: `tcp/${i}`, message: `${bad.message} #${i}`, remediation: `${bad.remediation} ${'x'.repeat(300)}` }));
+    const big: ReportInput = { ...out.input, results };
+    const pieces = [...githubReportChunks(big)];
+    expect(pieces.length).toBeGreaterThan(10);
+    for (const p of pieces) expect(p.length).toBeLessThan(128 * 1024);
+    const text = pieces.join('');
+    expect(text).toBe(githubReport(big));
+    const lines = text.split('\n');
+    expect(lines.filter((l) => l.startsWith('::error ')).length).toBe(1000);
+    expect(new Set(lines.filter((l) => l.startsWith('::error ')).map((l) => /#(\d+)/.exec(l)![1])).size).toBe(1000);
+    expect(lines[lines.length - 2]).toMatch(/^mesh-doctor: \d+ pass, 0 warn, 1 fail/);
+    expect(lines[lines.length - 1]).toBe('');
   });
 });

@@ -4,6 +4,7 @@ import { jsonReportChunks } from './json.js';
 import { junitReportChunks } from './junit.js';
 import { STATE_CODE, nagiosFailed, nagiosState } from './nagios.js';
 import { prometheusFailed } from './prometheus.js';
+import { sarifReportChunks } from './sarif.js';
 import type { ReportInput } from './types.js';
 
 /**
@@ -57,7 +58,7 @@ export const FORMAT_HOOKS: Record<string, FormatHooks> = {
   },
   // Annotations and code-scanning alerts are the problems; passes are in their counts only.
   github: { countsPasses: COUNTS_PASSES, chunks: githubReportChunks },
-  sarif: { countsPasses: COUNTS_PASSES },
+  sarif: { countsPasses: COUNTS_PASSES, chunks: sarifReportChunks },
 };
 
 /** Whether the reports of a run in these formats all only count passes (see FormatHooks.countsPasses). */

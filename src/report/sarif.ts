@@ -38,6 +38,47 @@ const LEVEL = { fail: 'error', warn: 'warning' } as const;
  * - tool.driver has no informationUri: package.json names no repository or homepage to point at.
  */
 export function sarifReport(r: ReportInput): string {
+  let out = '';
+  for (const piece of sarifReportChunks(r)) out += piece;
+  return out;
+}
+
+/** Results stringified at a time (each a few hundred bytes to a few KB): a piece stays under V8's large-object size. */
+const BATCH = 16;
+
+/** Where the results go in the document's text, as JSON.stringify writes this string. */
+const RESULTS = '\u0000mesh-doctor results\u0000';
+
+/**
+ * The SARIF log in pieces, the same text as JSON.stringify(log, null, 2) + '\n' (through safeJson):
+ * its results (up to 25,000, 50 MB for a swarm in trouble) are stringified a slice at a time, at the
+ * depth the log holds them, rather than the whole log at once (which took that run to 680 MB).
+ */
+export function* sarifReportChunks(r: ReportInput): Generator<string> {
+  const { log, results } = sarifLog(r);
+  const run = (log.runs as Record<string, unknown>[])[0];
+  run.results = RESULTS;
+  const text = JSON.stringify(log, null, 2);
+  const marker = JSON.stringify(RESULTS);
+  const at = text.indexOf(marker);
+  if (results.length === 0 || at < 0 || text.indexOf(marker, at + 1) >= 0) {
+    // No results (the list is written `[]`), or the marker is not where only the results can be: whole.
+    run.results = results;
+    yield safeJson(JSON.stringify(log, null, 2)) + '\n';
+    return;
+  }
+  // The log up to its results (its rules' descriptions: about 100 KB), then the results.
+  yield safeJson(text.slice(0, at) + '[');
+  for (let i = 0; i < results.length; i += BATCH) {
+    // '{\n  "x": [\n' + the items, each indented by 4 + '\n  ]\n}': the items indented by 4 more, as the log's 8.
+    const items = JSON.stringify({ x: results.slice(i, i + BATCH) }, null, 2).slice(11, -6).replace(/\n/g, '\n    ');
+    yield safeJson(`${i === 0 ? '\n' : ',\n'}    ${items}`);
+  }
+  yield safeJson('\n      ]' + text.slice(at + marker.length)) + '\n';
+}
+
+/** The SARIF log, its results apart. */
+function sarifLog(r: ReportInput): { log: Record<string, unknown>; results: unknown[] } {
   const index = new Map<string, number>(r.rules.map((x, i) => [x.spec.id, i]));
   const all = problems(r.results);
   const shown = all.slice(0, MAX_RESULTS);
@@ -85,7 +126,7 @@ export function sarifReport(r: ReportInput): string {
       },
     ],
   };
-  return safeJson(JSON.stringify(log, null, 2)) + '\n';
+  return { log, results };
 }
 
 function descriptor(rule: LoadedRule) {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { runCheck, type CheckOptions, type CheckOutcome } from '../../src/check.js';
 import { loadConfig } from '../../src/config/load.js';
-import { MAX_RESULTS, sarifReport } from '../../src/report/sarif.js';
+import { MAX_RESULTS, sarifReport, sarifReportChunks } from '../../src/report/sarif.js';
 import type { ReportInput } from '../../src/report/types.js';
 import type { Result } from '../../src/rules/types.js';
 import { ROOT, fixture } from '../helpers/fixtures.js';
@@ -223,5 +223,27 @@ describe('sarif report', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('sarif report of a swarm in trouble', () => {
+  it('comes in pieces under 128 KB, which together are the schema-valid log with every result once', () => {
+    const out = check('broken-dnat-target');
+    const bad = out.input.results.find((x) => x.status === 'fail')!;
+    // 1,000 failures with hostile text (escapes safeJson writes) and remediations of a few hundred characters.
+    const results: Result[] = Array.from({ length: 1000 }, (_, i) => ({ ...bad, subject: `tcp/${i}`, message: `${bad.message} #${i} \u009b\u202e`, remediation: `${bad.remediation} ${'x'.repeat(300)}` }));
+    const big: ReportInput = { ...out.input, results };
+    const pieces = [...sarifReportChunks(big)];
+    expect(pieces.length).toBeGreaterThan(20);
+    for (const p of pieces) expect(p.length).toBeLessThan(128 * 1024);
+    const text = pieces.join('');
+    expect(text).toBe(sarifReport(big));
+    expect(text).not.toMatch(/[\u009b\u202e]/);
+    const log = JSON.parse(text);
+    const validate = sarifValidator();
+    expect(validate(log) ? [] : validate.errors).toEqual([]);
+    expect(log.runs[0].results.map((x: { message: { text: string } }) => /#(\d+)/.exec(x.message.text)![1])).toEqual(results.map((_, i) => String(i)));
+    // Written as JSON.stringify(log, null, 2) writes it: its results at their depth.
+    expect(text).toBe(JSON.stringify(log, null, 2) + '\n');
   });
 });

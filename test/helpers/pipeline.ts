@@ -4,6 +4,8 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, fixture } from './fixtures.js';
+import type { ReportInput } from '../../src/report/types.js';
+import type { Result } from '../../src/rules/types.js';
 
 /** The published schemas the pipeline formats are held to (test/schemas/README.md says where each comes from). */
 export const JUNIT_XSD = join(ROOT, 'test/schemas/JUnit.xsd');
@@ -50,4 +52,22 @@ export function hostileCapture(): string {
   const services = join(dir, 'cluster/services.json');
   writeFileSync(services, readFileSync(services, 'utf8').replace('"Name": "whoami"', `"Name": ${JSON.stringify(HOSTILE_SERVICE)}`));
   return dir;
+}
+
+/**
+ * A report's input as a swarm in trouble gives it: `n` copies of its first failure, each with a
+ * subject of its own (`tcp/i`), its message ending ` #i` and `suffix`, and a few hundred characters
+ * more of remediation.
+ */
+export function manyFailures(input: ReportInput, n: number, suffix = ''): ReportInput {
+  const bad = input.results.find((x) => x.status === 'fail')!;
+  const results: Result[] = Array.from({ length: n }, (_, i) => ({ ...bad, subject: `tcp/${i}`, message: `${bad.message} #${i}${suffix}`, remediation: `${bad.remediation} ${'x'.repeat(300)}` }));
+  return { ...input, results };
+}
+
+/** A report's pieces joined, once each has been checked to be under V8's large-object size (128 KB) and there are more than `min`. */
+export function joinedPieces(pieces: string[], min: number): string {
+  expect(pieces.length).toBeGreaterThan(min);
+  for (const p of pieces) expect(p.length).toBeLessThan(128 * 1024);
+  return pieces.join('');
 }

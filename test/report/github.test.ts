@@ -7,7 +7,7 @@ import { ANNOTATIONS_PER_KIND, escapeData, escapeProperty, githubReport, githubR
 import type { ReportInput } from '../../src/report/types.js';
 import type { Result } from '../../src/rules/types.js';
 import { fixture } from '../helpers/fixtures.js';
-import { HOSTILE_NODE, hostileCapture } from '../helpers/pipeline.js';
+import { HOSTILE_NODE, hostileCapture, joinedPieces, manyFailures } from '../helpers/pipeline.js';
 
 const opts = (name: string, over: Partial<CheckOptions> = {}): CheckOptions => ({
   dir: fixture(name), format: 'github', failOn: 'fail', color: false, verbose: false, toolVersion: '0.1.0', now: new Date('2026-11-25T17:00:00Z'), ...over,
@@ -183,14 +183,8 @@ describe('github report: the step summary', () => {
 describe('github report of a swarm in trouble', () => {
   it('comes in pieces under 128 KB, which together are one annotation per problem and the count line', () => {
     const out = check('broken-dnat-target');
-    const bad = out.input.results.find((x) => x.status === 'fail')!;
-    // 1,000 failures, each with a message and a remediation of a few hundred characters.
-    const results: Result[] = Array.from({ length: 1000 }, (_, i) => ({ ...bad, subject: `tcp/${i}`, message: `${bad.message} #${i}`, remediation: `${bad.remediation} ${'x'.repeat(300)}` }));
-    const big: ReportInput = { ...out.input, results };
-    const pieces = [...githubReportChunks(big)];
-    expect(pieces.length).toBeGreaterThan(10);
-    for (const p of pieces) expect(p.length).toBeLessThan(128 * 1024);
-    const text = pieces.join('');
+    const big = manyFailures(out.input, 1000);
+    const text = joinedPieces([...githubReportChunks(big)], 10);
     expect(text).toBe(githubReport(big));
     const lines = text.split('\n');
     expect(lines.filter((l) => l.startsWith('::error ')).length).toBe(1000);

@@ -8,7 +8,7 @@ import { MAX_RESULTS, sarifReport, sarifReportChunks } from '../../src/report/sa
 import type { ReportInput } from '../../src/report/types.js';
 import type { Result } from '../../src/rules/types.js';
 import { ROOT, fixture } from '../helpers/fixtures.js';
-import { HOSTILE_NODE, hostileCapture, sarifValidator } from '../helpers/pipeline.js';
+import { HOSTILE_NODE, hostileCapture, joinedPieces, manyFailures, sarifValidator } from '../helpers/pipeline.js';
 
 const opts = (name: string, over: Partial<CheckOptions> = {}): CheckOptions => ({
   dir: fixture(name), format: 'sarif', failOn: 'fail', color: false, verbose: false, toolVersion: '0.1.0', now: new Date('2026-11-25T17:00:00Z'), ...over,
@@ -229,20 +229,15 @@ describe('sarif report', () => {
 describe('sarif report of a swarm in trouble', () => {
   it('comes in pieces under 128 KB, which together are the schema-valid log with every result once', () => {
     const out = check('broken-dnat-target');
-    const bad = out.input.results.find((x) => x.status === 'fail')!;
-    // 1,000 failures with hostile text (escapes safeJson writes) and remediations of a few hundred characters.
-    const results: Result[] = Array.from({ length: 1000 }, (_, i) => ({ ...bad, subject: `tcp/${i}`, message: `${bad.message} #${i} \u009b\u202e`, remediation: `${bad.remediation} ${'x'.repeat(300)}` }));
-    const big: ReportInput = { ...out.input, results };
-    const pieces = [...sarifReportChunks(big)];
-    expect(pieces.length).toBeGreaterThan(20);
-    for (const p of pieces) expect(p.length).toBeLessThan(128 * 1024);
-    const text = pieces.join('');
+    // With characters a terminal would act on, which the log must escape.
+    const big = manyFailures(out.input, 1000, ' \u009b\u202e');
+    const text = joinedPieces([...sarifReportChunks(big)], 20);
     expect(text).toBe(sarifReport(big));
     expect(text).not.toMatch(/[\u009b\u202e]/);
     const log = JSON.parse(text);
     const validate = sarifValidator();
     expect(validate(log) ? [] : validate.errors).toEqual([]);
-    expect(log.runs[0].results.map((x: { message: { text: string } }) => /#(\d+)/.exec(x.message.text)![1])).toEqual(results.map((_, i) => String(i)));
+    expect(log.runs[0].results.map((x: { message: { text: string } }) => /#(\d+)/.exec(x.message.text)![1])).toEqual(big.results.map((_, i) => String(i)));
     // Written as JSON.stringify(log, null, 2) writes it: its results at their depth.
     expect(text).toBe(JSON.stringify(log, null, 2) + '\n');
   });

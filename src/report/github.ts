@@ -1,7 +1,7 @@
 import type { Result } from '../rules/types.js';
 import type { ReportInput } from './types.js';
 import { nodeLabel, placeOf, problems, repoFile } from './where.js';
-import { safe } from '../util/text.js';
+import { safe, wholeText } from '../util/text.js';
 
 /** GitHub shows this many annotations of each kind (error, warning, notice) per step; the log keeps the rest. */
 export const ANNOTATIONS_PER_KIND = 10;
@@ -22,9 +22,7 @@ const SUMMARY_BUDGET = 256 * 1024;
  * command: this reporter has no side effect.
  */
 export function githubReport(r: ReportInput): string {
-  let out = '';
-  for (const piece of githubReportChunks(r)) out += piece;
-  return out;
+  return wholeText(githubReportChunks(r));
 }
 
 /** Annotations written at a time: each is a message and what to do (1–2 KB), a piece stays under V8's large-object size. */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Result, Status } from '../rules/types.js';
 import type { ReportInput } from './types.js';
-import { safe } from '../util/text.js';
+import { safe, wholeText } from '../util/text.js';
 import { buildView, HOPS, RANK, STATUSES, type CellView, type ReportView } from './html/model.js';
 import { STYLE } from './html/style.js';
 import { CLIENT_SCRIPT } from './html/client.js';
@@ -19,9 +19,7 @@ import { CLIENT_SCRIPT } from './html/client.js';
  * and the line separators as \u escapes) that the script only ever sets as textContent.
  */
 export function htmlReport(r: ReportInput): string {
-  let out = '';
-  for (const piece of htmlReportChunks(r)) out += piece;
-  return out;
+  return wholeText(htmlReportChunks(r));
 }
 
 /** Where the page's data goes in its lines: a text no line can hold (safe() shows NUL as `\x00`). */

@@ -1,11 +1,9 @@
 import type { ReportInput } from './types.js';
-import { safeJson } from '../util/text.js';
+import { safeJson, wholeText } from '../util/text.js';
 
 /** The JSON report of spec/report-format.md, version 1. Fields may be added, never renamed or dropped. */
 export function jsonReport(r: ReportInput): string {
-  let out = '';
-  for (const chunk of jsonReportChunks(r)) out += chunk;
-  return out;
+  return wholeText(jsonReportChunks(r));
 }
 
 /**
@@ -46,12 +44,23 @@ export function* jsonReportChunks(r: ReportInput): Generator<string> {
     }
     buf += '[';
     for (let i = 0; i < list.length; i += BATCH) {
-      // '{\n  "x": [\n' + the items, each indented by 4 + '\n  ]\n}'
-      const text = JSON.stringify({ x: list.slice(i, i + BATCH) }, null, 2);
-      yield safeJson(buf + (i === 0 ? '\n' : ',\n') + text.slice(11, -6));
+      yield safeJson(buf + (i === 0 ? '\n' : ',\n') + listItems(list.slice(i, i + BATCH), 4));
       buf = '';
     }
     buf += '\n  ]';
   }
   yield safeJson(buf + '\n}\n');
+}
+
+/**
+ * Items of a list as JSON.stringify(document, null, 2) writes them where the list's items are
+ * indented by `indent` (4 in this report, 8 in a SARIF log's run): one per line or more, separated by
+ * commas, without the brackets. Stringified inside a one-key object, which indents them by 4, and
+ * the wrapper cut off ('{\n  "x": [\n' before them, '\n  ]\n}' after).
+ */
+export function listItems(items: unknown[], indent: number): string {
+  const text = JSON.stringify({ x: items }, null, 2).slice(11, -6);
+  if (indent === 4) return text;
+  const more = ' '.repeat(indent - 4);
+  return more + text.replace(/\n/g, `\n${more}`);
 }

@@ -2,7 +2,7 @@ import type { Diagnostic } from '../parse/types.js';
 import type { LoadedRule, Result } from '../rules/types.js';
 import type { ReportInput } from './types.js';
 import { nodeLabel, repoFile } from './where.js';
-import { safe } from '../util/text.js';
+import { safe, wholeText } from '../util/text.js';
 
 /**
  * The JUnit XML report, for the test views of CI systems (GitLab's `artifacts:reports:junit`,
@@ -28,9 +28,7 @@ import { safe } from '../util/text.js';
  * or of suite times, as Jenkins does) is the run's time; a per-check time in a viewer is that share.
  */
 export function junitReport(r: ReportInput): string {
-  let out = '';
-  for (const piece of junitReportChunks(r)) out += piece;
-  return out;
+  return wholeText(junitReportChunks(r));
 }
 
 /**

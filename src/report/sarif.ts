@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import type { LoadedRule, Result } from '../rules/types.js';
 import type { ReportInput } from './types.js';
 import { nodeLabel, parseWhere, placeOf, problems, repoFile, type Place } from './where.js';
-import { safe, safeJson } from '../util/text.js';
+import { safe, safeJson, wholeText } from '../util/text.js';
+import { listItems } from './json.js';
 
 /** GitHub code scanning refuses a run with more results than this (and shows the first 5,000 by severity). */
 export const MAX_RESULTS = 25_000;
@@ -38,9 +39,7 @@ const LEVEL = { fail: 'error', warn: 'warning' } as const;
  * - tool.driver has no informationUri: package.json names no repository or homepage to point at.
  */
 export function sarifReport(r: ReportInput): string {
-  let out = '';
-  for (const piece of sarifReportChunks(r)) out += piece;
-  return out;
+  return wholeText(sarifReportChunks(r));
 }
 
 /** Results stringified at a time (each a few hundred bytes to a few KB): a piece stays under V8's large-object size. */
@@ -70,9 +69,8 @@ export function* sarifReportChunks(r: ReportInput): Generator<string> {
   // The log up to its results (its rules' descriptions: about 100 KB), then the results.
   yield safeJson(text.slice(0, at) + '[');
   for (let i = 0; i < results.length; i += BATCH) {
-    // '{\n  "x": [\n' + the items, each indented by 4 + '\n  ]\n}': the items indented by 4 more, as the log's 8.
-    const items = JSON.stringify({ x: results.slice(i, i + BATCH) }, null, 2).slice(11, -6).replace(/\n/g, '\n    ');
-    yield safeJson(`${i === 0 ? '\n' : ',\n'}    ${items}`);
+    // The log's results are indented by 8.
+    yield safeJson(`${i === 0 ? '\n' : ',\n'}${listItems(results.slice(i, i + BATCH), 8)}`);
   }
   yield safeJson('\n      ]' + text.slice(at + marker.length)) + '\n';
 }

@@ -23,6 +23,13 @@ export function safe(s: string, multiline = false): string {
   return re.test(s) ? s.replace(re, escape) : s;
 }
 
+/** A report's pieces (a reporter's chunks) as one text: what the reporter returns when asked for it whole. */
+export function wholeText(pieces: Iterable<string>): string {
+  let out = '';
+  for (const piece of pieces) out += piece;
+  return out;
+}
+
 /** JSON text with the characters JSON.stringify leaves raw (DEL, C1 controls, bidi overrides) as \u escapes: the same value, safe on a terminal. */
 // eslint-disable-next-line no-control-regex
 const JSON_UNSAFE = /[\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;

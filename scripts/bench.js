@@ -163,16 +163,19 @@ function sizeOnDisk(dir) {
 }
 /** Median wall time and the peak resident memory (KB, GNU time's %M) of the largest run. */
 function measured(argv, n) {
-  let peak = 0;
-  const seen = (r) => (peak = Math.max(peak, Number(/(\d+)\s*$/.exec(String(r.stderr))?.[1] ?? 0)));
-  return { ms: wall('/usr/bin/time', ['-f', '%M', process.execPath, ...argv], n, { seen }), peakKB: peak };
+  const peak = peakOf();
+  return { ms: wall('/usr/bin/time', ['-f', '%M', process.execPath, ...argv], n, { seen: peak.seen }), peakKB: peak.kb };
+}
+/** The largest peak GNU time's %M (the last number on stderr) reports over the runs it sees. */
+function peakOf() {
+  const p = { kb: 0, seen: (r) => (p.kb = Math.max(p.kb, Number(/(\d+)\s*$/.exec(String(r.stderr))?.[1] ?? 0))) };
+  return p;
 }
 /** The same, with stdout a pipe to cat (which writes to /dev/null): GNU time measures node alone. */
 function measuredPiped(argv, n) {
-  let peak = 0;
-  const seen = (r) => (peak = Math.max(peak, Number(/(\d+)\s*$/.exec(String(r.stderr))?.[1] ?? 0)));
+  const peak = peakOf();
   const line = ['/usr/bin/time', '-f', '%M', process.execPath, ...argv].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
-  return { ms: wall('/bin/sh', ['-c', `${line} | cat >/dev/null`], n, { seen }), peakKB: peak };
+  return { ms: wall('/bin/sh', ['-c', `${line} | cat >/dev/null`], n, { seen: peak.seen }), peakKB: peak.kb };
 }
 const x = (v, b) => `${(v / b).toFixed(1)}x`;
 // The generated nodes' sbox files are alike, as an idle swarm's are; `busy` nodes carry traffic, so

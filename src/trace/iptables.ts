@@ -1120,9 +1120,7 @@ function rebound(data: IptablesData, w: WalkResult): WalkResult {
 }
 
 /** A hop of a walk (maybe one another capture of the same rules made) at this capture's own file and line. */
-export const ownHop = (data: IptablesData, h: Hop): Hop => reboundHop(data, h);
-
-function reboundHop(data: IptablesData, h: Hop): Hop {
+export function reboundHop(data: IptablesData, h: Hop): Hop {
   if (h.kind === 'end' || h.file === '') return h;
   const c = data.tables.get(h.table)?.get(h.chain);
   if (!c) return h;

@@ -1,7 +1,7 @@
 import type { ClusterModel, InputModel, IptablesModel, NodeModel } from '../model/build.js';
 import { BAD_NEIGH, ipv4Number } from '../model/build.js';
 import { snapshotOf } from '../model/registry.js';
-import { describeRule, hooksMemoKey, marked, ownHop, walkHooks, walkHooksShared, type Hop, type Outcome, type HookStep, type Packet, type WalkResult } from './iptables.js';
+import { describeRule, hooksMemoKey, marked, reboundHop, walkHooks, walkHooksShared, type Hop, type Outcome, type HookStep, type Packet, type WalkResult } from './iptables.js';
 import type { IptablesData } from '../parse/iptables.js';
 import { arrivalDevice, inputFrom, isLocal, nodeAddress, OUTSIDE, routeDevice } from './mesh.js';
 
@@ -602,7 +602,7 @@ class NodeWalk {
     const fwdPort = nat && nat.toPort ? nat.toPort : this.port;
     // A verdict-only walk of these hooks may be one another node of the same rules made: its last
     // rule (the DNAT, or where nat ended) is read at this node's own file and line.
-    const preAt = this.full ? pre.at : ownHop(host.parsed, pre.at);
+    const preAt = this.full ? pre.at : reboundHop(host.parsed, pre.at);
     const dnatHop = nat ? (this.full ? this.hops[this.hops.length - 1] : ruleHop('host', preAt, 'pass')) : undefined;
     // A copy: the hop may be one of a remembered walk's, shared with other ports' traces.
     if (dnatHop) this.hops[this.hops.length - 1] = { ...dnatHop, effect: `DNAT to ${fwdDst}:${fwdPort}` };
@@ -996,7 +996,7 @@ export function hopLine(h: TraceHop): string {
 
 /**
  * What the rules read of a trace. `fullHops`: the hops of the way are those of another walk, made
- * when first read (see traceForCheck); the view then has `hops` as a getter, and lazyTraceFields
+ * when first read (see traceForCheck); the view then has `hops` as a getter, and traceFields
  * hands it to the model as a lazy field.
  */
 export function traceView(t: NodeTrace, fullHops?: () => string[]): TraceView {
@@ -1017,7 +1017,7 @@ export function traceView(t: NodeTrace, fullHops?: () => string[]): TraceView {
     tasks: t.backends.filter((b) => b.verdict === 'delivered').map((b) => (b.task ? `${b.task.replace(/^task /, '')} on ${b.taskNode}` : b.address)),
     namedBy: t.verdict === 'dropped' || t.verdict === 'partial' ? (d?.namedBy ?? '') : '',
     // The way to a drop or an uncertainty; none for a delivered walk (a 50-node check has 25,000 of those).
-    hops: t.verdict === 'delivered' || fullHops ? [] : path.map(hopLine),
+    hops: path.map(hopLine),
     undecided: t.undecided,
     assumed: t.assumed,
   };

@@ -184,7 +184,11 @@ const BUSY = ['--busy', '50'];
 // A swarm in trouble: every sbox neighbour entry FAILED, 100,000 failures with their evidence and
 // remediation, and every port's walk stopping at its backends.
 const FAILED = ['--failed', '100'];
-const ratioSizes = quick ? [[50, 500, 2000], [50, 500, 2000, BUSY], [50, 500, 2000, FAILED]] : [[50, 500, 2000], [50, 500, 2000, BUSY], [50, 500, 2000, FAILED], [200, 500, 2000], [50, 2000, 8000]];
+// A swarm whose engines have all restarted since its services were made (an upgrade, a reboot):
+// libnetwork counts fwmarks per engine, so every node marks the ports with marks of its own, and no
+// two nodes' sbox mangle tables or IPVS listings are alike.
+const RESTARTED = ['--restarted', '100'];
+const ratioSizes = quick ? [[50, 500, 2000], [50, 500, 2000, BUSY], [50, 500, 2000, RESTARTED], [50, 500, 2000, FAILED]] : [[50, 500, 2000], [50, 500, 2000, BUSY], [50, 500, 2000, RESTARTED], [50, 500, 2000, FAILED], [200, 500, 2000], [50, 2000, 8000]];
 const ratioRuns = quick ? 3 : 5;
 console.log('\nthe whole CLI as a multiple of node -e 0 (measured before each size): the floor is reading every file and parsing every JSON document and line');
 console.log('  size                    node -e 0   floor          check (terminal)   check --format json   peak memory: terminal, json (x capture size)');

@@ -964,6 +964,13 @@ interface SharedWalks {
   keyRule: KeyRule;
   /** Per packet key, per port * 2^32 + mark: the walk. */
   walks: Map<string, Map<number, WalkResult>>;
+  /**
+   * How many captures' walks of these hooks it is: a walk is kept only once a second has come, as no
+   * other capture would read it. A node whose dockerd gave the services marks of its own (after a
+   * restart) has an sbox mangle table no other node's equals, and kept a walk of every port: 44 MB
+   * for 50 nodes, read by no one.
+   */
+  sharers: number;
 }
 /**
  * Per print of the tables and hooks walked (see tablePrint). Bounded, for a process that checks
@@ -971,11 +978,17 @@ interface SharedWalks {
  * gone): past MAX_PRINTS prints or MAX_SHARED_WALKS walks in all, everything is forgotten.
  */
 const sharedWalks = new Map<string, SharedWalks>();
-const MAX_PRINTS = 64;
+export const MAX_PRINTS = 64;
 const MAX_SHARED_WALKS = 1 << 16;
 let sharedWalkCount = 0;
-/** Per list of steps (a constant of the caller) and capture: its shared walks, or null when it shares none. */
-const sharedFor = new WeakMap<object, WeakMap<IptablesData, SharedWalks | null>>();
+/** How many times everything was forgotten: a capture counted among a print's sharers before was not since. */
+let forgotten = 0;
+/**
+ * Per list of steps (a constant of the caller) and capture: the print its walks are kept under, and
+ * when it was last counted among the print's sharers (`forgotten` then); null when it shares none.
+ * The print, not the walks: forgotten walks are gone for every capture.
+ */
+const sharedFor = new WeakMap<object, WeakMap<IptablesData, { print: string; specs: string[] | null; counted: number } | null>>();
 
 /**
  * What decides a walk of these hooks in this capture, as a string: every chain a walk from them may
@@ -1052,18 +1065,21 @@ const RULE_WORD = /(?:^|\s)(-j|--jump|-g|--goto|-d|--destination|--dst)\s+(\S+)/
 function sharedWalksOf(data: IptablesData, steps: HookStep[]): SharedWalks | null {
   let perSteps = sharedFor.get(steps);
   if (!perSteps) sharedFor.set(steps, (perSteps = new WeakMap()));
-  let s = perSteps.get(data);
-  if (s !== undefined) return s;
-  const p = tablePrint(data, steps);
-  s = null;
-  if (p) {
-    s = sharedWalks.get(p.print) ?? null;
-    if (!s) {
-      if (sharedWalks.size >= MAX_PRINTS) forgetSharedWalks();
-      sharedWalks.set(p.print, (s = { keyRule: { specs: p.specs, bits: new Map() }, walks: new Map() }));
-    }
+  let p = perSteps.get(data);
+  if (p === undefined) {
+    const print = tablePrint(data, steps);
+    perSteps.set(data, (p = print && { ...print, counted: -1 }));
   }
-  perSteps.set(data, s);
+  if (!p) return null;
+  let s = sharedWalks.get(p.print);
+  if (!s) {
+    if (sharedWalks.size >= MAX_PRINTS) forgetSharedWalks();
+    sharedWalks.set(p.print, (s = { keyRule: { specs: p.specs, bits: new Map() }, walks: new Map(), sharers: 0 }));
+  }
+  if (p.counted !== forgotten) {
+    p.counted = forgotten;
+    s.sharers++;
+  }
   return s;
 }
 
@@ -1085,7 +1101,7 @@ export function walkHooksShared(data: IptablesData, steps: HookStep[], packet: P
   if (hit) return own ? rebound(data, hit) : hit;
   const w = walkHooks(data, steps, packet);
   const o = w.outcomes[0];
-  if (w.outcomes.length === 1 && o.undecided.length === 0 && !STOPS.has(o.action)) {
+  if (s.sharers > 1 && w.outcomes.length === 1 && o.undecided.length === 0 && !STOPS.has(o.action)) {
     if (sharedWalkCount >= MAX_SHARED_WALKS) forgetSharedWalks();
     else {
       if (!perKey) s.walks.set(key, (perKey = new Map()));
@@ -1099,6 +1115,7 @@ export function walkHooksShared(data: IptablesData, steps: HookStep[], packet: P
 function forgetSharedWalks(): void {
   sharedWalks.clear();
   sharedWalkCount = 0;
+  forgotten++;
 }
 
 /**

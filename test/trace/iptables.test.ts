@@ -1,5 +1,5 @@
 import { parseIptables } from '../../src/parse/iptables.js';
-import { forgetChainIndexes, hooksMemoKey, matchRule, walkChain, walkHooks, walkHooksShared, type Packet } from '../../src/trace/iptables.js';
+import { forgetChainIndexes, hooksMemoKey, matchRule, MAX_PRINTS, walkChain, walkHooks, walkHooksShared, type Packet } from '../../src/trace/iptables.js';
 
 /** A new TCP connection from outside to a published port, as the FORWARD walk sees it after the DNAT. */
 const pkt = (over: Partial<Packet> = {}): Packet => ({
@@ -446,18 +446,24 @@ ${DOCKER_FORWARD.trim()}`;
     expect(parsed.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
     return parsed.data;
   };
-  /** Two nodes of the same rules, the second's two lines further down its file. */
+  /** Each node's first walk of the hooks, of a packet a rule drops: a walk is kept only once two nodes of the same rules have begun. */
+  const begun = (...nodes: ReturnType<typeof node>[]) => {
+    for (const n of nodes) expect(walkHooksShared(n, STEPS, pkt({ src: '198.18.0.1' })).outcomes[0].action).toBe('DROP');
+  };
+  /** Two nodes of the same rules, the second's two lines further down its file, both begun. */
   const pair = (rules = RULES, policy = 'DROP') => {
     forgetChainIndexes();
     const make = (name: string, lead: string) => {
       const parsed = parseIptables(`${lead}*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ${policy} [0:0]\n:OUTPUT ACCEPT [0:0]\n:DOCKER-USER - [0:0]\n:DOCKER-INGRESS - [0:0]\n${rules.trim()}\nCOMMIT\n`, `nodes/${name}/host/iptables.txt`);
       return parsed.data;
     };
-    return [make('a', ''), make('b', '# two lines further down\n\n')];
+    const nodes = [make('a', ''), make('b', '# two lines further down\n\n')];
+    begun(...nodes);
+    return nodes;
   };
   const verdict = (w: ReturnType<typeof walkHooks>) => w.outcomes.map((o) => [o.action, o.mark, o.toAddress, o.toPort]);
 
-  it("gives the second node the first one's walk of a port, and each port and mark its own", () => {
+  it("gives the second node the first one's walk of a port once both have begun, and each port and mark its own", () => {
     const [a, b] = pair();
     const shared = walkHooksShared(a, STEPS, pkt());
     expect(verdict(shared)).toEqual([['ACCEPT', 0, '', 0]]);
@@ -467,6 +473,39 @@ ${DOCKER_FORWARD.trim()}`;
     expect(verdict(walkHooksShared(b, STEPS, pkt({ dport: 9090 })))).toEqual([['ACCEPT', 0, '', 0]]);
     expect(verdict(walkHooksShared(a, STEPS, pkt({ dport: 7000 })))).toEqual([['ACCEPT', 0, '', 0]]);
     expect(verdict(walkHooksShared(b, STEPS, pkt({ dport: 7000, mark: 7 })))).toEqual([['DROP', 7, '', 0]]);
+  });
+
+  it('keeps no walk of rules one node alone has, and keeps them once a second node has them too', () => {
+    // A node whose dockerd gave the services marks of its own (after a restart) marks every port in a
+    // mangle table no other node's equals: no other node would read its walks.
+    const a = node('a', RULES);
+    const first = walkHooksShared(a, STEPS, pkt());
+    expect(verdict(first)).toEqual([['ACCEPT', 0, '', 0]]);
+    expect(walkHooksShared(a, STEPS, pkt())).not.toBe(first);
+    expect(walkHooksShared(a, STEPS, pkt())).toEqual(first);
+    // A second node of the same rules: its walk is kept, and is the first node's from then on.
+    const b = parseIptables(`*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n:DOCKER-USER - [0:0]\n:DOCKER-INGRESS - [0:0]\n${RULES.trim()}\nCOMMIT\n`, 'nodes/b/host/iptables.txt').data;
+    const kept = walkHooksShared(b, STEPS, pkt());
+    expect(walkHooksShared(a, STEPS, pkt())).toBe(kept);
+    expect(walkHooksShared(b, STEPS, pkt())).toBe(kept);
+  });
+
+  it(`forgets every walk past ${MAX_PRINTS} sets of rules, those its nodes were given too, and keeps walks again after`, () => {
+    const [a, b] = pair();
+    const shared = walkHooksShared(a, STEPS, pkt());
+    expect(walkHooksShared(b, STEPS, pkt())).toBe(shared);
+    // As many nodes again, each with a rule of its own: the prints are past the bound.
+    for (let i = 0; i < MAX_PRINTS; i++) {
+      const other = parseIptables(`*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n:DOCKER-USER - [0:0]\n:DOCKER-INGRESS - [0:0]\n-A DOCKER-USER -s 203.0.113.${i}/32 -j DROP\n${RULES.trim()}\nCOMMIT\n`, `nodes/n${i}/host/iptables.txt`).data;
+      walkHooksShared(other, STEPS, pkt());
+    }
+    const again = walkHooksShared(b, STEPS, pkt());
+    expect(again).not.toBe(shared);
+    expect(verdict(again)).toEqual(verdict(shared));
+    // Both nodes have begun again: the walk is kept, and shared, once more.
+    expect(walkHooksShared(a, STEPS, pkt())).not.toBe(again);
+    const kept = walkHooksShared(a, STEPS, pkt());
+    expect(walkHooksShared(b, STEPS, pkt())).toBe(kept);
   });
 
   it.each<[string, Partial<Packet>]>([

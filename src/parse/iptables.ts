@@ -106,6 +106,14 @@ export class IptablesChain {
     return this.built?.[k] ?? this.reads[k]?.rule;
   }
 
+  /**
+   * Rule k's text's reading (a file of ordinary size): one object for every line with that text, on
+   * any node of the capture, whatever its place in its chain; undefined without one. Read, never changed.
+   */
+  readingAt(k: number): IptablesRule | undefined {
+    return this.reads[k]?.rule;
+  }
+
   /** Whether sameRules can hold for this chain at all: it has rules, each line with its text's reading. */
   get shareable(): boolean {
     return this.texts.length > 0 && this.reads.length === this.texts.length;

@@ -643,9 +643,33 @@ function candidates(c: CompiledChain, p: Packet): number[] | null {
   return mergeSorted(v.byPort.get(p.dport) ?? [], v.anyPort);
 }
 
-/** The tokens of rule k of a save-form chain, read once it may match a packet. */
+/**
+ * The tokens of rule k of a save-form chain, read once it may match a packet: once per text's
+ * reading, which the lines with that text share wherever they are. Nodes whose engines met the
+ * services in orders of their own list the same rules in other orders: each node's chain has an
+ * index of its own, and a node's index once looked every rule's words up by its text.
+ */
 function tokensAt(c: CompiledChain, k: number): string[] {
-  return (c.index.tokens[k] ??= words(c.chain.textAt(k)));
+  const known = c.index.tokens[k];
+  if (known) return known;
+  const r = textReading(c.chain, k);
+  return (c.index.tokens[k] = r ? r.tokens : words(c.chain.textAt(k)));
+}
+
+/** What the walk reads from a text once (see tokensAt): its words, and what taking it does. */
+interface TextReading {
+  tokens: string[];
+  target?: TargetInfo;
+}
+const textReadings = new WeakMap<IptablesRule, TextReading>();
+
+/** Rule k's TextReading, made when first asked; undefined for a rule without a reading of its text (a listing, a file over 4 MB). */
+function textReading(chain: IptablesChain, k: number): TextReading | undefined {
+  const reading = chain.readingAt(k);
+  if (!reading) return undefined;
+  let r = textReadings.get(reading);
+  if (!r) textReadings.set(reading, (r = { tokens: splitWords(reading.text) }));
+  return r;
 }
 
 /** What taking a rule does, read from its words once: its target, and the values of a MARK, DNAT or SNAT. */
@@ -667,6 +691,8 @@ interface TargetInfo {
 function targetAt(c: CompiledChain, k: number, rule: IptablesRule): TargetInfo {
   const known = c.index.targets[k];
   if (known) return known;
+  const r = c.chain.saveForm ? textReading(c.chain, k) : undefined;
+  if (r?.target) return (c.index.targets[k] = r.target);
   const { target, goto, options, from } = ruleTarget(rule, c.chain.saveForm ? tokensAt(c, k) : undefined);
   const t: TargetInfo = { target, goto, markValue: 0, toAddress: '', toPort: 0 };
   if (target === 'MARK') {
@@ -684,6 +710,7 @@ function targetAt(c: CompiledChain, k: number, rule: IptablesRule): TargetInfo {
   }
   // Listing rules (no words) are read from the parsed rule, which is this chain's own: not shared.
   if (c.chain.saveForm) c.index.targets[k] = t;
+  if (r) r.target = t;
   return t;
 }
 
@@ -1093,7 +1120,8 @@ function sharedWalksOf(data: IptablesData, steps: HookStep[]): SharedWalks | nul
  */
 export function walkHooksShared(data: IptablesData, steps: HookStep[], packet: Packet, own = false): WalkResult {
   const s = sharedWalksOf(data, steps);
-  if (!s) return walkHooks(data, steps, packet);
+  // Rules no other capture has: nothing kept to look up, nothing to keep.
+  if (!s || s.sharers < 2) return walkHooks(data, steps, packet);
   const key = packetKey(packet, s.keyRule);
   let perKey = s.walks.get(key);
   const n = packet.dport * 4294967296 + packet.mark;
@@ -1101,7 +1129,7 @@ export function walkHooksShared(data: IptablesData, steps: HookStep[], packet: P
   if (hit) return own ? rebound(data, hit) : hit;
   const w = walkHooks(data, steps, packet);
   const o = w.outcomes[0];
-  if (s.sharers > 1 && w.outcomes.length === 1 && o.undecided.length === 0 && !STOPS.has(o.action)) {
+  if (w.outcomes.length === 1 && o.undecided.length === 0 && !STOPS.has(o.action)) {
     if (sharedWalkCount >= MAX_SHARED_WALKS) forgetSharedWalks();
     else {
       if (!perKey) s.walks.set(key, (perKey = new Map()));

@@ -269,6 +269,22 @@ describe('a rule line met again (on another node, or further on)', () => {
     expect(l.sameRules(parseIptables(listing, 'm.txt', 'filter').data.tables.get('filter')!.get('DOCKER-USER')!)).toBe(false);
   });
 
+  it("gives each line its text's one reading wherever the line is, on any node, and none to a listing's rows", () => {
+    const chain = (rules: string, file: string) => parseIptables(`*filter\n:DOCKER-USER - [0:0]\n${rules}COMMIT\n`, file).data.tables.get('filter')!.get('DOCKER-USER')!;
+    const r1 = '-A DOCKER-USER -p tcp --dport 8080 -j DROP\n';
+    const r2 = '-A DOCKER-USER -j RETURN\n';
+    // Nodes whose engines met the services in orders of their own: the same rules, in another order.
+    const a = chain(r1 + r2, 'nodes/a/host/iptables.txt');
+    const b = chain(r2 + r1, 'nodes/b/host/iptables.txt');
+    expect(a.readingAt(0)).toBe(b.readingAt(1));
+    expect(a.readingAt(1)).toBe(b.readingAt(0));
+    expect(a.readingAt(0)).not.toBe(a.readingAt(1));
+    expect(a.readingAt(0)!.text).toBe(r1.trim());
+    expect(a.readingAt(2)).toBeUndefined();
+    const listing = 'Chain DOCKER-USER (1 references)\ntarget     prot opt source               destination\nRETURN     all  --  0.0.0.0/0            0.0.0.0/0\n';
+    expect(parseIptables(listing, 'l.txt', 'filter').data.tables.get('filter')!.get('DOCKER-USER')!.readingAt(0)).toBeUndefined();
+  });
+
   it('reads the same text into a chain of another table as a rule of that table', () => {
     const line = '-A PREROUTING -p tcp -m tcp --dport 8080 -j ACCEPT';
     const nat = parseIptables(`*nat\n:PREROUTING ACCEPT [0:0]\n${line}\nCOMMIT\n`, 'n.txt').data.tables.get('nat')!.get('PREROUTING')!.rules[0];

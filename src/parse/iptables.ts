@@ -108,10 +108,10 @@ export class IptablesChain {
 
   /**
    * Rule k's text's reading (a file of ordinary size): one object for every line with that text, on
-   * any node of the capture, whatever its place in its chain; undefined without one. Read, never changed.
+   * any node of the capture, whatever its place in its chain; undefined without one.
    */
-  readingAt(k: number): IptablesRule | undefined {
-    return this.reads[k]?.rule;
+  readingAt(k: number): RuleLine | undefined {
+    return this.reads[k];
   }
 
   /** Whether sameRules can hold for this chain at all: it has rules, each line with its text's reading. */
@@ -182,11 +182,16 @@ export class IptablesChain {
  * What a rule line's text says, whatever its node, file and line: the problems it has and the rule
  * it reads as (every field but table, chain, file, line and index).
  */
-interface RuleLine {
+export interface RuleLine {
   /** The chain it appends to (its second word). */
-  chain: string;
-  problems: readonly { severity: 'error' | 'warning'; message: string }[];
-  rule: IptablesRule;
+  readonly chain: string;
+  readonly problems: readonly { severity: 'error' | 'warning'; message: string }[];
+  readonly rule: IptablesRule;
+  /**
+   * What a reader makes of the text once, for every line with it (the walk: its words and what
+   * taking it does); undefined until then. The only field anyone but the parser writes.
+   */
+  derived: unknown;
 }
 
 /**
@@ -218,7 +223,7 @@ function ruleLine(text: string, tokens: string[]): RuleLine {
   const rec = new ProblemRecorder();
   const rule = emptyRule('', tokens[1], '', 0, text);
   saveArgs(tokens, 2, 0, rec, rule);
-  return { chain: tokens[1], problems: rec.list ?? NO_PROBLEMS, rule };
+  return { chain: tokens[1], problems: rec.list ?? NO_PROBLEMS, rule, derived: undefined };
 }
 
 /** The rule of a text in its own table, chain, file and line (its match list is shared: never changed). */

@@ -661,15 +661,15 @@ interface TextReading {
   tokens: string[];
   target?: TargetInfo;
 }
-const textReadings = new WeakMap<IptablesRule, TextReading>();
 
-/** Rule k's TextReading, made when first asked; undefined for a rule without a reading of its text (a listing, a file over 4 MB). */
+/**
+ * Rule k's TextReading, made when first asked and kept on the parser's reading of its text;
+ * undefined for a rule without one (a listing, a file over 4 MB).
+ */
 function textReading(chain: IptablesChain, k: number): TextReading | undefined {
   const reading = chain.readingAt(k);
   if (!reading) return undefined;
-  let r = textReadings.get(reading);
-  if (!r) textReadings.set(reading, (r = { tokens: splitWords(reading.text) }));
-  return r;
+  return (reading.derived ??= { tokens: splitWords(reading.rule.text) }) as TextReading;
 }
 
 /** What taking a rule does, read from its words once: its target, and the values of a MARK, DNAT or SNAT. */

@@ -279,7 +279,7 @@ describe('a rule line met again (on another node, or further on)', () => {
     expect(a.readingAt(0)).toBe(b.readingAt(1));
     expect(a.readingAt(1)).toBe(b.readingAt(0));
     expect(a.readingAt(0)).not.toBe(a.readingAt(1));
-    expect(a.readingAt(0)!.text).toBe(r1.trim());
+    expect(a.readingAt(0)!.rule.text).toBe(r1.trim());
     expect(a.readingAt(2)).toBeUndefined();
     const listing = 'Chain DOCKER-USER (1 references)\ntarget     prot opt source               destination\nRETURN     all  --  0.0.0.0/0            0.0.0.0/0\n';
     expect(parseIptables(listing, 'l.txt', 'filter').data.tables.get('filter')!.get('DOCKER-USER')!.readingAt(0)).toBeUndefined();

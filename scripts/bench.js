@@ -185,8 +185,9 @@ const BUSY = ['--busy', '50'];
 // remediation, and every port's walk stopping at its backends.
 const FAILED = ['--failed', '100'];
 // A swarm whose engines have all restarted since its services were made (an upgrade, a reboot):
-// libnetwork counts fwmarks per engine, so every node marks the ports with marks of its own, and no
-// two nodes' sbox mangle tables or IPVS listings are alike.
+// libnetwork counts fwmarks per engine and inserts DOCKER-INGRESS rules as the engine meets the
+// services, so every node marks the ports with marks of its own, and no two nodes' sbox mangle
+// tables, IPVS listings or DOCKER-INGRESS chains are alike.
 const RESTARTED = ['--restarted', '100'];
 const ratioSizes = quick ? [[50, 500, 2000], [50, 500, 2000, BUSY], [50, 500, 2000, RESTARTED], [50, 500, 2000, FAILED]] : [[50, 500, 2000], [50, 500, 2000, BUSY], [50, 500, 2000, RESTARTED], [50, 500, 2000, FAILED], [200, 500, 2000], [50, 2000, 8000]];
 const ratioRuns = quick ? 3 : 5;

@@ -56,12 +56,17 @@ const RESULTS = '\u0000mesh-doctor results\u0000';
 export function* sarifReportChunks(r: ReportInput): Generator<string> {
   const { log, results } = sarifLog(r);
   const run = (log.runs as Record<string, unknown>[])[0];
+  // No results (the list is written `[]`: a healthy swarm's log, the usual one): whole, stringified once.
+  if (results.length === 0) {
+    yield safeJson(JSON.stringify(log, null, 2)) + '\n';
+    return;
+  }
   run.results = RESULTS;
   const text = JSON.stringify(log, null, 2);
   const marker = JSON.stringify(RESULTS);
   const at = text.indexOf(marker);
-  if (results.length === 0 || at < 0 || text.indexOf(marker, at + 1) >= 0) {
-    // No results (the list is written `[]`), or the marker is not where only the results can be: whole.
+  if (at < 0 || text.indexOf(marker, at + 1) >= 0) {
+    // The marker is not where only the results can be: whole.
     run.results = results;
     yield safeJson(JSON.stringify(log, null, 2)) + '\n';
     return;

@@ -691,7 +691,8 @@ interface TargetInfo {
 function targetAt(c: CompiledChain, k: number, rule: IptablesRule): TargetInfo {
   const known = c.index.targets[k];
   if (known) return known;
-  const r = c.chain.saveForm ? textReading(c.chain, k) : undefined;
+  // A listing's rows have no reading (textReading gives undefined): their targets are their own.
+  const r = textReading(c.chain, k);
   if (r?.target) return (c.index.targets[k] = r.target);
   const { target, goto, options, from } = ruleTarget(rule, c.chain.saveForm ? tokensAt(c, k) : undefined);
   const t: TargetInfo = { target, goto, markValue: 0, toAddress: '', toPort: 0 };
@@ -715,9 +716,10 @@ function targetAt(c: CompiledChain, k: number, rule: IptablesRule): TargetInfo {
 }
 
 /**
- * A rule's words, one list per rule text, each word kept once (intern). The nodes of a swarm carry
- * the same rules (every node DNATs, accepts and marks the same published ports alike): a 50-node
- * check reads 250,000 rules of about 3,000 texts. A list is read, never changed.
+ * A rule's words, one list per rule text, each word kept once (intern), for a rule whose text has no
+ * reading of its own (a line of a file over 4 MB, which keeps its lines: see tokensAt): remembered
+ * by text, so that a chain's index made again (another chain of the same texts) reads them once. A
+ * list is read, never changed.
  */
 function words(text: string): string[] {
   return wordLists.of(text, splitWords);

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire, Module } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../util/errors.js';
@@ -67,10 +68,59 @@ export function dockerError(e: unknown, label: string, timeoutMs: number): Usage
 }
 
 
+/**
+ * dockerode, without loading up front two parts of it that mesh-doctor never calls: its BuildKit
+ * session (`lib/session.js`, which loads gRPC and protobuf) and docker-modem's ssh transport
+ * (`lib/ssh.js`, which loads ssh2; an ssh:// engine is reached through the system's ssh, see
+ * SshDialAgent). They took 130–150 ms of each live capture's 170–200 ms of importing dockerode,
+ * whatever the call. Each exports one function, and stands in require's cache as a function that
+ * loads the real module when first called (see lazyModule). A dockerode whose files are elsewhere
+ * is loaded as it is.
+ */
+export function loadDockerode(): new (options?: object) => unknown {
+  const main = createRequire(import.meta.url).resolve('dockerode');
+  const fromDockerode = createRequire(main);
+  lazyModule(fromDockerode, './session');
+  try {
+    lazyModule(createRequire(fromDockerode.resolve('docker-modem')), './ssh');
+  } catch {
+    // no docker-modem where dockerode would find it: dockerode will say so itself
+  }
+  return fromDockerode(main);
+}
+
+/**
+ * Put a CommonJS module that exports one function in require's cache as a function that loads the
+ * module when first called and hands every call on to it (its `this`, arguments and value): those
+ * who require it meanwhile load nothing. Nothing is done when the module is not found or is loaded
+ * already.
+ */
+export function lazyModule(req: NodeRequire, specifier: string): void {
+  let file: string;
+  try {
+    file = req.resolve(specifier);
+  } catch {
+    return;
+  }
+  if (req.cache[file]) return;
+  const m = new Module(file);
+  m.filename = file;
+  m.loaded = true;
+  let real: ((...args: unknown[]) => unknown) | undefined;
+  m.exports = function (this: unknown, ...args: unknown[]): unknown {
+    if (!real) {
+      if (req.cache[file] === m) delete req.cache[file];
+      real = req(file) as (...args: unknown[]) => unknown;
+    }
+    return real.apply(this, args);
+  };
+  req.cache[file] = m;
+}
+
 /** A dockerode client for DOCKER_HOST (or the given host), with a timeout per call. */
 export async function dockerClient(host: string | undefined, timeoutMs: number): Promise<{ docker: DockerLike; label: string }> {
   const target = dockerTarget(host);
-  const { default: Docker } = await import('dockerode');
+  const Docker = loadDockerode();
   let options = target.options;
   if (options.ssh) {
     const { SshDialAgent } = await import('./ssh.js');

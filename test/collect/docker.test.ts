@@ -1,8 +1,12 @@
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { pathToFileURL } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dockerClient, dockerTarget } from '../../src/collect/docker.js';
+import { ROOT } from '../helpers/fixtures.js';
 import { isReadOnly } from '../../src/collect/run.js';
 
 let root: string;
@@ -70,5 +74,55 @@ describe('engine addresses', () => {
     expect(isReadOnly('ssh', ['-o', 'BatchMode=yes', 'node-3', '--', 'iptables', '-F'])).toBe(false);
     expect(isReadOnly('ssh', ['node-3', '--', 'docker', 'system', 'dial-stdio'])).toBe(false);
     expect(isReadOnly('ssh', ['-o', 'BatchMode=yes', '-o', 'ProxyCommand=x', 'node-3', '--', 'docker', 'system', 'dial-stdio'])).toBe(false);
+  });
+});
+
+/**
+ * What a fresh node process makes of the built module (jest puts its own registry in place of
+ * require's, so that the cache this relies on is only Node's own in a process of its own): the
+ * script's last expression, as JSON.
+ */
+async function inNode(script: string): Promise<unknown> {
+  const docker = pathToFileURL(join(ROOT, 'dist/collect/docker.js')).href;
+  // Not execFileSync: the fake engine answering the child is served by this process.
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', `import { createRequire } from 'node:module';\nconst m = await import(${JSON.stringify(docker)});\nconst cache = () => createRequire(import.meta.url).cache;\nconsole.log(JSON.stringify(await (async () => { ${script} })()));`], { encoding: 'utf8', env: { ...process.env, PATH: `${root}:${savedPath}` } });
+  return JSON.parse(stdout);
+}
+
+describe('loading dockerode', () => {
+  it('leaves its BuildKit session (gRPC, protobuf) and the ssh2 transport unloaded, and still talks to an engine', async () => {
+    const r = await inNode(`
+      const heavy = () => Object.keys(cache()).filter((f) => /node_modules\\/(@grpc\\/|protobufjs\\/|ssh2\\/)/.test(f)).length;
+      const Docker = m.loadDockerode();
+      const { docker } = await m.dockerClient('ssh://ops@node-3:2222', 5000);
+      const info = await docker.info();
+      const dockerode = Object.keys(cache()).filter((f) => f.includes('node_modules/dockerode/')).length;
+      return { constructor: typeof Docker, name: info.Name, heavy: heavy(), dockerode };`);
+    expect(r).toEqual({ constructor: 'function', name: 'over-ssh', heavy: 0, dockerode: expect.any(Number) });
+    expect((r as { dockerode: number }).dockerode).toBeGreaterThan(5);
+  });
+
+  it('stands a one-function module in for itself until first called, then hands every call on', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'md-lazy-'));
+    try {
+      writeFileSync(join(dir, 'heavy.cjs'), `globalThis.loads = (globalThis.loads ?? 0) + 1;\nmodule.exports = function (a, b) { return [this && this.tag, a + b]; };\n`);
+      writeFileSync(join(dir, 'user.cjs'), `const heavy = require('./heavy.cjs');\nmodule.exports = { tag: 'user', heavy };\n`);
+      const r = await inNode(`
+        const req = createRequire(${JSON.stringify(join(dir, 'user.cjs'))});
+        m.lazyModule(req, './heavy.cjs');
+        m.lazyModule(req, './missing.cjs');
+        const user = req('./user.cjs');
+        const before = globalThis.loads ?? 0;
+        const alone = user.heavy;
+        const plain = alone(2, 3);
+        const once = globalThis.loads;
+        const bound = user.heavy.call(user, 4, 5);
+        const real = req('./heavy.cjs');
+        m.lazyModule(req, './heavy.cjs');
+        return { before, plain, once, bound, loads: globalThis.loads, kept: req('./heavy.cjs') === real, realIsNotTheStandIn: real !== user.heavy };`);
+      expect(r).toEqual({ before: 0, plain: [null, 5], once: 1, bound: ['user', 9], loads: 1, kept: true, realIsNotTheStandIn: true });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -4,7 +4,7 @@ import type { CaptureError } from '../capture/read.js';
 import { nodeDir, writeErrors, writeJson, writeMeta } from '../capture/write.js';
 import { dockerClient, dockerError } from './docker.js';
 import { UsageError } from '../util/errors.js';
-import { runReadOnly, searchPath } from './run.js';
+import { loadRunner, runReadOnly, searchPath, type CommandResult } from './run.js';
 import { grepToSysctl, HOST_COMMANDS, HOST_CONF_DIR, HOST_SYSCTLS, inNetns, inSbox, keepConf, keepLegacy, netnsDir, OVERLAY_COMMANDS, overlayNetnsName, overlayNetnsPath, SBOX_COMMANDS, sboxPath, type CaptureCommand } from './commands.js';
 import { ingressIdOf, writeCluster } from './probe.js';
 
@@ -59,7 +59,22 @@ export async function captureLocal(o: LocalCaptureOptions): Promise<LocalCapture
     return v;
   };
 
-  // Docker first: without it there is nothing to name the node by.
+  const run = (jobs: CaptureCommand[]): Promise<CommandResult[]> => Promise.all(jobs.map((j) => timed(j.argv.join(' '), () => runReadOnly(j.argv[0], j.argv.slice(1), timeoutMs, path), (x) => x.ok)));
+
+  // The host's and ingress_sbox's kernel state needs nothing from Docker: those reads start first and
+  // run, each a process of its own, while dockerode loads and Docker answers (they took as long as
+  // all of that again when they came after it). What they print is kept until the node's folder is
+  // known; nothing is written before Docker has said that this node is in a swarm.
+  await loadRunner();
+  const sbox = sboxPath(execRoot);
+  const sboxExists = existsSync(sbox);
+  const early: CaptureCommand[] = [...HOST_COMMANDS, ...(sboxExists ? SBOX_COMMANDS.map((c) => inSbox(execRoot, c)) : [])];
+  step('iptables, addresses, routes, ingress_sbox');
+  const earlyRuns = run(early);
+  // Awaited below; until then (and when Docker fails first, never) its failure is not unhandled.
+  earlyRuns.catch(() => undefined);
+
+  // Docker next: without it there is nothing to name the node by.
   const { docker, label } = await dockerClient(o.dockerHost, timeoutMs);
   let info: Record<string, unknown>;
   try {
@@ -130,17 +145,14 @@ export async function captureLocal(o: LocalCaptureOptions): Promise<LocalCapture
     ]);
   }
 
-  // Host and sbox kernel state: independent reads, run together; results kept in listing order.
-  const sbox = sboxPath(execRoot);
-  const sboxExists = existsSync(sbox);
+  // The ingress overlay's namespace is named by the network's id, known now; then every read's
+  // result, in listing order (host, sbox, overlay).
   const overlay = ingressOverlay(execRoot, ingressId);
-  const jobs: CaptureCommand[] = [
-    ...HOST_COMMANDS,
-    ...(sboxExists ? SBOX_COMMANDS.map((c) => inSbox(execRoot, c)) : []),
-    ...('path' in overlay ? OVERLAY_COMMANDS.map((c) => inNetns(overlay.path, c)) : []),
-  ];
-  step('iptables, addresses, routes, ingress_sbox, the ingress overlay');
-  const results = await Promise.all(jobs.map((j) => timed(j.argv.join(' '), () => runReadOnly(j.argv[0], j.argv.slice(1), timeoutMs, path), (x) => x.ok)));
+  const late: CaptureCommand[] = 'path' in overlay ? OVERLAY_COMMANDS.map((c) => inNetns(overlay.path, c)) : [];
+  step('the ingress overlay');
+  const lateRuns = run(late);
+  const jobs = [...early, ...late];
+  const results = [...(await earlyRuns), ...(await lateRuns)];
   jobs.forEach((j, i) => {
     const r = results[i];
     if (!r.ok) errors.push({ file: j.file, command: j.argv.join(' '), error: r.error });

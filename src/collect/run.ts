@@ -63,9 +63,20 @@ export function searchPath(): string {
   return `${process.env.PATH ?? ''}:/usr/sbin:/sbin:/usr/bin:/bin`;
 }
 
+let execaModule: typeof import('execa') | undefined;
+
+/**
+ * Load execa ahead of the first command: once it is loaded, runReadOnly starts its process in the
+ * call itself (not a tick later), so that a caller can start commands and then do other work (load
+ * dockerode, ask Docker) while they run.
+ */
+export async function loadRunner(): Promise<void> {
+  execaModule ??= await import('execa');
+}
+
 export async function runReadOnly(program: string, args: string[], timeoutMs: number, path: string = searchPath()): Promise<CommandResult> {
   if (!isReadOnly(program, args)) throw new RefusedCommand(`refused to run a command not known to be read-only: ${[program, ...args].join(' ')}`);
-  const { execa } = await import('execa');
+  const { execa } = execaModule ?? (execaModule = await import('execa'));
   const t = performance.now();
   const r = await execa(program, args, {
     reject: false,

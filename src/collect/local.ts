@@ -59,7 +59,10 @@ export async function captureLocal(o: LocalCaptureOptions): Promise<LocalCapture
     return v;
   };
 
-  const run = (jobs: CaptureCommand[]): Promise<CommandResult[]> => Promise.all(jobs.map((j) => timed(j.argv.join(' '), () => runReadOnly(j.argv[0], j.argv.slice(1), timeoutMs, path), (x) => x.ok)));
+  // Aborted when the capture ends, so that one that stops early (Docker unreachable, not a swarm,
+  // tools missing) does not wait for reads still under way (up to their timeout) to exit.
+  const reads = new AbortController();
+  const run = (jobs: CaptureCommand[]): Promise<CommandResult[]> => Promise.all(jobs.map((j) => timed(j.argv.join(' '), () => runReadOnly(j.argv[0], j.argv.slice(1), timeoutMs, path, reads.signal), (x) => x.ok)));
 
   // The host's and ingress_sbox's kernel state needs nothing from Docker: those reads start first and
   // run, each a process of its own, while dockerode loads and Docker answers (they took as long as
@@ -73,111 +76,119 @@ export async function captureLocal(o: LocalCaptureOptions): Promise<LocalCapture
   const earlyRuns = run(early);
   // Awaited below; until then (and when Docker fails first, never) its failure is not unhandled.
   earlyRuns.catch(() => undefined);
-
-  // Docker next: without it there is nothing to name the node by.
-  const { docker, label } = await dockerClient(o.dockerHost, timeoutMs);
-  let info: Record<string, unknown>;
   try {
-    info = await timed('docker info', () => docker.info());
-  } catch (e) {
-    throw dockerError(e, label, timeoutMs);
-  }
-  const swarm = (info.Swarm ?? {}) as Record<string, unknown>;
-  if (swarm.LocalNodeState !== 'active') {
-    throw new UsageError(`this node is not in a swarm (Swarm.LocalNodeState: ${String(swarm.LocalNodeState || 'inactive')}): mesh-doctor checks the routing mesh of a swarm node`);
-  }
-  // The tools, before anything is written.
-  const missing = (['iptables-save', 'nsenter'] as const).filter((p) => !onPath(p));
-  if (missing.length) throw new UsageError(`${missing.join(' and ')} not found: install ${missing.map((m) => (m === 'nsenter' ? 'util-linux' : 'iptables')).join(' and ')} (capture runs the node's own tools)`);
-
-  const node = String(info.Name || 'unknown');
-  const dir = nodeDir(o.outDir, node);
-  const errors: CaptureError[] = [];
-  writeJson(join(dir, 'info.json'), info);
-
-  // Networks as this node sees them: ingress and docker_gwbridge at least, and every overlay.
-  let ingressId = '';
-  try {
-    const nets = await timed('docker network ls', () => docker.listNetworks());
-    ingressId = ingressIdOf(nets);
-    const wanted = nets.filter((n) => n.Name === 'ingress' || n.Name === 'docker_gwbridge' || n.Driver === 'overlay');
-    for (const want of ['ingress', 'docker_gwbridge']) {
-      if (!wanted.some((n) => n.Name === want)) errors.push({ file: `networks/${want}.json`, command: `docker network inspect ${want}`, error: `no network named ${want} on this node` });
-    }
-    for (const n of wanted) {
-      try {
-        writeJson(join(dir, 'networks', `${n.Name}.json`), await timed(`docker network inspect ${n.Name}`, () => docker.getNetwork(n.Id).inspect()));
-      } catch (e) {
-        errors.push({ file: `networks/${n.Name}.json`, command: `docker network inspect ${n.Name}`, error: (e as Error).message });
-      }
-    }
-  } catch (e) {
-    errors.push({ file: 'networks/ingress.json', command: 'docker network ls', error: (e as Error).message });
+    return await rest();
+  } finally {
+    reads.abort();
   }
 
-  // The cluster view, from a manager only.
-  const isManager = swarm.ControlAvailable === true;
-  const clusterDir = join(o.outDir, 'cluster');
-  const clusterErrors: CaptureError[] = [];
-  if (isManager) {
+  /** The rest of the capture, once the host's and sbox's reads are under way. */
+  async function rest(): Promise<LocalCaptureResult> {
+    // Docker next: without it there is nothing to name the node by.
+    const { docker, label } = await dockerClient(o.dockerHost, timeoutMs);
+    let info: Record<string, unknown>;
     try {
-      const [nodes, services, tasks, networks] = await timed('GET /nodes, /services, /tasks, /networks', () => Promise.all([docker.listNodes(), docker.listServices(), docker.listTasks(), docker.listNetworks().catch((e: Error) => {
-        clusterErrors.push({ file: 'networks.json', command: 'GET /networks', error: e.message });
-        return undefined;
-      })]));
-      writeCluster(o.outDir, nodes, services, tasks, networks);
+      info = await timed('docker info', () => docker.info());
     } catch (e) {
-      for (const [file, command] of [['nodes.json', 'GET /nodes'], ['services.json', 'GET /services'], ['tasks.json', 'GET /tasks']]) {
-        clusterErrors.push({ file, command, error: (e as Error).message });
+      throw dockerError(e, label, timeoutMs);
+    }
+    const swarm = (info.Swarm ?? {}) as Record<string, unknown>;
+    if (swarm.LocalNodeState !== 'active') {
+      throw new UsageError(`this node is not in a swarm (Swarm.LocalNodeState: ${String(swarm.LocalNodeState || 'inactive')}): mesh-doctor checks the routing mesh of a swarm node`);
+    }
+    // The tools, before anything is written.
+    const missing = (['iptables-save', 'nsenter'] as const).filter((p) => !onPath(p));
+    if (missing.length) throw new UsageError(`${missing.join(' and ')} not found: install ${missing.map((m) => (m === 'nsenter' ? 'util-linux' : 'iptables')).join(' and ')} (capture runs the node's own tools)`);
+
+    const node = String(info.Name || 'unknown');
+    const dir = nodeDir(o.outDir, node);
+    const errors: CaptureError[] = [];
+    writeJson(join(dir, 'info.json'), info);
+
+    // Networks as this node sees them: ingress and docker_gwbridge at least, and every overlay.
+    let ingressId = '';
+    try {
+      const nets = await timed('docker network ls', () => docker.listNetworks());
+      ingressId = ingressIdOf(nets);
+      const wanted = nets.filter((n) => n.Name === 'ingress' || n.Name === 'docker_gwbridge' || n.Driver === 'overlay');
+      for (const want of ['ingress', 'docker_gwbridge']) {
+        if (!wanted.some((n) => n.Name === want)) errors.push({ file: `networks/${want}.json`, command: `docker network inspect ${want}`, error: `no network named ${want} on this node` });
       }
+      for (const n of wanted) {
+        try {
+          writeJson(join(dir, 'networks', `${n.Name}.json`), await timed(`docker network inspect ${n.Name}`, () => docker.getNetwork(n.Id).inspect()));
+        } catch (e) {
+          errors.push({ file: `networks/${n.Name}.json`, command: `docker network inspect ${n.Name}`, error: (e as Error).message });
+        }
+      }
+    } catch (e) {
+      errors.push({ file: 'networks/ingress.json', command: 'docker network ls', error: (e as Error).message });
+    }
+
+    // The cluster view, from a manager only.
+    const isManager = swarm.ControlAvailable === true;
+    const clusterDir = join(o.outDir, 'cluster');
+    const clusterErrors: CaptureError[] = [];
+    if (isManager) {
+      try {
+        const [nodes, services, tasks, networks] = await timed('GET /nodes, /services, /tasks, /networks', () => Promise.all([docker.listNodes(), docker.listServices(), docker.listTasks(), docker.listNetworks().catch((e: Error) => {
+          clusterErrors.push({ file: 'networks.json', command: 'GET /networks', error: e.message });
+          return undefined;
+        })]));
+        writeCluster(o.outDir, nodes, services, tasks, networks);
+      } catch (e) {
+        for (const [file, command] of [['nodes.json', 'GET /nodes'], ['services.json', 'GET /services'], ['tasks.json', 'GET /tasks']]) {
+          clusterErrors.push({ file, command, error: (e as Error).message });
+        }
+        mkdirSync(clusterDir, { recursive: true });
+      }
+      writeErrors(join(clusterDir, 'errors.json'), clusterErrors);
+    } else if (!existsSync(join(clusterDir, 'services.json'))) {
+      // A worker cannot list the swarm: say so, unless a manager's capture already filled cluster/.
       mkdirSync(clusterDir, { recursive: true });
+      const why = `${node} is not a manager: capture a manager into the same folder for the swarm view`;
+      writeErrors(join(clusterDir, 'errors.json'), [
+        { file: 'nodes.json', command: 'GET /nodes', error: why },
+        { file: 'services.json', command: 'GET /services', error: why },
+        { file: 'tasks.json', command: 'GET /tasks', error: why },
+        { file: 'networks.json', command: 'GET /networks', error: why },
+      ]);
     }
-    writeErrors(join(clusterDir, 'errors.json'), clusterErrors);
-  } else if (!existsSync(join(clusterDir, 'services.json'))) {
-    // A worker cannot list the swarm: say so, unless a manager's capture already filled cluster/.
-    mkdirSync(clusterDir, { recursive: true });
-    const why = `${node} is not a manager: capture a manager into the same folder for the swarm view`;
-    writeErrors(join(clusterDir, 'errors.json'), [
-      { file: 'nodes.json', command: 'GET /nodes', error: why },
-      { file: 'services.json', command: 'GET /services', error: why },
-      { file: 'tasks.json', command: 'GET /tasks', error: why },
-      { file: 'networks.json', command: 'GET /networks', error: why },
-    ]);
-  }
 
-  // The ingress overlay's namespace is named by the network's id, known now; then every read's
-  // result, in listing order (host, sbox, overlay).
-  const overlay = ingressOverlay(execRoot, ingressId);
-  const late: CaptureCommand[] = 'path' in overlay ? OVERLAY_COMMANDS.map((c) => inNetns(overlay.path, c)) : [];
-  step('the ingress overlay');
-  const lateRuns = run(late);
-  const jobs = [...early, ...late];
-  const results = [...(await earlyRuns), ...(await lateRuns)];
-  jobs.forEach((j, i) => {
-    const r = results[i];
-    if (!r.ok) errors.push({ file: j.file, command: j.argv.join(' '), error: r.error });
-    else writeFileSync(join(dir, j.file), j.post === 'sysctl' ? grepToSysctl(r.stdout) : r.stdout);
-  });
-  if (!sboxExists) {
-    for (const j of SBOX_COMMANDS) {
-      errors.push({ file: j.file, command: inSbox(execRoot, j).argv.join(' '), error: `the ingress_sbox netns ${sbox} does not exist on this node (no ingress sandbox; or set --exec-root)` });
+    // The ingress overlay's namespace is named by the network's id, known now; then every read's
+    // result, in listing order (host, sbox, overlay).
+    const overlay = ingressOverlay(execRoot, ingressId);
+    const late: CaptureCommand[] = 'path' in overlay ? OVERLAY_COMMANDS.map((c) => inNetns(overlay.path, c)) : [];
+    step('the ingress overlay');
+    const lateRuns = run(late);
+    const jobs = [...early, ...late];
+    const results = [...(await earlyRuns), ...(await lateRuns)];
+    jobs.forEach((j, i) => {
+      const r = results[i];
+      if (!r.ok) errors.push({ file: j.file, command: j.argv.join(' '), error: r.error });
+      else writeFileSync(join(dir, j.file), j.post === 'sysctl' ? grepToSysctl(r.stdout) : r.stdout);
+    });
+    if (!sboxExists) {
+      for (const j of SBOX_COMMANDS) {
+        errors.push({ file: j.file, command: inSbox(execRoot, j).argv.join(' '), error: `the ingress_sbox netns ${sbox} does not exist on this node (no ingress sandbox; or set --exec-root)` });
+      }
     }
-  }
-  if ('why' in overlay) {
-    for (const j of OVERLAY_COMMANDS) errors.push({ file: j.file, command: inNetns(ingressId ? overlayNetnsPath(execRoot, ingressId) : `${netnsDir(execRoot)}/1-<ingress network id>`, j).argv.join(' '), error: overlay.why });
-  }
-  // Both iptables backends: where iptables is the nf_tables one and legacy tables exist too.
-  if (onPath('iptables-legacy-save') && keepLegacy(results[0].stdout, '*')) {
-    const legacy = await timed('iptables-legacy-save', () => runReadOnly('iptables-legacy-save', [], timeoutMs, path), (x) => x.ok);
-    if (legacy.ok && keepLegacy(results[0].stdout, legacy.stdout)) writeFileSync(join(dir, 'host/iptables-legacy.txt'), legacy.stdout);
-    else if (!legacy.ok) errors.push({ file: 'host/iptables-legacy.txt', command: 'iptables-legacy-save', error: legacy.error });
-  }
-  step('host sysctls');
-  writeFileSync(join(dir, 'host/sysctl.txt'), readSysctls(HOST_SYSCTLS) + readConf());
+    if ('why' in overlay) {
+      for (const j of OVERLAY_COMMANDS) errors.push({ file: j.file, command: inNetns(ingressId ? overlayNetnsPath(execRoot, ingressId) : `${netnsDir(execRoot)}/1-<ingress network id>`, j).argv.join(' '), error: overlay.why });
+    }
+    // Both iptables backends: where iptables is the nf_tables one and legacy tables exist too.
+    if (onPath('iptables-legacy-save') && keepLegacy(results[0].stdout, '*')) {
+      const legacy = await timed('iptables-legacy-save', () => runReadOnly('iptables-legacy-save', [], timeoutMs, path), (x) => x.ok);
+      if (legacy.ok && keepLegacy(results[0].stdout, legacy.stdout)) writeFileSync(join(dir, 'host/iptables-legacy.txt'), legacy.stdout);
+      else if (!legacy.ok) errors.push({ file: 'host/iptables-legacy.txt', command: 'iptables-legacy-save', error: legacy.error });
+    }
+    step('host sysctls');
+    writeFileSync(join(dir, 'host/sysctl.txt'), readSysctls(HOST_SYSCTLS) + readConf());
 
-  writeErrors(join(dir, 'errors.json'), errors);
-  writeMeta(o.outDir, `mesh-doctor capture on ${node} (dockerd ${String(info.ServerVersion ?? '?')})`);
-  return { node, dir, isManager, errors, timings };
+    writeErrors(join(dir, 'errors.json'), errors);
+    writeMeta(o.outDir, `mesh-doctor capture on ${node} (dockerd ${String(info.ServerVersion ?? '?')})`);
+    return { node, dir, isManager, errors, timings };
+  }
 }
 
 /** The ingress network's overlay namespace on this node, or why there is none to read. */

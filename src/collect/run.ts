@@ -74,7 +74,8 @@ export async function loadRunner(): Promise<void> {
   execaModule ??= await import('execa');
 }
 
-export async function runReadOnly(program: string, args: string[], timeoutMs: number, path: string = searchPath()): Promise<CommandResult> {
+/** `stop`: when it aborts, the program is stopped as a timed-out one is, and its result says so. */
+export async function runReadOnly(program: string, args: string[], timeoutMs: number, path: string = searchPath(), stop?: AbortSignal): Promise<CommandResult> {
   if (!isReadOnly(program, args)) throw new RefusedCommand(`refused to run a command not known to be read-only: ${[program, ...args].join(' ')}`);
   const { execa } = execaModule ?? (execaModule = await import('execa'));
   const t = performance.now();
@@ -87,9 +88,11 @@ export async function runReadOnly(program: string, args: string[], timeoutMs: nu
     env: { LC_ALL: 'C', PATH: path },
     extendEnv: false,
     stripFinalNewline: false,
+    ...(stop ? { cancelSignal: stop } : {}),
   });
   const ms = performance.now() - t;
   const missing = (r as { code?: string }).code === 'ENOENT';
+  if (r.isCanceled) return { ok: false, stdout: '', error: 'stopped: it was no longer wanted', missing: false, timedOut: false, ms };
   if (r.timedOut) return { ok: false, stdout: String(r.stdout ?? ''), error: `timed out after ${timeoutMs / 1000}s and was stopped`, missing: false, timedOut: true, ms };
   if (missing) return { ok: false, stdout: '', error: `${program}: command not found`, missing: true, timedOut: false, ms };
   if (r.exitCode !== 0) {

@@ -92,6 +92,16 @@ describe('running a command', () => {
     expect(r).toMatchObject({ ok: false, timedOut: true, error: 'timed out after 0.3s and was stopped' });
   });
 
+  it('stops a command when its caller no longer wants it, and says so', async () => {
+    const stop = new AbortController();
+    const t = Date.now();
+    const running = runReadOnly('iptables-save', ['-t', 'nat'], 25_000, undefined, stop.signal);
+    setTimeout(() => stop.abort(), 200);
+    const r = await running;
+    expect(Date.now() - t).toBeLessThan(10_000);
+    expect(r).toMatchObject({ ok: false, timedOut: false, missing: false, error: 'stopped: it was no longer wanted' });
+  });
+
   it('reports the last stderr line of a failing command', async () => {
     const r = await runReadOnly('iptables-legacy-save', [], 5000);
     expect(r).toMatchObject({ ok: false, missing: false, error: 'iptables-legacy-save: permission denied (you must be root)' });

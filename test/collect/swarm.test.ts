@@ -8,7 +8,7 @@ import { captureSwarm } from '../../src/collect/swarm.js';
 let root: string;
 let server: Server;
 let sock: string;
-const state = { api: '1.41', manager: true, failTasks: false, hang: false, created: 0, removed: [] as string[], spec: undefined as Record<string, unknown> | undefined };
+const state = { api: '1.41', manager: true, failTasks: false, hang: false, created: 0, removed: [] as string[], spec: undefined as Record<string, unknown> | undefined, runningFor: 0, createdAt: 0, listings: [] as number[] };
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 function frame(s: string): Buffer {
@@ -36,6 +36,7 @@ beforeAll(async () => {
       if (url.startsWith('/nodes')) return send([{ ID: 'n1', Description: { Hostname: 'm1' }, Spec: { Availability: 'active' }, Status: { State: 'ready' } }, { ID: 'n2', Description: { Hostname: 'w2' }, Spec: { Availability: 'active' }, Status: { State: 'down' } }]);
       if (url.startsWith('/services/create')) {
         state.created++;
+        state.createdAt = Date.now();
         state.spec = JSON.parse(body);
         return send({ ID: 'svc1' }, 201);
       }
@@ -52,7 +53,9 @@ beforeAll(async () => {
       if (url.startsWith('/tasks')) {
         if (url.includes('svc1')) {
           if (state.failTasks) return send({ message: 'manager lost leadership' }, 500);
-          return send([{ ID: 't1', ServiceID: 'svc1', NodeID: 'n1', CreatedAt: '2026-01-01', Status: { State: state.hang ? 'running' : 'complete' } }]);
+          state.listings.push(Date.now() - state.createdAt);
+          const running = state.hang || Date.now() - state.createdAt < state.runningFor;
+          return send([{ ID: 't1', ServiceID: 'svc1', NodeID: 'n1', CreatedAt: '2026-01-01', Status: { State: running ? 'running' : 'complete' } }]);
         }
         return send([]);
       }
@@ -67,7 +70,7 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-beforeEach(() => Object.assign(state, { api: '1.41', manager: true, failTasks: false, hang: false, created: 0, removed: [], spec: undefined }));
+beforeEach(() => Object.assign(state, { api: '1.41', manager: true, failTasks: false, hang: false, created: 0, removed: [], spec: undefined, runningFor: 0, createdAt: 0, listings: [] }));
 
 const run = (out: string, probeTimeoutMs = 5000) => captureSwarm({ outDir: join(root, out), dockerHost: `unix://${sock}`, probeTimeoutMs, probeImage: 'busybox:stable' });
 
@@ -90,6 +93,20 @@ describe('captureSwarm', () => {
     const downErrors = JSON.parse(readFileSync(join(root, 'ok/nodes/w2/errors.json'), 'utf8'));
     expect(downErrors[0].error).toBe('node is down: the probe cannot run there');
     expect(existsSync(join(root, 'ok/cluster/services.json'))).toBe(true);
+  });
+
+  it("asks for the job's tasks often while a probe is young, then less often", async () => {
+    // A probe that runs 4 s: the listings of its first 3 s come about 100 ms apart, later ones about 300 ms.
+    state.runningFor = 4000;
+    const r = await run('cadence', 10_000);
+    expect(r.nodes.find((n) => n.node === 'm1')).toMatchObject({ outcome: 'captured' });
+    const young = state.listings.filter((ms) => ms < 2500);
+    const old = state.listings.filter((ms) => ms >= 3300);
+    // Generous for a loaded machine: at 100 ms, 2.5 s holds about 25 listings; at 300 ms, 8.
+    expect(young.length).toBeGreaterThanOrEqual(12);
+    const gaps = old.slice(1).map((ms, i) => ms - old[i]);
+    expect(gaps.length).toBeGreaterThan(0);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(250);
   });
 
   it('removes the job when something fails after it was created', async () => {

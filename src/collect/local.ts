@@ -65,9 +65,9 @@ export async function captureLocal(o: LocalCaptureOptions): Promise<LocalCapture
   const run = (jobs: CaptureCommand[]): Promise<CommandResult[]> => Promise.all(jobs.map((j) => timed(j.argv.join(' '), () => runReadOnly(j.argv[0], j.argv.slice(1), timeoutMs, path, reads.signal), (x) => x.ok)));
 
   // The host's and ingress_sbox's kernel state needs nothing from Docker: those reads start first and
-  // run, each a process of its own, while dockerode loads and Docker answers (they took as long as
-  // all of that again when they came after it). What they print is kept until the node's folder is
-  // known; nothing is written before Docker has said that this node is in a swarm.
+  // run, each a process of its own, while dockerode loads and Docker answers (run after Docker, their
+  // time was added to its). What they print is kept until the node's folder is known; nothing is
+  // written before Docker has said that this node is in a swarm.
   await loadRunner();
   const sbox = sboxPath(execRoot);
   const sboxExists = existsSync(sbox);
@@ -159,7 +159,7 @@ export async function captureLocal(o: LocalCaptureOptions): Promise<LocalCapture
     // result, in listing order (host, sbox, overlay).
     const overlay = ingressOverlay(execRoot, ingressId);
     const late: CaptureCommand[] = 'path' in overlay ? OVERLAY_COMMANDS.map((c) => inNetns(overlay.path, c)) : [];
-    step('the ingress overlay');
+    if (late.length > 0) step('the ingress overlay');
     const lateRuns = run(late);
     const jobs = [...early, ...late];
     const results = [...(await earlyRuns), ...(await lateRuns)];

@@ -102,6 +102,15 @@ describe('loading dockerode', () => {
     expect((r as { dockerode: number }).dockerode).toBeGreaterThan(5);
   });
 
+  it('stands in only for modules that export one function, as the installed dockerode and docker-modem do', async () => {
+    // Loaded for real here (no stand-ins): a dockerode that changed the shape of either fails this.
+    const r = await inNode(`
+      const fromDockerode = createRequire(createRequire(import.meta.url).resolve('dockerode'));
+      const fromModem = createRequire(fromDockerode.resolve('docker-modem'));
+      return [typeof fromDockerode('./session'), typeof fromModem('./ssh')];`);
+    expect(r).toEqual(['function', 'function']);
+  });
+
   it('stands a one-function module in for itself until first called, then hands every call on', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'md-lazy-'));
     try {

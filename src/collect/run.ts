@@ -77,7 +77,9 @@ export async function loadRunner(): Promise<void> {
 /** `stop`: when it aborts, the program is stopped as a timed-out one is, and its result says so. */
 export async function runReadOnly(program: string, args: string[], timeoutMs: number, path: string = searchPath(), stop?: AbortSignal): Promise<CommandResult> {
   if (!isReadOnly(program, args)) throw new RefusedCommand(`refused to run a command not known to be read-only: ${[program, ...args].join(' ')}`);
-  const { execa } = execaModule ?? (execaModule = await import('execa'));
+  // Awaited only the first time: once loaded, the process starts in this call (see loadRunner).
+  if (!execaModule) await loadRunner();
+  const { execa } = execaModule!;
   const t = performance.now();
   const r = await execa(program, args, {
     reject: false,

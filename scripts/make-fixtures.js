@@ -503,6 +503,15 @@ const variants = {
     fails: 'advertise-addr-local on node 228 (warn)',
     make: (d) => addHost(d, '228', { addr: [LO, ['eth0', 1500, ['10.1.0.5/24']], DOCKER0, GWBRIDGE] }),
   },
+  'ok-host-vxlan-host-mode': {
+    says: "Node 253's overlay driver runs in host mode (libnetwork's fallback for a kernel that cannot move a VXLAN device into a namespace, or _OVERLAY_HOST_MODE set in dockerd's environment): the ingress network's VXLAN device vx-001000-n3dex (VNI 4096) stays in the host's namespace beside its bridge ov-001000-n3dex, which holds the ingress gateway 10.0.0.1/24, as libnetwork's overlay driver (ov_network.go) leaves them. Nothing is broken",
+    fails: "nothing (vxlan-device-not-stale passes on node 253: the device is host mode's; the bridge is Docker's, so the ingress subnet does not overlap a host network)",
+    make: (d) =>
+      addHost(d, '253', {
+        addr: [LO, ['eth0', 1500, ['192.168.100.253/24']], DOCKER0, GWBRIDGE, ['ov-001000-n3dex', 1450, ['10.0.0.1/24']], ['vx-001000-n3dex', 1450, []]],
+        routes: routesOf('253', ['10.0.0.0/24 dev ov-001000-n3dex proto kernel scope link src 10.0.0.1']),
+      }),
+  },
 };
 
 for (const [name, v] of Object.entries(variants)) {

@@ -9,7 +9,7 @@ import { make, modelsOf, releaseLazy } from './classes.js';
 import { parseIpvsTimeout, type IpvsTimeout } from '../parse/ipvs-timeout.js';
 import { ingressVips, ipvsTimeoutModel, marksByValue, sboxVips, sysctlEntries } from './sbox.js';
 import { rememberInfo, swarmDataPathPort, swarmViews } from './swarm.js';
-import { dockerChains, hostAddressByIp, hostInterfaces, isDockerDevice, nodeAddrInterface, nodeOverlays, overlayModels, rpFilterInterfaces, subnetOverlaps } from './host.js';
+import { dockerChains, hostAddressByIp, hostInterfaces, isDockerDevice, nodeAddrInterface, nodeOverlays, overlayModels, rpFilterInterfaces, hostVxlanDevices, subnetOverlaps } from './host.js';
 import { parseNetworkList, type SwarmNetwork } from '../parse/networks.js';
 import { parseFdb, type FdbData } from '../parse/fdb.js';
 import { ingressOverlayNetns, overlayModel, underlayViews } from './overlay.js';
@@ -424,6 +424,7 @@ function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] 
     hostInterfaces: hostInterfaces(hostAddr, r.inputs.get('host.addr')!.file),
     hostAddressByIp: hostAddressByIp(hostAddresses),
     ...nodeAddrInterface(hostAddr, info?.nodeAddr ?? ''),
+    hostVxlanDevices: hostVxlanDevices(hostAddr, r.inputs.get('host.addr')!.file),
     nodeOverlays: () => nodeOverlays(netTexts, prefix, (rel) => r.inputs.get(`network.${rel.slice(9, -5)}`)?.status === 'present'),
     subnetOverlaps: subnetOverlaps(
       [

@@ -1,6 +1,6 @@
 import type { AddrData, RouteData } from '../parse/net.js';
 import type { IptablesData } from '../parse/iptables.js';
-import { parseNetworkList, type SwarmNetwork } from '../parse/networks.js';
+import { parseNetworkList, VXLAN_IDS_OPTION, type SwarmNetwork } from '../parse/networks.js';
 import { make } from './classes.js';
 import { pushTo } from '../util/obj.js';
 
@@ -13,9 +13,9 @@ import { pushTo } from '../util/obj.js';
 /** The overlay driver's MTU when the network sets none (1500 minus 50 bytes of VXLAN). */
 export const DEFAULT_OVERLAY_MTU = 1450;
 
-/** Interfaces Docker makes and owns: its bridges, the veth pairs and the overlay's vxlan devices. */
+/** Interfaces Docker makes and owns: its bridges, the veth pairs, the overlay's vxlan devices and (host mode) their bridges. */
 export function isDockerDevice(ifname: string): boolean {
-  return ifname === 'docker0' || ifname === 'docker_gwbridge' || /^(veth|vx-|br-)/.test(ifname);
+  return ifname === 'docker0' || ifname === 'docker_gwbridge' || /^(veth|vx-|br-|ov-)/.test(ifname);
 }
 
 export function hostInterfaces(addr: AddrData | undefined, file: string): unknown[] {
@@ -33,6 +33,31 @@ export function hostAddressByIp(addresses: unknown[]): Map<string, unknown> {
   return m;
 }
 
+/**
+ * libnetwork's overlay driver names a subnet's VXLAN device vx-<VNI in 6 hex digits>-<the network
+ * id's first 5 characters>, and in host mode its bridge ov-<the same> (generateVxlanName,
+ * generateBridgeName). It makes the VXLAN device in the host's namespace and moves it at once into
+ * the network's own; only in host mode (a kernel that cannot move it) does it stay, beside its bridge.
+ */
+const OVERLAY_DEVICE = /^(vx|ov)-([0-9a-f]{6})-([0-9a-z]{1,5})$/;
+
+/** VXLAN devices of libnetwork's in the host's namespace, each with the host-mode bridge beside it ('' when none: left over). */
+export function hostVxlanDevices(addr: AddrData | undefined, file: string): unknown[] {
+  const bridges = new Set<string>();
+  for (const i of addr?.interfaces ?? []) {
+    const m = OVERLAY_DEVICE.exec(i.ifname);
+    if (m && m[1] === 'ov') bridges.add(i.ifname);
+  }
+  const out: unknown[] = [];
+  for (const i of addr?.interfaces ?? []) {
+    const m = OVERLAY_DEVICE.exec(i.ifname);
+    if (!m || m[1] !== 'vx') continue;
+    const bridge = `ov-${m[2]}-${m[3]}`;
+    out.push(make('HostVxlanDevice', { ifname: i.ifname, vni: parseInt(m[2], 16), networkPrefix: m[3], state: i.state, hostMode: bridges.has(bridge) ? bridge : '', file, line: i.line }));
+  }
+  return out;
+}
+
 /** The host interface holding the node's swarm address, and its MTU. */
 export function nodeAddrInterface(addr: AddrData | undefined, nodeAddr: string): { nodeAddrInterface: string; nodeAddrMtu: number } {
   const a = nodeAddr ? addr?.addresses.find((x) => x.address === nodeAddr) : undefined;
@@ -40,10 +65,16 @@ export function nodeAddrInterface(addr: AddrData | undefined, nodeAddr: string):
   return { nodeAddrInterface: a?.ifname ?? '', nodeAddrMtu: i?.mtu ?? 0 };
 }
 
+/** The VXLAN ids an overlay's subnets were given (option vxlanid_list, comma separated, one per subnet), as CEL ints (make converts fields, not list items). */
+export function vnisOf(n: SwarmNetwork): bigint[] {
+  const list = n.options.get(VXLAN_IDS_OPTION) ?? '';
+  return list.split(',').map((s) => s.trim()).filter((s) => /^\d{1,8}$/.test(s)).map(BigInt);
+}
+
 export function overlayModels(nets: SwarmNetwork[], file: string): unknown[] {
   return nets
     .filter((n) => n.driver === 'overlay')
-    .map((n) => make('OverlayNetwork', { id: n.id, name: n.name, driver: n.driver, ingress: n.ingress, encrypted: n.encrypted, mtu: n.mtu || DEFAULT_OVERLAY_MTU, mtuSet: n.mtu > 0, subnets: n.subnets, file, line: n.line }));
+    .map((n) => make('OverlayNetwork', { id: n.id, name: n.name, driver: n.driver, ingress: n.ingress, encrypted: n.encrypted, mtu: n.mtu || DEFAULT_OVERLAY_MTU, mtuSet: n.mtu > 0, subnets: n.subnets, vnis: vnisOf(n), file, line: n.line }));
 }
 
 /**

@@ -186,6 +186,8 @@ export interface Interface {
   mtu: number;
   mac: string;
   state: string;
+  /** The interface's own line (`ip addr`); 0 for `ip -j addr`. */
+  line: number;
 }
 
 export interface AddrData {
@@ -206,7 +208,7 @@ export function parseAddr(content: string, file: string): Parsed<AddrData> {
         if (o.ifname === undefined || o.ifname === '') f!.error(path, `${f!.name(path)} has no "ifname"`);
         continue;
       }
-      data.interfaces.push({ ifname, mtu: f!.int(o, path, 'mtu', 0, 0x7fffffff), mac: f!.str(o, path, 'address'), state: f!.str(o, path, 'operstate') });
+      data.interfaces.push({ ifname, mtu: f!.int(o, path, 'mtu', 0, 0x7fffffff), mac: f!.str(o, path, 'address'), state: f!.str(o, path, 'operstate'), line: 0 });
       for (const a of f!.objects(f!.list(o, path, 'addr_info'), at(path, 'addr_info'))) {
         const family = f!.str(a.o, a.path, 'family');
         const local = f!.str(a.o, a.path, 'local');
@@ -225,7 +227,7 @@ export function parseAddr(content: string, file: string): Parsed<AddrData> {
       const mtu = /\bmtu\s+(\d+)/.exec(m[2]);
       const state = /\bstate\s+(\S+)/.exec(m[2]);
       if (mtu && !(mtu[1].length <= 10 && Number(mtu[1]) <= 0x7fffffff)) sink.error(no, `mtu ${mtu[1].slice(0, 20)} is out of range`);
-      current = { ifname: m[1], mtu: mtu && mtu[1].length <= 10 && Number(mtu[1]) <= 0x7fffffff ? Number(mtu[1]) : 0, mac: '', state: state ? state[1] : '' };
+      current = { ifname: m[1], mtu: mtu && mtu[1].length <= 10 && Number(mtu[1]) <= 0x7fffffff ? Number(mtu[1]) : 0, mac: '', state: state ? state[1] : '', line: no };
       data.interfaces.push(current);
     } else if ((m = /^link\/\S+\s+(\S+)/.exec(t))) {
       if (current) current.mac = m[1];

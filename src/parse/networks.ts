@@ -23,6 +23,8 @@ export interface SwarmNetwork {
 }
 
 export const MTU_OPTION = 'com.docker.network.driver.mtu';
+/** The VXLAN id of each of an overlay's subnets, comma separated: `4096`, `4097,4098`. */
+export const VXLAN_IDS_OPTION = 'com.docker.network.driver.overlay.vxlanid_list';
 
 /** A list of `docker network inspect` objects (one object alone is a list of one). Total: bad input is a diagnostic. */
 export function parseNetworkList(content: string, file: string): Parsed<SwarmNetwork[]> {

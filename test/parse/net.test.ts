@@ -100,6 +100,17 @@ describe('addresses', () => {
     expect(p.data.addresses.map((a) => `${a.ifname} ${a.address}/${a.prefixLen}`)).toEqual(['lo 127.0.0.1/8', 'eth0 10.0.0.2/24', 'eth0 10.0.0.97/32', 'eth0 fe80::42:aff:fe00:2/64']);
   });
 
+  it("keeps each interface's own line of ip addr (0 for ip -j addr, which has none)", () => {
+    const text = '1: lo: <LOOPBACK,UP> mtu 65536 state UNKNOWN\n    link/loopback 00:00:00:00:00:00\n9: vx-001fff-q7k2m: <BROADCAST,MULTICAST> mtu 1450 qdisc noop state DOWN\n    link/ether 4e:1b:02:6f:55:10 brd ff:ff:ff:ff:ff:ff\n';
+    expect(parseAddr(text, 'addr.txt').data.interfaces.map((i) => [i.ifname, i.state, i.line])).toEqual([
+      ['lo', 'UNKNOWN', 1],
+      ['vx-001fff-q7k2m', 'DOWN', 3],
+    ]);
+    expect(parseAddr(JSON.stringify([{ ifname: 'vx-001fff-q7k2m', mtu: 1450, operstate: 'DOWN', addr_info: [] }]), 'addr.json').data.interfaces).toEqual([
+      expect.objectContaining({ ifname: 'vx-001fff-q7k2m', state: 'DOWN', line: 0 }),
+    ]);
+  });
+
   it('reads ip -j addr the same way', () => {
     const p = parseAddr(JSON.stringify([{ ifname: 'eth1', mtu: 1500, address: '02:42:c0:a8:00:02', addr_info: [{ family: 'inet', local: '192.168.0.2', prefixlen: 20 }] }]), 'addr.json');
     expect(p.format).toBe('ip-j-addr');

@@ -1,9 +1,12 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadRules } from '../../src/rules/loader.js';
 import { evaluate } from '../../src/rules/evaluate.js';
 import type { Result, Status } from '../../src/rules/types.js';
-import { FIXTURES, snapshotOf } from '../helpers/fixtures.js';
+import { readCapture } from '../../src/capture/read.js';
+import { buildSnapshot } from '../../src/model/build.js';
+import { fixture, FIXTURES, snapshotOf } from '../helpers/fixtures.js';
 
 type Expected = [rule: string, node: string | null, status: Status];
 
@@ -11,7 +14,7 @@ type Expected = [rule: string, node: string | null, status: Status];
 const SEED_SKIPS: Expected[] = ['228', '234', '253'].flatMap((n): Expected[] => [
   ['conntrack-not-full', n, 'skip'],
   // Batch B (host): the article printed no `ip addr` or `ip route`, and its swarm has no encrypted overlay.
-  ...['advertise-addr-local', 'esp-allowed-for-encrypted', 'gwbridge-subnet-no-overlap', 'ingress-subnet-no-overlap', 'overlay-mtu-fits', 'rp-filter-loose-on-multihomed'].map((r): Expected => [r, n, 'skip']),
+  ...['advertise-addr-local', 'esp-allowed-for-encrypted', 'gwbridge-subnet-no-overlap', 'ingress-subnet-no-overlap', 'overlay-mtu-fits', 'rp-filter-loose-on-multihomed', 'vxlan-device-not-stale'].map((r): Expected => [r, n, 'skip']),
 ]);
 
 /**
@@ -28,6 +31,8 @@ const LAB_OVERLAY_SKIPS: Expected[] = ['node1', 'node2', 'node3'].flatMap((n) =>
 
 /** The working-mesh lab has no encrypted overlay: esp-allowed-for-encrypted does not apply there. */
 const LAB_SKIPS: Expected[] = ['node1', 'node2', 'node3'].map((n): Expected => ['esp-allowed-for-encrypted', n, 'skip']);
+/** vxlan-device-not-stale reads only the host's interfaces: it runs on every node whose host/addr a fixture adds to the seed's. */
+const hasHostAddr = (name: string, node: string) => ['addr.txt', 'addr.json'].some((f) => existsSync(join(FIXTURES, name, 'nodes', node, 'host', f)));
 /** Lab captures made before the collectors read ingress_overlay/ (lab-fault-01 to 20) skip the overlay rules. */
 const hasOverlay = (name: string) => existsSync(join(FIXTURES, name, 'nodes', 'node1', 'ingress_overlay'));
 
@@ -138,11 +143,12 @@ const EXPECTED: Record<string, Expected[]> = {
   'lab-fault-22-gwbridge-route-hijacked': [['gwbridge-subnet-no-overlap', 'node2', 'fail']],
   'lab-fault-23-sbox-vip-removed': [['sbox-vips-match', 'node2', 'warn']],
   'lab-fault-24-tcp-keepalive-stock': [['ipvs-idle-timeout', 'node2', 'warn']],
+  'lab-fault-25-vxlan-device-left-behind': [['vxlan-device-not-stale', 'node2', 'warn']],
   'lab-fault-20-dockerd-stopped': [
     ['swarm-nodes-ready', null, 'fail'],
     ...['backend-in-arp', 'conntrack-not-full', 'dnat-target-is-sbox', 'forward-path-open', 'fwmark-has-backend', 'gwbridge-masquerade', 'ingress-peers-complete',
       'ip-forward-enabled', 'ipvs-available', 'ipvs-backends-match-tasks', 'published-port-has-dnat', 'published-port-has-mark', 'swarm-ports-open',
-      'local-path-open', 'iptables-one-backend', 'overlay-mtu-fits', 'ingress-subnet-no-overlap', 'gwbridge-subnet-no-overlap', 'rp-filter-loose-on-multihomed', 'advertise-addr-local',
+      'local-path-open', 'iptables-one-backend', 'overlay-mtu-fits', 'ingress-subnet-no-overlap', 'gwbridge-subnet-no-overlap', 'rp-filter-loose-on-multihomed', 'advertise-addr-local', 'vxlan-device-not-stale',
       ...BATCH_A_NODE_RULES, ...OVERLAY_RULES].map((r): Expected => [r, 'node2', 'skip']),
   ],
   // Batch A: ingress_sbox and IPVS.
@@ -184,6 +190,15 @@ const EXPECTED: Record<string, Expected[]> = {
   ],
   'broken-host-iptables-split': [['iptables-one-backend', '234', 'fail']],
   'ok-host-encrypted-overlay': ['228', '234', '253'].map((n): Expected => ['esp-allowed-for-encrypted', n, 'pass']),
+  // Host mode: the ingress network's VXLAN device beside its bridge in 253's own namespace; the bridge is Docker's.
+  'ok-host-vxlan-host-mode': [
+    ['vxlan-device-not-stale', '253', 'pass'],
+    ['ingress-subnet-no-overlap', '253', 'pass'],
+    ['gwbridge-subnet-no-overlap', '253', 'pass'],
+    ['advertise-addr-local', '253', 'pass'],
+    ['overlay-mtu-fits', '253', 'pass'],
+    ['rp-filter-loose-on-multihomed', '253', 'pass'],
+  ],
   'broken-host-esp-blocked': [
     ['esp-allowed-for-encrypted', '228', 'pass'],
     ['esp-allowed-for-encrypted', '253', 'pass'],
@@ -290,7 +305,7 @@ describe('rules against the fixtures', () => {
     const got = results.get(name)!.filter((r) => r.status !== 'pass').map(key).sort();
     // A fixture's own entry for a rule on a node replaces the seed's (or lab's) skip there; 'pass' entries only do that.
     const skips = (name.startsWith('lab-') ? [...LAB_SKIPS, ...(stockKeepalive(name) ? LAB_STOCK_KEEPALIVE_WARNS : []), ...(hasOverlay(name) ? [] : LAB_OVERLAY_SKIPS)] : [...SEED_SKIPS, ...BATCH_A_SEED_SKIPS, ...SEED_OVERLAY_SKIPS]).filter(
-      ([r, n]) => !expected.some(([er, en]) => er === r && en === n) && !(r === 'ipvs-idle-timeout' && name.endsWith('-ipvs-idle-timeout')),
+      ([r, n]) => !expected.some(([er, en]) => er === r && en === n) && !(r === 'ipvs-idle-timeout' && name.endsWith('-ipvs-idle-timeout')) && !(r === 'vxlan-device-not-stale' && hasHostAddr(name, n!)),
     );
     const all = [...expected, ...skips].filter(([, , status]) => status !== 'pass');
     expect(got).toEqual(all.map(([rule, node, status]) => key({ rule, node, status })).sort());
@@ -354,6 +369,34 @@ describe('rules against the fixtures', () => {
   it('skips vxlan-fdb-complete on a capture from before ingress_overlay/, naming the file', () => {
     for (const n of ['228', '234', '253']) {
       expect(results.get('seed-cluster')!.find((r) => r.rule === 'vxlan-fdb-complete' && r.node === n)).toMatchObject({ status: 'skip', message: `needs nodes/${n}/ingress_overlay/neigh.json, which is not in the capture` });
+    }
+  });
+
+  it("names what a left-over VXLAN device blocks, from the VNI and network id in its name, at its line of ip addr", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'md-vx-'));
+    try {
+      cpSync(fixture('ok-host-vxlan-host-mode'), dir, { recursive: true });
+      const ingress = JSON.parse(readFileSync(join(dir, 'nodes/228/networks/ingress.json'), 'utf8'))[0];
+      const appNet = { ...ingress, Name: 'app-net', Id: 'k2p9xw4r7t1y3u5i8o0p6a2s4', Ingress: false, Containers: {}, Peers: null, Options: { 'com.docker.network.driver.overlay.vxlanid_list': '4097' } };
+      writeFileSync(join(dir, 'cluster/networks.json'), JSON.stringify([{ ...ingress, Containers: {}, Peers: null }, appNet], null, 2));
+      const addr = join(dir, 'nodes/253/host/addr.txt');
+      const devices = ['vx-001000-n3dex', 'vx-001001-zzzzz', 'vx-001005-k2p9x', 'vx-001fff-q7k2m'];
+      writeFileSync(addr, readFileSync(addr, 'utf8').replace(/^\d+: ov-001000-n3dex:[\s\S]*$/m, '') + devices.map((d, i) => `${30 + i}: ${d}: <BROADCAST,MULTICAST> mtu 1450 qdisc noop state DOWN group default qlen 1000\n    link/ether 4e:1b:02:6f:55:1${i} brd ff:ff:ff:ff:ff:ff\n`).join(''));
+      const lines = readFileSync(addr, 'utf8').split('\n');
+      const rs = evaluate(rules.filter((r) => r.spec.id === 'vxlan-device-not-stale'), buildSnapshot(readCapture(dir))).filter((r) => r.node === '253');
+      expect(rs.map((r) => [r.subject, r.status, r.where])).toEqual(devices.map((d) => [`vxlan device ${d}`, 'warn', [`nodes/253/host/addr.txt:${lines.findIndex((l) => l.includes(`: ${d}:`)) + 1}`]]));
+      const [own, taken, moved, gone] = rs.map((r) => r.message);
+      expect(own).toMatch(/^vx-001000-n3dex \(VNI 4096, DOWN\) is in the host's own namespace \(nodes\/253\/host\/addr.txt:\d+\), where libnetwork leaves no VXLAN device: overlay ingress \(n3dex97iv1gs5ugdluoc34dxi\) cannot set up its VXLAN device on this node while it is there/);
+      expect(taken).toContain('VNI 4097 now belongs to overlay app-net, which cannot set up its VXLAN device on this node');
+      expect(moved).toContain('it was made for overlay app-net (k2p9xw4r7t1y3u5i8o0p6a2s4), which has VNI 4097 now, and the next overlay given VNI 4101 cannot be set up on this node');
+      expect(gone).toContain('the network it was made for (id q7k2m...) is no longer in the swarm, and the next overlay given VNI 8191 cannot be set up on this node');
+      expect(rs[0].remediation).toContain('`ip link delete vx-001000-n3dex`');
+      expect(rs[0].remediation).toContain('a service on ingress with a task on this node');
+      expect(rs[1].remediation).toContain('a service on app-net with a task on this node');
+      expect(rs[3].remediation).toContain('keeps the VNI free');
+      expect(rs[3].evidence).toMatchObject({ device: 'vx-001fff-q7k2m', vni: 8191, networkPrefix: 'q7k2m', network: '', vniHolders: [] });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -388,6 +388,22 @@ export const FAULTS: Fault[] = [
       await guestOk(s.node, ['sysctl', '-w', 'net.ipv4.tcp_keepalive_time=600']);
     },
   },
+  {
+    // libnetwork makes an overlay subnet's VXLAN device in the host's namespace and moves it into the
+    // network's own at once; a daemon killed between the two leaves it there, holding its VNI on port
+    // 4789 (down, as it was made). Latent here: the ingress network's device is already in its own
+    // namespace, so the port keeps answering; what it blocks is the next overlay given VNI 0x1fff.
+    id: 'vxlan-device-left-behind',
+    title: "a VXLAN device named as libnetwork names an overlay's (vx-001fff-q7k2m: VNI 8191, network q7k2m..., which the swarm does not have) left in the host's namespace",
+    node: FAULT_NODE,
+    commands: () => ['ip link add vx-001fff-q7k2m type vxlan id 8191 dstport 4789 dev eth0'],
+    expect: [],
+    breaks: false,
+    warns: ['vxlan-device-not-stale'],
+    undo: async (s) => {
+      await guestOk(s.node, ['ip', 'link', 'delete', 'vx-001fff-q7k2m']);
+    },
+  },
 ];
 
 /**

@@ -2,7 +2,7 @@
 // Derive the broken fixtures from fixtures/seed-cluster: each is the healthy capture with one
 // fault a real swarm can have, written as an ordinary capture folder with a README saying what is
 // broken and which rule must catch it. Re-run after changing the seed: node scripts/make-fixtures.js
-import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync, unlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -61,6 +61,20 @@ const routesOf = (node, extra = []) => [
   `192.168.0.0/20 dev docker_gwbridge proto kernel scope link src 192.168.0.1`,
   `192.168.100.0/24 dev eth0 proto kernel scope link src 192.168.100.${node}`,
 ];
+/**
+ * /etc/docker/daemon.json as the collectors capture it: the file's text in host/daemon.json, or, for
+ * a node without one (Docker's defaults), cat's "No such file" in errors.json.
+ */
+function writeDaemonJson(d, node, text) {
+  if (text !== null) return writeFileSync(join(d, `nodes/${node}/host/daemon.json`), text);
+  const p = join(d, `nodes/${node}/errors.json`);
+  const errors = existsSync(p) ? JSON.parse(readFileSync(p, 'utf8')) : [];
+  errors.push({ file: 'host/daemon.json', command: 'cat /etc/docker/daemon.json', error: 'cat: /etc/docker/daemon.json: No such file or directory' });
+  writeFileSync(p, JSON.stringify(errors, null, 2) + '\n');
+}
+/** A daemon.json of the kind the docs show (log rotation, metrics), leaving iptables to dockerd. */
+const DAEMON_JSON_LOGS = '{\n  "log-driver": "json-file",\n  "log-opts": {\n    "max-size": "10m",\n    "max-file": "3"\n  },\n  "metrics-addr": "0.0.0.0:9323"\n}\n';
+
 /** Swarm ports open, everything else dropped: a firewall written from the swarm tutorial's port list, without ESP. */
 const SWARM_ONLY_INPUT = [
   ':INPUT DROP [0:0]',
@@ -497,6 +511,25 @@ const variants = {
         routes: routesOf('253', ['10.20.0.0/24 dev eth1 proto kernel scope link src 10.20.0.53']),
         sysctl: ['net.ipv4.conf.eth0.rp_filter = 0', 'net.ipv4.conf.eth1.rp_filter = 1'],
       }),
+  },
+  'broken-host-iptables-disabled': {
+    says:
+      "Node 234's /etc/docker/daemon.json is `{ \"iptables\": false }`, as posted in moby/moby#28241 (set there to keep Docker out of a ufw firewall): dockerd writes no iptables rules. The DOCKER-INGRESS DNAT and the sbox rules it wrote before are still in place, so tcp/8080 answers for now; after a reboot or a flush nothing puts them back. Nodes 228 and 253 have no daemon.json (the collector's cat said \"No such file\", recorded in errors.json): Docker's defaults.",
+    fails: 'docker-iptables-enabled (warn) on node 234, for "iptables" at nodes/234/host/daemon.json:1',
+    make: (d) => {
+      writeDaemonJson(d, '234', '{ "iptables": false }\n');
+      for (const n of ['228', '253']) writeDaemonJson(d, n, null);
+    },
+  },
+  'ok-host-daemon-json': {
+    says:
+      'Every node has a daemon.json that leaves iptables and IP forwarding to dockerd: 228 sets log rotation and a metrics address (no "iptables" key: the default, true), 234 the same with `"iptables": true, "ip-forward": true` written out, and 253 has none (the collector\'s cat said "No such file", recorded in errors.json). Nothing is broken.',
+    fails: 'nothing (docker-iptables-enabled passes on every node)',
+    make: (d) => {
+      writeDaemonJson(d, '228', DAEMON_JSON_LOGS);
+      writeDaemonJson(d, '234', DAEMON_JSON_LOGS.replace('\n}\n', ',\n  "iptables": true,\n  "ip-forward": true\n}\n'));
+      writeDaemonJson(d, '253', null);
+    },
   },
   'broken-host-advertise-nat': {
     says: "Node 228 sits behind NAT: its only address is 10.1.0.5 on eth0, while it advertises (and the manager knows it by) 192.168.100.228, the NAT's public address: peers send gossip and VXLAN to an address it does not hold. As in moby/moby#35318.",

@@ -39,10 +39,17 @@ export function keepConf(ifname: string, key: string): boolean {
   return CONF_KEYS.includes(key) && !/^(veth|vx-)/.test(ifname);
 }
 
+/** dockerd's configuration file (its --config-file default on Linux). */
+export const DAEMON_JSON = '/etc/docker/daemon.json';
+
 export const HOST_COMMANDS: CaptureCommand[] = [
   { file: 'host/iptables.txt', argv: ['iptables-save'] },
   { file: 'host/addr.json', argv: ['ip', '-j', 'addr'] },
   { file: 'host/routes.json', argv: ['ip', '-j', 'route'] },
+  // dockerd's settings (docker-iptables-enabled reads "iptables" and "ip-forward"). Most nodes have
+  // no daemon.json: cat's "No such file or directory" goes to errors.json, and rules read that as
+  // Docker's defaults, not as a file not captured.
+  { file: 'host/daemon.json', argv: ['cat', DAEMON_JSON] },
 ];
 
 /** Run inside ingress_sbox (prefixed with nsenter --net=...). */

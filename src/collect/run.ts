@@ -20,7 +20,9 @@ const READ_ONLY: Record<string, (args: string[]) => boolean> = {
   'iptables-legacy-save': (a) => a.every((x) => x === '-c' || /^-t$|^(filter|nat|mangle|raw|security)$/.test(x)),
   'iptables-nft-save': (a) => a.every((x) => x === '-c' || /^-t$|^(filter|nat|mangle|raw|security)$/.test(x)),
   ip: (a) => a.length >= 2 && /^-j$|^-json$/.test(a[0]) && ['addr', 'route', 'neigh', 'link'].includes(a[1]) && (a.length === 2 || a[2] === 'show'),
-  cat: (a) => a.length > 0 && a.every((x) => x.startsWith('/proc/')),
+  // Kernel state under /proc, and dockerd's configuration file (that path exactly: it holds no secrets
+  // the capture would not show anyway, and nothing else under /etc is read).
+  cat: (a) => a.length > 0 && a.every((x) => x.startsWith('/proc/') || x === '/etc/docker/daemon.json'),
   grep: (a) => a.length >= 3 && a[0] === '-r' && a[1] === '.' && a.slice(2).every((x) => x.startsWith('/proc/sys/')),
   // The node's own docker CLI, as the swarm probe runs it: info and network inspect only.
   docker: (a) =>

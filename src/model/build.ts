@@ -9,8 +9,9 @@ import { make, modelsOf, releaseLazy } from './classes.js';
 import { parseIpvsTimeout, type IpvsTimeout } from '../parse/ipvs-timeout.js';
 import { ingressVips, ipvsTimeoutModel, marksByValue, sboxVips, sysctlEntries } from './sbox.js';
 import { rememberInfo, swarmDataPathPort, swarmViews } from './swarm.js';
-import { dockerChains, hostAddressByIp, hostInterfaces, isDockerDevice, nodeAddrInterface, nodeOverlays, overlayModels, rpFilterInterfaces, hostVxlanDevices, subnetOverlaps } from './host.js';
+import { daemonConfigModel, dockerChains, hostAddressByIp, hostInterfaces, hostVxlanDevices, isDockerDevice, nodeAddrInterface, nodeOverlays, overlayModels, rpFilterInterfaces, subnetOverlaps } from './host.js';
 import { parseNetworkList, type SwarmNetwork } from '../parse/networks.js';
+import { parseDaemonJson, type DaemonJson } from '../parse/daemon-json.js';
 import { parseFdb, type FdbData } from '../parse/fdb.js';
 import { ingressOverlayNetns, overlayModel, underlayViews } from './overlay.js';
 import { registerSnapshot } from './registry.js';
@@ -420,6 +421,8 @@ function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] 
   };
   // Batch B (host): interfaces, overlays' options, subnets against routes, rp_filter, iptables backends.
   const hostAddresses = addresses(hostAddr);
+  // /etc/docker/daemon.json: absent on most nodes (Docker's defaults; errors.json then says "No such file").
+  const daemonJson = r.read<DaemonJson>('host.daemon-json', { files: ['host/daemon.json'], parse: parseDaemonJson });
   const hostFacts = {
     hostInterfaces: hostInterfaces(hostAddr, r.inputs.get('host.addr')!.file),
     hostAddressByIp: hostAddressByIp(hostAddresses),
@@ -436,6 +439,7 @@ function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] 
     globalInterfaces: rpFilterInterfaces(hostAddr, sysctl),
     hostDockerChains: dockerChains(host.parsed),
     legacyDockerChains: dockerChains(legacyData),
+    daemonConfig: daemonConfigModel(daemonJson, r.inputs.get('host.daemon-json')!.file),
   };
 
   // The ingress network's overlay namespace: neighbours and VXLAN FDB rows (src/model/overlay.ts).

@@ -1,5 +1,6 @@
 import type { AddrData, RouteData } from '../parse/net.js';
 import type { IptablesData } from '../parse/iptables.js';
+import type { DaemonJson } from '../parse/daemon-json.js';
 import { parseNetworkList, VXLAN_IDS_OPTION, type SwarmNetwork } from '../parse/networks.js';
 import { make } from './classes.js';
 import { pushTo } from '../util/obj.js';
@@ -186,4 +187,27 @@ export function dockerChains(data: IptablesData | undefined): string[] {
   const out: string[] = [];
   for (const [table, chains] of data?.tables ?? []) for (const name of chains.keys()) if (name.startsWith('DOCKER')) out.push(`${table} ${name}`);
   return out;
+}
+
+/* ---------- dockerd's settings (/etc/docker/daemon.json) ---------- */
+
+/**
+ * What host/daemon.json says of the settings the mesh depends on: each value as written ('true',
+ * 'false'; '' when the file does not set it, or was not read) and where. `present` says whether the
+ * file was read; rules tell "no daemon.json on the node" from "not captured" by the input.
+ */
+export function daemonConfigModel(d: DaemonJson | undefined, file: string): unknown {
+  const where = (line: number) => (line ? `${file}:${line}` : file);
+  const text = (v: boolean | null | undefined) => (v === null || v === undefined ? '' : String(v));
+  return make('DaemonConfig', {
+    present: d !== undefined,
+    file,
+    keys: d?.keys ?? [],
+    iptables: text(d?.iptables),
+    iptablesLine: d?.iptablesLine ?? 0,
+    iptablesAt: where(d?.iptablesLine ?? 0),
+    ipForward: text(d?.ipForward),
+    ipForwardLine: d?.ipForwardLine ?? 0,
+    ipForwardAt: where(d?.ipForwardLine ?? 0),
+  });
 }

@@ -6,6 +6,10 @@ import { mkdirSync } from 'node:fs';
 import { demuxLogs, ingressIdOf, parseProbeLog, probeCommands, probeInner, probeScript, writeCluster, writeNode } from '../../src/collect/probe.js';
 import { isReadOnly } from '../../src/collect/run.js';
 import { grepToSysctl } from '../../src/collect/commands.js';
+import { readCapture } from '../../src/capture/read.js';
+import { buildSnapshot } from '../../src/model/build.js';
+import { evaluate } from '../../src/rules/evaluate.js';
+import { loadRules } from '../../src/rules/loader.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
@@ -58,6 +62,34 @@ describe('the probe script', () => {
     expect(errors.find((e) => e.file === 'ingress_sbox/ipvs.txt')?.error).toMatch(/ip_vs/);
     expect(errors.some((e) => e.file === 'host/iptables-legacy.txt')).toBe(false); // an absent tool is no error
     expect(readFileSync(join(nd, 'host/iptables.txt'), 'utf8')).toContain('DNAT --to-destination 172.18.0.2:8080');
+    rmSync(bin, { recursive: true });
+    rmSync(dir, { recursive: true });
+  });
+
+  it("reads the node's /etc/docker/daemon.json, and records a node without one as not found (or unreadable, as such)", () => {
+    // The node's cat, stood in for: one node has the file, one has none, one cannot read it.
+    const bin = mkdtempSync(join(tmpdir(), 'md-probe-bin-'));
+    const dir = mkdtempSync(join(tmpdir(), 'md-probe-cap-'));
+    const stub = (body: string) => writeFileSync(join(bin, 'cat'), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+    const probe = (node: string) => {
+      const out = parseProbeLog(execFileSync('sh', ['-c', probeInner('/run/docker', '/var/run/docker.sock')], { env: { PATH: `${bin}:/usr/bin:/bin`, MD_NODE: node, MD_NODE_ID: 'id' }, encoding: 'utf8' }));
+      writeNode(dir, node, probeCommands('/run/docker', '/var/run/docker.sock'), out, undefined);
+      return JSON.parse(readFileSync(join(dir, 'nodes', node, 'errors.json'), 'utf8')) as { file: string; command: string; error: string }[];
+    };
+    expect(probeCommands('/run/docker', '/var/run/docker.sock').find((c) => c.file === 'host/daemon.json')?.argv).toEqual(['cat', '/etc/docker/daemon.json']);
+    stub(`[ "$1" = /etc/docker/daemon.json ] && printf '{ "iptables": false }\\n' && exit 0; exit 1`);
+    expect(probe('n1').some((e) => e.file === 'host/daemon.json')).toBe(false);
+    expect(readFileSync(join(dir, 'nodes/n1/host/daemon.json'), 'utf8')).toBe('{ "iptables": false }\n');
+    stub(`echo "cat: can't open '$1': No such file or directory" >&2; exit 1`);
+    expect(probe('n2').find((e) => e.file === 'host/daemon.json')).toEqual({ file: 'host/daemon.json', command: 'cat /etc/docker/daemon.json', error: "cat: can't open '/etc/docker/daemon.json': No such file or directory" });
+    expect(existsSync(join(dir, 'nodes/n2/host/daemon.json'))).toBe(false);
+    stub(`echo "cat: $1: Permission denied" >&2; exit 1`);
+    expect(probe('n3').find((e) => e.file === 'host/daemon.json')?.error).toBe('cat: /etc/docker/daemon.json: Permission denied');
+    // What the rule makes of each (the other inputs of these stand-in nodes do not matter to it).
+    const snap = buildSnapshot(readCapture(dir));
+    const rs = evaluate(loadRules().filter((r) => r.spec.id === 'docker-iptables-enabled'), snap);
+    expect(rs.map((r) => `${r.node} ${r.subject} ${r.status}`)).toEqual(['n1 daemon.json iptables warn', 'n1 daemon.json ip-forward pass', 'n2 daemon.json iptables pass', 'n2 daemon.json ip-forward pass', 'n3  skip']);
+    expect(rs[4].message).toBe('nodes/n3/host/daemon.json was not captured (cat /etc/docker/daemon.json: cat: /etc/docker/daemon.json: Permission denied)');
     rmSync(bin, { recursive: true });
     rmSync(dir, { recursive: true });
   });

@@ -185,3 +185,35 @@ describe('IPv4 prefixes (cidrContains, and every -s / -d a walk tests)', () => {
     }
   });
 });
+
+describe("dockerd's settings (host/daemon.json)", () => {
+  const daemon = (snap: ReturnType<typeof snapshotOf>, node: string) => toJson(snap.nodes.find((n) => n.name === node)!.daemonConfig);
+  const status = (snap: ReturnType<typeof snapshotOf>, node: string) => snap.nodes.find((n) => n.name === node)!.inputs.get('host.daemon-json')!;
+
+  it('gives what the file sets and where, and present false where the node has none or it was not captured', () => {
+    const snap = snapshotOf('broken-host-iptables-disabled');
+    expect(daemon(snap, '234')).toEqual({ present: true, file: 'nodes/234/host/daemon.json', keys: ['iptables'], iptables: 'false', iptablesLine: 1, iptablesAt: 'nodes/234/host/daemon.json:1', ipForward: '', ipForwardLine: 0, ipForwardAt: 'nodes/234/host/daemon.json' });
+    // No daemon.json on 228: errors.json says so, and the input says it was tried and not found.
+    expect(daemon(snap, '228')).toMatchObject({ present: false, iptables: '', file: 'nodes/228/host/daemon.json' });
+    expect(status(snap, '228')).toMatchObject({ status: 'uncaptured', command: 'cat /etc/docker/daemon.json', error: 'cat: /etc/docker/daemon.json: No such file or directory' });
+    // A capture from before the collectors read it: missing.
+    expect(status(snapshotOf('seed-cluster'), '228')).toMatchObject({ status: 'missing' });
+    expect(daemon(snapshotOf('ok-host-daemon-json'), '234')).toMatchObject({ iptables: 'true', iptablesLine: 8, ipForward: 'true', ipForwardLine: 9 });
+  });
+
+  it('reads a daemon.json saved with a BOM or as UTF-16 (Notepad, PowerShell), as dockerd does; a broken one makes the input invalid, naming the line', () => {
+    const dir = copyOf('seed-cluster');
+    try {
+      writeFileSync(join(dir, 'nodes/228/host/daemon.json'), Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{\n  "iptables": false\n}\n')]));
+      writeFileSync(join(dir, 'nodes/234/host/daemon.json'), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('{\r\n  "ip-forward": false\r\n}\r\n', 'utf16le')]));
+      writeFileSync(join(dir, 'nodes/253/host/daemon.json'), '{\n  # no comments in JSON\n  "iptables": false\n}\n');
+      const snap = buildSnapshot(readCapture(dir));
+      expect(daemon(snap, '228')).toMatchObject({ iptables: 'false', iptablesAt: 'nodes/228/host/daemon.json:2' });
+      expect(daemon(snap, '234')).toMatchObject({ ipForward: 'false', ipForwardAt: 'nodes/234/host/daemon.json:2' });
+      expect(status(snap, '253')).toMatchObject({ status: 'invalid', message: expect.stringMatching(/^nodes\/253\/host\/daemon.json:2: invalid JSON/) });
+      expect(daemon(snap, '253')).toMatchObject({ present: false });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -15,6 +15,8 @@ const SEED_SKIPS: Expected[] = ['228', '234', '253'].flatMap((n): Expected[] => 
   ['conntrack-not-full', n, 'skip'],
   // Batch B (host): the article printed no `ip addr` or `ip route`, and its swarm has no encrypted overlay.
   ...['advertise-addr-local', 'esp-allowed-for-encrypted', 'gwbridge-subnet-no-overlap', 'ingress-subnet-no-overlap', 'overlay-mtu-fits', 'rp-filter-loose-on-multihomed', 'vxlan-device-not-stale'].map((r): Expected => [r, n, 'skip']),
+  // host/daemon.json (or errors.json saying the node has none) is in no capture made before the collectors read it.
+  ['docker-iptables-enabled', n, 'skip'],
 ]);
 
 /**
@@ -30,7 +32,11 @@ const SEED_OVERLAY_SKIPS: Expected[] = ['228', '234', '253'].flatMap((n) => OVER
 const LAB_OVERLAY_SKIPS: Expected[] = ['node1', 'node2', 'node3'].flatMap((n) => OVERLAY_RULES.map((r): Expected => [r, n, 'skip']));
 
 /** The working-mesh lab has no encrypted overlay: esp-allowed-for-encrypted does not apply there. */
-const LAB_SKIPS: Expected[] = ['node1', 'node2', 'node3'].map((n): Expected => ['esp-allowed-for-encrypted', n, 'skip']);
+const LAB_SKIPS: Expected[] = ['node1', 'node2', 'node3'].flatMap((n): Expected[] => [
+  ['esp-allowed-for-encrypted', n, 'skip'],
+  // The lab's captures predate host/daemon.json: not captured, so docker-iptables-enabled skips.
+  ['docker-iptables-enabled', n, 'skip'],
+]);
 /** vxlan-device-not-stale reads only the host's interfaces: it runs on every node whose host/addr a fixture adds to the seed's. */
 const hasHostAddr = (name: string, node: string) => ['addr.txt', 'addr.json'].some((f) => existsSync(join(FIXTURES, name, 'nodes', node, 'host', f)));
 /** Lab captures made before the collectors read ingress_overlay/ (lab-fault-01 to 20) skip the overlay rules. */
@@ -236,6 +242,13 @@ const EXPECTED: Record<string, Expected[]> = {
     ['overlay-mtu-fits', '228', 'skip'],
     ['rp-filter-loose-on-multihomed', '228', 'pass'],
   ],
+  // dockerd's settings (host/daemon.json): 234 sets "iptables": false; 228 and 253 have none (errors.json: No such file).
+  'broken-host-iptables-disabled': [
+    ['docker-iptables-enabled', '234', 'warn'],
+    ['docker-iptables-enabled', '228', 'pass'],
+    ['docker-iptables-enabled', '253', 'pass'],
+  ],
+  'ok-host-daemon-json': ['228', '234', '253'].map((n): Expected => ['docker-iptables-enabled', n, 'pass']),
   // Batch C: the swarm's services and networks (cluster views).
   // The service's VIP is on a removed network: the /32 every sbox holds is one no current VIP explains.
   'broken-swarm-vip-stale-ingress': [['vips-on-current-ingress', null, 'fail'], ...['228', '234', '253'].map((n): Expected => ['sbox-vips-match', n, 'warn'])],
@@ -398,6 +411,27 @@ describe('rules against the fixtures', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('warns of "iptables": false in daemon.json naming node, file:line and value; passes where the node has none; skips where it was not captured', () => {
+    const rs = results.get('broken-host-iptables-disabled')!.filter((x) => x.rule === 'docker-iptables-enabled');
+    const warn = rs.find((x) => x.status === 'warn')!;
+    expect(warn).toMatchObject({
+      node: '234',
+      subject: 'daemon.json iptables',
+      message: expect.stringMatching(/^node 234's \/etc\/docker\/daemon.json sets "iptables": false \(nodes\/234\/host\/daemon.json:1\): dockerd writes no iptables rules/),
+      where: ['nodes/234/host/daemon.json:1'],
+      evidence: { setting: 'iptables', value: 'false', file: 'nodes/234/host/daemon.json', at: 'nodes/234/host/daemon.json:1', keys: ['iptables'] },
+    });
+    expect(warn.remediation).toMatch(/^On node 234, remove `"iptables": false` from \/etc\/docker\/daemon.json \(nodes\/234\/host\/daemon.json:1 in the capture\)/);
+    expect(warn.remediation).toContain('DOCKER-USER');
+    expect(warn.remediation).not.toMatch(/NODE|<|\$\{\{/);
+    expect(rs.find((x) => x.node === '228')).toMatchObject({ status: 'pass', message: 'node 228 has no /etc/docker/daemon.json (cat: /etc/docker/daemon.json: No such file or directory): "iptables" is Docker\'s default, true' });
+    expect(results.get('ok-host-daemon-json')!.filter((x) => x.rule === 'docker-iptables-enabled' && x.node === '234').map((x) => x.message)).toEqual(['nodes/234/host/daemon.json sets "iptables": true', 'nodes/234/host/daemon.json sets "ip-forward": true']);
+    expect(results.get('seed-cluster')!.find((x) => x.rule === 'docker-iptables-enabled' && x.node === '253')).toMatchObject({
+      status: 'skip',
+      message: 'needs nodes/253/host/daemon.json (/etc/docker/daemon.json, or errors.json saying the node has none), which is not in the capture',
+    });
   });
 
   it('names the missing VXLAN row, where the capture shows it, and the real commands to fix it', () => {

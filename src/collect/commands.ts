@@ -43,6 +43,14 @@ export const HOST_COMMANDS: CaptureCommand[] = [
   { file: 'host/iptables.txt', argv: ['iptables-save'] },
   { file: 'host/addr.json', argv: ['ip', '-j', 'addr'] },
   { file: 'host/routes.json', argv: ['ip', '-j', 'route'] },
+  // Which network manager claims Docker's interfaces (network-manager-leaves-docker). Both ask a
+  // daemon and change nothing. Where the tool is missing, or NetworkManager is not running (nmcli
+  // exits 8, 'Error: NetworkManager is not running.'), the file is recorded in errors.json: the node
+  // does not use that manager, which is not the same as a capture that did not ask. networkctl
+  // without systemd-networkd running still lists the links (OPERATIONAL n/a, SETUP unmanaged) and
+  // warns on stderr.
+  { file: 'host/nmcli.txt', argv: ['nmcli', '-t', '-f', 'DEVICE,TYPE,STATE,CONNECTION', 'device'] },
+  { file: 'host/networkctl.txt', argv: ['networkctl', 'list', '--no-pager', '--no-legend'] },
 ];
 
 /** Run inside ingress_sbox (prefixed with nsenter --net=...). */

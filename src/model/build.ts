@@ -9,7 +9,8 @@ import { make, modelsOf, releaseLazy } from './classes.js';
 import { parseIpvsTimeout, type IpvsTimeout } from '../parse/ipvs-timeout.js';
 import { ingressVips, ipvsTimeoutModel, marksByValue, sboxVips, sysctlEntries } from './sbox.js';
 import { rememberInfo, swarmDataPathPort, swarmViews } from './swarm.js';
-import { dockerChains, hostAddressByIp, hostInterfaces, isDockerDevice, nodeAddrInterface, nodeOverlays, overlayModels, rpFilterInterfaces, subnetOverlaps } from './host.js';
+import { dockerChains, hostAddressByIp, hostInterfaces, isDockerDevice, netmgrDevices, nodeAddrInterface, nodeOverlays, overlayModels, rpFilterInterfaces, subnetOverlaps } from './host.js';
+import { parseNetworkctl, parseNmcli, type NetmgrData } from '../parse/netmgr.js';
 import { parseNetworkList, type SwarmNetwork } from '../parse/networks.js';
 import { parseFdb, type FdbData } from '../parse/fdb.js';
 import { ingressOverlayNetns, overlayModel, underlayViews } from './overlay.js';
@@ -436,6 +437,20 @@ function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] 
     hostDockerChains: dockerChains(host.parsed),
     legacyDockerChains: dockerChains(legacyData),
   };
+  // Which network manager holds Docker's interfaces (network-manager-leaves-docker): derived when first read.
+  const nmcli = r.read<NetmgrData>('host.nmcli', { files: ['host/nmcli.txt'], parse: parseNmcli });
+  const networkctl = r.read<NetmgrData>('host.networkctl', { files: ['host/networkctl.txt'], parse: parseNetworkctl });
+  const netmgrSources = [
+    { manager: 'NetworkManager', data: nmcli, file: r.inputs.get('host.nmcli')!.file },
+    { manager: 'systemd-networkd', data: networkctl, file: r.inputs.get('host.networkctl')!.file },
+  ];
+  const netmgrDockerDevices = lazy(() => netmgrDevices(netmgrSources));
+  const netmgr = {
+    netmgrDockerDevices,
+    netmgrManaged: lazy(() => (netmgrDockerDevices() as { managed: boolean }[]).filter((d) => d.managed)),
+    nmcliRunning: nmcli?.running ?? false,
+    networkdRunning: networkctl?.running ?? false,
+  };
 
   // The ingress network's overlay namespace: neighbours and VXLAN FDB rows (src/model/overlay.ts).
   const overlayNeigh = r.read<NeighData>('overlay.neigh', { files: jsonOrTxt('ingress_overlay/neigh'), parse: parseNeigh });
@@ -477,6 +492,7 @@ function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] 
     ingressDnat,
     ingressDnatByPort,
     ...batchA,
+    ...netmgr,
   });
   nodeForgets.set(node, () => {
     for (const f of forgets) f();

@@ -1,5 +1,6 @@
 import type { AddrData, RouteData } from '../parse/net.js';
 import type { IptablesData } from '../parse/iptables.js';
+import type { NetmgrData } from '../parse/netmgr.js';
 import { parseNetworkList, type SwarmNetwork } from '../parse/networks.js';
 import { make } from './classes.js';
 import { pushTo } from '../util/obj.js';
@@ -154,5 +155,31 @@ export function rpFilterInterfaces(addr: AddrData | undefined, sysctl: Map<strin
 export function dockerChains(data: IptablesData | undefined): string[] {
   const out: string[] = [];
   for (const [table, chains] of data?.tables ?? []) for (const name of chains.keys()) if (name.startsWith('DOCKER')) out.push(`${table} ${name}`);
+  return out;
+}
+
+/* ---------- network managers ---------- */
+
+/**
+ * Docker's interfaces, as network-manager-leaves-docker names them: its bridges (docker0,
+ * docker_gwbridge, a user network's br-<12 hex of its id>), the veth pairs, and the overlay's
+ * vx-* VXLAN devices and ov-* bridges (older engines' overlay namespaces left them on the host).
+ */
+export function isDockerInterface(ifname: string): boolean {
+  return ifname === 'docker0' || ifname === 'docker_gwbridge' || /^(veth|vx-|ov-)/.test(ifname) || /^br-[0-9a-f]{12}$/.test(ifname);
+}
+
+/**
+ * Docker's interfaces as NetworkManager (host/nmcli.txt) and systemd-networkd (host/networkctl.txt)
+ * list them, each with its state and whether that manager holds it; file and line of its row.
+ */
+export function netmgrDevices(sources: { manager: string; data: NetmgrData | undefined; file: string }[]): unknown[] {
+  const out: unknown[] = [];
+  for (const { manager, data, file } of sources) {
+    for (const l of data?.links ?? []) {
+      if (!isDockerInterface(l.ifname)) continue;
+      out.push(make('NetmgrDevice', { manager, ifname: l.ifname, type: l.type, state: l.state, detail: l.detail, managed: l.managed, file, line: l.line, at: `${file}:${l.line}` }));
+    }
+  }
   return out;
 }

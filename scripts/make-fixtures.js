@@ -51,6 +51,21 @@ const overlay = (name, id, subnet, options) => ({
   Internal: false, Attachable: false, Ingress: false, ConfigFrom: { Network: '' }, ConfigOnly: false, Containers: {},
   Options: { 'com.docker.network.driver.overlay.vxlanid_list': '4097', ...options }, Labels: {}, Peers: null,
 });
+/*
+ * Which network manager holds Docker's interfaces (network-manager-leaves-docker): the seed's
+ * article printed neither `nmcli device` nor `networkctl`; these fixtures add them to a node, as the
+ * collectors write them (host/nmcli.txt, host/networkctl.txt), or the tool's absence to errors.json.
+ */
+const NMCLI_ARGV = 'nmcli -t -f DEVICE,TYPE,STATE,CONNECTION device';
+const NETWORKCTL_ARGV = 'networkctl list --no-pager --no-legend';
+function addNetmgr(d, node, { nmcli, networkctl, errors = [] }) {
+  if (nmcli) writeFileSync(join(d, `nodes/${node}/host/nmcli.txt`), nmcli.join('\n') + '\n');
+  if (networkctl) writeFileSync(join(d, `nodes/${node}/host/networkctl.txt`), networkctl.join('\n') + '\n');
+  if (errors.length) writeFileSync(join(d, `nodes/${node}/errors.json`), JSON.stringify(errors, null, 2) + '\n');
+}
+const nmcliMissing = { file: 'host/nmcli.txt', command: NMCLI_ARGV, error: 'nmcli: command not found' };
+const nmNotRunning = { file: 'host/nmcli.txt', command: NMCLI_ARGV, error: 'Error: NetworkManager is not running.' };
+const networkctlMissing = { file: 'host/networkctl.txt', command: NETWORKCTL_ARGV, error: 'networkctl: command not found' };
 const LO = ['lo', 65536, ['127.0.0.1/8']];
 const GWBRIDGE = ['docker_gwbridge', 1500, ['192.168.0.1/20']];
 const DOCKER0 = ['docker0', 1500, ['172.17.0.1/16']];
@@ -544,6 +559,82 @@ const variants = {
         addr: [LO, ['eth0', 1500, ['192.168.100.253/24']], DOCKER0, GWBRIDGE, ['ov-001000-n3dex', 1450, ['10.0.0.1/24']], ['vx-001000-n3dex', 1450, []]],
         routes: routesOf('253', ['10.0.0.0/24 dev ov-001000-n3dex proto kernel scope link src 10.0.0.1']),
       }),
+  },
+  'broken-host-netmgr-nm': {
+    says:
+      "Node 234 runs NetworkManager with `unmanaged-devices=none` (as the image of mniedermaier/CybICS#224 did), so it owns Docker's interfaces: `nmcli device` (host/nmcli.txt) shows docker_gwbridge `connected` with a profile of NetworkManager's own and a container's new veth `connecting (getting IP configuration)` on `Wired connection 4` (NetworkManager runs DHCP on it and, 45 s later, fails it: CybICS#224's journal; NetworkManager enslaving Swarm's veths to docker_gwbridge: docker/for-linux#43). docker0 and the veth of a container started at boot are `connected (externally)`: configured by Docker, only watched, left alone. The tasks on 234 lose the mesh after a restart.",
+    fails: 'network-manager-leaves-docker (warn) on node 234, for docker_gwbridge and veth2d74e02 (not for docker0 or vethcb80f06, which are connected (externally))',
+    make: (d) =>
+      addNetmgr(d, '234', {
+        nmcli: [
+          'eth0:ethernet:connected:Wired connection 1',
+          'docker_gwbridge:bridge:connected:docker_gwbridge',
+          'docker0:bridge:connected (externally):docker0',
+          'vethcb80f06:ethernet:connected (externally):vethcb80f06',
+          'veth2d74e02:ethernet:connecting (getting IP configuration):Wired connection 4',
+          'lo:loopback:unmanaged:',
+        ],
+        errors: [networkctlMissing],
+      }),
+  },
+  'broken-host-netmgr-networkd': {
+    says:
+      "Node 253 runs systemd-networkd with a catch-all .network file (`[Match] Name=*`, DHCP): `networkctl list` (host/networkctl.txt) shows docker0 and a container's veth `configured` and docker_gwbridge `configuring`, as in systemd/systemd#28626 (\"networkctl shows 'configuring' for docker0 and br-* devices\") and weaveworks/weave#2729 (docker0 and the veths `configured`); networkd wipes their configuration when the links change (coreos/docker#30). The node has no NetworkManager (errors.json: nmcli: command not found).",
+    fails: 'network-manager-leaves-docker (warn) on node 253, for docker0, docker_gwbridge and veth5d497dc',
+    make: (d) =>
+      addNetmgr(d, '253', {
+        networkctl: [
+          '  1 lo              loopback carrier     unmanaged',
+          '  2 eth0            ether    routable    configured',
+          '  3 docker0         bridge   routable    configured',
+          '  4 docker_gwbridge bridge   routable    configuring',
+          '  7 veth5d497dc     ether    degraded    configured',
+        ],
+        errors: [nmcliMissing],
+      }),
+  },
+  'ok-host-netmgr-unmanaged': {
+    says:
+      "Each node as network-manager-leaves-docker wants it. 228 runs NetworkManager with Docker's conf.d drop-in (`unmanaged-devices=interface-name:docker*;interface-name:veth*;...`): its pasted `nmcli device` shows docker_gwbridge and the veths `unmanaged` (all Docker interfaces `unmanaged` after the fix of mniedermaier/CybICS#224) and docker0 `connected (externally)` (configured by Docker, only watched); it has no networkctl. 234 is a desktop-style install: NetworkManager is not running (errors.json: `Error: NetworkManager is not running.`) and the pasted `networkctl` warns that systemd-networkd is not running and lists every link `n/a unmanaged` (what networkctl prints when /run/systemd/netif/state is absent: systemd's networkctl.c, warn_networkd_missing). 253 runs systemd-networkd with a `05-docker-unmanaged.network` (`Unmanaged=yes`, systemd/systemd#28626's fix): Docker's links are `unmanaged`, eth0 `configured`; it has no nmcli.",
+    fails: 'nothing (network-manager-leaves-docker passes on every node)',
+    make: (d) => {
+      addNetmgr(d, '228', {
+        nmcli: [
+          'DEVICE           TYPE      STATE                   CONNECTION',
+          'eth0             ethernet  connected               Wired connection 1',
+          'docker0          bridge    connected (externally)  docker0',
+          'docker_gwbridge  bridge    unmanaged               --',
+          'veth2d74e02      ethernet  unmanaged               --',
+          'vethcb80f06      ethernet  unmanaged               --',
+          'lo               loopback  unmanaged               --',
+        ],
+        errors: [networkctlMissing],
+      });
+      addNetmgr(d, '234', {
+        networkctl: [
+          'WARNING: systemd-networkd is not running, output will be incomplete.',
+          '',
+          'IDX LINK            TYPE     OPERATIONAL SETUP',
+          '  1 lo              loopback n/a         unmanaged',
+          '  2 eth0            ether    n/a         unmanaged',
+          '  3 docker0         bridge   n/a         unmanaged',
+          '  4 docker_gwbridge bridge   n/a         unmanaged',
+          '',
+          '4 links listed.',
+        ],
+        errors: [nmNotRunning],
+      });
+      addNetmgr(d, '253', {
+        networkctl: [
+          '  1 lo              loopback carrier     unmanaged',
+          '  2 eth0            ether    routable    configured',
+          '  3 docker0         bridge   routable    unmanaged',
+          '  4 docker_gwbridge bridge   routable    unmanaged',
+          '  7 veth5d497dc     ether    degraded    unmanaged',
+        ],
+        errors: [nmcliMissing],
+      });
+    },
   },
 };
 

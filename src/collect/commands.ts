@@ -50,6 +50,14 @@ export const HOST_COMMANDS: CaptureCommand[] = [
   // no daemon.json: cat's "No such file or directory" goes to errors.json, and rules read that as
   // Docker's defaults, not as a file not captured.
   { file: 'host/daemon.json', argv: ['cat', DAEMON_JSON] },
+  // Which network manager claims Docker's interfaces (network-manager-leaves-docker). Both ask a
+  // daemon and change nothing. Where the tool is missing, or NetworkManager is not running (nmcli
+  // exits 8, 'Error: NetworkManager is not running.'), the file is recorded in errors.json: the node
+  // does not use that manager, which is not the same as a capture that did not ask. networkctl
+  // without systemd-networkd running still lists the links (OPERATIONAL n/a, SETUP unmanaged) and
+  // warns on stderr.
+  { file: 'host/nmcli.txt', argv: ['nmcli', '-t', '-f', 'DEVICE,TYPE,STATE,CONNECTION', 'device'] },
+  { file: 'host/networkctl.txt', argv: ['networkctl', 'list', '--no-pager', '--no-legend'] },
 ];
 
 /** Run inside ingress_sbox (prefixed with nsenter --net=...). */

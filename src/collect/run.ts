@@ -35,6 +35,11 @@ const READ_ONLY: Record<string, (args: string[]) => boolean> = {
   bridge: (a) => a[0] === '-j' && a[1] === 'fdb' && a[2] === 'show' && (a.length === 3 || (a.length === 5 && a[3] === 'dev' && /^[\w.@:-]{1,15}$/.test(a[4]))),
   // IPVS's timeouts only (`-l --timeout` lists; it sets nothing).
   ipvsadm: (a) => a.length === 2 && ['-l', '-L'].includes(a[0]) && a[1] === '--timeout',
+  // NetworkManager's device list, terse, of the fields named: `nmcli -t -f A,B device` (no
+  // `device set`, `connect`, `disconnect`, `reapply`, `modify`, `delete`, ...).
+  nmcli: (a) => a.length === 4 && a[0] === '-t' && a[1] === '-f' && /^[A-Z-]+(,[A-Z-]+)*$/.test(a[2]) && a[3] === 'device',
+  // systemd-networkd's link list (no `reload`, `reconfigure`, `up`, `down`, `renew`, `forcerenew`, `delete`).
+  networkctl: (a) => a[0] === 'list' && a.slice(1).every((x) => x === '--no-pager' || x === '--no-legend'),
   // A transport, not a read of the node: the Docker API over ssh, as the Docker CLI reaches ssh:// engines.
   ssh: (a) => {
     let i = 0;

@@ -9,7 +9,8 @@ import { make, modelsOf, releaseLazy } from './classes.js';
 import { parseIpvsTimeout, type IpvsTimeout } from '../parse/ipvs-timeout.js';
 import { ingressVips, ipvsTimeoutModel, marksByValue, sboxVips, sysctlEntries } from './sbox.js';
 import { rememberInfo, swarmDataPathPort, swarmViews } from './swarm.js';
-import { daemonConfigModel, dockerChains, hostAddressByIp, hostInterfaces, hostVxlanDevices, isDockerDevice, nodeAddrInterface, nodeOverlays, overlayModels, rpFilterInterfaces, subnetOverlaps } from './host.js';
+import { daemonConfigModel, dockerChains, hostAddressByIp, hostInterfaces, hostVxlanDevices, isDockerDevice, netmgrDevices, nodeAddrInterface, nodeOverlays, overlayModels, rpFilterInterfaces, subnetOverlaps } from './host.js';
+import { parseNetworkctl, parseNmcli, type NetmgrData } from '../parse/netmgr.js';
 import { parseNetworkList, type SwarmNetwork } from '../parse/networks.js';
 import { parseDaemonJson, type DaemonJson } from '../parse/daemon-json.js';
 import { parseFdb, type FdbData } from '../parse/fdb.js';
@@ -441,6 +442,20 @@ function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] 
     legacyDockerChains: dockerChains(legacyData),
     daemonConfig: daemonConfigModel(daemonJson, r.inputs.get('host.daemon-json')!.file),
   };
+  // Which network manager holds Docker's interfaces (network-manager-leaves-docker): derived when first read.
+  const nmcli = r.read<NetmgrData>('host.nmcli', { files: ['host/nmcli.txt'], parse: parseNmcli });
+  const networkctl = r.read<NetmgrData>('host.networkctl', { files: ['host/networkctl.txt'], parse: parseNetworkctl });
+  const netmgrSources = [
+    { manager: 'NetworkManager', data: nmcli, file: r.inputs.get('host.nmcli')!.file },
+    { manager: 'systemd-networkd', data: networkctl, file: r.inputs.get('host.networkctl')!.file },
+  ];
+  const netmgrDockerDevices = lazy(() => netmgrDevices(netmgrSources));
+  const netmgr = {
+    netmgrDockerDevices,
+    netmgrManaged: lazy(() => (netmgrDockerDevices() as { managed: boolean }[]).filter((d) => d.managed)),
+    nmcliRunning: nmcli?.running ?? false,
+    networkdRunning: networkctl?.running ?? false,
+  };
 
   // The ingress network's overlay namespace: neighbours and VXLAN FDB rows (src/model/overlay.ts).
   const overlayNeigh = r.read<NeighData>('overlay.neigh', { files: jsonOrTxt('ingress_overlay/neigh'), parse: parseNeigh });
@@ -482,6 +497,7 @@ function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] 
     ingressDnat,
     ingressDnatByPort,
     ...batchA,
+    ...netmgr,
   });
   nodeForgets.set(node, () => {
     for (const f of forgets) f();

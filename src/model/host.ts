@@ -1,6 +1,7 @@
 import type { AddrData, RouteData } from '../parse/net.js';
 import type { IptablesData } from '../parse/iptables.js';
 import type { DaemonJson } from '../parse/daemon-json.js';
+import type { NetmgrData } from '../parse/netmgr.js';
 import { parseNetworkList, VXLAN_IDS_OPTION, type SwarmNetwork } from '../parse/networks.js';
 import { make } from './classes.js';
 import { pushTo } from '../util/obj.js';
@@ -14,9 +15,13 @@ import { pushTo } from '../util/obj.js';
 /** The overlay driver's MTU when the network sets none (1500 minus 50 bytes of VXLAN). */
 export const DEFAULT_OVERLAY_MTU = 1450;
 
-/** Interfaces Docker makes and owns: its bridges, the veth pairs, the overlay's vxlan devices and (host mode) their bridges. */
+/**
+ * Interfaces Docker makes and owns: its bridges (docker0, docker_gwbridge, a user network's
+ * br-<12 hex of its id>), the veth pairs, and the overlay's vx-* VXLAN devices and, in host mode
+ * (older engines, kernels that cannot move them), its ov-* bridges.
+ */
 export function isDockerDevice(ifname: string): boolean {
-  return ifname === 'docker0' || ifname === 'docker_gwbridge' || /^(veth|vx-|br-|ov-)/.test(ifname);
+  return ifname === 'docker0' || ifname === 'docker_gwbridge' || /^(veth|vx-|ov-)/.test(ifname) || /^br-[0-9a-f]{12}$/.test(ifname);
 }
 
 export function hostInterfaces(addr: AddrData | undefined, file: string): unknown[] {
@@ -210,4 +215,21 @@ export function daemonConfigModel(d: DaemonJson | undefined, file: string): unkn
     ipForwardLine: d?.ipForwardLine ?? 0,
     ipForwardAt: where(d?.ipForwardLine ?? 0),
   });
+}
+
+/* ---------- network managers ---------- */
+
+/**
+ * Docker's interfaces as NetworkManager (host/nmcli.txt) and systemd-networkd (host/networkctl.txt)
+ * list them, each with its state and whether that manager holds it; file and line of its row.
+ */
+export function netmgrDevices(sources: { manager: string; data: NetmgrData | undefined; file: string }[]): unknown[] {
+  const out: unknown[] = [];
+  for (const { manager, data, file } of sources) {
+    for (const l of data?.links ?? []) {
+      if (!isDockerDevice(l.ifname)) continue;
+      out.push(make('NetmgrDevice', { manager, ifname: l.ifname, type: l.type, state: l.state, detail: l.detail, managed: l.managed, file, line: l.line, at: `${file}:${l.line}` }));
+    }
+  }
+  return out;
 }

@@ -43,6 +43,8 @@ const INPUT_FILES: [RegExp, (m: RegExpExecArray) => string][] = [
   [/^host\.addr$/, () => '`nodes/<NODE>/host/addr.txt` or `addr.json` (`ip addr`, `ip -j addr`)'],
   [/^host\.routes$/, () => '`nodes/<NODE>/host/routes.txt` or `routes.json` (`ip route`, `ip -j route`)'],
   [/^host\.daemon-json$/, () => '`nodes/<NODE>/host/daemon.json` (`cat /etc/docker/daemon.json`; errors.json says "No such file" where the node has none)'],
+  [/^host\.nmcli$/, () => '`nodes/<NODE>/host/nmcli.txt` (`nmcli -t -f DEVICE,TYPE,STATE,CONNECTION device`, or a pasted `nmcli device`)'],
+  [/^host\.networkctl$/, () => '`nodes/<NODE>/host/networkctl.txt` (`networkctl list --no-pager --no-legend`, or a pasted `networkctl`)'],
   [/^sbox\.iptables\.(\w+)$/, (m) => `\`nodes/<NODE>/ingress_sbox/iptables-${m[1]}.txt\`, or the ${m[1]} table of \`ingress_sbox/iptables.txt\` (inside ingress_sbox)`],
   [/^sbox\.ipvs$/, () => '`nodes/<NODE>/ingress_sbox/ipvs.txt` (`/proc/net/ip_vs` or `ipvsadm -Ln` inside ingress_sbox)'],
   [/^sbox\.ipvs-timeout$/, () => '`nodes/<NODE>/ingress_sbox/ipvs-timeout.txt` (`ipvsadm -l --timeout` inside ingress_sbox)'],

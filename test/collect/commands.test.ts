@@ -1,4 +1,4 @@
-import { inNetns, isNetworkId, netnsDir, OVERLAY_COMMANDS, overlayNetnsName, overlayNetnsPath } from '../../src/collect/commands.js';
+import { HOST_COMMANDS, inNetns, isNetworkId, netnsDir, OVERLAY_COMMANDS, overlayNetnsName, overlayNetnsPath } from '../../src/collect/commands.js';
 import { isReadOnly } from '../../src/collect/run.js';
 
 const ID = 'n3dex97iv1gs5ugdluoc34dxi';
@@ -31,5 +31,16 @@ describe("the ingress network's overlay namespace", () => {
   it('takes only a plain network id into a path or the probe script', () => {
     expect(isNetworkId(ID)).toBe(true);
     for (const bad of ['', '../../etc', 'abc def', "a'b", 'a*', `${ID};reboot`]) expect(isNetworkId(bad)).toBe(false);
+  });
+});
+
+describe('the network managers (network-manager-leaves-docker)', () => {
+  it('are read on the host by both collectors with read-only commands of the allowlist', () => {
+    const nm = HOST_COMMANDS.filter((c) => c.file === 'host/nmcli.txt' || c.file === 'host/networkctl.txt');
+    expect(nm.map((c) => c.argv)).toEqual([
+      ['nmcli', '-t', '-f', 'DEVICE,TYPE,STATE,CONNECTION', 'device'],
+      ['networkctl', 'list', '--no-pager', '--no-legend'],
+    ]);
+    for (const c of nm) expect(isReadOnly(c.argv[0], c.argv.slice(1))).toBe(true);
   });
 });

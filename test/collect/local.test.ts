@@ -55,6 +55,10 @@ beforeAll(async () => {
   stub('cat', `[ "$1" = /etc/docker/daemon.json ] && [ -f '${join(root, 'daemon.json')}' ] && exec /bin/cat '${join(root, 'daemon.json')}'; echo "cat: $1: No such file or directory" >&2; exit 1`);
   stub('grep', 'echo "grep: $3: No such file or directory" >&2; exit 2');
   stub('ipvsadm', 'echo "Timeout (tcp tcpfin udp): 900 120 300"');
+  // The node uses no NetworkManager (nmcli exits 8 when it is not running); networkctl lists the links
+  // with the warning systemd-networkd's absence gives, on stderr.
+  stub('nmcli', '[ "$*" = "-t -f DEVICE,TYPE,STATE,CONNECTION device" ] || exit 2; echo "Error: NetworkManager is not running." >&2; exit 8');
+  stub('networkctl', `[ "$*" = 'list --no-pager --no-legend' ] || exit 2; echo 'WARNING: systemd-networkd is not running, output will be incomplete.' >&2; printf '%s\\n' '  1 lo      loopback n/a unmanaged' '  2 eth1    ether    n/a unmanaged' '  3 docker0 bridge   n/a unmanaged'`);
   sock = join(root, 'docker.sock');
   server = createServer((req, res) => {
     const url = (req.url ?? '').replace(/^\/v[\d.]+/, '').split('?')[0];
@@ -107,12 +111,14 @@ describe('captureLocal', () => {
     const out = join(root, 'cap1');
     const r = await captureLocal(opts(out));
     expect(r).toMatchObject({ node: 'stub-node', isManager: true });
-    const written = ['capture.json', 'cluster/nodes.json', 'cluster/services.json', 'cluster/tasks.json', 'cluster/networks.json', 'nodes/stub-node/info.json', 'nodes/stub-node/networks/ingress.json', 'nodes/stub-node/networks/docker_gwbridge.json', 'nodes/stub-node/host/iptables.txt', 'nodes/stub-node/host/sysctl.txt', 'nodes/stub-node/host/addr.json', 'nodes/stub-node/ingress_sbox/iptables.txt', 'nodes/stub-node/ingress_sbox/neigh.json', 'nodes/stub-node/ingress_sbox/addr.json', 'nodes/stub-node/ingress_sbox/ipvs-timeout.txt', 'nodes/stub-node/ingress_overlay/neigh.json', 'nodes/stub-node/ingress_overlay/fdb.json'];
+    const written = ['capture.json', 'cluster/nodes.json', 'cluster/services.json', 'cluster/tasks.json', 'cluster/networks.json', 'nodes/stub-node/info.json', 'nodes/stub-node/networks/ingress.json', 'nodes/stub-node/networks/docker_gwbridge.json', 'nodes/stub-node/host/iptables.txt', 'nodes/stub-node/host/sysctl.txt', 'nodes/stub-node/host/addr.json', 'nodes/stub-node/host/networkctl.txt', 'nodes/stub-node/ingress_sbox/iptables.txt', 'nodes/stub-node/ingress_sbox/neigh.json', 'nodes/stub-node/ingress_sbox/addr.json', 'nodes/stub-node/ingress_sbox/ipvs-timeout.txt', 'nodes/stub-node/ingress_overlay/neigh.json', 'nodes/stub-node/ingress_overlay/fdb.json'];
     expect(written.filter((f) => !existsSync(join(out, f)))).toEqual([]);
     const errors = JSON.parse(readFileSync(join(out, 'nodes/stub-node/errors.json'), 'utf8'));
     expect(errors).toEqual([
       { file: 'host/routes.json', command: 'ip -j route', error: 'timed out after 5s and was stopped' },
       { file: 'host/daemon.json', command: 'cat /etc/docker/daemon.json', error: 'cat: /etc/docker/daemon.json: No such file or directory' },
+      // NetworkManager not running: recorded, so that the rule tells "no NetworkManager" from "not captured".
+      { file: 'host/nmcli.txt', command: 'nmcli -t -f DEVICE,TYPE,STATE,CONNECTION device', error: 'Error: NetworkManager is not running.' },
       { file: 'ingress_sbox/ipvs.txt', command: `nsenter --net=${join(root, 'exec-root/netns/ingress_sbox')} cat /proc/net/ip_vs`, error: 'cat: /proc/net/ip_vs: No such file or directory' },
       { file: 'ingress_sbox/sysctl.txt', command: `nsenter --net=${join(root, 'exec-root/netns/ingress_sbox')} grep -r . /proc/sys/net/ipv4/vs`, error: 'grep: /proc/sys/net/ipv4/vs: No such file or directory' },
     ]);
@@ -130,6 +136,11 @@ describe('captureLocal', () => {
     // No daemon.json on the node: Docker's defaults, not a file missing from the capture.
     expect(results.filter((x) => x.rule === 'docker-iptables-enabled').map((x) => x.status)).toEqual(['pass', 'pass']);
     expect(results.filter((x) => x.status === 'error')).toEqual([]);
+    expect(existsSync(join(out, 'nodes/stub-node/host/nmcli.txt'))).toBe(false);
+    expect(results.find((x) => x.rule === 'network-manager-leaves-docker')).toMatchObject({
+      status: 'pass',
+      message: 'NetworkManager was not read (nmcli -t -f DEVICE,TYPE,STATE,CONNECTION device: Error: NetworkManager is not running.); systemd-networkd is not running (nodes/stub-node/host/networkctl.txt)',
+    });
   });
 
   it("writes the node's daemon.json as it is, and the rule reads it", async () => {

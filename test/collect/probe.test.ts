@@ -260,3 +260,50 @@ describe("the ingress network's overlay namespace in the probe", () => {
     execFileSync('sh', ['-n', '-c', script]);
   });
 });
+
+describe('the network managers in the probe (network-manager-leaves-docker)', () => {
+  const commands = probeCommands('/run/docker', '/var/run/docker.sock');
+  const run = (stubs: Record<string, string>) => {
+    const bin = mkdtempSync(join(tmpdir(), 'md-probe-nm-'));
+    for (const [name, body] of Object.entries(stubs)) writeFileSync(join(bin, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+    const parsed = parseProbeLog(execFileSync('/bin/sh', ['-c', probeInner('/run/docker', '/var/run/docker.sock')], { env: { PATH: bin, MD_NODE: 'node2', MD_NODE_ID: 'id2' }, encoding: 'utf8' }));
+    const dir = mkdtempSync(join(tmpdir(), 'md-probe-nm-cap-'));
+    writeNode(dir, 'node2', commands, parsed, undefined);
+    const nd = join(dir, 'nodes/node2');
+    const errors = JSON.parse(readFileSync(join(nd, 'errors.json'), 'utf8')) as { file: string; command: string; error: string }[];
+    const file = (f: string) => (existsSync(join(nd, f)) ? readFileSync(join(nd, f), 'utf8') : undefined);
+    rmSync(bin, { recursive: true });
+    return { errors, file, done: () => rmSync(dir, { recursive: true }) };
+  };
+  const BASE = { base64: 'exec /usr/bin/base64 "$@"' };
+
+  it('runs nmcli and networkctl on the host, as the local collector does', () => {
+    expect(commands.filter((c) => /^host\/(nmcli|networkctl)\.txt$/.test(c.file)).map((c) => [c.file, c.argv.join(' ')])).toEqual([
+      ['host/nmcli.txt', 'nmcli -t -f DEVICE,TYPE,STATE,CONNECTION device'],
+      ['host/networkctl.txt', 'networkctl list --no-pager --no-legend'],
+    ]);
+  });
+
+  it('writes what they list, escaped colons and all', () => {
+    const r = run({
+      ...BASE,
+      nmcli: `printf '%s\\n' 'docker_gwbridge:bridge:connected:docker_gwbridge' 'eth0:ethernet:connected:office\\: vlan 10'`,
+      networkctl: `printf '%s\\n' '  3 docker0 bridge routable configured'`,
+    });
+    expect(r.file('host/nmcli.txt')).toBe('docker_gwbridge:bridge:connected:docker_gwbridge\neth0:ethernet:connected:office\\: vlan 10\n');
+    expect(r.file('host/networkctl.txt')).toBe('  3 docker0 bridge routable configured\n');
+    expect(r.errors.filter((e) => e.file.startsWith('host/n'))).toEqual([]);
+    r.done();
+  });
+
+  it('records NetworkManager not running, and tools not installed, in errors.json: no file, the reason', () => {
+    const r = run({ ...BASE, nmcli: 'echo "Error: NetworkManager is not running." >&2; exit 8' });
+    expect(r.file('host/nmcli.txt')).toBeUndefined();
+    expect(r.file('host/networkctl.txt')).toBeUndefined();
+    expect(r.errors.filter((e) => e.file.startsWith('host/n'))).toEqual([
+      { file: 'host/nmcli.txt', command: 'nmcli -t -f DEVICE,TYPE,STATE,CONNECTION device', error: 'Error: NetworkManager is not running.' },
+      { file: 'host/networkctl.txt', command: 'networkctl list --no-pager --no-legend', error: 'networkctl: command not found on the node' },
+    ]);
+    r.done();
+  });
+});

@@ -21,6 +21,10 @@ describe('the read-only command allowlist', () => {
     ['bridge', ['-j', 'fdb', 'show', 'dev', 'vxlan0']],
     ['nsenter', ['--net=/run/docker/netns/1-n3dex97iv1', 'bridge', '-j', 'fdb', 'show']],
     ['nsenter', ['--net=/run/docker/netns/1-n3dex97iv1', 'ip', '-j', 'neigh']],
+    ['nmcli', ['-t', '-f', 'DEVICE,TYPE,STATE,CONNECTION', 'device']],
+    ['nmcli', ['-t', '-f', 'DEVICE,TYPE,STATE', 'device']],
+    ['networkctl', ['list', '--no-pager', '--no-legend']],
+    ['networkctl', ['list']],
   ])('allows %s %j', (program, args) => {
     expect(isReadOnly(program, args as string[])).toBe(true);
   });
@@ -62,6 +66,16 @@ describe('the read-only command allowlist', () => {
     ['bridge', ['-j', 'vlan', 'del', 'dev', 'veth0', 'vid', '1']],
     ['bridge', ['-batch', '/tmp/cmds']],
     ['nsenter', ['--net=/run/docker/netns/1-n3dex97iv1', 'bridge', 'fdb', 'del', '02:42:0a:00:00:62', 'dev', 'vxlan0']],
+    // The network managers: listing only, never changing a device or a link.
+    ['nmcli', ['device', 'set', 'docker0', 'managed', 'no']],
+    ['nmcli', ['-t', '-f', 'DEVICE', 'device', 'disconnect', 'docker0']],
+    ['nmcli', ['-t', '-f', 'DEVICE,TYPE', 'connection', 'delete', 'docker0']],
+    ['nmcli', ['-t', '-f', 'DEVICE;reboot', 'device']],
+    ['nmcli', ['general', 'reload']],
+    ['networkctl', ['reload']],
+    ['networkctl', ['down', 'docker0']],
+    ['networkctl', ['list', 'reconfigure']],
+    ['networkctl', ['reconfigure', 'docker0']],
   ])('refuses %s %j, before running anything', async (program, args) => {
     expect(isReadOnly(program, args as string[])).toBe(false);
     await expect(runReadOnly(program, args as string[], 1000)).rejects.toBeInstanceOf(RefusedCommand);

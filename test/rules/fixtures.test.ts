@@ -17,6 +17,8 @@ const SEED_SKIPS: Expected[] = ['228', '234', '253'].flatMap((n): Expected[] => 
   ...['advertise-addr-local', 'esp-allowed-for-encrypted', 'gwbridge-subnet-no-overlap', 'ingress-subnet-no-overlap', 'overlay-mtu-fits', 'rp-filter-loose-on-multihomed', 'vxlan-device-not-stale'].map((r): Expected => [r, n, 'skip']),
   // host/daemon.json (or errors.json saying the node has none) is in no capture made before the collectors read it.
   ['docker-iptables-enabled', n, 'skip'],
+  // Nor `nmcli device` or `networkctl`: which network manager holds Docker's interfaces is not known there.
+  ['network-manager-leaves-docker', n, 'skip'],
 ]);
 
 /**
@@ -31,11 +33,15 @@ const SEED_OVERLAY_SKIPS: Expected[] = ['228', '234', '253'].flatMap((n) => OVER
  */
 const LAB_OVERLAY_SKIPS: Expected[] = ['node1', 'node2', 'node3'].flatMap((n) => OVERLAY_RULES.map((r): Expected => [r, n, 'skip']));
 
-/** The working-mesh lab has no encrypted overlay: esp-allowed-for-encrypted does not apply there. */
+/**
+ * The working-mesh lab has no encrypted overlay: esp-allowed-for-encrypted does not apply there. Its
+ * captures predate host/daemon.json, host/nmcli.txt and host/networkctl.txt: docker-iptables-enabled
+ * and network-manager-leaves-docker skip.
+ */
 const LAB_SKIPS: Expected[] = ['node1', 'node2', 'node3'].flatMap((n): Expected[] => [
   ['esp-allowed-for-encrypted', n, 'skip'],
-  // The lab's captures predate host/daemon.json: not captured, so docker-iptables-enabled skips.
   ['docker-iptables-enabled', n, 'skip'],
+  ['network-manager-leaves-docker', n, 'skip'],
 ]);
 /** vxlan-device-not-stale reads only the host's interfaces: it runs on every node whose host/addr a fixture adds to the seed's. */
 const hasHostAddr = (name: string, node: string) => ['addr.txt', 'addr.json'].some((f) => existsSync(join(FIXTURES, name, 'nodes', node, 'host', f)));
@@ -195,6 +201,13 @@ const EXPECTED: Record<string, Expected[]> = {
     ['local-path-open', '228', 'warn'],
   ],
   'broken-host-iptables-split': [['iptables-one-backend', '234', 'fail']],
+  // Which network manager holds Docker's interfaces: one warn per interface it holds.
+  'broken-host-netmgr-nm': [
+    ['network-manager-leaves-docker', '234', 'warn'], // docker_gwbridge, connected
+    ['network-manager-leaves-docker', '234', 'warn'], // veth2d74e02, connecting (getting IP configuration)
+  ],
+  'broken-host-netmgr-networkd': ['docker0', 'docker_gwbridge', 'veth5d497dc'].map((): Expected => ['network-manager-leaves-docker', '253', 'warn']),
+  'ok-host-netmgr-unmanaged': ['228', '234', '253'].map((n): Expected => ['network-manager-leaves-docker', n, 'pass']),
   'ok-host-encrypted-overlay': ['228', '234', '253'].map((n): Expected => ['esp-allowed-for-encrypted', n, 'pass']),
   // Host mode: the ingress network's VXLAN device beside its bridge in 253's own namespace; the bridge is Docker's.
   'ok-host-vxlan-host-mode': [
@@ -377,6 +390,40 @@ describe('rules against the fixtures', () => {
   it('says why a rule was skipped: the file that was not captured and the collector error', () => {
     const skip = results.get('broken-no-ipvs')!.find((r) => r.rule === 'fwmark-has-backend' && r.node === '253')!;
     expect(skip.message).toBe('nodes/253/ingress_sbox/ipvs.txt was not captured (cat /proc/net/ip_vs: No such file or directory)');
+  });
+
+  it('network-manager-leaves-docker names each interface a manager holds, its state and line, and fills the fix with them', () => {
+    const nm = results.get('broken-host-netmgr-nm')!.filter((x) => x.rule === 'network-manager-leaves-docker' && x.status === 'warn');
+    expect(nm.map((r) => [r.subject, r.where])).toEqual([
+      ['docker_gwbridge', ['nodes/234/host/nmcli.txt:2']],
+      ['veth2d74e02', ['nodes/234/host/nmcli.txt:5']],
+    ]);
+    expect(nm[1].message).toBe(
+      "NetworkManager manages veth2d74e02 (ethernet, state connecting (getting IP configuration), connection 'Wired connection 4'): it can take this Docker interface's addresses off, bring it down or activate its own profile on it when links change",
+    );
+    expect(nm[1].evidence).toMatchObject({ interface: 'veth2d74e02', manager: 'NetworkManager', state: 'connecting (getting IP configuration)', managedOnNode: ['NetworkManager docker_gwbridge connected', 'NetworkManager veth2d74e02 connecting (getting IP configuration)'] });
+    expect(nm[1].remediation).toContain('On node 234, tell NetworkManager');
+    expect(nm[1].remediation).toContain('`unmanaged-devices=interface-name:docker*;interface-name:veth*;interface-name:br-*;interface-name:vx-*;interface-name:ov-*`');
+    expect(nm[1].remediation).toContain('docker_gwbridge, veth2d74e02 as unmanaged');
+    expect(nm[1].remediation).toContain("`nmcli connection delete 'Wired connection 4'`");
+    // Connected (externally): NetworkManager only watches what Docker configured.
+    expect(JSON.stringify(results.get('broken-host-netmgr-nm')!.filter((x) => x.rule === 'network-manager-leaves-docker'))).not.toMatch(/manages (docker0|vethcb80f06)/);
+    const nd = results.get('broken-host-netmgr-networkd')!.find((x) => x.rule === 'network-manager-leaves-docker' && x.subject === 'docker_gwbridge')!;
+    expect(nd).toMatchObject({ node: '253', status: 'warn', where: ['nodes/253/host/networkctl.txt:4'] });
+    expect(nd.message).toMatch(/^systemd-networkd manages docker_gwbridge \(bridge, SETUP configuring, OPERATIONAL routable\)/);
+    expect(nd.remediation).toContain('`networkctl status docker_gwbridge`');
+    expect(nd.remediation).toContain('`Unmanaged=yes`');
+    expect(nd.remediation).toContain('docker0, docker_gwbridge, veth5d497dc as unmanaged');
+    const ok = results.get('ok-host-netmgr-unmanaged')!.filter((x) => x.rule === 'network-manager-leaves-docker');
+    expect(ok.map((r) => `${r.node} ${r.status} ${r.message}`)).toEqual([
+      "228 pass NetworkManager leaves Docker's 4 interface(s) alone (connected (externally), unmanaged in nodes/228/host/nmcli.txt); systemd-networkd was not read (networkctl list --no-pager --no-legend: networkctl: command not found)",
+      '234 pass NetworkManager was not read (nmcli -t -f DEVICE,TYPE,STATE,CONNECTION device: Error: NetworkManager is not running.); systemd-networkd is not running (nodes/234/host/networkctl.txt)',
+      "253 pass NetworkManager was not read (nmcli -t -f DEVICE,TYPE,STATE,CONNECTION device: nmcli: command not found); systemd-networkd leaves Docker's 3 interface(s) alone (SETUP unmanaged in nodes/253/host/networkctl.txt)",
+    ]);
+    expect(results.get('seed-cluster')!.find((x) => x.rule === 'network-manager-leaves-docker' && x.node === '253')).toMatchObject({
+      status: 'skip',
+      message: "neither nodes/253/host/nmcli.txt nor nodes/253/host/networkctl.txt is in the capture (captures made before mesh-doctor read them): which network manager holds Docker's interfaces is unknown",
+    });
   });
 
   it('skips vxlan-fdb-complete on a capture from before ingress_overlay/, naming the file', () => {

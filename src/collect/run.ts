@@ -14,16 +14,21 @@ export interface CommandResult {
   ms: number;
 }
 
+/** An absolute path with no `.` or `..` part and no empty one: what it names is what it says. */
+function plainPath(p: string): boolean {
+  return p.split('/').slice(1).every((part, i, all) => part !== '.' && part !== '..' && (part !== '' || i === all.length - 1));
+}
+
 /** Program -> check of its arguments. Every entry can only read. */
 const READ_ONLY: Record<string, (args: string[]) => boolean> = {
   'iptables-save': (a) => a.every((x) => x === '-c' || /^-t$|^(filter|nat|mangle|raw|security)$/.test(x)),
   'iptables-legacy-save': (a) => a.every((x) => x === '-c' || /^-t$|^(filter|nat|mangle|raw|security)$/.test(x)),
   'iptables-nft-save': (a) => a.every((x) => x === '-c' || /^-t$|^(filter|nat|mangle|raw|security)$/.test(x)),
   ip: (a) => a.length >= 2 && /^-j$|^-json$/.test(a[0]) && ['addr', 'route', 'neigh', 'link'].includes(a[1]) && (a.length === 2 || a[2] === 'show'),
-  // Kernel state under /proc, and dockerd's configuration file (that path exactly: it holds no secrets
-  // the capture would not show anyway, and nothing else under /etc is read).
-  cat: (a) => a.length > 0 && a.every((x) => x.startsWith('/proc/') || x === '/etc/docker/daemon.json'),
-  grep: (a) => a.length >= 3 && a[0] === '-r' && a[1] === '.' && a.slice(2).every((x) => x.startsWith('/proc/sys/')),
+  // Kernel state under /proc, and dockerd's configuration file (that path exactly; nothing else under
+  // /etc is read). A path that climbs out (`/proc/../etc/shadow`) is not under /proc.
+  cat: (a) => a.length > 0 && a.every((x) => (x.startsWith('/proc/') && plainPath(x)) || x === '/etc/docker/daemon.json'),
+  grep: (a) => a.length >= 3 && a[0] === '-r' && a[1] === '.' && a.slice(2).every((x) => x.startsWith('/proc/sys/') && plainPath(x)),
   // The node's own docker CLI, as the swarm probe runs it: info and network inspect only.
   docker: (a) =>
     a[0] === '-H' && /^unix:\/\/\/[\w./-]+$/.test(a[1] ?? '') &&

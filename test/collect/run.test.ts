@@ -43,6 +43,13 @@ describe('the read-only command allowlist', () => {
     ['cat', ['/etc/docker/daemon.json', '/etc/shadow']],
     ['cat', ['/etc/docker/daemon.json.bak']],
     ['grep', ['-r', '.', '/etc']],
+    // Under /proc only as the path says: not one that climbs out of it, nor one with parts that hide where it goes.
+    ['cat', ['/proc/../etc/shadow']],
+    ['cat', ['/proc/net/../../etc/shadow']],
+    ['cat', ['/proc/./../etc/shadow']],
+    ['cat', ['/proc//../etc/shadow']],
+    ['grep', ['-r', '.', '/proc/sys/../../etc']],
+    ['nsenter', ['--net=/run/docker/netns/ingress_sbox', 'cat', '/proc/../root/.ssh/id_rsa']],
     ['sysctl', ['-w', 'net.ipv4.ip_forward=0']],
     ['ipvsadm', ['-C']],
     ['ipvsadm', ['--set', '7200', '120', '300']],

@@ -9,7 +9,7 @@ export interface CaptureCommand {
   argv: string[];
   /** How stdout becomes the file: as is, `grep -r .` output turned into `key = value` lines, or a
    *  `docker network inspect` array split into networks/<NAME>.json. */
-  post?: 'sysctl' | 'networks';
+  post?: 'sysctl' | 'networks' | 'redact';
   /** Run in the ingress network's overlay namespace, whose name the swarm probe looks up on the node
    *  (argv holds the namespace's first-life path, for the allowlist and errors.json). */
   netns?: 'ingress-overlay';
@@ -49,7 +49,7 @@ export const HOST_COMMANDS: CaptureCommand[] = [
   // dockerd's settings (docker-iptables-enabled reads "iptables" and "ip-forward"). Most nodes have
   // no daemon.json: cat's "No such file or directory" goes to errors.json, and rules read that as
   // Docker's defaults, not as a file not captured.
-  { file: 'host/daemon.json', argv: ['cat', DAEMON_JSON] },
+  { file: 'host/daemon.json', argv: ['cat', DAEMON_JSON], post: 'redact' },
   // Which network manager claims Docker's interfaces (network-manager-leaves-docker). Both ask a
   // daemon and change nothing. Where the tool is missing, or NetworkManager is not running (nmcli
   // exits 8, 'Error: NetworkManager is not running.'), the file is recorded in errors.json: the node
@@ -124,6 +124,20 @@ export function sboxPath(execRoot: string): string {
 
 export function inSbox(execRoot: string, c: CaptureCommand): CaptureCommand {
   return { ...c, argv: ['nsenter', `--net=${sboxPath(execRoot)}`, ...c.argv] };
+}
+
+/**
+ * The user and password in a URL (`http://user:secret@proxy:3128`, as daemon.json's "proxies" and
+ * "registry-mirrors" may hold them) replaced by `<redacted>`: a capture is made to be attached to
+ * tickets. The rest stays as it was, line for line.
+ */
+export function redactUrlCredentials(text: string): string {
+  return text.replace(/\b([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)[^/@\s"\\]+@/g, '$1<redacted>@');
+}
+
+/** What a command's output becomes in its file: sysctl lines made `key = value`, credentials redacted, or as printed. */
+export function fileText(c: CaptureCommand, stdout: string): string {
+  return c.post === 'sysctl' ? grepToSysctl(stdout) : c.post === 'redact' ? redactUrlCredentials(stdout) : stdout;
 }
 
 /** `grep -r .` prints path:value; the capture wants `key = value` (of net/ipv4/conf only what keepConf keeps). */

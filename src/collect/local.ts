@@ -5,7 +5,7 @@ import { nodeDir, writeErrors, writeJson, writeMeta } from '../capture/write.js'
 import { dockerClient, dockerError } from './docker.js';
 import { UsageError } from '../util/errors.js';
 import { loadRunner, runReadOnly, searchPath, type CommandResult } from './run.js';
-import { grepToSysctl, HOST_COMMANDS, HOST_CONF_DIR, HOST_SYSCTLS, inNetns, inSbox, keepConf, keepLegacy, netnsDir, OVERLAY_COMMANDS, overlayNetnsName, overlayNetnsPath, SBOX_COMMANDS, sboxPath, type CaptureCommand } from './commands.js';
+import { fileText, HOST_COMMANDS, HOST_CONF_DIR, HOST_SYSCTLS, inNetns, inSbox, keepConf, keepLegacy, netnsDir, OVERLAY_COMMANDS, overlayNetnsName, overlayNetnsPath, SBOX_COMMANDS, sboxPath, type CaptureCommand } from './commands.js';
 import { ingressIdOf, writeCluster } from './probe.js';
 
 export interface LocalCaptureOptions {
@@ -166,7 +166,7 @@ export async function captureLocal(o: LocalCaptureOptions): Promise<LocalCapture
     jobs.forEach((j, i) => {
       const r = results[i];
       if (!r.ok) errors.push({ file: j.file, command: j.argv.join(' '), error: r.error });
-      else writeFileSync(join(dir, j.file), j.post === 'sysctl' ? grepToSysctl(r.stdout) : r.stdout);
+      else writeFileSync(join(dir, j.file), fileText(j, r.stdout));
     });
     if (!sboxExists) {
       for (const j of SBOX_COMMANDS) {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { CaptureError } from '../capture/read.js';
 import { nodeDir, writeErrors, writeJson } from '../capture/write.js';
 import { obj } from '../util/obj.js';
-import { grepToSysctl, HOST_COMMANDS, HOST_CONF_DIR, HOST_SYSCTLS, inNetns, inSbox, isNetworkId, keepLegacy, netnsDir, OVERLAY_COMMANDS, overlayNetnsPath, SBOX_COMMANDS, type CaptureCommand } from './commands.js';
+import { fileText, grepToSysctl, HOST_COMMANDS, HOST_CONF_DIR, HOST_SYSCTLS, inNetns, inSbox, isNetworkId, keepLegacy, netnsDir, OVERLAY_COMMANDS, overlayNetnsPath, SBOX_COMMANDS, type CaptureCommand } from './commands.js';
 import { isReadOnly } from './run.js';
 
 /*
@@ -268,7 +268,7 @@ export function writeNode(outDir: string, host: string, commands: ReturnType<typ
       writeFileSync(join(dir, c.file), grepToSysctl(f.stdout));
       continue;
     }
-    if (f.rc === 0) writeFileSync(join(dir, c.file), f.stdout);
+    if (f.rc === 0) writeFileSync(join(dir, c.file), fileText(c, f.stdout));
     else errors.push({ file: c.file, command, error: f.rc === 127 ? `${c.argv[0]}: command not found on the node` : lastLine(f.stderr) || `exited with code ${f.rc}` });
   }
   writeErrors(join(dir, 'errors.json'), errors);

@@ -1,4 +1,4 @@
-import { HOST_COMMANDS, inNetns, isNetworkId, netnsDir, OVERLAY_COMMANDS, overlayNetnsName, overlayNetnsPath } from '../../src/collect/commands.js';
+import { fileText, HOST_COMMANDS, inNetns, isNetworkId, netnsDir, OVERLAY_COMMANDS, overlayNetnsName, overlayNetnsPath, redactUrlCredentials } from '../../src/collect/commands.js';
 import { isReadOnly } from '../../src/collect/run.js';
 
 const ID = 'n3dex97iv1gs5ugdluoc34dxi';
@@ -42,5 +42,14 @@ describe('the network managers (network-manager-leaves-docker)', () => {
       ['networkctl', 'list', '--no-pager', '--no-legend'],
     ]);
     for (const c of nm) expect(isReadOnly(c.argv[0], c.argv.slice(1))).toBe(true);
+  });
+});
+
+describe("a URL's credentials in a file the capture keeps (daemon.json)", () => {
+  it('replaces user and password with <redacted>, and nothing else, line for line', () => {
+    const text = '{\n "proxies": {"http-proxy": "http://u:p@proxy:3128", "https-proxy": "https://token@proxy", "no-proxy": "*.corp"},\n "registry-mirrors": ["https://mirror.corp", "socks5://a%40b:c@s:1080/x"],\n "hosts": ["unix:///var/run/docker.sock", "tcp://0.0.0.0:2376"], "note": "mail me@corp"\n}\n';
+    expect(redactUrlCredentials(text)).toBe('{\n "proxies": {"http-proxy": "http://<redacted>@proxy:3128", "https-proxy": "https://<redacted>@proxy", "no-proxy": "*.corp"},\n "registry-mirrors": ["https://mirror.corp", "socks5://<redacted>@s:1080/x"],\n "hosts": ["unix:///var/run/docker.sock", "tcp://0.0.0.0:2376"], "note": "mail me@corp"\n}\n');
+    expect(fileText(HOST_COMMANDS.find((c) => c.file === 'host/daemon.json')!, 'http://u:p@h')).toBe('http://<redacted>@h');
+    expect(fileText(HOST_COMMANDS.find((c) => c.file === 'host/iptables.txt')!, 'http://u:p@h')).toBe('http://u:p@h');
   });
 });

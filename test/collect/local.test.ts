@@ -143,13 +143,13 @@ describe('captureLocal', () => {
     });
   });
 
-  it("writes the node's daemon.json as it is, and the rule reads it", async () => {
-    const text = '{\n  "log-driver": "json-file",\n  "iptables": false\n}\n';
+  it("writes the node's daemon.json as it is, but for a URL's user and password, and the rule reads it", async () => {
+    const text = '{\n  "log-driver": "json-file",\n  "iptables": false,\n  "proxies": { "http-proxy": "http://svc-docker:S3cr%40t@proxy.corp:3128" }\n}\n';
     writeFileSync(join(root, 'daemon.json'), text);
     try {
       const out = join(root, 'cap-daemon-json');
       await captureLocal(opts(out));
-      expect(readFileSync(join(out, 'nodes/stub-node/host/daemon.json'), 'utf8')).toBe(text);
+      expect(readFileSync(join(out, 'nodes/stub-node/host/daemon.json'), 'utf8')).toBe(text.replace('svc-docker:S3cr%40t@', '<redacted>@'));
       const errors = JSON.parse(readFileSync(join(out, 'nodes/stub-node/errors.json'), 'utf8')) as { file: string }[];
       expect(errors.map((e) => e.file)).not.toContain('host/daemon.json');
       const results = runCheck({ dir: out, format: 'json', failOn: 'fail', color: false, verbose: false, toolVersion: 't' }).input.results;

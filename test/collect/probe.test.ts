@@ -77,9 +77,10 @@ describe('the probe script', () => {
       return JSON.parse(readFileSync(join(dir, 'nodes', node, 'errors.json'), 'utf8')) as { file: string; command: string; error: string }[];
     };
     expect(probeCommands('/run/docker', '/var/run/docker.sock').find((c) => c.file === 'host/daemon.json')?.argv).toEqual(['cat', '/etc/docker/daemon.json']);
-    stub(`[ "$1" = /etc/docker/daemon.json ] && printf '{ "iptables": false }\\n' && exit 0; exit 1`);
+    stub(`[ "$1" = /etc/docker/daemon.json ] && printf '{ "iptables": false,\\n  "registry-mirrors": ["https://ci:tok3n@mirror.corp"] }\\n' && exit 0; exit 1`);
     expect(probe('n1').some((e) => e.file === 'host/daemon.json')).toBe(false);
-    expect(readFileSync(join(dir, 'nodes/n1/host/daemon.json'), 'utf8')).toBe('{ "iptables": false }\n');
+    // As the node has it, but for the credentials in a URL: a capture is made to be attached to tickets.
+    expect(readFileSync(join(dir, 'nodes/n1/host/daemon.json'), 'utf8')).toBe('{ "iptables": false,\n  "registry-mirrors": ["https://<redacted>@mirror.corp"] }\n');
     stub(`echo "cat: can't open '$1': No such file or directory" >&2; exit 1`);
     expect(probe('n2').find((e) => e.file === 'host/daemon.json')).toEqual({ file: 'host/daemon.json', command: 'cat /etc/docker/daemon.json', error: "cat: can't open '/etc/docker/daemon.json': No such file or directory" });
     expect(existsSync(join(dir, 'nodes/n2/host/daemon.json'))).toBe(false);

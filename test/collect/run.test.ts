@@ -20,6 +20,9 @@ describe('the read-only command allowlist', () => {
     ['bridge', ['-j', 'fdb', 'show', 'dev', 'vxlan0']],
     ['nsenter', ['--net=/run/docker/netns/1-n3dex97iv1', 'bridge', '-j', 'fdb', 'show']],
     ['nsenter', ['--net=/run/docker/netns/1-n3dex97iv1', 'ip', '-j', 'neigh']],
+    ['ethtool', ['-k', 'ens192']],
+    ['ethtool', ['-i', 'eth0.100']],
+    ['readlink', ['/sys/class/net/ens192/device/driver']],
   ])('allows %s %j', (program, args) => {
     expect(isReadOnly(program, args as string[])).toBe(true);
   });
@@ -56,6 +59,20 @@ describe('the read-only command allowlist', () => {
     ['bridge', ['-j', 'vlan', 'del', 'dev', 'veth0', 'vid', '1']],
     ['bridge', ['-batch', '/tmp/cmds']],
     ['nsenter', ['--net=/run/docker/netns/1-n3dex97iv1', 'bridge', 'fdb', 'del', '02:42:0a:00:00:62', 'dev', 'vxlan0']],
+    // ethtool: show features or the driver of one interface, never set (-K, -s, -A, -G ...) or flash.
+    ['ethtool', ['-K', 'ens192', 'tx-checksum-ip-generic', 'off']],
+    ['ethtool', ['-k', 'ens192', 'tx-checksum-ip-generic', 'off']],
+    ['ethtool', ['-s', 'ens192', 'speed', '100']],
+    ['ethtool', ['-f', 'ens192', 'fw.bin']],
+    ['ethtool', ['-k']],
+    ['ethtool', ['-k', '--help']],
+    ['ethtool', ['-k', 'ens192;reboot']],
+    ['ethtool', ['-k', 'a-name-longer-than-15']],
+    ['readlink', ['-f', '/sys/class/net/ens192/device/driver']],
+    ['readlink', ['/etc/shadow']],
+    ['readlink', ['/sys/class/net/../../etc/device/driver']],
+    ['readlink', ['/sys/class/net/../device/driver']],
+    ['ethtool', ['-k', '..']],
   ])('refuses %s %j, before running anything', async (program, args) => {
     expect(isReadOnly(program, args as string[])).toBe(false);
     await expect(runReadOnly(program, args as string[], 1000)).rejects.toBeInstanceOf(RefusedCommand);

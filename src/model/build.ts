@@ -9,7 +9,8 @@ import { make, modelsOf, releaseLazy } from './classes.js';
 import { parseIpvsTimeout, type IpvsTimeout } from '../parse/ipvs-timeout.js';
 import { ingressVips, ipvsTimeoutModel, marksByValue, sboxVips, sysctlEntries } from './sbox.js';
 import { rememberInfo, swarmDataPathPort, swarmViews } from './swarm.js';
-import { dockerChains, hostAddressByIp, hostInterfaces, isDockerDevice, nodeAddrInterface, nodeOverlays, overlayModels, rpFilterInterfaces, subnetOverlaps } from './host.js';
+import { parseEthtool, type EthtoolData } from '../parse/ethtool.js';
+import { dockerChains, ethtoolInterfaces, hostAddressByIp, hostInterfaces, isDockerDevice, nodeAddrInterface, nodeOverlays, overlayModels, rpFilterInterfaces, subnetOverlaps } from './host.js';
 import { parseNetworkList, type SwarmNetwork } from '../parse/networks.js';
 import { parseFdb, type FdbData } from '../parse/fdb.js';
 import { ingressOverlayNetns, overlayModel, underlayViews } from './overlay.js';
@@ -420,8 +421,10 @@ function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] 
   };
   // Batch B (host): interfaces, overlays' options, subnets against routes, rp_filter, iptables backends.
   const hostAddresses = addresses(hostAddr);
+  const ethtool = r.read<EthtoolData>('host.ethtool', { files: ['host/ethtool.txt'], parse: parseEthtool });
   const hostFacts = {
     hostInterfaces: hostInterfaces(hostAddr, r.inputs.get('host.addr')!.file),
+    ethtoolInterfaces: ethtoolInterfaces(ethtool, r.inputs.get('host.ethtool')!.file),
     hostAddressByIp: hostAddressByIp(hostAddresses),
     ...nodeAddrInterface(hostAddr, info?.nodeAddr ?? ''),
     nodeOverlays: () => nodeOverlays(netTexts, prefix, (rel) => r.inputs.get(`network.${rel.slice(9, -5)}`)?.status === 'present'),

@@ -41,6 +41,7 @@ const INPUT_FILES: [RegExp, (m: RegExpExecArray) => string][] = [
   [/^host\.iptables-legacy$/, () => '`nodes/<NODE>/host/iptables-legacy.txt` (`iptables-legacy-save`)'],
   [/^host\.sysctl$/, () => '`nodes/<NODE>/host/sysctl.txt` (the host\'s sysctls, `key = value`)'],
   [/^host\.addr$/, () => '`nodes/<NODE>/host/addr.txt` or `addr.json` (`ip addr`, `ip -j addr`)'],
+  [/^host\.ethtool$/, () => '`nodes/<NODE>/host/ethtool.txt` (per NIC its driver and `ethtool -k`; or pasted `ethtool -i` and `ethtool -k` output)'],
   [/^host\.routes$/, () => '`nodes/<NODE>/host/routes.txt` or `routes.json` (`ip route`, `ip -j route`)'],
   [/^sbox\.iptables\.(\w+)$/, (m) => `\`nodes/<NODE>/ingress_sbox/iptables-${m[1]}.txt\`, or the ${m[1]} table of \`ingress_sbox/iptables.txt\` (inside ingress_sbox)`],
   [/^sbox\.ipvs$/, () => '`nodes/<NODE>/ingress_sbox/ipvs.txt` (`/proc/net/ip_vs` or `ipvsadm -Ln` inside ingress_sbox)'],

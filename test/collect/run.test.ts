@@ -61,6 +61,8 @@ describe('the read-only command allowlist', () => {
     ['nsenter', ['--net=/run/docker/netns/1-n3dex97iv1', 'bridge', 'fdb', 'del', '02:42:0a:00:00:62', 'dev', 'vxlan0']],
     // ethtool: show features or the driver of one interface, never set (-K, -s, -A, -G ...) or flash.
     ['ethtool', ['-K', 'ens192', 'tx-checksum-ip-generic', 'off']],
+    ['ethtool', ['-K', 'ens192']],
+    ['ethtool', ['-r', 'ens192']],
     ['ethtool', ['-k', 'ens192', 'tx-checksum-ip-generic', 'off']],
     ['ethtool', ['-s', 'ens192', 'speed', '100']],
     ['ethtool', ['-f', 'ens192', 'fw.bin']],

@@ -39,6 +39,39 @@ function addHost(d, node, { addr, routes, sysctl }) {
   if (routes) writeFileSync(join(d, `nodes/${node}/host/routes.txt`), routes.join('\n') + '\n');
   if (sysctl) edit(d, `nodes/${node}/host/sysctl.txt`, (t) => t + sysctl.join('\n') + '\n');
 }
+/*
+ * host/ethtool.txt (vxlan-checksum-offload-safe). ETHTOOL_K is `ethtool -k ens192` of a CentOS 8.2
+ * VMware guest as posted in kubernetes-sigs/kubespray#7268 (up to fcoe-mtu; the rest of its lines are
+ * ethtool's remaining feature names, off [fixed] as on vmxnet3). `offOn` edits it as after
+ * `ethtool -K ens192 tx-checksum-ip-generic off` (the kernel then drops TSO: off [requested on]).
+ */
+const ETHTOOL_K = (ifname, off = false) => {
+  const text = [
+    `Features for ${ifname}:`, 'rx-checksumming: on', 'tx-checksumming: on', '\ttx-checksum-ipv4: off [fixed]', '\ttx-checksum-ip-generic: on', '\ttx-checksum-ipv6: off [fixed]',
+    '\ttx-checksum-fcoe-crc: off [fixed]', '\ttx-checksum-sctp: off [fixed]', 'scatter-gather: on', '\ttx-scatter-gather: on', '\ttx-scatter-gather-fraglist: off [fixed]',
+    'tcp-segmentation-offload: on', '\ttx-tcp-segmentation: on', '\ttx-tcp-ecn-segmentation: off [fixed]', '\ttx-tcp-mangleid-segmentation: off', '\ttx-tcp6-segmentation: on',
+    'generic-segmentation-offload: on', 'generic-receive-offload: on', 'large-receive-offload: off', 'rx-vlan-offload: on', 'tx-vlan-offload: on', 'ntuple-filters: off [fixed]',
+    'receive-hashing: on', 'highdma: on', 'rx-vlan-filter: on [fixed]', 'vlan-challenged: off [fixed]', 'tx-lockless: off [fixed]', 'netns-local: off [fixed]', 'tx-gso-robust: off [fixed]',
+    'tx-fcoe-segmentation: off [fixed]', 'tx-gre-segmentation: off [fixed]', 'tx-gre-csum-segmentation: off [fixed]', 'tx-ipxip4-segmentation: off [fixed]', 'tx-ipxip6-segmentation: off [fixed]',
+    'tx-udp_tnl-segmentation: off [fixed]', 'tx-udp_tnl-csum-segmentation: off [fixed]', 'tx-gso-partial: off [fixed]', 'tx-sctp-segmentation: off [fixed]', 'tx-esp-segmentation: off [fixed]',
+    'tx-udp-segmentation: off [fixed]', 'tls-hw-rx-offload: off [fixed]', 'fcoe-mtu: off [fixed]', 'tx-nocache-copy: off', 'loopback: off [fixed]', 'rx-fcs: off [fixed]', 'rx-all: off [fixed]',
+    'tx-vlan-stag-hw-insert: off [fixed]', 'rx-vlan-stag-hw-parse: off [fixed]', 'rx-vlan-stag-filter: off [fixed]', 'l2-fwd-offload: off [fixed]', 'hw-tc-offload: off [fixed]',
+    'esp-hw-offload: off [fixed]', 'esp-tx-csum-hw-offload: off [fixed]', 'rx-udp_tunnel-port-offload: off [fixed]', 'tls-hw-tx-offload: off [fixed]', 'rx-gro-hw: off [fixed]', 'tls-hw-record: off [fixed]',
+  ].join('\n') + '\n';
+  return off
+    ? text.replace('tx-checksumming: on', 'tx-checksumming: off').replace('tx-checksum-ip-generic: on', 'tx-checksum-ip-generic: off').replace('tcp-segmentation-offload: on', 'tcp-segmentation-offload: off')
+      .replace('\ttx-tcp-segmentation: on', '\ttx-tcp-segmentation: off [requested on]').replace('\ttx-tcp6-segmentation: on', '\ttx-tcp6-segmentation: off [requested on]')
+    : text;
+};
+/** `ethtool -i` of a vmxnet3 NIC. */
+const ETHTOOL_I = 'driver: vmxnet3\nversion: 1.5.0.0-k-NAPI\nfirmware-version: \nexpansion-rom-version: \nbus-info: 0000:0b:00.0\nsupports-statistics: yes\nsupports-test: no\nsupports-eeprom-access: no\nsupports-register-dump: yes\nsupports-priv-flags: no\n';
+/** A node whose swarm address is on ens192 (vmxnet3), with host/ethtool.txt as the collectors write it, or as a person pastes `ethtool -i` and `ethtool -k`. */
+function addVmxnet3(d, node, { off = false, pasted = false } = {}) {
+  addHost(d, node, { addr: [LO, ['ens192', 1500, [`192.168.100.${node}/24`]], DOCKER0, GWBRIDGE] });
+  writeFileSync(join(d, `nodes/${node}/host/ethtool.txt`), pasted
+    ? `[root@${node} ~]# ethtool -i ens192\n${ETHTOOL_I}[root@${node} ~]# ethtool -k ens192\n${ETHTOOL_K('ens192', off)}`
+    : `# interface ens192 driver vmxnet3\n${ETHTOOL_K('ens192', off)}`);
+}
 /** cluster/networks.json: the seed's ingress (as 228 inspects it) plus the given overlays. */
 function addNetworks(d, extra) {
   const ingress = JSON.parse(readFileSync(join(d, 'nodes/228/networks/ingress.json'), 'utf8'))[0];
@@ -544,6 +577,28 @@ const variants = {
       writeDaemonJson(d, '228', DAEMON_JSON_LOGS);
       writeDaemonJson(d, '234', DAEMON_JSON_LOGS.replace('\n}\n', ',\n  "iptables": true,\n  "ip-forward": true\n}\n'));
       writeDaemonJson(d, '253', null);
+    },
+  },
+  'broken-host-vxlan-csum-offload': {
+    says: "Node 228 is a VMware guest whose swarm address 192.168.100.228 is on ens192, a vmxnet3 NIC with `tx-checksum-ip-generic: on` (host/ethtool.txt: the `ethtool -k ens192` posted in kubernetes-sigs/kubespray#7268, under the collectors' `# interface ens192 driver vmxnet3` header), and the swarm's data-path port is the default 4789: the NIC mangles the UDP checksum of the VXLAN packets it sends, the peers drop them, and a published port answers on 228 only when 228 runs the task (moby/moby#41775). Not made in the lab (it needs ESXi and vmxnet3).",
+    fails: 'vxlan-checksum-offload-safe on node 228',
+    make: (d) => addVmxnet3(d, '228'),
+  },
+  'ok-host-vxlan-csum-offload-off': {
+    says: "Every node is a VMware guest with its swarm address on ens192 (vmxnet3), and the fix of moby/moby#41775 applied: `ethtool -K ens192 tx-checksum-ip-generic off` (`ethtool -k` as posted in kubernetes-sigs/kubespray#7268, edited as the kernel prints it after that command: tx-checksumming off, TSO `off [requested on]`). 228 and 253 hold host/ethtool.txt as the collectors write it; 234 holds it as a person pastes `ethtool -i ens192` and `ethtool -k ens192` with their prompts.",
+    fails: 'nothing (vxlan-checksum-offload-safe passes on every node)',
+    make: (d) => {
+      for (const n of ['228', '234', '253']) addVmxnet3(d, n, { off: true, pasted: n === '234' });
+    },
+  },
+  'ok-host-vxlan-csum-data-path-port': {
+    says: "Every node is a VMware guest with its swarm address on ens192, a vmxnet3 NIC with `tx-checksum-ip-generic: on` (the `ethtool -k ens192` of kubernetes-sigs/kubespray#7268), but the swarm was created with `docker swarm init --data-path-port 7789` (info.json DataPathPort 7789 on every node): the vmxnet3 checksum bug is tied to UDP 4789 (moby/moby#41775; projectcalico/calico#9433 saw VXLAN on 4799 work with the offload on), so nothing is broken.",
+    fails: 'nothing (vxlan-checksum-offload-safe passes on every node, naming port 7789)',
+    make: (d) => {
+      for (const n of ['228', '234', '253']) {
+        addVmxnet3(d, n);
+        json(d, `nodes/${n}/info.json`, (i) => ({ ...i, Swarm: { ...i.Swarm, Cluster: { ...i.Swarm.Cluster, DataPathPort: 7789 } } }));
+      }
     },
   },
   'broken-host-advertise-nat': {

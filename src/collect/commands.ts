@@ -13,6 +13,8 @@ export interface CaptureCommand {
   /** Run in the ingress network's overlay namespace, whose name the swarm probe looks up on the node
    *  (argv holds the namespace's first-life path, for the allowlist and errors.json). */
   netns?: 'ingress-overlay';
+  /** Run once per host interface that is a real device (see ETHTOOL_COMMAND): argv's `<IF>` is its name. */
+  perDevice?: true;
 }
 
 /** Host sysctls the rules read (read from /proc/sys: per network namespace). */
@@ -59,6 +61,31 @@ export const HOST_COMMANDS: CaptureCommand[] = [
   { file: 'host/nmcli.txt', argv: ['nmcli', '-t', '-f', 'DEVICE,TYPE,STATE,CONNECTION', 'device'] },
   { file: 'host/networkctl.txt', argv: ['networkctl', 'list', '--no-pager', '--no-legend'] },
 ];
+
+/**
+ * host/ethtool.txt: for each host interface that is a real device (has /sys/class/net/<IF>/device),
+ * a header `# interface <IF> driver <DRIVER>` (the basename of /sys/class/net/<IF>/device/driver)
+ * and then `ethtool -k <IF>`. Only the underlay's entry is read (vxlan-checksum-offload-safe); every
+ * device's is kept, as a person looks for the NIC by name. Where the node has no ethtool, errors.json
+ * says so and the file is absent.
+ */
+export const ETHTOOL_COMMAND: CaptureCommand = { file: 'host/ethtool.txt', argv: ['ethtool', '-k', '<IF>'], perDevice: true };
+export const NET_CLASS_DIR = '/sys/class/net';
+/** An interface name that may go into a command or a path (the kernel's are at most 15 characters). */
+export function isIfname(s: string): boolean {
+  return /^[\w.@:-]{1,15}$/.test(s) && !s.startsWith('-') && s !== '.' && s !== '..';
+}
+/** A per-device command for one interface. */
+export function forDevice(c: CaptureCommand, ifname: string): string[] {
+  return c.argv.map((a) => a.replace('<IF>', ifname));
+}
+/** The link whose target's basename is an interface's driver. */
+export function driverLink(ifname: string, dir = NET_CLASS_DIR): string {
+  return `${dir}/${ifname}/device/driver`;
+}
+export function ethtoolHeader(ifname: string, driver: string): string {
+  return `# interface ${ifname} driver ${driver || 'unknown'}`;
+}
 
 /** Run inside ingress_sbox (prefixed with nsenter --net=...). */
 export const SBOX_COMMANDS: CaptureCommand[] = [

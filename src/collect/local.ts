@@ -1,11 +1,11 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import type { CaptureError } from '../capture/read.js';
 import { nodeDir, writeErrors, writeJson, writeMeta } from '../capture/write.js';
 import { dockerClient, dockerError } from './docker.js';
 import { UsageError } from '../util/errors.js';
 import { loadRunner, runReadOnly, searchPath, type CommandResult } from './run.js';
-import { fileText, HOST_COMMANDS, HOST_CONF_DIR, HOST_SYSCTLS, inNetns, inSbox, keepConf, keepLegacy, netnsDir, OVERLAY_COMMANDS, overlayNetnsName, overlayNetnsPath, SBOX_COMMANDS, sboxPath, type CaptureCommand } from './commands.js';
+import { driverLink, ETHTOOL_COMMAND, ethtoolHeader, fileText, forDevice, grepToSysctl, HOST_COMMANDS, HOST_CONF_DIR, HOST_SYSCTLS, inNetns, inSbox, isIfname, keepConf, keepLegacy, NET_CLASS_DIR, netnsDir, OVERLAY_COMMANDS, overlayNetnsName, overlayNetnsPath, SBOX_COMMANDS, sboxPath, type CaptureCommand } from './commands.js';
 import { ingressIdOf, writeCluster } from './probe.js';
 
 export interface LocalCaptureOptions {
@@ -21,6 +21,8 @@ export interface LocalCaptureOptions {
   onStep?: (text: string) => void;
   /** Where to look for programs (default: PATH and the system folders). */
   path?: string;
+  /** The host's network interfaces, for host/ethtool.txt (default /sys/class/net). */
+  sysClassNet?: string;
 }
 
 export interface StepTiming {
@@ -76,6 +78,8 @@ export async function captureLocal(o: LocalCaptureOptions): Promise<LocalCapture
   const earlyRuns = run(early);
   // Awaited below; until then (and when Docker fails first, never) its failure is not unhandled.
   earlyRuns.catch(() => undefined);
+  const ethtool = onPath('ethtool') ? readEthtool(o.sysClassNet ?? NET_CLASS_DIR, (argv) => timed(argv.join(' '), () => runReadOnly(argv[0], argv.slice(1), timeoutMs, path, reads.signal), (x) => x.ok)) : Promise.resolve({ error: 'ethtool: command not found' });
+  ethtool.catch(() => undefined);
   try {
     return await rest();
   } finally {
@@ -182,6 +186,10 @@ export async function captureLocal(o: LocalCaptureOptions): Promise<LocalCapture
       if (legacy.ok && keepLegacy(results[0].stdout, legacy.stdout)) writeFileSync(join(dir, 'host/iptables-legacy.txt'), legacy.stdout);
       else if (!legacy.ok) errors.push({ file: 'host/iptables-legacy.txt', command: 'iptables-legacy-save', error: legacy.error });
     }
+    // The NICs' offload features (host/ethtool.txt); without ethtool, errors.json says so.
+    const eth = await ethtool;
+    if ('text' in eth) writeFileSync(join(dir, ETHTOOL_COMMAND.file), eth.text);
+    else errors.push({ file: ETHTOOL_COMMAND.file, command: ETHTOOL_COMMAND.argv.join(' '), error: eth.error });
     step('host sysctls');
     writeFileSync(join(dir, 'host/sysctl.txt'), readSysctls(HOST_SYSCTLS) + readConf());
 
@@ -204,6 +212,36 @@ function ingressOverlay(execRoot: string, ingressId: string): { path: string } |
   const name = overlayNetnsName(names, ingressId);
   if (!name) return { why: `no overlay namespace of the ingress network (${ingressId}) in ${dir}: this node has no endpoint on ingress (or set --exec-root)` };
   return { path: `${dir}/${name}` };
+}
+
+/**
+ * host/ethtool.txt (see ETHTOOL_COMMAND): per interface of `dir` that is a real device, its driver
+ * (the basename of its device/driver link; `unknown` when that cannot be read) and `ethtool -k`; an
+ * interface ethtool cannot read is noted in a comment. Or why nothing could be read.
+ */
+export async function readEthtool(dir: string, run: (argv: string[]) => Promise<CommandResult>): Promise<{ text: string } | { error: string }> {
+  let names: string[];
+  try {
+    names = readdirSync(dir).sort();
+  } catch (e) {
+    return { error: `cannot list ${dir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` };
+  }
+  const devices = names.filter((i) => isIfname(i) && existsSync(join(dir, i, 'device')));
+  if (devices.length === 0) return { text: `# no interface in ${dir} is a device\n` };
+  const results = await Promise.all(devices.map((i) => run(forDevice(ETHTOOL_COMMAND, i))));
+  const missing = results.find((r) => r.missing);
+  if (missing) return { error: missing.error };
+  const parts = devices.map((i, k) => {
+    let driver = '';
+    try {
+      driver = basename(readlinkSync(driverLink(i, dir)));
+    } catch {
+      // No driver bound, or the link is unreadable: the header says unknown.
+    }
+    const r = results[k];
+    return `${ethtoolHeader(i, driver)}\n${r.ok ? r.stdout.replace(/\n*$/, '\n') : `# ethtool -k ${i} failed: ${r.error}\n`}`;
+  });
+  return { text: parts.join('') };
 }
 
 /** rp_filter and route_localnet of every interface but Docker's per-container ones (names may hold dots: read by path). */

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { CaptureError } from '../capture/read.js';
 import { nodeDir, writeErrors, writeJson } from '../capture/write.js';
 import { obj } from '../util/obj.js';
-import { fileText, grepToSysctl, HOST_COMMANDS, HOST_CONF_DIR, HOST_SYSCTLS, inNetns, inSbox, isNetworkId, keepLegacy, netnsDir, OVERLAY_COMMANDS, overlayNetnsPath, SBOX_COMMANDS, type CaptureCommand } from './commands.js';
+import { driverLink, ETHTOOL_COMMAND, fileText, forDevice, grepToSysctl, HOST_COMMANDS, HOST_CONF_DIR, HOST_SYSCTLS, inNetns, inSbox, isNetworkId, keepLegacy, NET_CLASS_DIR, netnsDir, OVERLAY_COMMANDS, overlayNetnsPath, SBOX_COMMANDS, type CaptureCommand } from './commands.js';
 import { isReadOnly } from './run.js';
 
 /*
@@ -111,6 +111,7 @@ export function probeCommands(execRoot: string, socket: string, ingressId = ''):
     { file: 'info.json', argv: dockerCli('info', '--format', '{{json .}}') },
     { file: 'networks/', argv: dockerCli('network', 'inspect', ...PROBE_NETWORKS), post: 'networks' },
     ...HOST_COMMANDS,
+    ETHTOOL_COMMAND,
     { file: 'host/iptables-legacy.txt', argv: ['iptables-legacy-save'] },
     // Plus every interface's conf folder (grepToSysctl keeps only rp_filter and route_localnet there).
     { file: 'host/sysctl.txt', argv: ['grep', '-r', '.', ...HOST_SYSCTLS.map((k) => `/proc/sys/${k.replace(/\./g, '/')}`), HOST_CONF_DIR], post: 'sysctl' },
@@ -144,10 +145,11 @@ export function probeScript(execRoot: string, socket: string, ingressId = ''): s
 export function probeInner(execRoot: string, socket: string, ingressId = ''): string {
   if (ingressId && !isNetworkId(ingressId)) throw new Error(`not a network id: ${ingressId}`);
   const commands = probeCommands(execRoot, socket, ingressId);
-  for (const c of commands) {
-    if (!isReadOnly(c.argv[0], c.argv.slice(1))) throw new Error(`probe command not known to be read-only: ${c.argv.join(' ')}`);
+  for (const argv of commands.flatMap(runs)) {
+    if (!isReadOnly(argv[0], argv.slice(1))) throw new Error(`probe command not known to be read-only: ${argv.join(' ')}`);
   }
-  const plain = commands.filter((c) => !c.netns);
+  const plain = commands.filter((c) => !c.netns && !c.perDevice);
+  const perDevice = commands.filter((c) => c.perDevice);
   const overlay = commands.filter((c) => c.netns === 'ingress-overlay');
   const dir = netnsDir(execRoot);
   const absent = (why: string, indent = '  ') => overlay.map((c) => `${indent}absent ${quote(c.file)} ${quote(why)}`);
@@ -182,11 +184,46 @@ export function probeInner(execRoot: string, socket: string, ingressId = ''): st
     '  printf %s "$2" | base64',
     `  echo "${MARK} end $1"`,
     '}',
+    ...perDevice.flatMap((c, k) => deviceLoop(`md_dev${k}`, c)),
     `echo "${MARK} node $MD_NODE $MD_NODE_ID"`,
     ...plain.map((c) => `emit ${quote(c.file)} ${c.argv.map(quote).join(' ')}`),
+    ...perDevice.map((c, k) => `emit ${quote(c.file)} md_dev${k}`),
     ...overlayLines,
     `echo "${MARK} done"`,
   ].join('\n');
+}
+
+/** The commands a probe command stands for, as the allowlist checks them (a per-device one: for a sample interface, with the read of its driver). */
+export function runs(c: CaptureCommand): string[][] {
+  return c.perDevice ? [forDevice(c, 'eth0'), ['readlink', driverLink('eth0')]] : [c.argv];
+}
+
+/** A word of a per-device command: `<IF>` becomes the loop's "$i", the rest is quoted. */
+const deviceWord = (a: string) => a.split('<IF>').map((p) => (p ? quote(p) : '')).join('"$i"');
+
+/**
+ * A shell function that prints, for every interface of /sys/class/net with a device (a name of the
+ * allowlist's characters only), `# interface <IF> driver <DRIVER>` and the command's output (or a
+ * comment when it fails there); 127 when the node lacks the program, as emit reports a missing one.
+ */
+function deviceLoop(name: string, c: CaptureCommand): string[] {
+  const link = ['readlink', driverLink('<IF>')].map(deviceWord).join(' ');
+  return [
+    `${name}() {`,
+    `  command -v ${quote(c.argv[0])} >/dev/null 2>&1 || { echo ${quote(`${c.argv[0]}: command not found`)} >&2; return 127; }`,
+    '  n=0',
+    `  for d in ${quote(NET_CLASS_DIR + '/')}*/device; do`,
+    '    [ -e "$d" ] || continue',
+    '    i=${d%/device}; i=${i##*/}',
+    '    case $i in -*|*[!A-Za-z0-9_.@:-]*|????????????????*) continue ;; esac',
+    `    drv=$(${link} 2>/dev/null); drv=\${drv##*/}`,
+    '    echo "# interface $i driver ${drv:-unknown}"',
+    `    ${c.argv.map(deviceWord).join(' ')} 2>/dev/null || echo "# ${c.argv.slice(0, -1).join(' ')} $i failed (exit $?)"`,
+    '    n=$((n+1))',
+    '  done',
+    `  [ "$n" -gt 0 ] || echo ${quote(`# no interface in ${NET_CLASS_DIR} is a device`)}`,
+    '}',
+  ];
 }
 
 export interface ProbeFile {

@@ -1,3 +1,5 @@
+import { isIfname } from './commands.js';
+
 /**
  * The only way mesh-doctor runs a program: read-only commands from a fixed list, through execa,
  * without a shell, with a timeout, no stdin and the C locale. Anything else is refused before it
@@ -45,6 +47,10 @@ const READ_ONLY: Record<string, (args: string[]) => boolean> = {
   nmcli: (a) => a.length === 4 && a[0] === '-t' && a[1] === '-f' && /^[A-Z-]+(,[A-Z-]+)*$/.test(a[2]) && a[3] === 'device',
   // systemd-networkd's link list (no `reload`, `reconfigure`, `up`, `down`, `renew`, `forcerenew`, `delete`).
   networkctl: (a) => a[0] === 'list' && a.slice(1).every((x) => x === '--no-pager' || x === '--no-legend'),
+  // One interface's offload features or driver (`-k`, `-i` list; `-K` would set).
+  ethtool: (a) => a.length === 2 && (a[0] === '-k' || a[0] === '-i') && isIfname(a[1]),
+  // Which driver a network device has: the link /sys/class/net/<IF>/device/driver, read.
+  readlink: (a) => a.length === 1 && /^\/sys\/class\/net\/[^/]+\/device\/driver$/.test(a[0]) && isIfname(a[0].split('/')[4]),
   // A transport, not a read of the node: the Docker API over ssh, as the Docker CLI reaches ssh:// engines.
   ssh: (a) => {
     let i = 0;

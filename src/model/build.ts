@@ -9,7 +9,8 @@ import { make, modelsOf, releaseLazy } from './classes.js';
 import { parseIpvsTimeout, type IpvsTimeout } from '../parse/ipvs-timeout.js';
 import { ingressVips, ipvsTimeoutModel, marksByValue, sboxVips, sysctlEntries } from './sbox.js';
 import { rememberInfo, swarmDataPathPort, swarmViews } from './swarm.js';
-import { daemonConfigModel, dockerChains, hostAddressByIp, hostInterfaces, hostVxlanDevices, isDockerDevice, netmgrDevices, nodeAddrInterface, nodeOverlays, overlayModels, rpFilterInterfaces, subnetOverlaps } from './host.js';
+import { parseEthtool, type EthtoolData } from '../parse/ethtool.js';
+import { daemonConfigModel, dockerChains, ethtoolInterfaces, hostAddressByIp, hostInterfaces, hostVxlanDevices, isDockerDevice, netmgrDevices, nodeAddrInterface, nodeOverlays, overlayModels, rpFilterInterfaces, subnetOverlaps } from './host.js';
 import { parseNetworkctl, parseNmcli, type NetmgrData } from '../parse/netmgr.js';
 import { parseNetworkList, type SwarmNetwork } from '../parse/networks.js';
 import { parseDaemonJson, type DaemonJson } from '../parse/daemon-json.js';
@@ -424,8 +425,10 @@ function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] 
   const hostAddresses = addresses(hostAddr);
   // /etc/docker/daemon.json: absent on most nodes (Docker's defaults; errors.json then says "No such file").
   const daemonJson = r.read<DaemonJson>('host.daemon-json', { files: ['host/daemon.json'], parse: parseDaemonJson });
+  const ethtool = r.read<EthtoolData>('host.ethtool', { files: ['host/ethtool.txt'], parse: parseEthtool });
   const hostFacts = {
     hostInterfaces: hostInterfaces(hostAddr, r.inputs.get('host.addr')!.file),
+    ethtoolInterfaces: ethtoolInterfaces(ethtool, r.inputs.get('host.ethtool')!.file),
     hostAddressByIp: hostAddressByIp(hostAddresses),
     ...nodeAddrInterface(hostAddr, info?.nodeAddr ?? ''),
     hostVxlanDevices: hostVxlanDevices(hostAddr, r.inputs.get('host.addr')!.file),

@@ -1,6 +1,7 @@
 import type { AddrData, RouteData } from '../parse/net.js';
 import type { IptablesData } from '../parse/iptables.js';
 import type { DaemonJson } from '../parse/daemon-json.js';
+import type { EthtoolData } from '../parse/ethtool.js';
 import type { NetmgrData } from '../parse/netmgr.js';
 import { parseNetworkList, VXLAN_IDS_OPTION, type SwarmNetwork } from '../parse/networks.js';
 import { make } from './classes.js';
@@ -31,6 +32,17 @@ export function hostInterfaces(addr: AddrData | undefined, file: string): unknow
     const first = addr!.addresses.find((a) => a.ifname === i.ifname && a.line > 0);
     return make('HostInterface', { ifname: i.ifname, mtu: i.mtu, state: i.state, docker: isDockerDevice(i.ifname), file, line: first ? first.line : 0 });
   });
+}
+
+/** host/ethtool.txt: the NICs by name, each with its driver and its features by name, with where each was read. */
+export function ethtoolInterfaces(data: EthtoolData | undefined, file: string): Map<string, unknown> {
+  const out = new Map<string, unknown>();
+  for (const i of data?.interfaces.values() ?? []) {
+    const features = new Map<string, unknown>();
+    for (const f of i.features.values()) features.set(f.name, make('EthtoolFeature', { name: f.name, on: f.on, fixed: f.fixed, requested: f.requested, text: f.text, file, line: f.line, at: `${file}:${f.line}` }));
+    out.set(i.ifname, make('EthtoolInterface', { ifname: i.ifname, driver: i.driver, driverAt: i.driverLine ? `${file}:${i.driverLine}` : '', file, line: i.line, at: `${file}:${i.line}`, features }));
+  }
+  return out;
 }
 
 export function hostAddressByIp(addresses: unknown[]): Map<string, unknown> {

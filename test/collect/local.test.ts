@@ -1,5 +1,5 @@
 import { jest } from '@jest/globals';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,6 +59,13 @@ beforeAll(async () => {
   // with the warning systemd-networkd's absence gives, on stderr.
   stub('nmcli', '[ "$*" = "-t -f DEVICE,TYPE,STATE,CONNECTION device" ] || exit 2; echo "Error: NetworkManager is not running." >&2; exit 8');
   stub('networkctl', `[ "$*" = 'list --no-pager --no-legend' ] || exit 2; echo 'WARNING: systemd-networkd is not running, output will be incomplete.' >&2; printf '%s\\n' '  1 lo      loopback n/a unmanaged' '  2 eth1    ether    n/a unmanaged' '  3 docker0 bridge   n/a unmanaged'`);
+  // The host's NICs: ens192 (vmxnet3), eth9 (a device without a driver, which ethtool cannot read), lo (no device).
+  const net = join(root, 'sys/class/net');
+  mkdirSync(join(net, 'ens192/device'), { recursive: true });
+  symlinkSync('../../../bus/pci/drivers/vmxnet3', join(net, 'ens192/device/driver'));
+  mkdirSync(join(net, 'eth9/device'), { recursive: true });
+  mkdirSync(join(net, 'lo'), { recursive: true });
+  stub('ethtool', `echo "$*" >> '${join(root, 'ethtool.log')}'; [ "$2" = eth9 ] && { echo 'Cannot get device feature info: Operation not supported' >&2; exit 1; }; printf 'Features for %s:\\nrx-checksumming: on\\ntx-checksumming: on\\n\\ttx-checksum-ipv4: off [fixed]\\n\\ttx-checksum-ip-generic: on\\n' "$2"`);
   sock = join(root, 'docker.sock');
   server = createServer((req, res) => {
     const url = (req.url ?? '').replace(/^\/v[\d.]+/, '').split('?')[0];
@@ -104,14 +111,14 @@ beforeEach(() => {
 // Generous enough for a stub on a loaded 2-core machine (500 ms failed there, and 2 s at a load of 20,
 // with labs running); the hanging `ip route` is still cut off.
 jest.setTimeout(30_000);
-const opts = (out: string, over = {}) => ({ outDir: out, dockerHost: `unix://${sock}`, execRoot: join(root, 'exec-root'), timeoutMs: 5000, path: `${bin}:/usr/bin:/bin`, ...over });
+const opts = (out: string, over = {}) => ({ outDir: out, dockerHost: `unix://${sock}`, execRoot: join(root, 'exec-root'), timeoutMs: 5000, path: `${bin}:/usr/bin:/bin`, sysClassNet: join(root, 'sys/class/net'), ...over });
 
 describe('captureLocal', () => {
   it('writes the capture layout, records what it could not read, and cuts off a hanging command', async () => {
     const out = join(root, 'cap1');
     const r = await captureLocal(opts(out));
     expect(r).toMatchObject({ node: 'stub-node', isManager: true });
-    const written = ['capture.json', 'cluster/nodes.json', 'cluster/services.json', 'cluster/tasks.json', 'cluster/networks.json', 'nodes/stub-node/info.json', 'nodes/stub-node/networks/ingress.json', 'nodes/stub-node/networks/docker_gwbridge.json', 'nodes/stub-node/host/iptables.txt', 'nodes/stub-node/host/sysctl.txt', 'nodes/stub-node/host/addr.json', 'nodes/stub-node/host/networkctl.txt', 'nodes/stub-node/ingress_sbox/iptables.txt', 'nodes/stub-node/ingress_sbox/neigh.json', 'nodes/stub-node/ingress_sbox/addr.json', 'nodes/stub-node/ingress_sbox/ipvs-timeout.txt', 'nodes/stub-node/ingress_overlay/neigh.json', 'nodes/stub-node/ingress_overlay/fdb.json'];
+    const written = ['capture.json', 'cluster/nodes.json', 'cluster/services.json', 'cluster/tasks.json', 'cluster/networks.json', 'nodes/stub-node/info.json', 'nodes/stub-node/networks/ingress.json', 'nodes/stub-node/networks/docker_gwbridge.json', 'nodes/stub-node/host/iptables.txt', 'nodes/stub-node/host/sysctl.txt', 'nodes/stub-node/host/addr.json', 'nodes/stub-node/host/networkctl.txt', 'nodes/stub-node/ingress_sbox/iptables.txt', 'nodes/stub-node/ingress_sbox/neigh.json', 'nodes/stub-node/ingress_sbox/addr.json', 'nodes/stub-node/ingress_sbox/ipvs-timeout.txt', 'nodes/stub-node/ingress_overlay/neigh.json', 'nodes/stub-node/ingress_overlay/fdb.json', 'nodes/stub-node/host/ethtool.txt'];
     expect(written.filter((f) => !existsSync(join(out, f)))).toEqual([]);
     const errors = JSON.parse(readFileSync(join(out, 'nodes/stub-node/errors.json'), 'utf8'));
     expect(errors).toEqual([
@@ -185,6 +192,32 @@ describe('captureLocal', () => {
     expect(existsSync(join(out, 'nodes/stub-node/ingress_overlay/fdb.json'))).toBe(false);
     const results = runCheck({ dir: out, format: 'json', failOn: 'fail', color: false, verbose: false, toolVersion: 't' }).input.results;
     expect(results.find((x) => x.rule === 'vxlan-fdb-complete')).toMatchObject({ status: 'skip', message: `nodes/stub-node/ingress_overlay/neigh.json was not captured (nsenter --net=${join(execRoot, 'netns/1-ing1')} ip -j neigh: ${why})` });
+  });
+
+  it("writes host/ethtool.txt: each device's driver and ethtool -k, a note for one ethtool cannot read, nothing for lo", async () => {
+    rmSync(join(root, 'ethtool.log'), { force: true });
+    const out = join(root, 'cap-ethtool');
+    await captureLocal(opts(out));
+    expect(readFileSync(join(out, 'nodes/stub-node/host/ethtool.txt'), 'utf8')).toBe(
+      '# interface ens192 driver vmxnet3\nFeatures for ens192:\nrx-checksumming: on\ntx-checksumming: on\n\ttx-checksum-ipv4: off [fixed]\n\ttx-checksum-ip-generic: on\n' +
+        '# interface eth9 driver unknown\n# ethtool -k eth9 failed: Cannot get device feature info: Operation not supported\n',
+    );
+    expect(readFileSync(join(root, 'ethtool.log'), 'utf8').trim().split('\n').sort()).toEqual(['-k ens192', '-k eth9']);
+    const errors = JSON.parse(readFileSync(join(out, 'nodes/stub-node/errors.json'), 'utf8')) as { file: string }[];
+    expect(errors.some((e) => e.file === 'host/ethtool.txt')).toBe(false);
+  });
+
+  it('records host/ethtool.txt as not captured where the node has no ethtool, and the rule skips saying so', async () => {
+    const noEthtool = join(root, 'bin-no-ethtool');
+    mkdirSync(noEthtool, { recursive: true });
+    for (const f of readdirSync(bin)) if (f !== 'ethtool' && !existsSync(join(noEthtool, f))) symlinkSync(join(bin, f), join(noEthtool, f));
+    const out = join(root, 'cap-no-ethtool');
+    await captureLocal(opts(out, { path: `${noEthtool}:/usr/bin:/bin` }));
+    expect(existsSync(join(out, 'nodes/stub-node/host/ethtool.txt'))).toBe(false);
+    const errors = JSON.parse(readFileSync(join(out, 'nodes/stub-node/errors.json'), 'utf8')) as { file: string; command: string; error: string }[];
+    expect(errors.filter((e) => e.file === 'host/ethtool.txt')).toEqual([{ file: 'host/ethtool.txt', command: 'ethtool -k <IF>', error: 'ethtool: command not found' }]);
+    const results = runCheck({ dir: out, format: 'json', failOn: 'fail', color: false, verbose: false, toolVersion: 't' }).input.results;
+    expect(results.find((x) => x.rule === 'vxlan-checksum-offload-safe')).toMatchObject({ status: 'skip', message: 'nodes/stub-node/host/ethtool.txt was not captured (ethtool -k <IF>: ethtool: command not found)' });
   });
 
   it('on a worker, notes that the swarm view needs a manager', async () => {

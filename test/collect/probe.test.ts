@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
-import { demuxLogs, ingressIdOf, parseProbeLog, probeCommands, probeInner, probeScript, writeCluster, writeNode } from '../../src/collect/probe.js';
+import { demuxLogs, ingressIdOf, parseProbeLog, probeCommands, probeInner, probeScript, runs, writeCluster, writeNode } from '../../src/collect/probe.js';
 import { isReadOnly } from '../../src/collect/run.js';
 import { grepToSysctl } from '../../src/collect/commands.js';
 import { readCapture } from '../../src/capture/read.js';
@@ -15,7 +15,7 @@ const b64 = (s: string) => Buffer.from(s).toString('base64');
 
 describe('the probe script', () => {
   it('runs only commands of the read-only allowlist', () => {
-    for (const c of probeCommands('/run/docker', '/var/run/docker.sock')) expect(isReadOnly(c.argv[0], c.argv.slice(1))).toBe(true);
+    for (const argv of probeCommands('/run/docker', '/var/run/docker.sock').flatMap(runs)) expect(isReadOnly(argv[0], argv.slice(1))).toBe(true);
   });
 
   it('is valid POSIX sh, and quotes every argument, also inside the chroot', () => {
@@ -211,7 +211,7 @@ describe("the ingress network's overlay namespace in the probe", () => {
       ['ingress_overlay/neigh.json', 'nsenter --net=/run/docker/netns/1-n3dex97iv1 ip -j neigh', 'ingress-overlay'],
       ['ingress_overlay/fdb.json', 'nsenter --net=/run/docker/netns/1-n3dex97iv1 bridge -j fdb show', 'ingress-overlay'],
     ]);
-    for (const c of [...probeCommands('/run/docker', '/var/run/docker.sock', ID), ...probeCommands('/run/docker', '/var/run/docker.sock')]) expect(isReadOnly(c.argv[0], c.argv.slice(1))).toBe(true);
+    for (const argv of [...probeCommands('/run/docker', '/var/run/docker.sock', ID), ...probeCommands('/run/docker', '/var/run/docker.sock')].flatMap(runs)) expect(isReadOnly(argv[0], argv.slice(1))).toBe(true);
   });
 
   it('reads the namespace of the highest epoch the node has, and writes both files', () => {
@@ -306,5 +306,61 @@ describe('the network managers in the probe (network-manager-leaves-docker)', ()
       { file: 'host/networkctl.txt', command: 'networkctl list --no-pager --no-legend', error: 'networkctl: command not found on the node' },
     ]);
     r.done();
+  });
+});
+
+describe('host/ethtool.txt in the probe', () => {
+  let tmp: string;
+  let bin: string;
+  beforeEach(() => {
+    tmp = mkdtempSync(join(tmpdir(), 'md-probe-eth-'));
+    bin = join(tmp, 'bin');
+    mkdirSync(bin);
+    const stub = (name: string, body: string) => writeFileSync(join(bin, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+    stub('docker', `echo '[]'`);
+    stub('iptables-save', "echo '*nat'; echo COMMIT");
+    stub('ip', `echo '[]'`);
+    stub('nsenter', 'shift; exec "$@"');
+    // Notes what it was asked; anything but -k is refused as the allowlist would.
+    stub('readlink', `echo "readlink $*" >> '${join(tmp, 'ran.log')}'; echo ../../../bus/pci/drivers/vmxnet3`);
+  });
+  afterEach(() => rmSync(tmp, { recursive: true, force: true }));
+  const run = (path: string) =>
+    parseProbeLog(execFileSync('sh', ['-c', probeInner('/run/docker', '/var/run/docker.sock')], { env: { PATH: path, MD_NODE: 'node2', MD_NODE_ID: 'id2' }, encoding: 'utf8' }));
+  /** This machine's interfaces that are devices: the probe reads the real /sys/class/net. */
+  const devices = () => (existsSync('/sys/class/net') ? readdirSync('/sys/class/net').filter((i) => existsSync(`/sys/class/net/${i}/device`)).sort() : []);
+
+  it('lists ethtool -k per device, checked by the allowlist with the read of its driver', () => {
+    const c = probeCommands('/run/docker', '/var/run/docker.sock').find((x) => x.file === 'host/ethtool.txt')!;
+    expect(c).toMatchObject({ argv: ['ethtool', '-k', '<IF>'], perDevice: true });
+    expect(runs(c)).toEqual([['ethtool', '-k', 'eth0'], ['readlink', '/sys/class/net/eth0/device/driver']]);
+    const inner = probeInner('/run/docker', '/var/run/docker.sock');
+    expect(inner).toContain(`'ethtool' '-k' "$i"`);
+    expect(inner).not.toContain('-K');
+  });
+
+  it('writes a header with the driver and ethtool -k for every device of the node', () => {
+    writeFileSync(join(bin, 'ethtool'), `#!/bin/sh\necho "ethtool $*" >> '${join(tmp, 'ran.log')}'\n[ "$1" = -k ] || exit 1\nprintf 'Features for %s:\\ntx-checksumming: on\\n\\ttx-checksum-ip-generic: on\\n' "$2"\n`, { mode: 0o755 });
+    const out = run(`${bin}:/usr/bin:/bin`);
+    const f = out.files.get('host/ethtool.txt')!;
+    expect(f.rc).toBe(0);
+    const want = devices().map((i) => `# interface ${i} driver vmxnet3\nFeatures for ${i}:\ntx-checksumming: on\n\ttx-checksum-ip-generic: on\n`).join('') || '# no interface in /sys/class/net is a device\n';
+    expect(f.stdout).toBe(want);
+    const ran = existsSync(join(tmp, 'ran.log')) ? readFileSync(join(tmp, 'ran.log'), 'utf8').trim().split('\n') : [];
+    expect(ran.filter((l) => l.startsWith('ethtool'))).toEqual(devices().map((i) => `ethtool -k ${i}`));
+    const dir = join(tmp, 'cap');
+    writeNode(dir, 'node2', probeCommands('/run/docker', '/var/run/docker.sock'), out, undefined);
+    expect(readFileSync(join(dir, 'nodes/node2/host/ethtool.txt'), 'utf8')).toBe(want);
+    expect((JSON.parse(readFileSync(join(dir, 'nodes/node2/errors.json'), 'utf8')) as { file: string }[]).some((e) => e.file === 'host/ethtool.txt')).toBe(false);
+  });
+
+  it('records host/ethtool.txt as not captured where the node has no ethtool, so the rule skips', () => {
+    const out = run(`${bin}:/usr/bin:/bin`); // no ethtool stub
+    expect(out.files.get('host/ethtool.txt')).toMatchObject({ rc: 127, stdout: '' });
+    const dir = join(tmp, 'cap');
+    writeNode(dir, 'node2', probeCommands('/run/docker', '/var/run/docker.sock'), out, undefined);
+    expect(existsSync(join(dir, 'nodes/node2/host/ethtool.txt'))).toBe(false);
+    const errors = JSON.parse(readFileSync(join(dir, 'nodes/node2/errors.json'), 'utf8')) as { file: string; command: string; error: string }[];
+    expect(errors.filter((e) => e.file === 'host/ethtool.txt')).toEqual([{ file: 'host/ethtool.txt', command: 'ethtool -k <IF>', error: 'ethtool: command not found on the node' }]);
   });
 });

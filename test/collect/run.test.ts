@@ -25,6 +25,9 @@ describe('the read-only command allowlist', () => {
     ['nmcli', ['-t', '-f', 'DEVICE,TYPE,STATE', 'device']],
     ['networkctl', ['list', '--no-pager', '--no-legend']],
     ['networkctl', ['list']],
+    ['ethtool', ['-k', 'ens192']],
+    ['ethtool', ['-i', 'eth0.100']],
+    ['readlink', ['/sys/class/net/ens192/device/driver']],
   ])('allows %s %j', (program, args) => {
     expect(isReadOnly(program, args as string[])).toBe(true);
   });
@@ -83,6 +86,22 @@ describe('the read-only command allowlist', () => {
     ['networkctl', ['down', 'docker0']],
     ['networkctl', ['list', 'reconfigure']],
     ['networkctl', ['reconfigure', 'docker0']],
+    // ethtool: show features or the driver of one interface, never set (-K, -s, -A, -G ...) or flash.
+    ['ethtool', ['-K', 'ens192', 'tx-checksum-ip-generic', 'off']],
+    ['ethtool', ['-K', 'ens192']],
+    ['ethtool', ['-r', 'ens192']],
+    ['ethtool', ['-k', 'ens192', 'tx-checksum-ip-generic', 'off']],
+    ['ethtool', ['-s', 'ens192', 'speed', '100']],
+    ['ethtool', ['-f', 'ens192', 'fw.bin']],
+    ['ethtool', ['-k']],
+    ['ethtool', ['-k', '--help']],
+    ['ethtool', ['-k', 'ens192;reboot']],
+    ['ethtool', ['-k', 'a-name-longer-than-15']],
+    ['readlink', ['-f', '/sys/class/net/ens192/device/driver']],
+    ['readlink', ['/etc/shadow']],
+    ['readlink', ['/sys/class/net/../../etc/device/driver']],
+    ['readlink', ['/sys/class/net/../device/driver']],
+    ['ethtool', ['-k', '..']],
   ])('refuses %s %j, before running anything', async (program, args) => {
     expect(isReadOnly(program, args as string[])).toBe(false);
     await expect(runReadOnly(program, args as string[], 1000)).rejects.toBeInstanceOf(RefusedCommand);

@@ -19,6 +19,8 @@ const SEED_SKIPS: Expected[] = ['228', '234', '253'].flatMap((n): Expected[] => 
   ['docker-iptables-enabled', n, 'skip'],
   // Nor `nmcli device` or `networkctl`: which network manager holds Docker's interfaces is not known there.
   ['network-manager-leaves-docker', n, 'skip'],
+  // Nor `ethtool -k` (host/ethtool.txt): the vxlan-csum fixtures add it with host/addr.
+  ['vxlan-checksum-offload-safe', n, 'skip'],
 ]);
 
 /**
@@ -35,13 +37,15 @@ const LAB_OVERLAY_SKIPS: Expected[] = ['node1', 'node2', 'node3'].flatMap((n) =>
 
 /**
  * The working-mesh lab has no encrypted overlay: esp-allowed-for-encrypted does not apply there. Its
- * captures predate host/daemon.json, host/nmcli.txt and host/networkctl.txt: docker-iptables-enabled
- * and network-manager-leaves-docker skip.
+ * captures predate host/daemon.json, host/nmcli.txt, host/networkctl.txt and host/ethtool.txt:
+ * docker-iptables-enabled, network-manager-leaves-docker and vxlan-checksum-offload-safe skip.
  */
 const LAB_SKIPS: Expected[] = ['node1', 'node2', 'node3'].flatMap((n): Expected[] => [
   ['esp-allowed-for-encrypted', n, 'skip'],
   ['docker-iptables-enabled', n, 'skip'],
   ['network-manager-leaves-docker', n, 'skip'],
+  // Nor host/ethtool.txt (its UML guests have no NIC driver to report).
+  ['vxlan-checksum-offload-safe', n, 'skip'],
 ]);
 /** vxlan-device-not-stale reads only the host's interfaces: it runs on every node whose host/addr a fixture adds to the seed's. */
 const hasHostAddr = (name: string, node: string) => ['addr.txt', 'addr.json'].some((f) => existsSync(join(FIXTURES, name, 'nodes', node, 'host', f)));
@@ -250,6 +254,13 @@ const EXPECTED: Record<string, Expected[]> = {
     ['advertise-addr-local', '253', 'pass'],
     ['overlay-mtu-fits', '253', 'pass'],
   ],
+  // host/ethtool.txt: the vmxnet3 VXLAN checksum offload (each adds host/addr too, so the addr rules run there).
+  'broken-host-vxlan-csum-offload': [
+    ['vxlan-checksum-offload-safe', '228', 'fail'],
+    ...['advertise-addr-local', 'overlay-mtu-fits', 'rp-filter-loose-on-multihomed'].map((r): Expected => [r, '228', 'pass']),
+  ],
+  'ok-host-vxlan-csum-offload-off': ['228', '234', '253'].flatMap((n) => ['vxlan-checksum-offload-safe', 'advertise-addr-local', 'overlay-mtu-fits', 'rp-filter-loose-on-multihomed'].map((r): Expected => [r, n, 'pass'])),
+  'ok-host-vxlan-csum-data-path-port': ['228', '234', '253'].flatMap((n) => ['vxlan-checksum-offload-safe', 'advertise-addr-local', 'overlay-mtu-fits', 'rp-filter-loose-on-multihomed'].map((r): Expected => [r, n, 'pass'])),
   'broken-host-advertise-nat': [
     ['advertise-addr-local', '228', 'warn'],
     ['overlay-mtu-fits', '228', 'skip'],
@@ -424,6 +435,26 @@ describe('rules against the fixtures', () => {
       status: 'skip',
       message: "neither nodes/253/host/nmcli.txt nor nodes/253/host/networkctl.txt is in the capture (captures made before mesh-doctor read them): which network manager holds Docker's interfaces is unknown",
     });
+  });
+
+  it('fails vxlan-checksum-offload-safe naming the NIC, its driver, the feature line and the port; passes with the offload off or another port, saying why', () => {
+    const r = results.get('broken-host-vxlan-csum-offload')!.find((x) => x.rule === 'vxlan-checksum-offload-safe' && x.status === 'fail')!;
+    expect(r).toMatchObject({
+      node: '228',
+      subject: 'underlay ens192',
+      evidence: { interface: 'ens192', nodeAddr: '192.168.100.228', driver: 'vmxnet3', txChecksumIpGeneric: 'tx-checksum-ip-generic: on', fixed: false, dataPathPort: 4789 },
+      where: ['nodes/228/host/ethtool.txt:1', 'nodes/228/host/ethtool.txt:6', 'nodes/228/info.json'],
+    });
+    expect(r.message).toMatch(/^the underlay ens192 \(192\.168\.100\.228\) is a vmxnet3 NIC with `tx-checksum-ip-generic: on` \(nodes\/228\/host\/ethtool\.txt:6\) and the swarm's VXLAN runs on UDP 4789/);
+    expect(r.remediation).toContain('`ethtool -K ens192 tx-checksum-ip-generic off`');
+    expect(r.remediation).toContain('On node 228');
+    expect(r.remediation).toContain('docker swarm init --data-path-port 7789');
+    expect(r.remediation).not.toMatch(/<[A-Z]+>/);
+    const off = results.get('ok-host-vxlan-csum-offload-off')!.filter((x) => x.rule === 'vxlan-checksum-offload-safe');
+    expect(off.map((x) => [x.node, x.status, x.message])).toEqual(['228', '234', '253'].map((n) => [n, 'pass', 'ens192 (vmxnet3) has `tx-checksum-ip-generic: off`: the kernel computes VXLAN\'s UDP checksums itself']));
+    const port = results.get('ok-host-vxlan-csum-data-path-port')!.filter((x) => x.rule === 'vxlan-checksum-offload-safe');
+    expect(port.map((x) => x.message)).toEqual(Array(3).fill("ens192 (vmxnet3) has `tx-checksum-ip-generic: on`, but the swarm's data-path port is 7789, not 4789: the vmxnet3 checksum bug is tied to 4789"));
+    expect(results.get('seed-cluster')!.find((x) => x.rule === 'vxlan-checksum-offload-safe' && x.node === '253')).toMatchObject({ status: 'skip', message: 'needs nodes/253/host/addr.txt, which is not in the capture' });
   });
 
   it('skips vxlan-fdb-complete on a capture from before ingress_overlay/, naming the file', () => {

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { CaptureError } from '../capture/read.js';
@@ -63,7 +64,7 @@ export async function captureLocal(o: LocalCaptureOptions): Promise<LocalCapture
 
   // Aborted when the capture ends, so that one that stops early (Docker unreachable, not a swarm,
   // tools missing) does not wait for reads still under way (up to their timeout) to exit.
-  const reads = new AbortController();
+  const reads = readsController();
   const run = (jobs: CaptureCommand[]): Promise<CommandResult[]> => Promise.all(jobs.map((j) => timed(j.argv.join(' '), () => runReadOnly(j.argv[0], j.argv.slice(1), timeoutMs, path, reads.signal), (x) => x.ok)));
 
   // The host's and ingress_sbox's kernel state needs nothing from Docker: those reads start first and
@@ -212,6 +213,17 @@ function ingressOverlay(execRoot: string, ingressId: string): { path: string } |
   const name = overlayNetnsName(names, ingressId);
   if (!name) return { why: `no overlay namespace of the ingress network (${ingressId}) in ${dir}: this node has no endpoint on ingress (or set --exec-root)` };
   return { path: `${dir}/${name}` };
+}
+
+/**
+ * What stops a capture's reads when it ends. Every read in flight listens on its signal (execa's
+ * cancelSignal): a dozen at once and one more per NIC, past Node's default of 10 listeners, whose
+ * MaxListenersExceededWarning would reach the user's terminal. So it has no limit.
+ */
+export function readsController(): AbortController {
+  const c = new AbortController();
+  setMaxListeners(0, c.signal);
+  return c;
 }
 
 /**

@@ -1,12 +1,15 @@
 import { jest } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { captureLocal } from '../../src/collect/local.js';
+import { pathToFileURL } from 'node:url';
+import { captureLocal, readsController } from '../../src/collect/local.js';
 import { dockerError } from '../../src/collect/docker.js';
 import { runCheck } from '../../src/check.js';
 import { UsageError } from '../../src/util/errors.js';
+import { ROOT } from '../helpers/fixtures.js';
 
 /**
  * Unit tests of the collector: a fake Docker API on a unix socket and stub programs on PATH stand in
@@ -250,6 +253,19 @@ describe('captureLocal', () => {
     }
     expect(readsBeforeInfo).toBe(true);
     expect(readFileSync(join(root, 'cap5/nodes/stub-node/host/iptables.txt'), 'utf8')).toContain('-A POSTROUTING -s 172.18.0.0/16 ! -o docker_gwbridge -j MASQUERADE');
+  });
+
+  it("lets every read listen for the stop, however many NICs: no MaxListenersExceededWarning on the user's terminal", () => {
+    // Node warns past 10 listeners on one signal; a capture has a dozen reads and one per NIC. In a
+    // process of its own (jest's process object does not see Node's warnings), on the build.
+    const local = pathToFileURL(join(ROOT, 'dist/collect/local.js')).href;
+    const listen = (make: string) =>
+      spawnSync(process.execPath, ['--input-type=module', '-e', `const { readsController } = await import(${JSON.stringify(local)});\nconst c = ${make};\nfor (let i = 0; i < 40; i++) c.signal.addEventListener('abort', () => {});\nawait new Promise((ok) => setTimeout(ok, 20));`], { encoding: 'utf8' });
+    const ours = listen('readsController()');
+    expect(ours.status).toBe(0);
+    expect(ours.stderr).not.toMatch(/MaxListenersExceededWarning/);
+    // What the user saw before: the same reads on a plain controller.
+    expect(listen('new AbortController()').stderr).toMatch(/MaxListenersExceededWarning/);
   });
 
   it('stops the reads under way when it stops early, rather than wait for their timeout', async () => {

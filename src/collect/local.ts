@@ -6,7 +6,7 @@ import { nodeDir, writeErrors, writeJson, writeMeta } from '../capture/write.js'
 import { dockerClient, dockerError } from './docker.js';
 import { UsageError } from '../util/errors.js';
 import { loadRunner, runReadOnly, searchPath, type CommandResult } from './run.js';
-import { driverLink, ETHTOOL_COMMAND, ethtoolHeader, fileText, forDevice, grepToSysctl, HOST_COMMANDS, HOST_CONF_DIR, HOST_SYSCTLS, inNetns, inSbox, isIfname, keepConf, keepLegacy, NET_CLASS_DIR, netnsDir, OVERLAY_COMMANDS, overlayNetnsName, overlayNetnsPath, SBOX_COMMANDS, sboxPath, type CaptureCommand } from './commands.js';
+import { driverLink, ETHTOOL_COMMAND, ethtoolHeader, fileText, forDevice, HOST_COMMANDS, HOST_CONF_DIR, HOST_SYSCTLS, inNetns, inSbox, isIfname, keepConf, keepLegacy, NET_CLASS_DIR, netnsDir, OVERLAY_COMMANDS, overlayNetnsName, overlayNetnsPath, SBOX_COMMANDS, sboxPath, type CaptureCommand } from './commands.js';
 import { ingressIdOf, writeCluster } from './probe.js';
 
 export interface LocalCaptureOptions {
@@ -65,7 +65,9 @@ export async function captureLocal(o: LocalCaptureOptions): Promise<LocalCapture
   // Aborted when the capture ends, so that one that stops early (Docker unreachable, not a swarm,
   // tools missing) does not wait for reads still under way (up to their timeout) to exit.
   const reads = readsController();
-  const run = (jobs: CaptureCommand[]): Promise<CommandResult[]> => Promise.all(jobs.map((j) => timed(j.argv.join(' '), () => runReadOnly(j.argv[0], j.argv.slice(1), timeoutMs, path, reads.signal), (x) => x.ok)));
+  /** One read, timed, stopped with the capture. */
+  const runOne = (argv: string[]): Promise<CommandResult> => timed(argv.join(' '), () => runReadOnly(argv[0], argv.slice(1), timeoutMs, path, reads.signal), (x) => x.ok);
+  const run = (jobs: CaptureCommand[]): Promise<CommandResult[]> => Promise.all(jobs.map((j) => runOne(j.argv)));
 
   // The host's and ingress_sbox's kernel state needs nothing from Docker: those reads start first and
   // run, each a process of its own, while dockerode loads and Docker answers (run after Docker, their
@@ -79,7 +81,7 @@ export async function captureLocal(o: LocalCaptureOptions): Promise<LocalCapture
   const earlyRuns = run(early);
   // Awaited below; until then (and when Docker fails first, never) its failure is not unhandled.
   earlyRuns.catch(() => undefined);
-  const ethtool = onPath('ethtool') ? readEthtool(o.sysClassNet ?? NET_CLASS_DIR, (argv) => timed(argv.join(' '), () => runReadOnly(argv[0], argv.slice(1), timeoutMs, path, reads.signal), (x) => x.ok)) : Promise.resolve({ error: 'ethtool: command not found' });
+  const ethtool = onPath('ethtool') ? readEthtool(o.sysClassNet ?? NET_CLASS_DIR, runOne) : Promise.resolve({ error: 'ethtool: command not found' });
   ethtool.catch(() => undefined);
   try {
     return await rest();
@@ -183,7 +185,7 @@ export async function captureLocal(o: LocalCaptureOptions): Promise<LocalCapture
     }
     // Both iptables backends: where iptables is the nf_tables one and legacy tables exist too.
     if (onPath('iptables-legacy-save') && keepLegacy(results[0].stdout, '*')) {
-      const legacy = await timed('iptables-legacy-save', () => runReadOnly('iptables-legacy-save', [], timeoutMs, path), (x) => x.ok);
+      const legacy = await runOne(['iptables-legacy-save']);
       if (legacy.ok && keepLegacy(results[0].stdout, legacy.stdout)) writeFileSync(join(dir, 'host/iptables-legacy.txt'), legacy.stdout);
       else if (!legacy.ok) errors.push({ file: 'host/iptables-legacy.txt', command: 'iptables-legacy-save', error: legacy.error });
     }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { CaptureError } from '../capture/read.js';
 import { nodeDir, writeErrors, writeJson } from '../capture/write.js';
 import { obj } from '../util/obj.js';
-import { driverLink, ETHTOOL_COMMAND, fileText, forDevice, grepToSysctl, HOST_COMMANDS, HOST_CONF_DIR, HOST_SYSCTLS, inNetns, inSbox, isNetworkId, keepLegacy, NET_CLASS_DIR, netnsDir, OVERLAY_COMMANDS, overlayNetnsPath, SBOX_COMMANDS, type CaptureCommand } from './commands.js';
+import { driverLink, ETHTOOL_COMMAND, fileText, forDevice, HOST_COMMANDS, HOST_CONF_DIR, HOST_SYSCTLS, inNetns, inSbox, isNetworkId, keepLegacy, NET_CLASS_DIR, netnsDir, OVERLAY_COMMANDS, overlayNetnsPath, SBOX_COMMANDS, type CaptureCommand } from './commands.js';
 import { isReadOnly } from './run.js';
 
 /*
@@ -302,7 +302,7 @@ export function writeNode(outDir: string, host: string, commands: ReturnType<typ
     }
     // grep exits 2 when some sysctls do not exist on this kernel: the others are still good.
     if (c.post === 'sysctl' && f.stdout.trim() && f.rc !== 127) {
-      writeFileSync(join(dir, c.file), grepToSysctl(f.stdout));
+      writeFileSync(join(dir, c.file), fileText(c, f.stdout));
       continue;
     }
     if (f.rc === 0) writeFileSync(join(dir, c.file), fileText(c, f.stdout));

@@ -1,4 +1,4 @@
-import { isIfname } from './commands.js';
+import { driverLink, isIfname } from './commands.js';
 
 /**
  * The only way mesh-doctor runs a program: read-only commands from a fixed list, through execa,
@@ -39,7 +39,7 @@ const READ_ONLY: Record<string, (args: string[]) => boolean> = {
   base64: (a) => a.length === 0,
   // The forwarding database, listed (`bridge -j fdb show`, optionally of one device): never add, del,
   // replace, append or flush.
-  bridge: (a) => a[0] === '-j' && a[1] === 'fdb' && a[2] === 'show' && (a.length === 3 || (a.length === 5 && a[3] === 'dev' && /^[\w.@:-]{1,15}$/.test(a[4]))),
+  bridge: (a) => a[0] === '-j' && a[1] === 'fdb' && a[2] === 'show' && (a.length === 3 || (a.length === 5 && a[3] === 'dev' && isIfname(a[4]))),
   // IPVS's timeouts only (`-l --timeout` lists; it sets nothing).
   ipvsadm: (a) => a.length === 2 && ['-l', '-L'].includes(a[0]) && a[1] === '--timeout',
   // NetworkManager's device list, terse, of the fields named: `nmcli -t -f A,B device` (no
@@ -50,7 +50,10 @@ const READ_ONLY: Record<string, (args: string[]) => boolean> = {
   // One interface's offload features or driver (`-k`, `-i` list; `-K` would set).
   ethtool: (a) => a.length === 2 && (a[0] === '-k' || a[0] === '-i') && isIfname(a[1]),
   // Which driver a network device has: the link /sys/class/net/<IF>/device/driver, read.
-  readlink: (a) => a.length === 1 && /^\/sys\/class\/net\/[^/]+\/device\/driver$/.test(a[0]) && isIfname(a[0].split('/')[4]),
+  readlink: (a) => {
+    const name = a[0]?.split('/')[4] ?? '';
+    return a.length === 1 && isIfname(name) && a[0] === driverLink(name);
+  },
   // A transport, not a read of the node: the Docker API over ssh, as the Docker CLI reaches ssh:// engines.
   ssh: (a) => {
     let i = 0;

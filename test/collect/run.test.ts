@@ -101,6 +101,11 @@ describe('the read-only command allowlist', () => {
     ['readlink', ['/etc/shadow']],
     ['readlink', ['/sys/class/net/../../etc/device/driver']],
     ['readlink', ['/sys/class/net/../device/driver']],
+    // Only the driver link of one interface: not another link of its folder, nor a path of that depth elsewhere.
+    ['readlink', ['/proc/self/root/etc']],
+    ['readlink', ['/sys/class/net/ens192/device']],
+    ['readlink', ['/sys/class/net/ens192/device/driver/module']],
+    ['readlink', ['/sys/class/net/ens192/master']],
     ['ethtool', ['-k', '..']],
   ])('refuses %s %j, before running anything', async (program, args) => {
     expect(isReadOnly(program, args as string[])).toBe(false);

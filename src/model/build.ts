@@ -423,22 +423,23 @@ function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] 
   };
   // Batch B (host): interfaces, overlays' options, subnets against routes, rp_filter, iptables backends.
   const hostAddresses = addresses(hostAddr);
+  const addrFile = r.inputs.get('host.addr')!.file;
   // /etc/docker/daemon.json: absent on most nodes (Docker's defaults; errors.json then says "No such file").
   const daemonJson = r.read<DaemonJson>('host.daemon-json', { files: ['host/daemon.json'], parse: parseDaemonJson });
   const ethtool = r.read<EthtoolData>('host.ethtool', { files: ['host/ethtool.txt'], parse: parseEthtool });
   const hostFacts = {
-    hostInterfaces: hostInterfaces(hostAddr, r.inputs.get('host.addr')!.file),
+    hostInterfaces: hostInterfaces(hostAddr, addrFile),
     ethtoolInterfaces: ethtoolInterfaces(ethtool, r.inputs.get('host.ethtool')!.file),
     hostAddressByIp: hostAddressByIp(hostAddresses),
     ...nodeAddrInterface(hostAddr, info?.nodeAddr ?? ''),
-    hostVxlanDevices: hostVxlanDevices(hostAddr, r.inputs.get('host.addr')!.file),
+    hostVxlanDevices: hostVxlanDevices(hostAddr, addrFile),
     nodeOverlays: () => nodeOverlays(netTexts, prefix, (rel) => r.inputs.get(`network.${rel.slice(9, -5)}`)?.status === 'present'),
     subnetOverlaps: subnetOverlaps(
       [
         { subnets: ing?.subnets ?? [], ignore: isDockerDevice },
         { subnets: gw?.subnets ?? [], ignore: (dev: string) => dev === 'docker_gwbridge' || dev.startsWith('veth') },
       ],
-      routes, r.inputs.get('host.routes')!.file, hostAddr, r.inputs.get('host.addr')!.file,
+      routes, r.inputs.get('host.routes')!.file, hostAddr, addrFile,
     ),
     globalInterfaces: rpFilterInterfaces(hostAddr, sysctl),
     hostDockerChains: dockerChains(host.parsed),

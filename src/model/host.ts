@@ -57,21 +57,17 @@ export function hostAddressByIp(addresses: unknown[]): Map<string, unknown> {
  * generateBridgeName). It makes the VXLAN device in the host's namespace and moves it at once into
  * the network's own; only in host mode (a kernel that cannot move it) does it stay, beside its bridge.
  */
-const OVERLAY_DEVICE = /^(vx|ov)-([0-9a-f]{6})-([0-9a-z]{1,5})$/;
+const VXLAN_DEVICE = /^vx-([0-9a-f]{6})-([0-9a-z]{1,5})$/;
 
 /** VXLAN devices of libnetwork's in the host's namespace, each with the host-mode bridge beside it ('' when none: left over). */
 export function hostVxlanDevices(addr: AddrData | undefined, file: string): unknown[] {
-  const bridges = new Set<string>();
-  for (const i of addr?.interfaces ?? []) {
-    const m = OVERLAY_DEVICE.exec(i.ifname);
-    if (m && m[1] === 'ov') bridges.add(i.ifname);
-  }
+  const names = new Set((addr?.interfaces ?? []).map((i) => i.ifname));
   const out: unknown[] = [];
   for (const i of addr?.interfaces ?? []) {
-    const m = OVERLAY_DEVICE.exec(i.ifname);
-    if (!m || m[1] !== 'vx') continue;
-    const bridge = `ov-${m[2]}-${m[3]}`;
-    out.push(make('HostVxlanDevice', { ifname: i.ifname, vni: parseInt(m[2], 16), networkPrefix: m[3], state: i.state, hostMode: bridges.has(bridge) ? bridge : '', file, line: i.line }));
+    const m = VXLAN_DEVICE.exec(i.ifname);
+    if (!m) continue;
+    const bridge = `ov-${m[1]}-${m[2]}`;
+    out.push(make('HostVxlanDevice', { ifname: i.ifname, vni: parseInt(m[1], 16), networkPrefix: m[2], state: i.state, hostMode: names.has(bridge) ? bridge : '', file, line: i.line }));
   }
   return out;
 }

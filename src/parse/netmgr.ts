@@ -39,10 +39,11 @@ export interface NetmgrData {
  * it only watches (an in-memory profile it does not apply). Every other state means it owns the
  * device: it activates a profile on it (a `Wired connection N` with DHCP on a new veth), or will.
  */
-const NM_STATES = /^(unmanaged|unavailable|disconnected|connected \(externally\)|connected|connecting \([^)]*\)|deactivating|connection failed|unknown)$/;
+const NM_STATE = String.raw`unmanaged|unavailable|disconnected|connected \(externally\)|connected|connecting \([^)]*\)|deactivating|connection failed|unknown`;
+const NM_STATES = new RegExp(`^(${NM_STATE})$`);
 const NM_NOT_MANAGED = new Set(['unmanaged', 'connected (externally)', 'unknown']);
 /** The state in a line of `nmcli device` (human form): the known words after DEVICE and TYPE, then the connection. */
-const NM_HUMAN = /^(\S+)\s+(\S+)\s+(unmanaged|unavailable|disconnected|connected \(externally\)|connected|connecting \([^)]*\)|deactivating|connection failed|unknown)(?:\s+(.*))?$/;
+const NM_HUMAN = new RegExp(String.raw`^(\S+)\s+(\S+)\s+(${NM_STATE})(?:\s+(.*))?$`);
 const NM_NOT_RUNNING = /^Error: NetworkManager is not running\.?$/i;
 /** The command line a paste often keeps, also after a bare `$` or `#` prompt (textLines drops `user@host$` ones). */
 const COMMAND_LINE = /^(\S*[$#%>]\s+)?(sudo\s+)?(nmcli|networkctl)(\s|$)/;

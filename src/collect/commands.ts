@@ -48,6 +48,10 @@ export const HOST_COMMANDS: CaptureCommand[] = [
   { file: 'host/iptables.txt', argv: ['iptables-save'] },
   { file: 'host/addr.json', argv: ['ip', '-j', 'addr'] },
   { file: 'host/routes.json', argv: ['ip', '-j', 'route'] },
+  // The host's own VXLAN devices with their VNI and UDP port (vxlan-port-not-shared, beside
+  // vxlan-device-not-stale): another VXLAN user on the data-path port (Calico, Proxmox SDN, a
+  // hand-made tunnel) holds VNIs the swarm's overlays need. `ip -d` alone prints them.
+  { file: 'host/vxlan.json', argv: ['ip', '-j', '-d', 'link', 'show', 'type', 'vxlan'] },
   // dockerd's settings (docker-iptables-enabled reads "iptables" and "ip-forward"). Most nodes have
   // no daemon.json: cat's "No such file or directory" goes to errors.json, and rules read that as
   // Docker's defaults, not as a file not captured.

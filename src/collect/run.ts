@@ -26,7 +26,11 @@ const READ_ONLY: Record<string, (args: string[]) => boolean> = {
   'iptables-save': (a) => a.every((x) => x === '-c' || /^-t$|^(filter|nat|mangle|raw|security)$/.test(x)),
   'iptables-legacy-save': (a) => a.every((x) => x === '-c' || /^-t$|^(filter|nat|mangle|raw|security)$/.test(x)),
   'iptables-nft-save': (a) => a.every((x) => x === '-c' || /^-t$|^(filter|nat|mangle|raw|security)$/.test(x)),
-  ip: (a) => a.length >= 2 && /^-j$|^-json$/.test(a[0]) && ['addr', 'route', 'neigh', 'link'].includes(a[1]) && (a.length === 2 || a[2] === 'show'),
+  // `ip -j [-d] OBJECT [show ...]`: JSON, optionally with details, of a listing (`show` and nothing else).
+  ip: (a) => {
+    const o = a[1] === '-d' ? 2 : 1;
+    return a.length > o && /^-j$|^-json$/.test(a[0]) && ['addr', 'route', 'neigh', 'link'].includes(a[o]) && (a.length === o + 1 || a[o + 1] === 'show');
+  },
   // Kernel state under /proc, and dockerd's configuration file (that path exactly; nothing else under
   // /etc is read). A path that climbs out (`/proc/../etc/shadow`) is not under /proc.
   cat: (a) => a.length > 0 && a.every((x) => (x.startsWith('/proc/') && plainPath(x)) || x === '/etc/docker/daemon.json'),

@@ -1,7 +1,7 @@
 import type { CaptureFiles, CaptureError, NodeFiles } from '../capture/read.js';
 import { parseIptables, mergeIptables, IPTABLES_TABLES, type IptablesData, type IptablesRule } from '../parse/iptables.js';
 import { parseIpvs, type IpvsData } from '../parse/ipvs.js';
-import { parseAddr, parseNeigh, parseRoutes, parseSysctl, type AddrData, type NeighData, type RouteData } from '../parse/net.js';
+import { parseAddr, parseNeigh, parseRoutes, parseSysctl, parseVxlanLinks, type AddrData, type NeighData, type RouteData, type VxlanLink } from '../parse/net.js';
 import { parseInfo, parseNetwork, parseNodeLs, parseNodes, parseServices, parseTasks, type DockerInfo, type DockerNetwork, type SwarmNode, type SwarmService, type SwarmTask } from '../parse/docker.js';
 import { forgetParseMemos, type Diagnostic, type Parsed } from '../parse/types.js';
 import { make, modelsOf, releaseLazy } from './classes.js';
@@ -10,7 +10,7 @@ import { parseIpvsTimeout, type IpvsTimeout } from '../parse/ipvs-timeout.js';
 import { ingressVips, ipvsTimeoutModel, marksByValue, sboxVips, sysctlEntries } from './sbox.js';
 import { rememberInfo, swarmDataPathPort, swarmViews } from './swarm.js';
 import { parseEthtool, type EthtoolData } from '../parse/ethtool.js';
-import { daemonConfigModel, dockerChains, ethtoolInterfaces, hostAddressByIp, hostInterfaces, hostVxlanDevices, isDockerDevice, netmgrDevices, nodeAddrInterface, nodeOverlays, overlayModels, rpFilterInterfaces, subnetOverlaps } from './host.js';
+import { daemonConfigModel, dockerChains, ethtoolInterfaces, hostAddressByIp, hostInterfaces, hostVxlanDevices, hostVxlanLinks, isDockerDevice, netmgrDevices, nodeAddrInterface, nodeOverlays, overlayModels, rpFilterInterfaces, subnetOverlaps } from './host.js';
 import { parseNetworkctl, parseNmcli, type NetmgrData } from '../parse/netmgr.js';
 import { parseNetworkList, type SwarmNetwork } from '../parse/networks.js';
 import { parseDaemonJson, type DaemonJson } from '../parse/daemon-json.js';
@@ -427,12 +427,14 @@ function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] 
   // /etc/docker/daemon.json: absent on most nodes (Docker's defaults; errors.json then says "No such file").
   const daemonJson = r.read<DaemonJson>('host.daemon-json', { files: ['host/daemon.json'], parse: parseDaemonJson });
   const ethtool = r.read<EthtoolData>('host.ethtool', { files: ['host/ethtool.txt'], parse: parseEthtool });
+  const vxlanLinks = r.read<{ links: VxlanLink[] }>('host.vxlan', { files: jsonOrTxt('host/vxlan'), parse: parseVxlanLinks });
   const hostFacts = {
     hostInterfaces: hostInterfaces(hostAddr, addrFile),
     ethtoolInterfaces: ethtoolInterfaces(ethtool, r.inputs.get('host.ethtool')!.file),
     hostAddressByIp: hostAddressByIp(hostAddresses),
     ...nodeAddrInterface(hostAddr, info?.nodeAddr ?? ''),
     hostVxlanDevices: hostVxlanDevices(hostAddr, addrFile),
+    hostVxlanLinks: hostVxlanLinks(vxlanLinks?.links, r.inputs.get('host.vxlan')!.file),
     nodeOverlays: () => nodeOverlays(netTexts, prefix, (rel) => r.inputs.get(`network.${rel.slice(9, -5)}`)?.status === 'present'),
     subnetOverlaps: subnetOverlaps(
       [

@@ -1,4 +1,4 @@
-import type { AddrData, RouteData } from '../parse/net.js';
+import type { AddrData, RouteData, VxlanLink } from '../parse/net.js';
 import type { IptablesData } from '../parse/iptables.js';
 import type { DaemonJson } from '../parse/daemon-json.js';
 import type { EthtoolData } from '../parse/ethtool.js';
@@ -70,6 +70,16 @@ export function hostVxlanDevices(addr: AddrData | undefined, file: string): unkn
     out.push(make('HostVxlanDevice', { ifname: i.ifname, vni: parseInt(m[1], 16), networkPrefix: m[2], state: i.state, hostMode: names.has(bridge) ? bridge : '', file, line: i.line }));
   }
   return out;
+}
+
+/**
+ * The host's VXLAN devices with their VNI and UDP port (host/vxlan.*, `ip -d link show type vxlan`),
+ * each marked when it is libnetwork's own (vx-<VNI>-<id>: vxlan-device-not-stale judges those).
+ */
+export function hostVxlanLinks(links: VxlanLink[] | undefined, file: string): unknown[] {
+  return (links ?? []).map((l) =>
+    make('HostVxlanLink', { ifname: l.ifname, vni: l.vni, port: l.port, dev: l.dev, local: l.local, state: l.state, docker: VXLAN_DEVICE.test(l.ifname), file, line: l.line, at: l.line > 0 ? `${file}:${l.line}` : file }),
+  );
 }
 
 /** The host interface holding the node's swarm address, and its MTU. */

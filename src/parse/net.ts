@@ -322,3 +322,113 @@ export function parseSysctl(content: string, file: string): Parsed<Map<string, s
   }
   return { format: 'sysctl', data: map, diagnostics: sink.list };
 }
+
+/* ---------- VXLAN devices (ip -d link show type vxlan) ---------- */
+
+export interface VxlanLink {
+  ifname: string;
+  /** The VXLAN network identifier (`vxlan id N`; JSON info_data.id). */
+  vni: number;
+  /** The UDP port it sends to and listens on (`dstport N`; JSON info_data.port); 0 when the output does not say. */
+  port: number;
+  /** The device it is bound to (`dev X`; JSON info_data.link); '' when none. */
+  dev: string;
+  /** Its local (source) address; '' when none. */
+  local: string;
+  /** UP, DOWN, UNKNOWN (`state X`; JSON operstate). */
+  state: string;
+  /** The device's own line: in `ip -d link`, its first line; in JSON, the line of its "ifname". */
+  line: number;
+}
+
+const MAX_VNI = 0xffffff;
+
+/**
+ * `ip -d link show type vxlan` or its `-j` form: the VXLAN devices of one network namespace, each
+ * with its VNI, UDP port and underlay device. Other devices (a pasted `ip -d link` of everything)
+ * are skipped; a VXLAN device whose VNI cannot be read is an error naming its line.
+ */
+export function parseVxlanLinks(content: string, file: string): Parsed<{ links: VxlanLink[] }> {
+  const sink = new DiagnosticSink(file);
+  const links: VxlanLink[] = [];
+  if (looksLikeJson(content) || emptyJson(content, file)) {
+    const doc = parseJsonArray(content, sink, 'ip -d -j link');
+    const f = doc?.f;
+    const found: { link: VxlanLink; path: JsonAt }[] = [];
+    for (const { o, path } of doc?.entries ?? []) {
+      const info = f!.obj(o, path, 'linkinfo', true);
+      const infoAt = at(path, 'linkinfo');
+      if (f!.str(info, infoAt, 'info_kind') !== 'vxlan') continue;
+      const ifname = f!.str(o, path, 'ifname');
+      if (!ifname) {
+        f!.error(path, `${f!.name(path)} has no "ifname"`);
+        continue;
+      }
+      const data = f!.obj(info, infoAt, 'info_data', true);
+      const dataAt = at(infoAt, 'info_data');
+      if (data.id === undefined) {
+        f!.error(dataAt, `${f!.name(dataAt)} has no "id": the VXLAN device ${ifname}'s VNI is not in the output (was it made with ip -d?)`);
+        continue;
+      }
+      const vni = f!.int(data, dataAt, 'id', 0, MAX_VNI, -1);
+      if (vni < 0) continue;
+      const link: VxlanLink = {
+        ifname,
+        vni,
+        port: f!.int(data, dataAt, 'port', 0, 65535),
+        dev: f!.str(data, dataAt, 'link'),
+        local: f!.str(data, dataAt, 'local') || f!.str(data, dataAt, 'local6'),
+        state: f!.str(o, path, 'operstate'),
+        line: 0,
+      };
+      links.push(link);
+      found.push({ link, path: at(path, 'ifname') });
+    }
+    f?.flush();
+    if (found.length && doc) jsonValueLines(doc.text, found.map((x) => pathOf(x.path))).forEach((line, i) => (found[i].link.line = line));
+    return { format: 'ip-d-j-link', data: { links }, diagnostics: sink.list };
+  }
+  let current: { ifname: string; state: string; line: number } | undefined;
+  let devices = 0;
+  let firstOther: { no: number; text: string } | undefined;
+  for (const { no, text } of textLines(content)) {
+    const t = text.trim();
+    let m: RegExpExecArray | null;
+    if ((m = /^\d+:\s+([^:@\s]+)(?:@\S+)?:\s+<[^>]*>(.*)$/.exec(t))) {
+      const state = /\bstate\s+(\S+)/.exec(m[2]);
+      current = { ifname: m[1], state: state ? state[1] : '', line: no };
+      devices++;
+    } else if (/^vxlan(\s|$)/.test(t)) {
+      if (!current) {
+        sink.error(no, 'vxlan line before any interface line');
+        continue;
+      }
+      const words = t.split(/\s+/);
+      const after = (k: string): string => {
+        const j = words.indexOf(k);
+        return j >= 0 ? words[j + 1] ?? '' : '';
+      };
+      const id = after('id');
+      if (!/^\d{1,8}$/.test(id) || Number(id) > MAX_VNI) {
+        sink.error(no, `the VXLAN device ${current.ifname} has no VNI this reader understands ('vxlan id N'): '${t.slice(0, 80)}'`);
+        continue;
+      }
+      const port = after('dstport');
+      if (port && (!/^\d{1,5}$/.test(port) || Number(port) > 65535)) sink.error(no, `dstport ${port.slice(0, 20)} is not a UDP port`);
+      links.push({
+        ifname: current.ifname,
+        vni: Number(id),
+        port: /^\d{1,5}$/.test(port) && Number(port) <= 65535 ? Number(port) : 0,
+        dev: after('dev'),
+        local: after('local'),
+        state: current.state,
+        line: current.line,
+      });
+      current = undefined;
+    } else if (t && !firstOther) firstOther = { no, text: t };
+    // Every other line (link/ether, altname, the details of other kinds) says nothing of VXLAN.
+  }
+  // No VXLAN device prints nothing; text without a single device line is not this output.
+  if (devices === 0 && firstOther) sink.error(firstOther.no, `not 'ip -d link show type vxlan' output: '${firstOther.text.slice(0, 80)}'`);
+  return { format: 'ip-d-link', data: { links }, diagnostics: sink.list };
+}

@@ -41,6 +41,7 @@ const INPUT_FILES: [RegExp, (m: RegExpExecArray) => string][] = [
   [/^host\.iptables-legacy$/, () => '`nodes/<NODE>/host/iptables-legacy.txt` (`iptables-legacy-save`)'],
   [/^host\.sysctl$/, () => '`nodes/<NODE>/host/sysctl.txt` (the host\'s sysctls, `key = value`)'],
   [/^host\.addr$/, () => '`nodes/<NODE>/host/addr.txt` or `addr.json` (`ip addr`, `ip -j addr`)'],
+  [/^host\.vxlan$/, () => '`nodes/<NODE>/host/vxlan.json` (`ip -j -d link show type vxlan`), or `vxlan.txt` (`ip -d link show type vxlan`)'],
   [/^host\.ethtool$/, () => '`nodes/<NODE>/host/ethtool.txt` (per NIC its driver and `ethtool -k`; or pasted `ethtool -i` and `ethtool -k` output)'],
   [/^host\.routes$/, () => '`nodes/<NODE>/host/routes.txt` or `routes.json` (`ip route`, `ip -j route`)'],
   [/^host\.daemon-json$/, () => '`nodes/<NODE>/host/daemon.json` (`cat /etc/docker/daemon.json`; errors.json says "No such file" where the node has none)'],

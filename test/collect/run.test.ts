@@ -10,6 +10,7 @@ describe('the read-only command allowlist', () => {
     ['iptables-legacy-save', []],
     ['ip', ['-j', 'addr']],
     ['ip', ['-j', 'neigh', 'show']],
+    ['ip', ['-j', '-d', 'link', 'show', 'type', 'vxlan']],
     ['cat', ['/proc/net/ip_vs']],
     ['cat', ['/etc/docker/daemon.json']],
     ['grep', ['-r', '.', '/proc/sys/net/ipv4/vs']],
@@ -39,6 +40,13 @@ describe('the read-only command allowlist', () => {
     ['ip', ['neigh', 'flush', 'all']],
     ['ip', ['-j', 'addr', 'add', '10.0.0.1/24', 'dev', 'eth0']],
     ['ip', ['-j', 'link', 'set', 'eth0', 'down']],
+    // Details (-d) change what is printed, not what is done: still a listing only.
+    ['ip', ['-j', '-d', 'link', 'set', 'eth0', 'down']],
+    ['ip', ['-j', '-d', 'link', 'add', 'vx0', 'type', 'vxlan', 'id', '1']],
+    ['ip', ['-j', '-d', 'link', 'delete', 'vxlan.calico']],
+    ['ip', ['-d', '-j', 'link', 'show']],
+    ['ip', ['-j', '-d']],
+    ['ip', ['-j', '-d', '-batch', '/tmp/x']],
     ['cat', ['/etc/shadow']],
     // dockerd's configuration file by that path only: not its folder, nor a path that leaves it.
     ['cat', ['/etc/docker/key.json']],

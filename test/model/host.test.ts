@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { readCapture } from '../../src/capture/read.js';
 import { buildSnapshot, type NodeModel } from '../../src/model/build.js';
 import { toJson } from '../../src/model/classes.js';
-import { ethtoolInterfaces, hostVxlanDevices, isDockerDevice, vnisOf } from '../../src/model/host.js';
+import { ethtoolInterfaces, hostVxlanDevices, hostVxlanLinks, isDockerDevice, vnisOf } from '../../src/model/host.js';
 import { parseEthtool } from '../../src/parse/ethtool.js';
-import { parseAddr } from '../../src/parse/net.js';
+import { parseAddr, parseVxlanLinks } from '../../src/parse/net.js';
 import type { SwarmNetwork } from '../../src/parse/networks.js';
 import { fixture, snapshotOf } from '../helpers/fixtures.js';
 
@@ -40,6 +40,26 @@ describe("libnetwork's VXLAN devices in the host's namespace", () => {
   it('reads the same from ip -j addr, with no line', () => {
     const addr = parseAddr(JSON.stringify([{ ifname: 'vx-000101-x9' , mtu: 1450, operstate: 'UNKNOWN', addr_info: [] }]), 'addr.json').data;
     expect(hostVxlanDevices(addr, 'addr.json')).toEqual([expect.objectContaining({ ifname: 'vx-000101-x9', vni: 257n, networkPrefix: 'x9', line: 0n })]);
+  });
+});
+
+describe("the host's VXLAN devices with their ports (host/vxlan.*)", () => {
+  it("marks libnetwork's own (vx-<VNI>-<id>) and no other, each with VNI, port, device and file:line", () => {
+    const text = [
+      '7: vxlan.calico: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1450 qdisc noqueue state UNKNOWN mode DEFAULT group default qlen 1000',
+      '    vxlan id 4096 dev eth0 srcport 0 0 dstport 4789 ttl auto ageing 300',
+      '8: vx-001001-abcde: <BROADCAST,MULTICAST> mtu 1450 qdisc noop state DOWN mode DEFAULT group default qlen 1000',
+      '    vxlan id 4097 srcport 0 0 dstport 4789 proxy l2miss l3miss ttl auto ageing 300',
+      '9: vx-1001-abcde: <BROADCAST,MULTICAST> mtu 1450 qdisc noop state DOWN mode DEFAULT group default qlen 1000',
+      '    vxlan id 4098 srcport 0 0 dstport 4789',
+    ].join('\n');
+    const links = hostVxlanLinks(parseVxlanLinks(text, 'nodes/n2/host/vxlan.txt').data.links, 'nodes/n2/host/vxlan.txt') as { ifname: string; vni: bigint; port: bigint; dev: string; docker: boolean; at: string }[];
+    expect(links.map((l) => [l.ifname, l.vni, l.port, l.dev, l.docker, l.at])).toEqual([
+      ['vxlan.calico', 4096n, 4789n, 'eth0', false, 'nodes/n2/host/vxlan.txt:1'],
+      ['vx-001001-abcde', 4097n, 4789n, '', true, 'nodes/n2/host/vxlan.txt:3'],
+      ['vx-1001-abcde', 4098n, 4789n, '', false, 'nodes/n2/host/vxlan.txt:5'],
+    ]);
+    expect(hostVxlanLinks(undefined, 'x')).toEqual([]);
   });
 });
 

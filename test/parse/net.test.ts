@@ -1,4 +1,4 @@
-import { parseAddr, parseNeigh, parseRoutes, parseSysctl } from '../../src/parse/net.js';
+import { parseAddr, parseNeigh, parseRoutes, parseSysctl, parseVxlanLinks } from '../../src/parse/net.js';
 
 describe('neighbour tables', () => {
   it('reads ip neigh states, with lladdr absent when incomplete', () => {
@@ -174,5 +174,68 @@ describe('one object per neighbour line that nodes share', () => {
     expect(b[0]).toBe(a[0]);
     expect(b[1]).not.toBe(a[1]);
     expect([a[1].state, b[1].state, b[1].line]).toEqual(['STALE', 'REACHABLE', 2]);
+  });
+});
+
+describe('VXLAN devices (ip -d link show type vxlan)', () => {
+  // Printed by iproute2 6.1 on kernel 6.18 for a device made with
+  // `ip link add flannel.1 type vxlan id 1 dstport 8472 local 192.168.100.228 dev ens18 nolearning`.
+  const TEXT = [
+    '4: flannel.1: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1450 qdisc noqueue state UNKNOWN mode DEFAULT group default qlen 1000',
+    '    link/ether e6:92:1f:35:b4:5e brd ff:ff:ff:ff:ff:ff promiscuity 0  allmulti 0 minmtu 68 maxmtu 65535 ',
+    '    vxlan id 1 local 192.168.100.228 dev ens18 srcport 0 0 dstport 8472 nolearning ttl auto ageing 300 udpcsum noudp6zerocsumtx noudp6zerocsumrx addrgenmode eui64 numtxqueues 1',
+  ].join('\n') + '\n';
+  const JSON_PRETTY = JSON.stringify(
+    [
+      { ifindex: 2, ifname: 'eth0', operstate: 'UP', linkinfo: { info_kind: 'veth' } },
+      { ifindex: 11, ifname: 'vxlan.calico', operstate: 'UNKNOWN', linkinfo: { info_kind: 'vxlan', info_data: { id: 4096, link: 'eth0', port_range: { low: 0, high: 0 }, port: 4789, learning: true } } },
+      { ifindex: 12, ifname: 'vx-001001-abcde', operstate: 'DOWN', linkinfo: { info_kind: 'vxlan', info_data: { id: 4097, port: 4789, proxy: true, l2miss: true, l3miss: true } } },
+    ],
+    null,
+    2,
+  );
+
+  it('reads each device of the text form with its VNI, port, underlay device, local address, state and line', () => {
+    const p = parseVxlanLinks(TEXT, 'host/vxlan.txt');
+    expect(p.diagnostics).toEqual([]);
+    expect(p.data.links).toEqual([{ ifname: 'flannel.1', vni: 1, port: 8472, dev: 'ens18', local: '192.168.100.228', state: 'UNKNOWN', line: 1 }]);
+  });
+
+  it('reads the -j form: only vxlan devices, each at the line of its "ifname"', () => {
+    const p = parseVxlanLinks(JSON_PRETTY, 'host/vxlan.json');
+    expect(p.format).toBe('ip-d-j-link');
+    expect(p.diagnostics).toEqual([]);
+    const lines = JSON_PRETTY.split('\n');
+    expect(p.data.links.map((l) => [l.ifname, l.vni, l.port, l.dev, l.state, lines[l.line - 1].trim()])).toEqual([
+      ['vxlan.calico', 4096, 4789, 'eth0', 'UNKNOWN', '"ifname": "vxlan.calico",'],
+      ['vx-001001-abcde', 4097, 4789, '', 'DOWN', '"ifname": "vx-001001-abcde",'],
+    ]);
+  });
+
+  it('reads no device from an empty listing in either form (ip -j prints [], ip nothing); an empty .json is an error, as for every ip -j file', () => {
+    for (const [c, f] of [['[]\n', 'host/vxlan.json'], ['', 'host/vxlan.txt']]) {
+      const p = parseVxlanLinks(c, f);
+      expect([p.data.links, p.diagnostics]).toEqual([[], []]);
+    }
+    expect(parseVxlanLinks('', 'host/vxlan.json').diagnostics.map((d) => d.message)).toEqual(['empty file: expected JSON']);
+  });
+
+  it('names the line of a VXLAN device whose VNI it cannot read, and of output that is not ip link at all', () => {
+    const bad = parseVxlanLinks(TEXT.replace('vxlan id 1 ', 'vxlan id one '), 'host/vxlan.txt');
+    expect(bad.data.links).toEqual([]);
+    expect(bad.diagnostics.map((d) => [d.severity, d.line])).toEqual([['error', 3]]);
+    expect(bad.diagnostics[0].message).toMatch(/flannel\.1 has no VNI/);
+    const other = parseVxlanLinks('Chain INPUT (policy ACCEPT)\ntarget prot opt source destination\n', 'host/vxlan.txt');
+    expect(other.diagnostics.map((d) => [d.line, d.message])).toEqual([[1, "not 'ip -d link show type vxlan' output: 'Chain INPUT (policy ACCEPT)'"]]);
+    const json = parseVxlanLinks('[{"ifname":"vx0","linkinfo":{"info_kind":"vxlan","info_data":{"id":"x","port":4789}}},\n{"ifname":"vx1","linkinfo":{"info_kind":"vxlan","info_data":{"port":4789}}}]', 'host/vxlan.json');
+    expect(json.data.links).toEqual([]);
+    expect(json.diagnostics.map((d) => d.line)).toEqual([1, 2]);
+    expect(json.diagnostics[1].message).toMatch(/VNI is not in the output/);
+  });
+
+  it('reads a dstport it cannot use as no port, saying so', () => {
+    const p = parseVxlanLinks(TEXT.replace('dstport 8472', 'dstport 99999'), 'host/vxlan.txt');
+    expect(p.data.links[0].port).toBe(0);
+    expect(p.diagnostics.map((d) => [d.line, d.message])).toEqual([[3, 'dstport 99999 is not a UDP port']]);
   });
 });

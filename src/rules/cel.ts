@@ -42,8 +42,8 @@ export const FUNCTIONS: { signature: string; description: string; handler: (...a
   },
   {
     signature: 'notFound(Input): bool',
-    description: 'the collector tried to read the input and got "no such file" (ENOENT) for it',
-    handler: ((i: InputModel) => i.status === 'uncaptured' && /no such file|ENOENT|does not exist/i.test(i.error)) as never,
+    description: 'the collector tried to read the input and was told it is not there: "no such file" (ENOENT), or Docker\'s "No such network" for networks/<NAME>.json',
+    handler: ((i: InputModel) => i.status === 'uncaptured' && /no such (file|network)|ENOENT|does not exist/i.test(i.error)) as never,
   },
   {
     signature: 'versionDelta(list<string>): string',

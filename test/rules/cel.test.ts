@@ -10,6 +10,15 @@ describe('CEL capability functions', () => {
     expect(newestVersion([])).toBe('');
   });
 
+  it('notFound: the collector was told the input is not there (a file, or Docker\'s "No such network"), not that it failed otherwise', () => {
+    const notFound = FUNCTIONS.find((f) => f.signature.startsWith('notFound('))!.handler as unknown as (i: { status: string; error: string }) => boolean;
+    expect(notFound({ status: 'uncaptured', error: 'cat: /proc/net/ip_vs: No such file or directory' })).toBe(true);
+    expect(notFound({ status: 'uncaptured', error: 'Error: No such network: ingress' })).toBe(true);
+    expect(notFound({ status: 'uncaptured', error: "nsenter: reassociate to namespace 'ns/net' failed: Invalid argument" })).toBe(false);
+    expect(notFound({ status: 'uncaptured', error: 'Cannot connect to the Docker daemon' })).toBe(false);
+    expect(notFound({ status: 'present', error: '' })).toBe(false);
+  });
+
   it('versionDelta names the largest difference', () => {
     expect(versionDelta(['20.10.12', '20.10.12'])).toBe('none');
     expect(versionDelta(['20.10.12', '20.10.21'])).toBe('patch');

@@ -63,6 +63,17 @@ const ETHTOOL_K = (ifname, off = false) => {
       .replace('\ttx-tcp-segmentation: on', '\ttx-tcp-segmentation: off [requested on]').replace('\ttx-tcp6-segmentation: on', '\ttx-tcp6-segmentation: off [requested on]')
     : text;
 };
+/*
+ * host/vxlan.json (vxlan-port-not-shared): `ip -j -d link show type vxlan` as iproute2 6.1 printed it
+ * on kernel 6.18 (this project's machine, 2026-12-08) for devices made as other VXLAN users make
+ * theirs, each in a namespace of its own: a Proxmox SDN VXLAN zone's vnet (`vxlan_<vnet>`, VNI 20000
+ * on 4789) and flannel's vxlan backend (`flannel.1`, VNI 1 on its default port 8472, nolearning); and
+ * flannel.1 as `ip -d link show type vxlan` prints it, as a person pastes it.
+ */
+const VXLAN_PROXMOX_JSON = "[{\"ifindex\":4,\"ifname\":\"vxlan_vnet1\",\"flags\":[\"BROADCAST\",\"MULTICAST\",\"UP\",\"LOWER_UP\"],\"mtu\":1450,\"qdisc\":\"noqueue\",\"operstate\":\"UNKNOWN\",\"linkmode\":\"DEFAULT\",\"group\":\"default\",\"txqlen\":1000,\"link_type\":\"ether\",\"address\":\"9a:b5:b4:62:1b:8b\",\"broadcast\":\"ff:ff:ff:ff:ff:ff\",\"promiscuity\":0,\"allmulti\":0,\"min_mtu\":68,\"max_mtu\":65535,\"linkinfo\":{\"info_kind\":\"vxlan\",\"info_data\":{\"id\":20000,\"local\":\"192.168.100.234\",\"link\":\"ens18\",\"port_range\":{\"low\":0,\"high\":0},\"port\":4789,\"learning\":true,\"ttl\":0,\"df\":\"unset\",\"ageing\":300,\"udp_csum\":true,\"udp_zero_csum6_tx\":false,\"udp_zero_csum6_rx\":false}},\"inet6_addr_gen_mode\":\"eui64\",\"num_tx_queues\":1,\"num_rx_queues\":1,\"gso_max_size\":65536,\"gso_max_segs\":65535,\"tso_max_size\":524280,\"tso_max_segs\":65535,\"gro_max_size\":65536}]\n";
+const VXLAN_FLANNEL_JSON = "[{\"ifindex\":4,\"ifname\":\"flannel.1\",\"flags\":[\"BROADCAST\",\"MULTICAST\",\"UP\",\"LOWER_UP\"],\"mtu\":1450,\"qdisc\":\"noqueue\",\"operstate\":\"UNKNOWN\",\"linkmode\":\"DEFAULT\",\"group\":\"default\",\"txqlen\":1000,\"link_type\":\"ether\",\"address\":\"e6:92:1f:35:b4:5e\",\"broadcast\":\"ff:ff:ff:ff:ff:ff\",\"promiscuity\":0,\"allmulti\":0,\"min_mtu\":68,\"max_mtu\":65535,\"linkinfo\":{\"info_kind\":\"vxlan\",\"info_data\":{\"id\":1,\"local\":\"192.168.100.228\",\"link\":\"ens18\",\"port_range\":{\"low\":0,\"high\":0},\"port\":8472,\"learning\":false,\"ttl\":0,\"df\":\"unset\",\"ageing\":300,\"udp_csum\":true,\"udp_zero_csum6_tx\":false,\"udp_zero_csum6_rx\":false}},\"inet6_addr_gen_mode\":\"eui64\",\"num_tx_queues\":1,\"num_rx_queues\":1,\"gso_max_size\":65536,\"gso_max_segs\":65535,\"tso_max_size\":524280,\"tso_max_segs\":65535,\"gro_max_size\":65536}]\n";
+const VXLAN_FLANNEL_TXT = "4: flannel.1: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1450 qdisc noqueue state UNKNOWN mode DEFAULT group default qlen 1000\n    link/ether e6:92:1f:35:b4:5e brd ff:ff:ff:ff:ff:ff promiscuity 0  allmulti 0 minmtu 68 maxmtu 65535 \n    vxlan id 1 local 192.168.100.228 dev ens18 srcport 0 0 dstport 8472 nolearning ttl auto ageing 300 udpcsum noudp6zerocsumtx noudp6zerocsumrx addrgenmode eui64 numtxqueues 1 numrxqueues 1 gso_max_size 65536 gso_max_segs 65535 tso_max_size 524280 tso_max_segs 65535 gro_max_size 65536 \n";
+const writeVxlan = (d, node, text, file = 'vxlan.json') => writeFileSync(join(d, `nodes/${node}/host/${file}`), text);
 /** `ethtool -i` of a vmxnet3 NIC. */
 const ETHTOOL_I = 'driver: vmxnet3\nversion: 1.5.0.0-k-NAPI\nfirmware-version: \nexpansion-rom-version: \nbus-info: 0000:0b:00.0\nsupports-statistics: yes\nsupports-test: no\nsupports-eeprom-access: no\nsupports-register-dump: yes\nsupports-priv-flags: no\n';
 /** A node whose swarm address is on ens192 (vmxnet3), with host/ethtool.txt as the collectors write it, or as a person pastes `ethtool -i` and `ethtool -k`. */
@@ -280,9 +291,9 @@ const variants = {
     make: (d) => edit(d, 'nodes/234/ingress_sbox/ipvs.txt', (t) => t.replace('  -> 0A000062:0000      Masq    1      0          0\n', '  -> 0A000062:0000      Masq    1      0          0\n  -> 0A000060:0000      Masq    1      0          0\n')),
   },
   'broken-peers-incomplete': {
-    says: "Node 234's ingress network does not list node 228 (192.168.100.228) among its peers: gossip on 7946 is blocked between them.",
+    says: "Node 234's ingress network does not list node 253 (192.168.100.253), where the task of service web runs, among its peers: gossip on 7946 is blocked between them, and 234 cannot reach that task.",
     fails: 'ingress-peers-complete on node 234',
-    make: (d) => json(d, 'nodes/234/networks/ingress.json', (nets) => nets.map((n) => ({ ...n, Peers: n.Peers.filter((p) => p.IP !== '192.168.100.228') }))),
+    make: (d) => json(d, 'nodes/234/networks/ingress.json', (nets) => nets.map((n) => ({ ...n, Peers: n.Peers.filter((p) => p.IP !== '192.168.100.253') }))),
   },
   'broken-ingress-recreated': {
     says: 'Node 228 still holds an old ingress network (another id) after ingress was removed and recreated while it was away.',
@@ -577,6 +588,23 @@ const variants = {
       writeDaemonJson(d, '228', DAEMON_JSON_LOGS);
       writeDaemonJson(d, '234', DAEMON_JSON_LOGS.replace('\n}\n', ',\n  "iptables": true,\n  "ip-forward": true\n}\n'));
       writeDaemonJson(d, '253', null);
+    },
+  },
+  'broken-host-vxlan-port-shared': {
+    says: "Node 234 also carries a Proxmox SDN VXLAN zone: its vnet device vxlan_vnet1 (VNI 20000, local 192.168.100.234, dev ens18) uses UDP 4789, the swarm's data-path port (host/vxlan.json, `ip -j -d link show type vxlan` of such a device, made on this project's machine). The kernel hands each VXLAN packet to the device of its VNI, so the swarm's ingress overlay (VNI 4096) still works beside it, but the managers do not see it: the overlay they give VNI 20000 will fail on 234 with \"error creating vxlan interface: file exists\" (moby/moby#44551: a swarm broken on a Proxmox SDN host). 228 and 253 have no VXLAN device (`[]`).",
+    fails: 'vxlan-port-not-shared (warn) on node 234, for vxlan_vnet1 at nodes/234/host/vxlan.json:1',
+    make: (d) => {
+      writeVxlan(d, '234', VXLAN_PROXMOX_JSON);
+      for (const n of ['228', '253']) writeVxlan(d, n, '[]\n');
+    },
+  },
+  'ok-host-vxlan-other-port': {
+    says: "228 and 234 also run flannel's vxlan backend, flannel.1 (VNI 1) on flannel's default port 8472, not the swarm's data-path port 4789: no conflict. 228 holds host/vxlan.json as the collectors write it, 234 a pasted `ip -d link show type vxlan` (host/vxlan.txt); 253 has no VXLAN device (`[]`).",
+    fails: 'nothing (vxlan-port-not-shared passes on every node)',
+    make: (d) => {
+      writeVxlan(d, '228', VXLAN_FLANNEL_JSON);
+      writeVxlan(d, '234', VXLAN_FLANNEL_TXT, 'vxlan.txt');
+      writeVxlan(d, '253', '[]\n');
     },
   },
   'broken-host-vxlan-csum-offload': {

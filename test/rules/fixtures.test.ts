@@ -21,6 +21,8 @@ const SEED_SKIPS: Expected[] = ['228', '234', '253'].flatMap((n): Expected[] => 
   ['network-manager-leaves-docker', n, 'skip'],
   // Nor `ethtool -k` (host/ethtool.txt): the vxlan-csum fixtures add it with host/addr.
   ['vxlan-checksum-offload-safe', n, 'skip'],
+  // Nor `ip -d link show type vxlan` (host/vxlan.*): the vxlan-port fixtures add it.
+  ['vxlan-port-not-shared', n, 'skip'],
 ]);
 
 /**
@@ -46,9 +48,27 @@ const LAB_SKIPS: Expected[] = ['node1', 'node2', 'node3'].flatMap((n): Expected[
   ['network-manager-leaves-docker', n, 'skip'],
   // Nor host/ethtool.txt (its UML guests have no NIC driver to report).
   ['vxlan-checksum-offload-safe', n, 'skip'],
+  // Nor host/vxlan.json until lab-fault-26.
+  ['vxlan-port-not-shared', n, 'skip'],
 ]);
-/** vxlan-device-not-stale reads only the host's interfaces: it runs on every node whose host/addr a fixture adds to the seed's. */
-const hasHostAddr = (name: string, node: string) => ['addr.txt', 'addr.json'].some((f) => existsSync(join(FIXTURES, name, 'nodes', node, 'host', f)));
+/**
+ * Rules that read only the node's own host files: each runs on every node whose capture asked for one
+ * of them (the file is there, or errors.json says why it is not: the node has no daemon.json, no
+ * nmcli), so the seed's or the lab's skip does not apply there. Lab captures made since the
+ * collectors read a file (lab-fault-26 on) have it.
+ */
+const HOST_FILE_RULES: Record<string, string[]> = {
+  'vxlan-device-not-stale': ['addr.txt', 'addr.json'],
+  'vxlan-port-not-shared': ['vxlan.json', 'vxlan.txt'],
+  'docker-iptables-enabled': ['daemon.json'],
+  'network-manager-leaves-docker': ['nmcli.txt', 'networkctl.txt'],
+};
+function hasHostFile(name: string, node: string, rule: string): boolean {
+  const files = HOST_FILE_RULES[rule] ?? [];
+  const dir = join(FIXTURES, name, 'nodes', node);
+  const errors = existsSync(join(dir, 'errors.json')) ? (JSON.parse(readFileSync(join(dir, 'errors.json'), 'utf8')) as { file: string }[]).map((e) => e.file) : [];
+  return files.some((f) => existsSync(join(dir, 'host', f)) || errors.includes(`host/${f}`));
+}
 /** Lab captures made before the collectors read ingress_overlay/ (lab-fault-01 to 20) skip the overlay rules. */
 const hasOverlay = (name: string) => existsSync(join(FIXTURES, name, 'nodes', 'node1', 'ingress_overlay'));
 
@@ -160,6 +180,21 @@ const EXPECTED: Record<string, Expected[]> = {
   'lab-fault-23-sbox-vip-removed': [['sbox-vips-match', 'node2', 'warn']],
   'lab-fault-24-tcp-keepalive-stock': [['ipvs-idle-timeout', 'node2', 'warn']],
   'lab-fault-25-vxlan-device-left-behind': [['vxlan-device-not-stale', 'node2', 'warn']],
+  // node2's dockerd could not make the ingress network's VXLAN device: no ingress network, no sbox,
+  // no DNAT there; every rule that reads them skips on node2. node1 and node3 miss node2 among their
+  // ingress peers, which runs no task: a warning (their port answers).
+  'lab-fault-26-vxlan-vni-taken': [
+    ['vxlan-port-not-shared', 'node2', 'fail'],
+    ['sbox-present', 'node2', 'fail'],
+    ['published-port-has-dnat', 'node2', 'fail'],
+    ['ingress-peers-complete', 'node1', 'warn'],
+    ['ingress-peers-complete', 'node3', 'warn'],
+    ...['backend-in-arp', 'forward-path-open', 'fwmark-has-backend', 'fwmark-unique', 'ingress-peers-complete', 'ingress-subnet-no-overlap', 'ipvs-available', 'ipvs-backends-match-tasks',
+      'ipvs-conntrack-enabled', 'ipvs-idle-timeout', 'ipvs-service-has-mark', 'ipvs-sysctls-tuned', 'neighbour-table-headroom', 'published-port-has-mark', 'sbox-snat-present',
+      'sbox-vips-match', 'swarm-ports-open'].map((r): Expected => [r, 'node2', 'skip']),
+  ],
+  'broken-host-vxlan-port-shared': [['vxlan-port-not-shared', '234', 'warn']],
+  'ok-host-vxlan-other-port': ['228', '234', '253'].map((n): Expected => ['vxlan-port-not-shared', n, 'pass']),
   'lab-fault-20-dockerd-stopped': [
     ['swarm-nodes-ready', null, 'fail'],
     ...['backend-in-arp', 'conntrack-not-full', 'dnat-target-is-sbox', 'forward-path-open', 'fwmark-has-backend', 'gwbridge-masquerade', 'ingress-peers-complete',
@@ -342,7 +377,7 @@ describe('rules against the fixtures', () => {
     const got = results.get(name)!.filter((r) => r.status !== 'pass').map(key).sort();
     // A fixture's own entry for a rule on a node replaces the seed's (or lab's) skip there; 'pass' entries only do that.
     const skips = (name.startsWith('lab-') ? [...LAB_SKIPS, ...(stockKeepalive(name) ? LAB_STOCK_KEEPALIVE_WARNS : []), ...(hasOverlay(name) ? [] : LAB_OVERLAY_SKIPS)] : [...SEED_SKIPS, ...BATCH_A_SEED_SKIPS, ...SEED_OVERLAY_SKIPS]).filter(
-      ([r, n]) => !expected.some(([er, en]) => er === r && en === n) && !(r === 'ipvs-idle-timeout' && name.endsWith('-ipvs-idle-timeout')) && !(r === 'vxlan-device-not-stale' && hasHostAddr(name, n!)),
+      ([r, n]) => !expected.some(([er, en]) => er === r && en === n) && !(r === 'ipvs-idle-timeout' && name.endsWith('-ipvs-idle-timeout')) && !hasHostFile(name, n!, r),
     );
     const all = [...expected, ...skips].filter(([, , status]) => status !== 'pass');
     expect(got).toEqual(all.map(([rule, node, status]) => key({ rule, node, status })).sort());

@@ -29,6 +29,8 @@ export interface MeshFacts {
   vxlanDev?: string;
   /** TASK_NODE's underlay address (its Swarm.NodeAddr): where FAULT_NODE's VXLAN tunnels the backend's frames. */
   taskNodeAddr?: string;
+  /** The ingress network's VXLAN id (its vxlanid_list; only the fault vxlan-vni-taken needs it). */
+  ingressVni?: number;
 }
 
 /** The node the faults are made on: a worker that runs no task of the service. */
@@ -404,6 +406,36 @@ export const FAULTS: Fault[] = [
       await guestOk(s.node, ['ip', 'link', 'delete', 'vx-001fff-q7k2m']);
     },
   },
+  {
+    // Another VXLAN user on the host (here as Calico names its device, with Calico's default VNI,
+    // 4096, which is also the first the swarm's managers give) made while dockerd is down: when
+    // dockerd starts and sets the ingress network up again, the kernel refuses its VXLAN device
+    // ("error creating vxlan interface: file exists", seen in the lab 2026-12-08) and the sbox
+    // never joins the overlay. The kernel counts devices made in the host's namespace and moved
+    // away, so the same command while dockerd runs is refused instead.
+    id: 'vxlan-vni-taken',
+    title: "another VXLAN device (vxlan.calico) on port 4789 holding the ingress network's VNI, made while dockerd was stopped, then dockerd started",
+    node: FAULT_NODE,
+    commands: (f) => {
+      if (!f.ingressVni) throw new Error("the ingress network's VNI was not found (docker network inspect ingress: vxlanid_list)");
+      return [
+        'touch /run/mdlab/hold && pkill -TERM -x dockerd; while pgrep -x dockerd >/dev/null; do sleep 1; done',
+        `ip link add vxlan.calico type vxlan id ${f.ingressVni} dstport 4789 dev eth0 && ip link set vxlan.calico up`,
+        'rm -f /run/mdlab/hold',
+      ];
+    },
+    settle: async () => {
+      await waitFor(`${FAULT_NODE} to be ready again`, 180, async () => (await nodeState(FAULT_NODE)) === 'ready');
+      await waitFor(`${FAULT_NODE}'s dockerd to fail setting up the ingress network`, 180, async () =>
+        /error creating vxlan interface: file exists/.test((await guest(FAULT_NODE, ['tail', '-n', '50', '/share/dockerd.log'])).stdout));
+    },
+    // No ingress network on node2 (docker network inspect: "No such network"), so no sbox and no DNAT.
+    expect: ['vxlan-port-not-shared', 'sbox-present', 'published-port-has-dnat'],
+    undo: async (s) => {
+      await guestOk(s.node, ['sh', '-c', 'touch /run/mdlab/hold && pkill -TERM -x dockerd; while pgrep -x dockerd >/dev/null; do sleep 1; done; ip link delete vxlan.calico; rm -f /run/mdlab/hold']);
+      await waitFor(`${FAULT_NODE} to be ready again`, 180, async () => (await nodeState(FAULT_NODE)) === 'ready');
+    },
+  },
 ];
 
 /**
@@ -437,7 +469,7 @@ export async function readFacts(): Promise<MeshFacts> {
  * vxlan-fdb-row-deleted; none of these read the FDB row itself (its undo reads them again after
  * deleting it). What cannot be found is left out here; that fault's commands then fail, naming it.
  */
-async function overlayFacts(backend: string): Promise<Pick<MeshFacts, 'overlayNetns' | 'backendMac' | 'vxlanDev' | 'taskNodeAddr'>> {
+async function overlayFacts(backend: string): Promise<Pick<MeshFacts, 'overlayNetns' | 'backendMac' | 'vxlanDev' | 'taskNodeAddr' | 'ingressVni'>> {
   try {
     const ingressId = (await lab('docker', FAULT_NODE, 'network', 'inspect', 'ingress', '--format', '{{.Id}}')).trim();
     const names = (await guestOk(FAULT_NODE, ['ls', netnsDir('/run/docker')])).split(/\s+/).filter(Boolean);
@@ -447,7 +479,8 @@ async function overlayFacts(backend: string): Promise<Pick<MeshFacts, 'overlayNe
     const neigh = JSON.parse(await guestOk(FAULT_NODE, ['nsenter', `--net=${overlayNetns}`, 'ip', '-j', 'neigh'])) as { dst?: string; dev?: string; lladdr?: string; state?: string[] }[];
     const entry = neigh.find((n) => n.dst === backend && n.state?.includes('PERMANENT'));
     const taskNodeAddr = (await lab('docker', TASK_NODE, 'info', '--format', '{{.Swarm.NodeAddr}}')).trim();
-    return { overlayNetns, backendMac: entry?.lladdr, vxlanDev: entry?.dev, taskNodeAddr: taskNodeAddr || undefined };
+    const vni = (await lab('docker', FAULT_NODE, 'network', 'inspect', 'ingress', '--format', '{{index .Options "com.docker.network.driver.overlay.vxlanid_list"}}')).trim();
+    return { overlayNetns, backendMac: entry?.lladdr, vxlanDev: entry?.dev, taskNodeAddr: taskNodeAddr || undefined, ingressVni: /^\d+$/.test(vni) ? Number(vni) : undefined };
   } catch {
     return {};
   }

@@ -67,11 +67,14 @@ const ETHTOOL_K = (ifname, off = false) => {
  * host/vxlan.json (vxlan-port-not-shared): `ip -j -d link show type vxlan` as iproute2 6.1 printed it
  * on kernel 6.18 (this project's machine, 2026-12-08) for devices made as other VXLAN users make
  * theirs, each in a namespace of its own: a Proxmox SDN VXLAN zone's vnet (`vxlan_<vnet>`, VNI 20000
- * on 4789) and flannel's vxlan backend (`flannel.1`, VNI 1 on its default port 8472, nolearning); and
+ * on 4789), flannel's vxlan backend (`flannel.1`, VNI 1 on its default port 8472, nolearning) and
+ * Cilium's (`cilium_vxlan`, external, on 4789 where its tunnel-port is set so); and
  * flannel.1 as `ip -d link show type vxlan` prints it, as a person pastes it.
  */
 const VXLAN_PROXMOX_JSON = "[{\"ifindex\":4,\"ifname\":\"vxlan_vnet1\",\"flags\":[\"BROADCAST\",\"MULTICAST\",\"UP\",\"LOWER_UP\"],\"mtu\":1450,\"qdisc\":\"noqueue\",\"operstate\":\"UNKNOWN\",\"linkmode\":\"DEFAULT\",\"group\":\"default\",\"txqlen\":1000,\"link_type\":\"ether\",\"address\":\"9a:b5:b4:62:1b:8b\",\"broadcast\":\"ff:ff:ff:ff:ff:ff\",\"promiscuity\":0,\"allmulti\":0,\"min_mtu\":68,\"max_mtu\":65535,\"linkinfo\":{\"info_kind\":\"vxlan\",\"info_data\":{\"id\":20000,\"local\":\"192.168.100.234\",\"link\":\"ens18\",\"port_range\":{\"low\":0,\"high\":0},\"port\":4789,\"learning\":true,\"ttl\":0,\"df\":\"unset\",\"ageing\":300,\"udp_csum\":true,\"udp_zero_csum6_tx\":false,\"udp_zero_csum6_rx\":false}},\"inet6_addr_gen_mode\":\"eui64\",\"num_tx_queues\":1,\"num_rx_queues\":1,\"gso_max_size\":65536,\"gso_max_segs\":65535,\"tso_max_size\":524280,\"tso_max_segs\":65535,\"gro_max_size\":65536}]\n";
 const VXLAN_FLANNEL_JSON = "[{\"ifindex\":4,\"ifname\":\"flannel.1\",\"flags\":[\"BROADCAST\",\"MULTICAST\",\"UP\",\"LOWER_UP\"],\"mtu\":1450,\"qdisc\":\"noqueue\",\"operstate\":\"UNKNOWN\",\"linkmode\":\"DEFAULT\",\"group\":\"default\",\"txqlen\":1000,\"link_type\":\"ether\",\"address\":\"e6:92:1f:35:b4:5e\",\"broadcast\":\"ff:ff:ff:ff:ff:ff\",\"promiscuity\":0,\"allmulti\":0,\"min_mtu\":68,\"max_mtu\":65535,\"linkinfo\":{\"info_kind\":\"vxlan\",\"info_data\":{\"id\":1,\"local\":\"192.168.100.228\",\"link\":\"ens18\",\"port_range\":{\"low\":0,\"high\":0},\"port\":8472,\"learning\":false,\"ttl\":0,\"df\":\"unset\",\"ageing\":300,\"udp_csum\":true,\"udp_zero_csum6_tx\":false,\"udp_zero_csum6_rx\":false}},\"inet6_addr_gen_mode\":\"eui64\",\"num_tx_queues\":1,\"num_rx_queues\":1,\"gso_max_size\":65536,\"gso_max_segs\":65535,\"tso_max_size\":524280,\"tso_max_segs\":65535,\"gro_max_size\":65536}]\n";
+/* Cilium's VXLAN tunnel device as it makes it (external, i.e. collect metadata: every VNI on its port), here on 4789. */
+const VXLAN_CILIUM_JSON = "[{\"ifindex\":2,\"ifname\":\"cilium_vxlan\",\"flags\":[\"BROADCAST\",\"MULTICAST\",\"UP\",\"LOWER_UP\"],\"mtu\":1500,\"qdisc\":\"noqueue\",\"operstate\":\"UNKNOWN\",\"linkmode\":\"DEFAULT\",\"group\":\"default\",\"txqlen\":1000,\"link_type\":\"ether\",\"address\":\"f6:f2:0b:79:de:dc\",\"broadcast\":\"ff:ff:ff:ff:ff:ff\",\"promiscuity\":0,\"allmulti\":0,\"min_mtu\":68,\"max_mtu\":65535,\"linkinfo\":{\"info_kind\":\"vxlan\",\"info_data\":{\"external\":true,\"id\":0,\"port_range\":{\"low\":0,\"high\":0},\"port\":4789,\"learning\":false,\"ttl\":0,\"df\":\"unset\",\"ageing\":300,\"udp_csum\":true,\"udp_zero_csum6_tx\":false,\"udp_zero_csum6_rx\":false}},\"inet6_addr_gen_mode\":\"eui64\",\"num_tx_queues\":1,\"num_rx_queues\":1,\"gso_max_size\":65536,\"gso_max_segs\":65535,\"tso_max_size\":65536,\"tso_max_segs\":65535,\"gro_max_size\":65536}]\n";
 const VXLAN_FLANNEL_TXT = "4: flannel.1: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1450 qdisc noqueue state UNKNOWN mode DEFAULT group default qlen 1000\n    link/ether e6:92:1f:35:b4:5e brd ff:ff:ff:ff:ff:ff promiscuity 0  allmulti 0 minmtu 68 maxmtu 65535 \n    vxlan id 1 local 192.168.100.228 dev ens18 srcport 0 0 dstport 8472 nolearning ttl auto ageing 300 udpcsum noudp6zerocsumtx noudp6zerocsumrx addrgenmode eui64 numtxqueues 1 numrxqueues 1 gso_max_size 65536 gso_max_segs 65535 tso_max_size 524280 tso_max_segs 65535 gro_max_size 65536 \n";
 const writeVxlan = (d, node, text, file = 'vxlan.json') => writeFileSync(join(d, `nodes/${node}/host/${file}`), text);
 /** `ethtool -i` of a vmxnet3 NIC. */
@@ -596,6 +599,14 @@ const variants = {
     make: (d) => {
       writeVxlan(d, '234', VXLAN_PROXMOX_JSON);
       for (const n of ['228', '253']) writeVxlan(d, n, '[]\n');
+    },
+  },
+  'broken-host-vxlan-external': {
+    says: "Node 253 also runs Cilium with its tunnel port set to 4789, the swarm's data-path port: cilium_vxlan is up in external mode (collect metadata: every VNI on the port, through a UDP socket of its own; host/vxlan.json, `ip -j -d link show type vxlan` of such a device made on this project's machine). No overlay's VXLAN device can come up on 253 beside it: the kernel answers \"Address already in use\" (made on this machine: `ip link set vx-001000-abcde up` after cilium_vxlan; moby/moby#22424's \"failed to set link up: address already in use\", cilium/cilium#8990 the other way round). 228 and 234 have no VXLAN device (`[]`).",
+    fails: 'vxlan-port-not-shared on node 253, for cilium_vxlan at nodes/253/host/vxlan.json:1',
+    make: (d) => {
+      writeVxlan(d, '253', VXLAN_CILIUM_JSON);
+      for (const n of ['228', '234']) writeVxlan(d, n, '[]\n');
     },
   },
   'ok-host-vxlan-other-port': {

@@ -78,7 +78,7 @@ export function hostVxlanDevices(addr: AddrData | undefined, file: string): unkn
  */
 export function hostVxlanLinks(links: VxlanLink[] | undefined, file: string): unknown[] {
   return (links ?? []).map((l) =>
-    make('HostVxlanLink', { ifname: l.ifname, vni: l.vni, port: l.port, dev: l.dev, local: l.local, state: l.state, docker: VXLAN_DEVICE.test(l.ifname), file, line: l.line, at: l.line > 0 ? `${file}:${l.line}` : file }),
+    make('HostVxlanLink', { ifname: l.ifname, vni: l.vni, external: l.external, port: l.port, dev: l.dev, local: l.local, state: l.state, docker: VXLAN_DEVICE.test(l.ifname), file, line: l.line, at: l.line > 0 ? `${file}:${l.line}` : file }),
   );
 }
 

@@ -327,8 +327,13 @@ export function parseSysctl(content: string, file: string): Parsed<Map<string, s
 
 export interface VxlanLink {
   ifname: string;
-  /** The VXLAN network identifier (`vxlan id N`; JSON info_data.id). */
+  /** The VXLAN network identifier (`vxlan id N`; JSON info_data.id); 0 for an external device. */
   vni: number;
+  /**
+   * `external` (collect metadata, as Cilium's cilium_vxlan): no VNI of its own, every VNI on its port
+   * (JSON info_data.external).
+   */
+  external: boolean;
   /** The UDP port it sends to and listens on (`dstport N`; JSON info_data.port); 0 when the output does not say. */
   port: number;
   /** The device it is bound to (`dev X`; JSON info_data.link); '' when none. */
@@ -366,15 +371,17 @@ export function parseVxlanLinks(content: string, file: string): Parsed<{ links: 
       }
       const data = f!.obj(info, infoAt, 'info_data', true);
       const dataAt = at(infoAt, 'info_data');
-      if (data.id === undefined) {
+      const external = f!.bool(data, dataAt, 'external');
+      if (data.id === undefined && !external) {
         f!.error(dataAt, `${f!.name(dataAt)} has no "id": the VXLAN device ${ifname}'s VNI is not in the output (was it made with ip -d?)`);
         continue;
       }
-      const vni = f!.int(data, dataAt, 'id', 0, MAX_VNI, -1);
+      const vni = f!.int(data, dataAt, 'id', 0, MAX_VNI, external ? 0 : -1);
       if (vni < 0) continue;
       const link: VxlanLink = {
         ifname,
         vni,
+        external,
         port: f!.int(data, dataAt, 'port', 0, 65535),
         dev: f!.str(data, dataAt, 'link'),
         local: f!.str(data, dataAt, 'local') || f!.str(data, dataAt, 'local6'),
@@ -408,7 +415,8 @@ export function parseVxlanLinks(content: string, file: string): Parsed<{ links: 
         const j = words.indexOf(k);
         return j >= 0 ? words[j + 1] ?? '' : '';
       };
-      const id = after('id');
+      const external = words.includes('external');
+      const id = after('id') || (external ? '0' : '');
       if (!/^\d{1,8}$/.test(id) || Number(id) > MAX_VNI) {
         sink.error(no, `the VXLAN device ${current.ifname} has no VNI this reader understands ('vxlan id N'): '${t.slice(0, 80)}'`);
         continue;
@@ -418,6 +426,7 @@ export function parseVxlanLinks(content: string, file: string): Parsed<{ links: 
       links.push({
         ifname: current.ifname,
         vni: Number(id),
+        external,
         port: /^\d{1,5}$/.test(port) && Number(port) <= 65535 ? Number(port) : 0,
         dev: after('dev'),
         local: after('local'),

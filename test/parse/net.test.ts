@@ -198,7 +198,7 @@ describe('VXLAN devices (ip -d link show type vxlan)', () => {
   it('reads each device of the text form with its VNI, port, underlay device, local address, state and line', () => {
     const p = parseVxlanLinks(TEXT, 'host/vxlan.txt');
     expect(p.diagnostics).toEqual([]);
-    expect(p.data.links).toEqual([{ ifname: 'flannel.1', vni: 1, port: 8472, dev: 'ens18', local: '192.168.100.228', state: 'UNKNOWN', line: 1 }]);
+    expect(p.data.links).toEqual([{ ifname: 'flannel.1', vni: 1, external: false, port: 8472, dev: 'ens18', local: '192.168.100.228', state: 'UNKNOWN', line: 1 }]);
   });
 
   it('reads the -j form: only vxlan devices, each at the line of its "ifname"', () => {
@@ -231,6 +231,18 @@ describe('VXLAN devices (ip -d link show type vxlan)', () => {
     expect(json.data.links).toEqual([]);
     expect(json.diagnostics.map((d) => d.line)).toEqual([1, 2]);
     expect(json.diagnostics[1].message).toMatch(/VNI is not in the output/);
+  });
+
+  it('reads an external (collect metadata) device, which has no VNI of its own, in either form', () => {
+    // `ip link add cilium_vxlan type vxlan external dstport 4789`, as iproute2 6.1 printed it.
+    const text = '2: cilium_vxlan: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UNKNOWN mode DEFAULT group default qlen 1000\n' +
+      '    vxlan external id 0 srcport 0 0 dstport 4789 nolearning ttl auto ageing 300 udpcsum\n';
+    const json = '[{"ifindex":2,"ifname":"cilium_vxlan","operstate":"UNKNOWN","linkinfo":{"info_kind":"vxlan","info_data":{"external":true,"id":0,"port":4789,"learning":false}}}]';
+    for (const [c, f] of [[text, 'vxlan.txt'], [json, 'vxlan.json'], [text.replace(' id 0', ''), 'vxlan.txt'], [json.replace('"id":0,', ''), 'vxlan.json']]) {
+      const p = parseVxlanLinks(c, f);
+      expect(p.diagnostics).toEqual([]);
+      expect(p.data.links.map((l) => [l.ifname, l.external, l.vni, l.port])).toEqual([['cilium_vxlan', true, 0, 4789]]);
+    }
   });
 
   it('reads a dstport it cannot use as no port, saying so', () => {

@@ -194,6 +194,7 @@ const EXPECTED: Record<string, Expected[]> = {
       'sbox-vips-match', 'swarm-ports-open'].map((r): Expected => [r, 'node2', 'skip']),
   ],
   'broken-host-vxlan-port-shared': [['vxlan-port-not-shared', '234', 'warn']],
+  'broken-host-vxlan-external': [['vxlan-port-not-shared', '253', 'fail']],
   'ok-host-vxlan-other-port': ['228', '234', '253'].map((n): Expected => ['vxlan-port-not-shared', n, 'pass']),
   'lab-fault-20-dockerd-stopped': [
     ['swarm-nodes-ready', null, 'fail'],

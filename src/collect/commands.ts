@@ -91,14 +91,16 @@ export function ethtoolHeader(ifname: string, driver: string): string {
 
 /**
  * The UDP entries of the sbox's IPVS connection table, `/proc/net/ip_vs_conn` (the kernel's
- * ip_vs_conn_seq_show: one line of about 110 bytes per connection, hex addresses and ports), for
+ * ip_vs_conn_seq_show: one line per connection, 67 bytes for IPv4, hex addresses and ports), for
  * ipvs-udp-flows-current. A busy node holds hundreds of thousands: the capture keeps the UDP lines
- * only (grep `^UDP`), at most IPVS_CONN_MAX of them. grep stops after one more (`-m`), and when that
+ * only (grep `^UDP`), at most IPVS_CONN_MAX of them (about 130 KB; a node's flows to a task that is
+ * gone are a share of them, and a sample shows them as well as the whole table would; reading them
+ * costs a check about 5 ms per node). grep stops after one more (`-m`), and when that
  * one came, the file ends with the line cutIpvsConn writes, so a rule can say "at least". No UDP
  * entry at all: grep exits 1 and the file is written empty. The kernel lists the table in hash
  * order, so the lines kept are a sample of the flows, not the oldest ones.
  */
-export const IPVS_CONN_MAX = 5000;
+export const IPVS_CONN_MAX = 2000;
 export const IPVS_CONN_FILE = '/proc/net/ip_vs_conn';
 export const IPVS_CONN_COMMAND: CaptureCommand = {
   file: 'ingress_sbox/ipvs-conn.txt',

@@ -134,7 +134,7 @@ describe('captureLocal', () => {
       { file: 'host/nmcli.txt', command: 'nmcli -t -f DEVICE,TYPE,STATE,CONNECTION device', error: 'Error: NetworkManager is not running.' },
       { file: 'ingress_sbox/ipvs.txt', command: `nsenter --net=${join(root, 'exec-root/netns/ingress_sbox')} cat /proc/net/ip_vs`, error: 'cat: /proc/net/ip_vs: No such file or directory' },
       { file: 'ingress_sbox/sysctl.txt', command: `nsenter --net=${join(root, 'exec-root/netns/ingress_sbox')} grep -r . /proc/sys/net/ipv4/vs`, error: 'grep: /proc/sys/net/ipv4/vs: No such file or directory' },
-      { file: 'ingress_sbox/ipvs-conn.txt', command: `nsenter --net=${join(root, 'exec-root/netns/ingress_sbox')} grep -m 5001 ^UDP /proc/net/ip_vs_conn`, error: 'grep: /proc/net/ip_vs_conn: No such file or directory' },
+      { file: 'ingress_sbox/ipvs-conn.txt', command: `nsenter --net=${join(root, 'exec-root/netns/ingress_sbox')} grep -m 2001 ^UDP /proc/net/ip_vs_conn`, error: 'grep: /proc/net/ip_vs_conn: No such file or directory' },
     ]);
     expect(JSON.parse(readFileSync(join(out, 'capture.json'), 'utf8'))).toMatchObject({ format: 'mesh-doctor-capture', version: 1, source: 'mesh-doctor capture on stub-node (dockerd 27.5.1)' });
     // The ingress overlay namespace of the highest epoch, read with bridge and ip.
@@ -201,7 +201,7 @@ describe('captureLocal', () => {
     expect(results.find((x) => x.rule === 'vxlan-fdb-complete')).toMatchObject({ status: 'skip', message: `nodes/stub-node/ingress_overlay/neigh.json was not captured (nsenter --net=${join(execRoot, 'netns/1-ing1')} ip -j neigh: ${why})` });
   });
 
-  it("writes the sbox's UDP connection entries: only those, at most 5000 and a line saying so, an empty file for none", async () => {
+  it("writes the sbox's UDP connection entries: only those, at most 2000 and a line saying so, an empty file for none", async () => {
     // As the kernel prints /proc/net/ip_vs_conn (ip_vs_conn_seq_show): a header, TCP and UDP lines.
     const udp = (i: number) => `UDP C0A80001 ${(40000 + i).toString(16).toUpperCase()} C0A80002 0202 0A000058 0202 UDP             ${100 + (i % 200)}`;
     const tcp = 'TCP C0A80001 A1B2 C0A80002 1F90 0A000062 1F90 ESTABLISHED     897';
@@ -218,11 +218,11 @@ describe('captureLocal', () => {
       expect(await capture('cap-conn', [tcp, udp(1), tcp, udp(2), udp(3)])).toBe(`${udp(1)}\n${udp(2)}\n${udp(3)}\n`);
       // No UDP entry: grep exits 1, and that is an empty table, not a read that failed.
       expect(await capture('cap-conn-none', [tcp, tcp])).toBe('');
-      const many = await capture('cap-conn-many', Array.from({ length: 5003 }, (_, i) => udp(i)));
+      const many = await capture('cap-conn-many', Array.from({ length: 2003 }, (_, i) => udp(i)));
       const lines = many.trimEnd().split('\n');
-      expect(lines).toHaveLength(5001);
-      expect(lines[4999]).toBe(udp(4999));
-      expect(lines[5000]).toBe("# cut at 5000 UDP entries: ingress_sbox has more; the first 5000 in the kernel's order are kept");
+      expect(lines).toHaveLength(2001);
+      expect(lines[1999]).toBe(udp(1999));
+      expect(lines[2000]).toBe("# cut at 2000 UDP entries: ingress_sbox has more; the first 2000 in the kernel's order are kept");
     } finally {
       rmSync(join(root, 'ip_vs_conn'), { force: true });
     }

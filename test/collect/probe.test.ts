@@ -119,7 +119,7 @@ describe('the probe script', () => {
     rmSync(table);
     expect(probe('n3').find((e) => e.file === 'ingress_sbox/ipvs-conn.txt')).toEqual({
       file: 'ingress_sbox/ipvs-conn.txt',
-      command: 'nsenter --net=/run/docker/netns/ingress_sbox grep -m 5001 ^UDP /proc/net/ip_vs_conn',
+      command: 'nsenter --net=/run/docker/netns/ingress_sbox grep -m 2001 ^UDP /proc/net/ip_vs_conn',
       error: 'grep: /proc/net/ip_vs_conn: No such file or directory',
     });
     expect(existsSync(join(dir, 'nodes/n3/ingress_sbox/ipvs-conn.txt'))).toBe(false);

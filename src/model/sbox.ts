@@ -105,14 +105,22 @@ const EXAMPLE_CLIENTS = 2;
  */
 export function ipvsUdpFlows(data: IpvsConnData | undefined, format: string, file: string): { ipvsConnTable: unknown; ipvsUdpDestinations: unknown[] } {
   type Group = { address: string; port: number; flows: number; clients: string[]; virtualPorts: number[]; maxExpires: number; lines: number[] };
-  const groups = new Map<string, Group>();
+  // By address, then port (no key string made per flow: a table has thousands); and in order.
+  const byAddress = new Map<string, Map<number, Group>>();
+  const groups: Group[] = [];
   let udpFlows = 0;
-  for (const c of data?.conns ?? []) {
+  const conns = data?.conns ?? [];
+  for (let i = 0; i < conns.length; i++) {
+    const c = conns[i];
     if (c.protocol !== 'UDP') continue;
     udpFlows++;
-    const key = endpoint(c.destAddress, c.destPort);
-    let g = groups.get(key);
-    if (!g) groups.set(key, (g = { address: c.destAddress, port: c.destPort, flows: 0, clients: [], virtualPorts: [], maxExpires: 0, lines: [] }));
+    let ports = byAddress.get(c.destAddress);
+    if (!ports) byAddress.set(c.destAddress, (ports = new Map()));
+    let g = ports.get(c.destPort);
+    if (!g) {
+      ports.set(c.destPort, (g = { address: c.destAddress, port: c.destPort, flows: 0, clients: [], virtualPorts: [], maxExpires: 0, lines: [] }));
+      groups.push(g);
+    }
     g.flows++;
     if (g.clients.length < EXAMPLE_CLIENTS) g.clients.push(endpoint(c.clientAddress, c.clientPort));
     if (!g.virtualPorts.includes(c.virtualPort)) g.virtualPorts.push(c.virtualPort);
@@ -122,10 +130,11 @@ export function ipvsUdpFlows(data: IpvsConnData | undefined, format: string, fil
   const cutAt = data?.cutAt ?? 0;
   const cutLine = data?.cutLine ?? 0;
   const ipvsConnTable = make('IpvsConnTable', { present: data !== undefined, file, format: data ? format : '', udpFlows, cut: cutAt > 0, cutAt, cutLine, at: cutLine ? `${file}:${cutLine}` : file });
-  const ipvsUdpDestinations = [...groups].map(([key, g]) =>
+  const ipvsUdpDestinations = groups.map((g) =>
     make('IpvsUdpDestination', {
-      key, address: g.address, port: g.port, flows: g.flows, clients: g.clients, virtualPorts: g.virtualPorts.sort((a, b) => a - b),
-      maxExpires: g.maxExpires, maxExpiresText: minutesSeconds(g.maxExpires), file, line: g.lines[0], lines: g.lines, at: `${file}:${g.lines[0]}`,
+      // Lists of integers as CEL's int (make turns only integer fields into BigInt).
+      key: endpoint(g.address, g.port), address: g.address, port: g.port, flows: g.flows, clients: g.clients, virtualPorts: g.virtualPorts.sort((a, b) => a - b).map(BigInt),
+      maxExpires: g.maxExpires, maxExpiresText: minutesSeconds(g.maxExpires), file, line: g.lines[0], lines: g.lines.map(BigInt), at: `${file}:${g.lines[0]}`,
     }),
   );
   return { ipvsConnTable, ipvsUdpDestinations };

@@ -1,4 +1,4 @@
-import { DiagnosticSink, isPromptLine, textLines, type Parsed } from './types.js';
+import { DiagnosticSink, intern, isPromptLine, textLines, type Parsed } from './types.js';
 import { hexToIPv4, hexToIPv6 } from './ipvs.js';
 
 /** One entry of IPVS's connection table: a client's flow through a virtual address to a destination. */
@@ -41,14 +41,22 @@ const HEX8 = /^[0-9A-Fa-f]{8}$/;
 // %pI6: eight groups of four hex digits.
 const PI6 = /^[0-9A-Fa-f]{4}(:[0-9A-Fa-f]{4}){7}$/;
 const SECONDS = /^\d{1,10}$/;
+// ip_vs_proto_name: UDP, TCP, SCTP, ICMP, ICMPv6, IP (a template), IP_<n> for another.
+const PROTOCOL = /^[A-Z][A-Za-z0-9_]{0,15}$/;
 const MMSS = /^(\d{1,8}):([0-5]\d)$/;
 const DOTTED = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
-/** An address column of /proc/net/ip_vs_conn: 8 hex digits (IPv4), or %pI6's colon form. */
-function procAddress(text: string): string | undefined {
-  if (HEX8.test(text)) return hexToIPv4(text);
-  if (PI6.test(text)) return hexToIPv6(text);
-  return undefined;
+/**
+ * An address column of /proc/net/ip_vs_conn: 8 hex digits (IPv4), or %pI6's colon form. A table
+ * names the same few addresses on line after line (the virtual address, the tasks): each is read
+ * once per file (`seen`, bounded), and the lines share its string.
+ */
+function procAddress(text: string, seen: Map<string, string>): string | undefined {
+  const known = seen.get(text);
+  if (known !== undefined) return known;
+  const address = HEX8.test(text) ? hexToIPv4(text) : PI6.test(text) ? hexToIPv6(text) : undefined;
+  if (address !== undefined && seen.size < 4096) seen.set(text, address);
+  return address;
 }
 
 /** An `address:port` column of ipvsadm -Lnc: `10.0.0.5:514`, `[2001:db8::1]:514`. */
@@ -61,33 +69,76 @@ function ipvsadmEndpoint(text: string): { address: string; port: number } | stri
   return { address: m[1].toLowerCase(), port };
 }
 
-type Fields = Omit<IpvsConn, 'line'>;
-
 /**
  * A line as the kernel prints it (ip_vs_conn_seq_show, `%-3s %08X %04X %08X %04X %s %04X %-11s %7u%s`:
  * protocol, client, virtual and destination address and port in hex, state, seconds left, then
  * PEName and PEData where a persistence engine set them), or ip_vs_conn_sync's (an Origin column,
  * LOCAL or SYNC, before the seconds).
  */
-function procLine(w: string[]): Fields | string {
+function procLine(w: string[], line: number, seen: Map<string, string>): IpvsConn | string {
   if (w.length < 9) return `${w.length} columns, expected at least 9 (Pro FromIP FPrt ToIP TPrt DestIP DPrt State Expires)`;
   const [protocol, caddr, cport, vaddr, vport, daddr, dport, state] = w;
-  const client = procAddress(caddr);
-  const virtual = procAddress(vaddr);
-  const dest = procAddress(daddr);
+  const client = procAddress(caddr, seen);
+  const virtual = procAddress(vaddr, seen);
+  const dest = procAddress(daddr, seen);
   if (!client || !virtual || !dest) return `cannot read address '${(!client ? caddr : !virtual ? vaddr : daddr).slice(0, 40)}' (8 hex digits, or eight groups of four for IPv6)`;
   for (const p of [cport, vport, dport]) if (!HEX4.test(p)) return `cannot read port '${p.slice(0, 20)}' (4 hex digits)`;
   let rest = w.slice(8);
   if ((rest[0] === 'LOCAL' || rest[0] === 'SYNC') && rest.length === 2) rest = rest.slice(1);
   if (!SECONDS.test(rest[0])) return `cannot read the expiry '${rest[0].slice(0, 20)}' (seconds)`;
   return {
-    protocol, clientAddress: client, clientPort: parseInt(cport, 16), virtualAddress: virtual, virtualPort: parseInt(vport, 16),
-    destAddress: dest, destPort: parseInt(dport, 16), state, expires: Number(rest[0]), peName: rest[1] ?? '', peData: rest.slice(2).join(' '),
+    protocol: intern(protocol), clientAddress: client, clientPort: parseInt(cport, 16), virtualAddress: virtual, virtualPort: parseInt(vport, 16),
+    destAddress: dest, destPort: parseInt(dport, 16), state: intern(state), expires: Number(rest[0]), peName: rest[1] ?? '', peData: rest.slice(2).join(' '), line,
+  };
+}
+
+/** The value of `n` hex digits of `t` from `at`; -1 if one is not a hex digit. */
+function hexAt(t: string, at: number, n: number): number {
+  let v = 0;
+  for (let i = at; i < at + n; i++) {
+    const c = t.charCodeAt(i);
+    const d = c >= 48 && c <= 57 ? c - 48 : c >= 65 && c <= 70 ? c - 55 : c >= 97 && c <= 102 ? c - 87 : -1;
+    if (d < 0) return -1;
+    v = v * 16 + d;
+  }
+  return v;
+}
+
+/** An IPv4 address as a number, dotted (each distinct one made once per file: `seen`, bounded). */
+function dotted(n: number, seen: Map<number, string>): string {
+  let s = seen.get(n);
+  if (s === undefined) {
+    s = `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+    if (seen.size < 4096) seen.set(n, s);
+  }
+  return s;
+}
+
+/**
+ * A line exactly as the kernel prints a UDP or TCP flow over IPv4 (`%-3s %08X %04X %08X %04X %08X
+ * %04X %-11s %7u`): every column at its place, read without cutting the line up (a capture holds
+ * thousands of them). Anything else (collapsed spacing, IPv6, a persistence engine's columns,
+ * another protocol) is left to procLine, column by column.
+ */
+const STATE = /^[A-Z_]+$/;
+function kernelColumns(t: string, line: number, seen: Map<number, string>): IpvsConn | undefined {
+  if (t.length < 65 || t.length > 68) return undefined;
+  for (const at of [3, 12, 17, 26, 31, 40, 45, 57]) if (t.charCodeAt(at) !== 32) return undefined;
+  const protocol = t.startsWith('UDP') ? 'UDP' : t.startsWith('TCP') ? 'TCP' : undefined;
+  if (!protocol) return undefined;
+  const c = hexAt(t, 4, 8), cp = hexAt(t, 13, 4), v = hexAt(t, 18, 8), vp = hexAt(t, 27, 4), d = hexAt(t, 32, 8), dp = hexAt(t, 41, 4);
+  if (c < 0 || cp < 0 || v < 0 || vp < 0 || d < 0 || dp < 0) return undefined;
+  const state = t.slice(46, 57).trimEnd();
+  const exp = t.slice(58).trimStart();
+  if (!STATE.test(state) || !SECONDS.test(exp)) return undefined;
+  return {
+    protocol, clientAddress: dotted(c, seen), clientPort: cp, virtualAddress: dotted(v, seen), virtualPort: vp,
+    destAddress: dotted(d, seen), destPort: dp, state: intern(state), expires: Number(exp), peName: '', peData: '', line,
   };
 }
 
 /** A line of `ipvsadm -Lnc` (print_conn: protocol, expiry mm:ss, state, source, virtual, destination[, pe name, pe_data]). */
-function ipvsadmLine(w: string[]): Fields | string {
+function ipvsadmLine(w: string[], line: number): IpvsConn | string {
   if (w.length < 6) return `${w.length} columns, expected at least 6 (pro expire state source virtual destination)`;
   const [protocol, expire, state] = w;
   const m = MMSS.exec(expire)!;
@@ -97,7 +148,7 @@ function ipvsadmLine(w: string[]): Fields | string {
   const [client, virtual, dest] = ends as { address: string; port: number }[];
   return {
     protocol, clientAddress: client.address, clientPort: client.port, virtualAddress: virtual.address, virtualPort: virtual.port,
-    destAddress: dest.address, destPort: dest.port, state, expires: Number(m[1]) * 60 + Number(m[2]), peName: w[6] ?? '', peData: w.slice(7).join(' '),
+    destAddress: dest.address, destPort: dest.port, state, expires: Number(m[1]) * 60 + Number(m[2]), peName: w[6] ?? '', peData: w.slice(7).join(' '), line,
   };
 }
 
@@ -112,24 +163,34 @@ export function parseIpvsConn(content: string, file: string): Parsed<IpvsConnDat
   const sink = new DiagnosticSink(file);
   const data: IpvsConnData = { conns: [], cutAt: 0, cutLine: 0 };
   let format = '';
+  // Addresses read so far in this file, by their hex text and by their number (see procAddress, dotted).
+  const seen = new Map<string, string>();
+  const seenNumbers = new Map<number, string>();
   for (const { no, text } of textLines(content)) {
     const t = text.trim();
-    if (PROC_HEADER.test(t) || IPVSADM_HEADER.test(t) || isPromptLine(t)) continue;
-    const cut = CUT.exec(t);
-    if (cut) {
+    if (t.charCodeAt(0) === 35 /* # */) {
+      const cut = CUT.exec(t);
+      if (!cut) continue;
       if (data.cutLine) sink.warn(no, `a second cut line (the first is line ${data.cutLine}): the first is kept`);
       else Object.assign(data, { cutAt: Number(cut[1]), cutLine: no });
       continue;
     }
-    if (t.startsWith('#')) continue;
-    const w = t.split(/\s+/);
-    const read = w.length > 1 && MMSS.test(w[1]) ? ipvsadmLine(w) : procLine(w);
-    if (typeof read === 'string') {
-      sink.error(no, `not a line of /proc/net/ip_vs_conn ('UDP C0A80001 9C41 C0A80002 0202 0A000058 0202 UDP 297') or ipvsadm -Lnc: ${read}: '${t.slice(0, 100)}'`);
+    const fixed = kernelColumns(t, no, seenNumbers);
+    if (fixed) {
+      format ||= 'proc-ip_vs_conn';
+      data.conns.push(fixed);
       continue;
     }
-    format ||= MMSS.test(w[1]) ? 'ipvsadm-Lnc' : 'proc-ip_vs_conn';
-    data.conns.push({ ...read, line: no });
+    const w = t.split(/\s+/);
+    const ipvsadm = w.length > 1 && MMSS.test(w[1]);
+    // A line of the table first (a protocol's name, in capitals); then the headers and a pasted prompt.
+    const read = PROTOCOL.test(w[0]) ? (ipvsadm ? ipvsadmLine(w, no) : procLine(w, no, seen)) : `the first column '${w[0].slice(0, 20)}' is no protocol (UDP, TCP, ...)`;
+    if (typeof read !== 'string') {
+      format ||= ipvsadm ? 'ipvsadm-Lnc' : 'proc-ip_vs_conn';
+      data.conns.push(read);
+    } else if (!(PROC_HEADER.test(t) || IPVSADM_HEADER.test(t) || isPromptLine(t))) {
+      sink.error(no, `not a line of /proc/net/ip_vs_conn ('UDP C0A80001 9C41 C0A80002 0202 0A000058 0202 UDP 297') or ipvsadm -Lnc: ${read}: '${t.slice(0, 100)}'`);
+    }
   }
   if (data.cutLine) {
     const udp = data.conns.filter((c) => c.protocol === 'UDP').length;

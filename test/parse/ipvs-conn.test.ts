@@ -79,6 +79,14 @@ describe('parseIpvsConn (/proc/net/ip_vs_conn, ipvsadm -Lnc)', () => {
     expect(parseIpvsConn('', 'f').format).toBe('empty');
   });
 
+  it("reads a line in the kernel's columns and the same line pasted with other spacing alike", () => {
+    const kernel = parseIpvsConn(`${UDP}\n${TCP}\n`, 'f');
+    const spaced = parseIpvsConn(`${UDP.replace(/ +/g, '  ')}\n${TCP.replace(/ +/g, '\t')}\n`, 'f');
+    expect(kernel.diagnostics).toEqual([]);
+    expect(spaced.data).toEqual(kernel.data);
+    expect(kernel.data.conns.map((c) => [c.clientPort, c.virtualPort, c.destPort, c.destAddress])).toEqual([[40001, 514, 514, '10.0.0.88'], [69, 8080, 8081, '10.0.79.182']]);
+  });
+
   it('reads CRLF and collapsed spacing', () => {
     const r = parseIpvsConn(`${HEADER}\r\n${UDP.replace(/ +/g, ' ')}\r\n`, 'f');
     expect(r.diagnostics).toEqual([]);
@@ -89,6 +97,9 @@ describe('parseIpvsConn (/proc/net/ip_vs_conn, ipvsadm -Lnc)', () => {
     ['UDP C0A80001 9C41 C0A80002 0202 0A000058 0202 UDP', 'expected at least 9'],
     ['UDP C0A8001 9C41 C0A80002 0202 0A000058 0202 UDP 297', "cannot read address 'C0A8001'"],
     ['UDP C0A80001 9C41 C0A80002 0202 10.0.0.88 0202 UDP 297', "cannot read address '10.0.0.88'"],
+    // In the kernel's columns, but for one character that is no hex digit.
+    ['UDP C0A8000G 9C41 C0A80002 0202 0A000058 0202 UDP             297', "cannot read address 'C0A8000G'"],
+    ['UDP C0A80001 9C41 C0A80002 0202 0A000058 02x2 UDP             297', "cannot read port '02x2'"],
     ['UDP C0A80001 9C4 C0A80002 0202 0A000058 0202 UDP 297', "cannot read port '9C4'"],
     ['UDP C0A80001 9C41 C0A80002 0202 0A000058 0202 UDP 4:57', "cannot read the expiry '4:57'"],
     ['UDP C0A80001 9C41 C0A80002 0202 0A000058 0202 UDP 99999999999', "cannot read the expiry"],

@@ -150,6 +150,11 @@ describe('captureLocal', () => {
     // No daemon.json on the node: Docker's defaults, not a file missing from the capture.
     expect(results.filter((x) => x.rule === 'docker-iptables-enabled').map((x) => x.status)).toEqual(['pass', 'pass']);
     expect(results.filter((x) => x.status === 'error')).toEqual([]);
+    // No IPVS connection table on the node (grep's own error): the rule says the file was not captured, and why.
+    expect(results.find((x) => x.rule === 'ipvs-udp-flows-current')).toMatchObject({
+      status: 'skip',
+      message: `nodes/stub-node/ingress_sbox/ipvs-conn.txt was not captured (nsenter --net=${join(root, 'exec-root/netns/ingress_sbox')} grep -m 2001 ^UDP /proc/net/ip_vs_conn: grep: /proc/net/ip_vs_conn: No such file or directory)`,
+    });
     expect(existsSync(join(out, 'nodes/stub-node/host/nmcli.txt'))).toBe(false);
     expect(results.find((x) => x.rule === 'network-manager-leaves-docker')).toMatchObject({
       status: 'pass',

@@ -203,6 +203,89 @@ function writeOverlay(d, edits = {}) {
   }
 }
 
+/*
+ * A UDP service through the mesh, for ipvs-udp-flows-current: syslog publishes udp/514 in ingress
+ * mode (VIP 10.0.0.90, mark 0x205b = 8283), updated once: its task on 253 (10.0.0.88) was replaced by
+ * one on 234 (10.0.0.91), and the manager keeps the old one, shut down, with the address it had.
+ * Everything libnetwork programs for it (service_linux.go) is added to every node in that node's
+ * formats: the host's DNAT and filter ACCEPTs (-I: ahead of whoami's), the sbox's MARKs, its IPVS
+ * FWM service, the VIP's /32 on the sbox's eth0, the sbox's neighbour entry of the task, and the
+ * task's endpoint in 234's ingress network.
+ */
+const SYSLOG = { id: 'q3s1yz9lgx5kv2hb8dn4wmt07', vip: '10.0.0.90', port: 514, mark: 0x205b };
+const SYSLOG_TASK = { id: 'u8fdn3k6w2s0lhq5x9ra1cj4v', node: 't1ll9hzipxjms5mt14kxx7u3o', ip: '10.0.0.91', mac: '02:42:0a:00:00:5b' };
+const SYSLOG_OLD_TASK = { id: 'h5cz2m7ve4q9kx1wr8bo3n6ty', node: 'pkv93oel5hesk9bn22uyit9rz', ip: '10.0.0.88', mac: '02:42:0a:00:00:58' };
+function addUdpService(d, { ipvs234 = (rows) => rows, neigh234 = [] } = {}) {
+  const port = { Protocol: 'udp', TargetPort: SYSLOG.port, PublishedPort: SYSLOG.port, PublishMode: 'ingress' };
+  json(d, 'cluster/services.json', (svcs) => [
+    ...svcs,
+    {
+      ID: SYSLOG.id, Version: { Index: 57 },
+      Spec: { Name: 'syslog', Labels: {}, TaskTemplate: { ContainerSpec: { Image: 'balabit/syslog-ng:4.7.1' } }, Mode: { Replicated: { Replicas: 1 } }, EndpointSpec: { Mode: 'vip', Ports: [port] } },
+      Endpoint: { Spec: { Mode: 'vip', Ports: [port] }, Ports: [port], VirtualIPs: [{ NetworkID: 'n3dex97iv1gs5ugdluoc34dxi', Addr: `${SYSLOG.vip}/24` }] },
+    },
+  ]);
+  json(d, 'cluster/tasks.json', (tasks) => {
+    const attach = (ip) => [{ ...tasks[0].NetworksAttachments[0], Addresses: [`${ip}/24`] }];
+    const task = (t, desired, state, message) => ({ ID: t.id, ServiceID: SYSLOG.id, Slot: 1, NodeID: t.node, Status: { State: state, Message: message }, DesiredState: desired, NetworksAttachments: attach(t.ip) });
+    return [...tasks, task(SYSLOG_OLD_TASK, 'shutdown', 'shutdown', 'shutdown'), task(SYSLOG_TASK, 'running', 'running', 'started')];
+  });
+  json(d, 'nodes/234/networks/ingress.json', (nets) => nets.map((n) => ({
+    ...n,
+    Containers: { ...n.Containers, '7d0c4e1f9a2b8c3d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d': { Name: `syslog.1.${SYSLOG_TASK.id}`, EndpointID: 'a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8', MacAddress: SYSLOG_TASK.mac, IPv4Address: `${SYSLOG_TASK.ip}/24`, IPv6Address: '' } },
+  })));
+  const hexMark = `0x${SYSLOG.mark.toString(16)}`;
+  const dnatRule = `-A DOCKER-INGRESS -p udp -m udp --dport 514 -j DNAT --to-destination 192.168.0.2:514`;
+  const acceptRules = ['-A DOCKER-INGRESS -p udp -m udp --dport 514 -j ACCEPT', '-A DOCKER-INGRESS -p udp -m state --state RELATED,ESTABLISHED -m udp --sport 514 -j ACCEPT'];
+  const markRules = [`-A PREROUTING -p udp -m udp --dport 514 -j MARK --set-xmark ${hexMark}/0xffffffff`, `-A INPUT -d ${SYSLOG.vip}/32 -j MARK --set-xmark ${hexMark}/0xffffffff`];
+  // 228: iptables -S per table, filter as `iptables -L -n --line-numbers`, IPVS as ipvsadm -S -n, neighbours as /proc/net/arp.
+  edit(d, 'nodes/228/host/iptables-nat.txt', (t) => t.replace('-A DOCKER-INGRESS -p tcp', `${dnatRule}\n-A DOCKER-INGRESS -p tcp`));
+  edit(d, 'nodes/228/host/iptables-filter.txt', (t) => t.replace(
+    /(Chain DOCKER-INGRESS \(1 references\)\nnum .*\n)1    ACCEPT     tcp (.*)\n2    ACCEPT     tcp (.*)\n3    RETURN/,
+    (_, head, a, b) => `${head}1    ACCEPT     udp  --  0.0.0.0/0            0.0.0.0/0            udp dpt:514\n2    ACCEPT     udp  --  0.0.0.0/0            0.0.0.0/0            state RELATED,ESTABLISHED udp spt:514\n3    ACCEPT     tcp ${a}\n4    ACCEPT     tcp ${b}\n5    RETURN`,
+  ));
+  edit(d, 'nodes/228/ingress_sbox/iptables-mangle.txt', (t) => t + markRules.join('\n') + '\n');
+  edit(d, 'nodes/228/ingress_sbox/ipvs.txt', (t) => t + `-A -f ${SYSLOG.mark} -s rr\n-a -f ${SYSLOG.mark} -r ${SYSLOG_TASK.ip}:0 -m -w 1\n`);
+  edit(d, 'nodes/228/ingress_sbox/addr.txt', (t) => t.replace('    inet 10.0.0.97/32 scope global eth0\n       valid_lft forever preferred_lft forever\n', (m) => `${m}    inet ${SYSLOG.vip}/32 scope global eth0\n       valid_lft forever preferred_lft forever\n`));
+  edit(d, 'nodes/228/ingress_sbox/neigh.txt', (t) => t.replace(/(10\.0\.0\.98 .*\n)/, `$1${SYSLOG_TASK.ip.padEnd(17)}0x1         0x2         ${SYSLOG_TASK.mac}     *        eth0\n`));
+  // 234: iptables-save, IPVS as /proc/net/ip_vs (hex), neighbours as ip neigh, addresses as ip -j addr.
+  edit(d, 'nodes/234/host/iptables.txt', (t) => t.replace('-A DOCKER-INGRESS -p tcp -m tcp --dport 8080 -j DNAT', `${dnatRule}\n-A DOCKER-INGRESS -p tcp -m tcp --dport 8080 -j DNAT`).replace('-A DOCKER-INGRESS -p tcp -m tcp --dport 8080 -j ACCEPT', `${acceptRules.join('\n')}\n-A DOCKER-INGRESS -p tcp -m tcp --dport 8080 -j ACCEPT`));
+  edit(d, 'nodes/234/ingress_sbox/iptables.txt', (t) => t.replace('-A INPUT -d 10.0.0.97/32', `${markRules[0]}\n-A INPUT -d 10.0.0.97/32`).replace(/(-A INPUT -d 10\.0\.0\.97\/32 .*\n)/, `$1${markRules[1]}\n`));
+  const hexIp = (ip) => ip.split('.').map((o) => Number(o).toString(16).toUpperCase().padStart(2, '0')).join('');
+  const rows234 = ipvs234([{ ip: SYSLOG_TASK.ip, weight: 1, inact: 1 }]);
+  edit(d, 'nodes/234/ingress_sbox/ipvs.txt', (t) => t + `FWM  ${SYSLOG.mark.toString(16).toUpperCase().padStart(8, '0')} rr\n` + rows234.map((r) => `  -> ${hexIp(r.ip)}:0000      Masq    ${r.weight}      0          ${r.inact}\n`).join(''));
+  edit(d, 'nodes/234/ingress_sbox/neigh.txt', (t) => `${SYSLOG_TASK.ip} dev eth0 lladdr ${SYSLOG_TASK.mac} REACHABLE\n` + neigh234.map((l) => `${l}\n`).join('') + t);
+  json(d, 'nodes/234/ingress_sbox/addr.json', (ifs) => ifs.map((i) => (i.ifname === 'eth0' ? { ...i, addr_info: [...i.addr_info, { family: 'inet', local: SYSLOG.vip, prefixlen: 32, scope: 'global', label: 'eth0' }] } : i)));
+  // 253: -nvL listings, IPVS as ipvsadm, neighbours as arp -a, addresses as ip addr.
+  edit(d, 'nodes/253/host/iptables-nat.txt', (t) => t.replace('    0     0 DNAT       tcp  --  *      *       0.0.0.0/0            0.0.0.0/0            tcp dpt:8080 to:192.168.0.2:8080', (m) => `    0     0 DNAT       udp  --  *      *       0.0.0.0/0            0.0.0.0/0            udp dpt:514 to:192.168.0.2:514\n${m}`));
+  edit(d, 'nodes/253/host/iptables-filter.txt', (t) => t.replace('    0     0 ACCEPT     tcp  --  *      *       0.0.0.0/0            0.0.0.0/0            tcp dpt:8080', (m) => `    0     0 ACCEPT     udp  --  *      *       0.0.0.0/0            0.0.0.0/0            udp dpt:514\n    0     0 ACCEPT     udp  --  *      *       0.0.0.0/0            0.0.0.0/0            state RELATED,ESTABLISHED udp spt:514\n${m}`));
+  edit(d, 'nodes/253/ingress_sbox/iptables-mangle.txt', (t) => t
+    .replace(/(MARK set 0x205a\n)(\nChain INPUT)/, `$1    0     0 MARK       udp  --  *      *       0.0.0.0/0            0.0.0.0/0            udp dpt:514 MARK set ${hexMark}\n$2`)
+    .replace(/(10\.0\.0\.97 +MARK set 0x205a\n)/, `$1    0     0 MARK       all  --  *      *       0.0.0.0/0            ${SYSLOG.vip.padEnd(20)} MARK set ${hexMark}\n`));
+  edit(d, 'nodes/253/ingress_sbox/ipvs.txt', (t) => t + `FWM  ${SYSLOG.mark} rr\n  -> ${`${SYSLOG_TASK.ip}:0`.padEnd(28)} Masq    1      0          0\n`);
+  edit(d, 'nodes/253/ingress_sbox/addr.txt', (t) => t.replace('    inet 10.0.0.97/32 scope global eth0\n       valid_lft forever preferred_lft forever\n', (m) => `${m}    inet ${SYSLOG.vip}/32 scope global eth0\n       valid_lft forever preferred_lft forever\n`));
+  edit(d, 'nodes/253/ingress_sbox/neigh.txt', (t) => t + `? (${SYSLOG_TASK.ip}) at ${SYSLOG_TASK.mac} [ether] on eth0\n`);
+}
+/*
+ * ingress_sbox/ipvs-conn.txt as the collectors write it: the UDP lines of /proc/net/ip_vs_conn in the
+ * kernel's format (net/netfilter/ipvs/ip_vs_conn.c, ip_vs_conn_seq_show: "%-3s %08X %04X %08X %04X %s
+ * %04X %-11s %7u%s"; UDP's one state is "UDP", ip_vs_proto_udp.c), or as `ipvsadm -Lnc` prints the
+ * same entries (ipvsadm.c print_conn: "%-3s %-6s %-11s %-18s %-18s %s", the expiry as mm:ss), pasted
+ * with its prompt, as in kubernetes/kubernetes#76664. Each flow: [client, client port, destination,
+ * seconds left]; the virtual address is the sbox's docker_gwbridge address (the host's DNAT), the
+ * virtual and destination port the published one (libnetwork's destinations have port 0).
+ */
+function writeIpvsConn(d, node, flows, { ipvsadm = false } = {}) {
+  const hexIp = (ip) => ip.split('.').map((o) => Number(o).toString(16).toUpperCase().padStart(2, '0')).join('');
+  const hex4 = (n) => n.toString(16).toUpperCase().padStart(4, '0');
+  const mmss = (s) => `${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
+  const lines = flows.map(([client, cport, dest, expires]) => ipvsadm
+    ? `UDP ${mmss(expires).padEnd(6)} ${'UDP'.padEnd(11)} ${`${client}:${cport}`.padEnd(18)} ${'192.168.0.2:514'.padEnd(18)} ${dest}:514`
+    : `UDP ${hexIp(client)} ${hex4(cport)} ${hexIp('192.168.0.2')} ${hex4(514)} ${hexIp(dest)} ${hex4(514)} ${'UDP'.padEnd(11)} ${String(expires).padStart(7)}`);
+  const head = ipvsadm ? [`[root@${node} ~]# nsenter --net=/run/docker/netns/ingress_sbox ipvsadm -Lnc`, 'IPVS connection entries', `pro expire ${'state'.padEnd(11)} ${'source'.padEnd(18)} ${'virtual'.padEnd(18)} destination`] : [];
+  writeFileSync(join(d, `nodes/${node}/ingress_sbox/ipvs-conn.txt`), [...head, ...lines].map((l) => `${l}\n`).join(''));
+}
+
 const variants = {
   'broken-dnat-target': {
     says: "Node 253's DOCKER-INGRESS DNATs tcp/8080 to 192.168.0.3, but ingress_sbox is 192.168.0.2 on docker_gwbridge (a stale rule after docker_gwbridge was recreated).",
@@ -417,6 +500,41 @@ const variants = {
       "As ok-vxlan-fdb, but on node 253 the FDB row of 234's ingress-sbox (10.0.0.3, 02:42:0a:00:00:03) tunnels to 192.168.100.34, the address of no swarm node (a node's old address, kept after it rejoined with another): frames for it leave for no node of the swarm.",
     fails: 'vxlan-fdb-complete on node 253 (10.0.0.3)',
     make: (d) => writeOverlay(d, { 253: (rows) => rows.map((r) => (r.mac === '02:42:0a:00:00:03' ? { ...r, dst: '192.168.100.34' } : r)) }),
+  },
+  // IPVS's UDP flows (ingress_sbox/ipvs-conn.txt) of the syslog service (addUdpService), after its update.
+  'ok-ipvs-udp-flows': {
+    says:
+      "A second service, syslog, publishes udp/514 in ingress mode; it was updated once, and its task on 253 (10.0.0.88, now shut down) replaced by one on 234 (10.0.0.91). Every sbox deleted the old destination, and the UDP flows go to the new task: 228's ingress_sbox/ipvs-conn.txt as the collectors write it (the UDP lines of /proc/net/ip_vs_conn, in the kernel's format: ip_vs_conn.c, ip_vs_conn_seq_show), 253's a pasted `ipvsadm -Lnc` (the form of kubernetes/kubernetes#76664's output), 234's empty (no UDP entry: grep found none). Nothing is broken.",
+    fails: 'nothing (ipvs-udp-flows-current passes on every node)',
+    make: (d) => {
+      addUdpService(d);
+      writeIpvsConn(d, '228', [['192.168.100.31', 51514, '10.0.0.91', 299], ['192.168.0.1', 40122, '10.0.0.91', 263]]);
+      writeIpvsConn(d, '253', [['192.168.100.32', 45001, '10.0.0.91', 298]], { ipvsadm: true });
+      writeFileSync(join(d, 'nodes/234/ingress_sbox/ipvs-conn.txt'), '');
+    },
+  },
+  'broken-ipvs-udp-flow-nodest': {
+    says:
+      "The syslog service (udp/514) was updated: its task on 253 (10.0.0.88) was replaced by one on 234 (10.0.0.91), and every sbox deleted 10.0.0.88 from IPVS (FWM 8283). Node 228's sandbox has net.ipv4.vs.expire_nodest_conn = 0 (the kernel's default, as an engine before 19.03 left it): two syslog senders that kept sending (192.168.100.31:51514 and the node itself, masqueraded as 192.168.0.1:40122) still have their entries to 10.0.0.88:514, and the kernel drops their packets without renewing them until they expire (moby/moby#36878; ip_vs_core.c), 4:57 left for the longer; a third sender reaches the new task. 253 has expire_nodest_conn = 1, so its one entry to 10.0.0.88 ends at its next packet; 234 has no UDP entry (an empty file). Lines in the kernel's /proc/net/ip_vs_conn format (ip_vs_conn.c, ip_vs_conn_seq_show).",
+    fails: 'ipvs-udp-flows-current (warn) on node 228 for 10.0.0.88:514, and ipvs-sysctls-tuned (warn) there for expire_nodest_conn = 0',
+    make: (d) => {
+      addUdpService(d);
+      edit(d, 'nodes/228/ingress_sbox/sysctl.txt', (t) => t.replace('expire_nodest_conn = 1', 'expire_nodest_conn = 0'));
+      writeIpvsConn(d, '228', [['192.168.100.31', 51514, '10.0.0.88', 297], ['192.168.100.32', 45001, '10.0.0.91', 299], ['192.168.0.1', 40122, '10.0.0.88', 181]]);
+      writeIpvsConn(d, '253', [['192.168.100.33', 39811, '10.0.0.88', 12]]);
+      writeFileSync(join(d, 'nodes/234/ingress_sbox/ipvs-conn.txt'), '');
+    },
+  },
+  'broken-ipvs-udp-flow-quiescent': {
+    says:
+      "The syslog service (udp/514) was updated: its task on 253 (10.0.0.88, now shut down) was replaced by one on 234 (10.0.0.91). Node 234's IPVS kept the old destination at weight 0 (`-> 0A000058:0000 Masq 0 0 2` in FWM 0000205B): libnetwork de-weights a backend first and deletes it when the task's endpoint goes (service_linux.go, rmLBBackend), and here the deletion never came, as kubernetes/kubernetes#76664 shows for kube-proxy's graceful termination. The destination is still available, so the kernel keeps sending the two syslog senders that never pause to 10.0.0.88:514 and renews their entries at every packet (299 and 298 s left), whatever expire_nodest_conn says: blackholed while they send. 234's sbox still has a STALE neighbour entry for 10.0.0.88. 228's flows go to the new task; 253 has no UDP entry.",
+    fails: 'ipvs-udp-flows-current (warn) on node 234 for 10.0.0.88:514, and ipvs-backends-match-tasks (fail) there: 10.0.0.88 is a backend no running task has',
+    make: (d) => {
+      addUdpService(d, { ipvs234: (rows) => [...rows, { ip: '10.0.0.88', weight: 0, inact: 2 }], neigh234: ['10.0.0.88 dev eth0 lladdr 02:42:0a:00:00:58 STALE'] });
+      writeIpvsConn(d, '234', [['192.168.100.31', 51514, '10.0.0.88', 299], ['192.168.100.34', 50233, '10.0.0.91', 241], ['192.168.100.35', 33017, '10.0.0.88', 298]]);
+      writeIpvsConn(d, '228', [['192.168.100.32', 45001, '10.0.0.91', 299]]);
+      writeFileSync(join(d, 'nodes/253/ingress_sbox/ipvs-conn.txt'), '');
+    },
   },
   // Batch C: the swarm's services and networks (cluster views).
   'broken-swarm-vip-stale-ingress': {

@@ -9,12 +9,14 @@ export interface CaptureCommand {
   argv: string[];
   /** How stdout becomes the file: as is, `grep -r .` output turned into `key = value` lines, or a
    *  `docker network inspect` array split into networks/<NAME>.json. */
-  post?: 'sysctl' | 'networks' | 'redact';
+  post?: 'sysctl' | 'networks' | 'redact' | 'ipvs-conn';
   /** Run in the ingress network's overlay namespace, whose name the swarm probe looks up on the node
    *  (argv holds the namespace's first-life path, for the allowlist and errors.json). */
   netns?: 'ingress-overlay';
   /** Run once per host interface that is a real device (see ETHTOOL_COMMAND): argv's `<IF>` is its name. */
   perDevice?: true;
+  /** grep: exit 1 with nothing printed means no line matched, and the file is written empty (not an error). */
+  noMatchIsEmpty?: true;
 }
 
 /** Host sysctls the rules read (read from /proc/sys: per network namespace). */
@@ -91,6 +93,41 @@ export function ethtoolHeader(ifname: string, driver: string): string {
   return `# interface ${ifname} driver ${driver || 'unknown'}`;
 }
 
+/**
+ * The UDP entries of the sbox's IPVS connection table, `/proc/net/ip_vs_conn` (the kernel's
+ * ip_vs_conn_seq_show: one line per connection, 67 bytes for IPv4, hex addresses and ports), for
+ * ipvs-udp-flows-current. A busy node holds hundreds of thousands: the capture keeps the UDP lines
+ * only (grep `^UDP`), at most IPVS_CONN_MAX of them (about 130 KB; a node's flows to a task that is
+ * gone are a share of them, and a sample shows them as well as the whole table would; reading them
+ * costs a check about 5 ms per node). grep stops after one more (`-m`), and when that
+ * one came, the file ends with the line cutIpvsConn writes, so a rule can say "at least". No UDP
+ * entry at all: grep exits 1 and the file is written empty. The kernel lists the table in hash
+ * order, so the lines kept are a sample of the flows, not the oldest ones.
+ */
+export const IPVS_CONN_MAX = 2000;
+export const IPVS_CONN_FILE = '/proc/net/ip_vs_conn';
+export const IPVS_CONN_COMMAND: CaptureCommand = {
+  file: 'ingress_sbox/ipvs-conn.txt',
+  argv: ['grep', '-m', String(IPVS_CONN_MAX + 1), '^UDP', IPVS_CONN_FILE],
+  post: 'ipvs-conn',
+  noMatchIsEmpty: true,
+};
+/** The last line of ingress_sbox/ipvs-conn.txt when the table had more UDP entries than it keeps. */
+export function ipvsConnCutLine(max = IPVS_CONN_MAX): string {
+  return `# cut at ${max} UDP entries: ingress_sbox has more; the first ${max} in the kernel's order are kept`;
+}
+/** grep's output as the file keeps it: at most `max` lines, and the cut line when there were more. */
+export function cutIpvsConn(text: string, max = IPVS_CONN_MAX): string {
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  if (lines.length <= max) return lines.length ? lines.join('\n') + '\n' : '';
+  return lines.slice(0, max).join('\n') + '\n' + ipvsConnCutLine(max) + '\n';
+}
+/** A command's exit that still means "its file, empty": grep finding no line (exit 1, nothing printed). */
+export function emptyMatch(c: CaptureCommand, exitCode: number, stdout: string, stderr: string): boolean {
+  return c.noMatchIsEmpty === true && exitCode === 1 && stdout === '' && stderr.trim() === '';
+}
+
 /** Run inside ingress_sbox (prefixed with nsenter --net=...). */
 export const SBOX_COMMANDS: CaptureCommand[] = [
   { file: 'ingress_sbox/iptables.txt', argv: ['iptables-save'] },
@@ -101,6 +138,8 @@ export const SBOX_COMMANDS: CaptureCommand[] = [
   // IPVS's timeouts: only ipvsadm reads them (netlink; no /proc or /sys file has them). Without
   // ipvsadm on the node the file is recorded as not captured and ipvs-idle-timeout skips.
   { file: 'ingress_sbox/ipvs-timeout.txt', argv: ['ipvsadm', '-l', '--timeout'] },
+  // The UDP entries of IPVS's connection table, bounded (see IPVS_CONN_COMMAND).
+  IPVS_CONN_COMMAND,
 ];
 
 /**
@@ -166,8 +205,9 @@ export function redactUrlCredentials(text: string): string {
   return text.replace(/\b([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)[^/@\s"\\]+@/g, '$1<redacted>@');
 }
 
-/** What a command's output becomes in its file: sysctl lines made `key = value`, credentials redacted, or as printed. */
+/** What a command's output becomes in its file: sysctl lines made `key = value`, credentials redacted, IPVS connections cut, or as printed. */
 export function fileText(c: CaptureCommand, stdout: string): string {
+  if (c.post === 'ipvs-conn') return cutIpvsConn(stdout);
   return c.post === 'sysctl' ? grepToSysctl(stdout) : c.post === 'redact' ? redactUrlCredentials(stdout) : stdout;
 }
 

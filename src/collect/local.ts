@@ -6,7 +6,7 @@ import { nodeDir, writeErrors, writeJson, writeMeta } from '../capture/write.js'
 import { dockerClient, dockerError } from './docker.js';
 import { UsageError } from '../util/errors.js';
 import { loadRunner, runReadOnly, searchPath, type CommandResult } from './run.js';
-import { driverLink, ETHTOOL_COMMAND, ethtoolHeader, fileText, forDevice, HOST_COMMANDS, HOST_CONF_DIR, HOST_SYSCTLS, inNetns, inSbox, isIfname, keepConf, keepLegacy, NET_CLASS_DIR, netnsDir, OVERLAY_COMMANDS, overlayNetnsName, overlayNetnsPath, SBOX_COMMANDS, sboxPath, type CaptureCommand } from './commands.js';
+import { driverLink, emptyMatch, ETHTOOL_COMMAND, ethtoolHeader, fileText, forDevice, HOST_COMMANDS, HOST_CONF_DIR, HOST_SYSCTLS, inNetns, inSbox, isIfname, keepConf, keepLegacy, NET_CLASS_DIR, netnsDir, OVERLAY_COMMANDS, overlayNetnsName, overlayNetnsPath, SBOX_COMMANDS, sboxPath, type CaptureCommand } from './commands.js';
 import { ingressIdOf, writeCluster } from './probe.js';
 
 export interface LocalCaptureOptions {
@@ -43,8 +43,8 @@ export interface LocalCaptureResult {
 
 /**
  * Capture the node this runs on: Docker API (and the cluster view when it is a manager), host
- * iptables, sysctls, addresses, routes, inside ingress_sbox its iptables, IPVS, neighbours,
- * addresses and IPVS sysctls, and inside the ingress network's overlay namespace its neighbours and
+ * iptables, sysctls, addresses, routes, inside ingress_sbox its iptables, IPVS (and its UDP
+ * connection entries), neighbours, addresses and IPVS sysctls, and inside the ingress network's overlay namespace its neighbours and
  * VXLAN forwarding rows. Read-only. What cannot be read is recorded in errors.json.
  */
 export async function captureLocal(o: LocalCaptureOptions): Promise<LocalCaptureResult> {
@@ -172,8 +172,9 @@ export async function captureLocal(o: LocalCaptureOptions): Promise<LocalCapture
     const results = [...(await earlyRuns), ...(await lateRuns)];
     jobs.forEach((j, i) => {
       const r = results[i];
-      if (!r.ok) errors.push({ file: j.file, command: j.argv.join(' '), error: r.error });
-      else writeFileSync(join(dir, j.file), fileText(j, r.stdout));
+      // grep of IPVS's connection table exits 1 when the sbox has no UDP entry: an empty file, not an error.
+      if (r.ok || emptyMatch(j, r.exitCode, r.stdout, r.stderr)) writeFileSync(join(dir, j.file), fileText(j, r.stdout));
+      else errors.push({ file: j.file, command: j.argv.join(' '), error: r.error });
     });
     if (!sboxExists) {
       for (const j of SBOX_COMMANDS) {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { CaptureError } from '../capture/read.js';
 import { nodeDir, writeErrors, writeJson } from '../capture/write.js';
 import { obj } from '../util/obj.js';
-import { driverLink, ETHTOOL_COMMAND, fileText, forDevice, HOST_COMMANDS, HOST_CONF_DIR, HOST_SYSCTLS, inNetns, inSbox, isNetworkId, keepLegacy, NET_CLASS_DIR, netnsDir, OVERLAY_COMMANDS, overlayNetnsPath, SBOX_COMMANDS, type CaptureCommand } from './commands.js';
+import { driverLink, emptyMatch, ETHTOOL_COMMAND, fileText, forDevice, HOST_COMMANDS, HOST_CONF_DIR, HOST_SYSCTLS, inNetns, inSbox, isNetworkId, keepLegacy, NET_CLASS_DIR, netnsDir, OVERLAY_COMMANDS, overlayNetnsPath, SBOX_COMMANDS, type CaptureCommand } from './commands.js';
 import { isReadOnly } from './run.js';
 
 /*
@@ -305,7 +305,8 @@ export function writeNode(outDir: string, host: string, commands: ReturnType<typ
       writeFileSync(join(dir, c.file), fileText(c, f.stdout));
       continue;
     }
-    if (f.rc === 0) writeFileSync(join(dir, c.file), fileText(c, f.stdout));
+    // grep of IPVS's connection table exits 1 when the sbox has no UDP entry: an empty file, not an error.
+    if (f.rc === 0 || emptyMatch(c, f.rc, f.stdout, f.stderr)) writeFileSync(join(dir, c.file), fileText(c, f.stdout));
     else errors.push({ file: c.file, command, error: f.rc === 127 ? `${c.argv[0]}: command not found on the node` : lastLine(f.stderr) || `exited with code ${f.rc}` });
   }
   writeErrors(join(dir, 'errors.json'), errors);

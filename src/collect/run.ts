@@ -1,4 +1,4 @@
-import { driverLink, isIfname } from './commands.js';
+import { driverLink, IPVS_CONN_COMMAND, isIfname } from './commands.js';
 
 /**
  * The only way mesh-doctor runs a program: read-only commands from a fixed list, through execa,
@@ -13,6 +13,10 @@ export interface CommandResult {
   /** ENOENT: the program is not installed. */
   missing: boolean;
   timedOut: boolean;
+  /** The program's exit code; -1 when it did not exit by itself (not found, timed out, stopped). */
+  exitCode: number;
+  /** What it printed on stderr (kept to tell "grep matched nothing" from a failure). */
+  stderr: string;
   ms: number;
 }
 
@@ -34,7 +38,11 @@ const READ_ONLY: Record<string, (args: string[]) => boolean> = {
   // Kernel state under /proc, and dockerd's configuration file (that path exactly; nothing else under
   // /etc is read). A path that climbs out (`/proc/../etc/shadow`) is not under /proc.
   cat: (a) => a.length > 0 && a.every((x) => (x.startsWith('/proc/') && plainPath(x)) || x === '/etc/docker/daemon.json'),
-  grep: (a) => a.length >= 3 && a[0] === '-r' && a[1] === '.' && a.slice(2).every((x) => x.startsWith('/proc/sys/') && plainPath(x)),
+  // Sysctls (`grep -r . /proc/sys/...`: every line of files under those paths), and the UDP lines of
+  // IPVS's connection table, at most so many (IPVS_CONN_COMMAND, exactly: its -m, pattern and path).
+  grep: (a) =>
+    (a.length >= 3 && a[0] === '-r' && a[1] === '.' && a.slice(2).every((x) => x.startsWith('/proc/sys/') && plainPath(x))) ||
+    (a.length === IPVS_CONN_COMMAND.argv.length - 1 && a.every((x, i) => x === IPVS_CONN_COMMAND.argv[i + 1])),
   // The node's own docker CLI, as the swarm probe runs it: info and network inspect only.
   docker: (a) =>
     a[0] === '-H' && /^unix:\/\/\/[\w./-]+$/.test(a[1] ?? '') &&
@@ -119,12 +127,14 @@ export async function runReadOnly(program: string, args: string[], timeoutMs: nu
   });
   const ms = performance.now() - t;
   const missing = (r as { code?: string }).code === 'ENOENT';
-  if (r.isCanceled) return { ok: false, stdout: '', error: 'stopped: it was no longer wanted', missing: false, timedOut: false, ms };
-  if (r.timedOut) return { ok: false, stdout: String(r.stdout ?? ''), error: `timed out after ${timeoutMs / 1000}s and was stopped`, missing: false, timedOut: true, ms };
-  if (missing) return { ok: false, stdout: '', error: `${program}: command not found`, missing: true, timedOut: false, ms };
+  const none = { exitCode: -1, stderr: '' };
+  if (r.isCanceled) return { ok: false, stdout: '', error: 'stopped: it was no longer wanted', missing: false, timedOut: false, ...none, ms };
+  if (r.timedOut) return { ok: false, stdout: String(r.stdout ?? ''), error: `timed out after ${timeoutMs / 1000}s and was stopped`, missing: false, timedOut: true, ...none, ms };
+  if (missing) return { ok: false, stdout: '', error: `${program}: command not found`, missing: true, timedOut: false, ...none, ms };
+  const stderr = String(r.stderr ?? '');
   if (r.exitCode !== 0) {
-    const err = String(r.stderr ?? '').trim().split('\n').filter(Boolean).pop() ?? '';
-    return { ok: false, stdout: String(r.stdout ?? ''), error: err || `exited with code ${r.exitCode}`, missing: false, timedOut: false, ms };
+    const err = stderr.trim().split('\n').filter(Boolean).pop() ?? '';
+    return { ok: false, stdout: String(r.stdout ?? ''), error: err || `exited with code ${r.exitCode}`, missing: false, timedOut: false, exitCode: r.exitCode ?? -1, stderr, ms };
   }
-  return { ok: true, stdout: String(r.stdout), error: '', missing: false, timedOut: false, ms };
+  return { ok: true, stdout: String(r.stdout), error: '', missing: false, timedOut: false, exitCode: 0, stderr, ms };
 }

@@ -7,7 +7,8 @@ import { forgetParseMemos, type Diagnostic, type Parsed } from '../parse/types.j
 import { make, modelsOf, releaseLazy } from './classes.js';
 // Batch A (ingress_sbox and IPVS)
 import { parseIpvsTimeout, type IpvsTimeout } from '../parse/ipvs-timeout.js';
-import { ingressVips, ipvsTimeoutModel, marksByValue, sboxVips, sysctlEntries } from './sbox.js';
+import { parseIpvsConn, type IpvsConnData } from '../parse/ipvs-conn.js';
+import { ingressVips, ipvsTimeoutModel, ipvsUdpFlows, marksByValue, sboxVips, sysctlEntries } from './sbox.js';
 import { rememberInfo, swarmDataPathPort, swarmViews } from './swarm.js';
 import { parseEthtool, type EthtoolData } from '../parse/ethtool.js';
 import { daemonConfigModel, dockerChains, ethtoolInterfaces, hostAddressByIp, hostInterfaces, hostVxlanDevices, hostVxlanLinks, isDockerDevice, netmgrDevices, nodeAddrInterface, nodeOverlays, overlayModels, rpFilterInterfaces, subnetOverlaps } from './host.js';
@@ -414,12 +415,15 @@ function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] 
   // Batch A (ingress_sbox and IPVS): sysctls with their lines, the sbox's VIPs, marks by value, IPVS timeouts.
   const sboxAddrFile = r.inputs.get('sbox.addr')!.file;
   const ipvsTimeout = r.read<IpvsTimeout>('sbox.ipvs-timeout', { files: ['ingress_sbox/ipvs-timeout.txt'], parse: parseIpvsTimeout });
+  const ipvsConn = r.read<IpvsConnData>('sbox.ipvs-conn', { files: ['ingress_sbox/ipvs-conn.txt'], parse: parseIpvsConn });
   const batchA = {
     sboxSysctlEntries: sysctlEntries(sboxSysctl, nf.files.get('ingress_sbox/sysctl.txt'), r.inputs.get('sbox.sysctl')!.file),
     hostSysctlEntries: sysctlEntries(sysctl, nf.files.get('host/sysctl.txt'), r.inputs.get('host.sysctl')!.file),
     ...lazyParts(() => sboxVips(sboxAddr, sboxIngressIp, sboxAddrFile), ['sboxVips', 'sboxVipByAddress', 'sboxIngressIfname'], forgets),
     ...lazyParts(() => marksByValue(marks()), ['marksByValue', 'preroutingMarkValues'], forgets),
     ipvsTimeout: ipvsTimeoutModel(ipvsTimeout, r.inputs.get('sbox.ipvs-timeout')!.file),
+    // IPVS's UDP connection entries (ingress_sbox/ipvs-conn.txt), grouped by destination.
+    ...ipvsUdpFlows(ipvsConn, r.inputs.get('sbox.ipvs-conn')!.format, r.inputs.get('sbox.ipvs-conn')!.file),
   };
   // Batch B (host): interfaces, overlays' options, subnets against routes, rp_filter, iptables backends.
   const hostAddresses = addresses(hostAddr);
@@ -654,6 +658,15 @@ function buildCluster(capture: Pick<CaptureFiles, 'cluster' | 'clusterErrors' | 
       if (c.ipv4 && !ingressEndpointByIp.has(c.ipv4)) ingressEndpointByIp.set(c.ipv4, make('IngressEndpoint', { node: n.name, name: c.name, ipv4: c.ipv4, mac: c.mac, file: n.inputs.get('network.ingress')?.file ?? '' }));
     }
   }
+  // Which task holds (or held) each ingress address: one that should be running, else the first other one
+  // listed (the manager keeps a few shut-down tasks of each slot, with the addresses they had).
+  const taskByIngressIp = new Map<string, unknown>();
+  for (const running of [true, false]) {
+    for (const t of taskModels as { desiredState: string; ingressAddresses: string[] }[]) {
+      if ((t.desiredState === 'running') !== running) continue;
+      for (const a of t.ingressAddresses) if (!taskByIngressIp.has(a)) taskByIngressIp.set(a, t);
+    }
+  }
   // The same addresses as a set per service, for rules that ask whether an address is one of them.
   const runningIngressAddressSet = new Map<string, Map<string, boolean>>();
   for (const [id, list] of runningIngressAddresses) runningIngressAddressSet.set(id, new Map(list.map((a) => [a, true])));
@@ -676,6 +689,7 @@ function buildCluster(capture: Pick<CaptureFiles, 'cluster' | 'clusterErrors' | 
     tasks: taskModels,
     runningIngressAddresses,
     runningIngressAddressSet,
+    taskByIngressIp,
     ingressPorts,
     ingressPortByKey,
     engineVersions,

@@ -4,6 +4,7 @@
  */
 import type { AddrData } from '../parse/net.js';
 import type { IpvsTimeout } from '../parse/ipvs-timeout.js';
+import type { IpvsConnData } from '../parse/ipvs-conn.js';
 import { sysctlLines } from '../parse/sysctl-lines.js';
 import type { SwarmService } from '../parse/docker.js';
 import { make } from './classes.js';
@@ -82,4 +83,59 @@ export function ingressVips(services: SwarmService[], nodeIngressIds: string[]):
     }
   }
   return { ingressVips: vips, ingressVipsByNetwork: byNetwork, ingressVipByNetworkAddress: byKey };
+}
+
+/** `m:ss`, as ipvsadm -Lnc shows an entry's expiry (seconds left). */
+export function minutesSeconds(s: number): string {
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
+/** An address and port as ipvsadm writes them: `10.0.0.5:514`, `[2001:db8::1]:514`. */
+const endpoint = (address: string, port: number) => (address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`);
+
+/** How many lines of a destination's flows `where` names, and how many clients its message gives as examples. */
+const WHERE_LINES = 5;
+const EXAMPLE_CLIENTS = 2;
+
+/**
+ * IPVS's UDP connection entries in ingress_sbox (ingress_sbox/ipvs-conn.txt): the table's summary
+ * (how many UDP flows it lists, whether the collectors cut it), and the flows grouped by their
+ * destination (address and port) in one pass, in the order the file first names each: how many,
+ * a few clients, the published ports they came in on, the longest expiry left, and their lines.
+ */
+export function ipvsUdpFlows(data: IpvsConnData | undefined, format: string, file: string): { ipvsConnTable: unknown; ipvsUdpDestinations: unknown[] } {
+  type Group = { address: string; port: number; flows: number; clients: string[]; virtualPorts: number[]; maxExpires: number; lines: number[] };
+  // By address, then port (no key string made per flow: a table has thousands); and in order.
+  const byAddress = new Map<string, Map<number, Group>>();
+  const groups: Group[] = [];
+  let udpFlows = 0;
+  const conns = data?.conns ?? [];
+  for (let i = 0; i < conns.length; i++) {
+    const c = conns[i];
+    if (c.protocol !== 'UDP') continue;
+    udpFlows++;
+    let ports = byAddress.get(c.destAddress);
+    if (!ports) byAddress.set(c.destAddress, (ports = new Map()));
+    let g = ports.get(c.destPort);
+    if (!g) {
+      ports.set(c.destPort, (g = { address: c.destAddress, port: c.destPort, flows: 0, clients: [], virtualPorts: [], maxExpires: 0, lines: [] }));
+      groups.push(g);
+    }
+    g.flows++;
+    if (g.clients.length < EXAMPLE_CLIENTS) g.clients.push(endpoint(c.clientAddress, c.clientPort));
+    if (!g.virtualPorts.includes(c.virtualPort)) g.virtualPorts.push(c.virtualPort);
+    if (c.expires > g.maxExpires) g.maxExpires = c.expires;
+    if (g.lines.length < WHERE_LINES) g.lines.push(c.line);
+  }
+  const cutAt = data?.cutAt ?? 0;
+  const cutLine = data?.cutLine ?? 0;
+  const ipvsConnTable = make('IpvsConnTable', { present: data !== undefined, file, format: data ? format : '', udpFlows, cut: cutAt > 0, cutAt, cutLine, at: cutLine ? `${file}:${cutLine}` : file });
+  const ipvsUdpDestinations = groups.map((g) =>
+    make('IpvsUdpDestination', {
+      // Lists of integers as CEL's int (make turns only integer fields into BigInt).
+      key: endpoint(g.address, g.port), address: g.address, port: g.port, flows: g.flows, clients: g.clients, virtualPorts: g.virtualPorts.sort((a, b) => a - b).map(BigInt),
+      maxExpires: g.maxExpires, maxExpiresText: minutesSeconds(g.maxExpires), file, line: g.lines[0], lines: g.lines.map(BigInt), at: `${file}:${g.lines[0]}`,
+    }),
+  );
+  return { ipvsConnTable, ipvsUdpDestinations };
 }

@@ -32,12 +32,12 @@ export interface IpvsData {
 
 const PROTOS = new Set(['TCP', 'UDP', 'SCTP', 'FWM']);
 
-function hexToIPv4(h: string): string {
+export function hexToIPv4(h: string): string {
   const n = parseInt(h, 16);
   return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 }
 
-function hexToIPv6(h: string): string {
+export function hexToIPv6(h: string): string {
   // /proc prints [2001:0db8:0000:...]: groups of 4 hex digits; compress leading zeros only.
   return h
     .split(':')

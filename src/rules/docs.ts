@@ -50,6 +50,7 @@ const INPUT_FILES: [RegExp, (m: RegExpExecArray) => string][] = [
   [/^sbox\.iptables\.(\w+)$/, (m) => `\`nodes/<NODE>/ingress_sbox/iptables-${m[1]}.txt\`, or the ${m[1]} table of \`ingress_sbox/iptables.txt\` (inside ingress_sbox)`],
   [/^sbox\.ipvs$/, () => '`nodes/<NODE>/ingress_sbox/ipvs.txt` (`/proc/net/ip_vs` or `ipvsadm -Ln` inside ingress_sbox)'],
   [/^sbox\.ipvs-timeout$/, () => '`nodes/<NODE>/ingress_sbox/ipvs-timeout.txt` (`ipvsadm -l --timeout` inside ingress_sbox)'],
+  [/^sbox\.ipvs-conn$/, () => '`nodes/<NODE>/ingress_sbox/ipvs-conn.txt` (the UDP lines of `/proc/net/ip_vs_conn` inside ingress_sbox, at most 2000; or `ipvsadm -Lnc`)'],
   [/^overlay\.neigh$/, () => '`nodes/<NODE>/ingress_overlay/neigh.json` (`ip -j neigh` inside the ingress network\'s overlay namespace)'],
   [/^overlay\.fdb$/, () => '`nodes/<NODE>/ingress_overlay/fdb.json` (`bridge -j fdb show` inside the ingress network\'s overlay namespace)'],
   [/^sbox\.neigh$/, () => '`nodes/<NODE>/ingress_sbox/neigh.txt` or `neigh.json` (`ip neigh` inside ingress_sbox)'],

@@ -1,4 +1,4 @@
-import { fileText, HOST_COMMANDS, inNetns, isNetworkId, netnsDir, OVERLAY_COMMANDS, overlayNetnsName, overlayNetnsPath, redactUrlCredentials } from '../../src/collect/commands.js';
+import { cutIpvsConn, emptyMatch, fileText, HOST_COMMANDS, IPVS_CONN_COMMAND, IPVS_CONN_MAX, ipvsConnCutLine, SBOX_COMMANDS, inNetns, isNetworkId, netnsDir, OVERLAY_COMMANDS, overlayNetnsName, overlayNetnsPath, redactUrlCredentials } from '../../src/collect/commands.js';
 import { isReadOnly } from '../../src/collect/run.js';
 
 const ID = 'n3dex97iv1gs5ugdluoc34dxi';
@@ -51,5 +51,40 @@ describe("a URL's credentials in a file the capture keeps (daemon.json)", () => 
     expect(redactUrlCredentials(text)).toBe('{\n "proxies": {"http-proxy": "http://<redacted>@proxy:3128", "https-proxy": "https://<redacted>@proxy", "no-proxy": "*.corp"},\n "registry-mirrors": ["https://mirror.corp", "socks5://<redacted>@s:1080/x"],\n "hosts": ["unix:///var/run/docker.sock", "tcp://0.0.0.0:2376"], "note": "mail me@corp"\n}\n');
     expect(fileText(HOST_COMMANDS.find((c) => c.file === 'host/daemon.json')!, 'http://u:p@h')).toBe('http://<redacted>@h');
     expect(fileText(HOST_COMMANDS.find((c) => c.file === 'host/iptables.txt')!, 'http://u:p@h')).toBe('http://u:p@h');
+  });
+});
+
+describe("IPVS's connection table (ingress_sbox/ipvs-conn.txt)", () => {
+  const line = (i: number) => `UDP C0A80001 ${(40000 + i).toString(16).toUpperCase()} C0A80002 0202 0A000058 0202 UDP             297`;
+  it('is read in the sbox by one grep of the allowlist: the UDP lines, one more than it keeps', () => {
+    expect(SBOX_COMMANDS).toContain(IPVS_CONN_COMMAND);
+    expect(IPVS_CONN_COMMAND.argv).toEqual(['grep', '-m', String(IPVS_CONN_MAX + 1), '^UDP', '/proc/net/ip_vs_conn']);
+    expect(isReadOnly(IPVS_CONN_COMMAND.argv[0], IPVS_CONN_COMMAND.argv.slice(1))).toBe(true);
+  });
+
+  it('keeps at most IPVS_CONN_MAX lines, and says so in a last line when grep found more', () => {
+    const all = (n: number) => Array.from({ length: n }, (_, i) => line(i)).join('\n') + '\n';
+    expect(cutIpvsConn(all(3))).toBe(all(3));
+    expect(cutIpvsConn(all(IPVS_CONN_MAX))).toBe(all(IPVS_CONN_MAX));
+    const cut = cutIpvsConn(all(IPVS_CONN_MAX + 1)).split('\n');
+    expect(cut).toHaveLength(IPVS_CONN_MAX + 2);
+    expect(cut[IPVS_CONN_MAX - 1]).toBe(line(IPVS_CONN_MAX - 1));
+    expect(cut[IPVS_CONN_MAX]).toBe(ipvsConnCutLine());
+    expect(ipvsConnCutLine()).toBe(`# cut at ${IPVS_CONN_MAX} UDP entries: ingress_sbox has more; the first ${IPVS_CONN_MAX} in the kernel's order are kept`);
+    // What the collectors write: the same, through fileText; no UDP entry is an empty file.
+    expect(fileText(IPVS_CONN_COMMAND, all(IPVS_CONN_MAX + 1))).toBe(cut.join('\n'));
+    expect(cutIpvsConn('')).toBe('');
+    expect(cutIpvsConn(`${line(1)}\n${line(2)}`)).toBe(`${line(1)}\n${line(2)}\n`);
+    expect(cutIpvsConn(all(4), 2)).toBe(`${line(0)}\n${line(1)}\n${ipvsConnCutLine(2)}\n`);
+  });
+
+  it("takes grep's exit 1 with nothing printed as an empty table, and nothing else", () => {
+    expect(emptyMatch(IPVS_CONN_COMMAND, 1, '', '')).toBe(true);
+    expect(emptyMatch(IPVS_CONN_COMMAND, 1, '', '\n')).toBe(true);
+    // grep's error (no /proc/net/ip_vs_conn without IPVS in the kernel), or any other command's exit 1.
+    expect(emptyMatch(IPVS_CONN_COMMAND, 2, '', 'grep: /proc/net/ip_vs_conn: No such file or directory')).toBe(false);
+    expect(emptyMatch(IPVS_CONN_COMMAND, 1, '', 'grep: /proc/net/ip_vs_conn: Permission denied')).toBe(false);
+    expect(emptyMatch(IPVS_CONN_COMMAND, 1, 'x', '')).toBe(false);
+    expect(emptyMatch(HOST_COMMANDS.find((c) => c.file === 'host/daemon.json')!, 1, '', '')).toBe(false);
   });
 });

@@ -56,7 +56,10 @@ beforeAll(async () => {
   stub('ip', `case "$2" in addr) echo '[{"ifname":"eth1","addr_info":[{"family":"inet","local":"172.18.0.2","prefixlen":16}]}]';; route) echo $$ > '${join(root, 'ip-route.pid')}'; exec sleep 30;; neigh) echo "[]";; -d) [ "$*" = '-j -d link show type vxlan' ] && echo '[{"ifname":"flannel.1","operstate":"UNKNOWN","linkinfo":{"info_kind":"vxlan","info_data":{"id":1,"port":8472}}}]';; esac`);
   // /etc/docker/daemon.json comes from root/daemon.json when a test writes one (never the machine's own).
   stub('cat', `[ "$1" = /etc/docker/daemon.json ] && [ -f '${join(root, 'daemon.json')}' ] && exec /bin/cat '${join(root, 'daemon.json')}'; echo "cat: $1: No such file or directory" >&2; exit 1`);
-  stub('grep', 'echo "grep: $3: No such file or directory" >&2; exit 2');
+  // grep -r . /proc/sys/...: none here. grep -m N ^UDP /proc/net/ip_vs_conn: the real grep on root/ip_vs_conn
+  // when a test writes one (absent: grep's own error, as on a node without IPVS).
+  const conn = join(root, 'ip_vs_conn');
+  stub('grep', `[ "$1" = -m ] && { [ -f '${conn}' ] || { echo "grep: $4: No such file or directory" >&2; exit 2; }; exec /bin/grep "$1" "$2" "$3" '${conn}'; }; echo "grep: $3: No such file or directory" >&2; exit 2`);
   stub('ipvsadm', 'echo "Timeout (tcp tcpfin udp): 900 120 300"');
   // The node uses no NetworkManager (nmcli exits 8 when it is not running); networkctl lists the links
   // with the warning systemd-networkd's absence gives, on stderr.
@@ -131,6 +134,7 @@ describe('captureLocal', () => {
       { file: 'host/nmcli.txt', command: 'nmcli -t -f DEVICE,TYPE,STATE,CONNECTION device', error: 'Error: NetworkManager is not running.' },
       { file: 'ingress_sbox/ipvs.txt', command: `nsenter --net=${join(root, 'exec-root/netns/ingress_sbox')} cat /proc/net/ip_vs`, error: 'cat: /proc/net/ip_vs: No such file or directory' },
       { file: 'ingress_sbox/sysctl.txt', command: `nsenter --net=${join(root, 'exec-root/netns/ingress_sbox')} grep -r . /proc/sys/net/ipv4/vs`, error: 'grep: /proc/sys/net/ipv4/vs: No such file or directory' },
+      { file: 'ingress_sbox/ipvs-conn.txt', command: `nsenter --net=${join(root, 'exec-root/netns/ingress_sbox')} grep -m 2001 ^UDP /proc/net/ip_vs_conn`, error: 'grep: /proc/net/ip_vs_conn: No such file or directory' },
     ]);
     expect(JSON.parse(readFileSync(join(out, 'capture.json'), 'utf8'))).toMatchObject({ format: 'mesh-doctor-capture', version: 1, source: 'mesh-doctor capture on stub-node (dockerd 27.5.1)' });
     // The ingress overlay namespace of the highest epoch, read with bridge and ip.
@@ -146,6 +150,11 @@ describe('captureLocal', () => {
     // No daemon.json on the node: Docker's defaults, not a file missing from the capture.
     expect(results.filter((x) => x.rule === 'docker-iptables-enabled').map((x) => x.status)).toEqual(['pass', 'pass']);
     expect(results.filter((x) => x.status === 'error')).toEqual([]);
+    // No IPVS connection table on the node (grep's own error): the rule says the file was not captured, and why.
+    expect(results.find((x) => x.rule === 'ipvs-udp-flows-current')).toMatchObject({
+      status: 'skip',
+      message: `nodes/stub-node/ingress_sbox/ipvs-conn.txt was not captured (nsenter --net=${join(root, 'exec-root/netns/ingress_sbox')} grep -m 2001 ^UDP /proc/net/ip_vs_conn: grep: /proc/net/ip_vs_conn: No such file or directory)`,
+    });
     expect(existsSync(join(out, 'nodes/stub-node/host/nmcli.txt'))).toBe(false);
     expect(results.find((x) => x.rule === 'network-manager-leaves-docker')).toMatchObject({
       status: 'pass',
@@ -173,7 +182,7 @@ describe('captureLocal', () => {
     const out = join(root, 'cap2');
     await captureLocal(opts(out, { execRoot: join(root, 'no-such-exec-root') }));
     const errors = JSON.parse(readFileSync(join(out, 'nodes/stub-node/errors.json'), 'utf8'));
-    expect(errors.filter((e: { file: string }) => e.file.startsWith('ingress_sbox/'))).toHaveLength(6);
+    expect(errors.filter((e: { file: string }) => e.file.startsWith('ingress_sbox/'))).toHaveLength(7);
     expect(errors.find((e: { file: string }) => e.file === 'ingress_sbox/ipvs.txt').error).toMatch(/netns .* does not exist/);
     const results = runCheck({ dir: out, format: 'json', failOn: 'fail', color: false, verbose: false, toolVersion: 't' }).input.results;
     expect(results.find((x) => x.rule === 'ipvs-available')).toMatchObject({ status: 'skip' });
@@ -195,6 +204,33 @@ describe('captureLocal', () => {
     expect(existsSync(join(out, 'nodes/stub-node/ingress_overlay/fdb.json'))).toBe(false);
     const results = runCheck({ dir: out, format: 'json', failOn: 'fail', color: false, verbose: false, toolVersion: 't' }).input.results;
     expect(results.find((x) => x.rule === 'vxlan-fdb-complete')).toMatchObject({ status: 'skip', message: `nodes/stub-node/ingress_overlay/neigh.json was not captured (nsenter --net=${join(execRoot, 'netns/1-ing1')} ip -j neigh: ${why})` });
+  });
+
+  it("writes the sbox's UDP connection entries: only those, at most 2000 and a line saying so, an empty file for none", async () => {
+    // As the kernel prints /proc/net/ip_vs_conn (ip_vs_conn_seq_show): a header, TCP and UDP lines.
+    const udp = (i: number) => `UDP C0A80001 ${(40000 + i).toString(16).toUpperCase()} C0A80002 0202 0A000058 0202 UDP             ${100 + (i % 200)}`;
+    const tcp = 'TCP C0A80001 A1B2 C0A80002 1F90 0A000062 1F90 ESTABLISHED     897';
+    const header = 'Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData';
+    const capture = async (name: string, lines: string[]) => {
+      writeFileSync(join(root, 'ip_vs_conn'), [header, ...lines].join('\n') + '\n');
+      const out = join(root, name);
+      await captureLocal(opts(out));
+      const errors = JSON.parse(readFileSync(join(out, 'nodes/stub-node/errors.json'), 'utf8')) as { file: string }[];
+      expect(errors.map((e) => e.file)).not.toContain('ingress_sbox/ipvs-conn.txt');
+      return readFileSync(join(out, 'nodes/stub-node/ingress_sbox/ipvs-conn.txt'), 'utf8');
+    };
+    try {
+      expect(await capture('cap-conn', [tcp, udp(1), tcp, udp(2), udp(3)])).toBe(`${udp(1)}\n${udp(2)}\n${udp(3)}\n`);
+      // No UDP entry: grep exits 1, and that is an empty table, not a read that failed.
+      expect(await capture('cap-conn-none', [tcp, tcp])).toBe('');
+      const many = await capture('cap-conn-many', Array.from({ length: 2003 }, (_, i) => udp(i)));
+      const lines = many.trimEnd().split('\n');
+      expect(lines).toHaveLength(2001);
+      expect(lines[1999]).toBe(udp(1999));
+      expect(lines[2000]).toBe("# cut at 2000 UDP entries: ingress_sbox has more; the first 2000 in the kernel's order are kept");
+    } finally {
+      rmSync(join(root, 'ip_vs_conn'), { force: true });
+    }
   });
 
   it("writes host/ethtool.txt: each device's driver and ethtool -k, a note for one ethtool cannot read, nothing for lo", async () => {

@@ -95,6 +95,38 @@ describe('the probe script', () => {
     rmSync(dir, { recursive: true });
   });
 
+  it("carries the sbox's UDP connection entries: grep's lines, an empty file for none, grep's error where the node has no table", () => {
+    // The node's grep, stood in for: the real one on a file of the test's (grep exits 1 when no line matches);
+    // its nsenter runs the command here.
+    const bin = mkdtempSync(join(tmpdir(), 'md-probe-bin-'));
+    const dir = mkdtempSync(join(tmpdir(), 'md-probe-cap-'));
+    const table = join(bin, 'ip_vs_conn');
+    writeFileSync(join(bin, 'nsenter'), '#!/bin/sh\nshift; exec "$@"\n', { mode: 0o755 });
+    writeFileSync(join(bin, 'grep'), `#!/bin/sh\n[ "$1" = -m ] || exit 2\n[ -f '${table}' ] || { echo "grep: $4: No such file or directory" >&2; exit 2; }\nexec /bin/grep "$1" "$2" "$3" '${table}'\n`, { mode: 0o755 });
+    const probe = (node: string) => {
+      const out = parseProbeLog(execFileSync('sh', ['-c', probeInner('/run/docker', '/var/run/docker.sock')], { env: { PATH: `${bin}:/usr/bin:/bin`, MD_NODE: node, MD_NODE_ID: 'id' }, encoding: 'utf8' }));
+      writeNode(dir, node, probeCommands('/run/docker', '/var/run/docker.sock'), out, undefined);
+      return JSON.parse(readFileSync(join(dir, 'nodes', node, 'errors.json'), 'utf8')) as { file: string; command: string; error: string }[];
+    };
+    const udp = 'UDP C0A80001 9C41 C0A80002 0202 0A000058 0202 UDP             297';
+    const tcp = 'TCP C0A80001 A1B2 C0A80002 1F90 0A000062 1F90 ESTABLISHED     897';
+    writeFileSync(table, `Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData\n${tcp}\n${udp}\n`);
+    expect(probe('n1').some((e) => e.file === 'ingress_sbox/ipvs-conn.txt')).toBe(false);
+    expect(readFileSync(join(dir, 'nodes/n1/ingress_sbox/ipvs-conn.txt'), 'utf8')).toBe(`${udp}\n`);
+    writeFileSync(table, `Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData\n${tcp}\n`);
+    expect(probe('n2').some((e) => e.file === 'ingress_sbox/ipvs-conn.txt')).toBe(false);
+    expect(readFileSync(join(dir, 'nodes/n2/ingress_sbox/ipvs-conn.txt'), 'utf8')).toBe('');
+    rmSync(table);
+    expect(probe('n3').find((e) => e.file === 'ingress_sbox/ipvs-conn.txt')).toEqual({
+      file: 'ingress_sbox/ipvs-conn.txt',
+      command: 'nsenter --net=/run/docker/netns/ingress_sbox grep -m 2001 ^UDP /proc/net/ip_vs_conn',
+      error: 'grep: /proc/net/ip_vs_conn: No such file or directory',
+    });
+    expect(existsSync(join(dir, 'nodes/n3/ingress_sbox/ipvs-conn.txt'))).toBe(false);
+    rmSync(bin, { recursive: true });
+    rmSync(dir, { recursive: true });
+  });
+
   it('refuses to build a script around a command that is not read-only', () => {
     expect(() => probeScript('/run/docker', '/var/run/docker.sock; rm -rf /')).toThrow(/not known to be read-only/);
   });

@@ -29,6 +29,9 @@ describe('the read-only command allowlist', () => {
     ['ethtool', ['-k', 'ens192']],
     ['ethtool', ['-i', 'eth0.100']],
     ['readlink', ['/sys/class/net/ens192/device/driver']],
+    // IPVS's connection table: its UDP lines, at most 2001 (IPVS_CONN_COMMAND), also inside the sbox.
+    ['grep', ['-m', '2001', '^UDP', '/proc/net/ip_vs_conn']],
+    ['nsenter', ['--net=/run/docker/netns/ingress_sbox', 'grep', '-m', '2001', '^UDP', '/proc/net/ip_vs_conn']],
   ])('allows %s %j', (program, args) => {
     expect(isReadOnly(program, args as string[])).toBe(true);
   });
@@ -115,6 +118,18 @@ describe('the read-only command allowlist', () => {
     ['readlink', ['/sys/class/net/ens192/device/driver/module']],
     ['readlink', ['/sys/class/net/ens192/master']],
     ['ethtool', ['-k', '..']],
+    // grep of IPVS's connection table as the collectors run it, and nothing near it: not another file, pattern
+    // (nor one read from a file, -f), bound or option, nor a second file, nor a path that climbs out of /proc.
+    ['grep', ['-m', '2001', '^UDP', '/etc/shadow']],
+    ['grep', ['-m', '2001', '^UDP', '/proc/net/ip_vs_conn', '/etc/shadow']],
+    ['grep', ['-m', '2001', '^UDP', '/proc/net/../../etc/shadow']],
+    ['grep', ['-m', '2001', '.', '/proc/net/ip_vs_conn']],
+    ['grep', ['-m', '2001', '-f', '/etc/shadow', '/proc/net/ip_vs_conn']],
+    ['grep', ['-m', '99999999', '^UDP', '/proc/net/ip_vs_conn']],
+    ['grep', ['-r', '^UDP', '/proc/net/ip_vs_conn']],
+    ['grep', ['^UDP', '/proc/net/ip_vs_conn']],
+    ['grep', ['-m', '2001', '^UDP']],
+    ['nsenter', ['--net=/run/docker/netns/ingress_sbox', 'grep', '-m', '2001', '^UDP', '/root/.ssh/id_rsa']],
   ])('refuses %s %j, before running anything', async (program, args) => {
     expect(isReadOnly(program, args as string[])).toBe(false);
     await expect(runReadOnly(program, args as string[], 1000)).rejects.toBeInstanceOf(RefusedCommand);

@@ -217,3 +217,44 @@ describe("dockerd's settings (host/daemon.json)", () => {
     }
   });
 });
+
+describe("IPVS's UDP connection entries (ingress_sbox/ipvs-conn.txt) and who holds an ingress address", () => {
+  it('reads the entries into the node by destination; an empty file is a table with none; a bad line makes the input invalid, naming it', () => {
+    const dir = copyOf('seed-cluster');
+    try {
+      writeFileSync(join(dir, 'nodes/228/ingress_sbox/ipvs-conn.txt'), 'UDP C0A80001 9C41 C0A80002 0202 0A000058 0202 UDP             297\n');
+      writeFileSync(join(dir, 'nodes/234/ingress_sbox/ipvs-conn.txt'), '');
+      writeFileSync(join(dir, 'nodes/253/ingress_sbox/ipvs-conn.txt'), 'UDP C0A80001 9C41 C0A80002 0202 0A000058 0202 UDP             297\nUDP C0A80001 9C41\n');
+      const snap = buildSnapshot(readCapture(dir));
+      const node = (name: string) => snap.nodes.find((n) => n.name === name)!;
+      expect(toJson(node('228').ipvsUdpDestinations)).toEqual([expect.objectContaining({ key: '10.0.0.88:514', flows: 1, virtualPorts: [514], at: 'nodes/228/ingress_sbox/ipvs-conn.txt:1' })]);
+      expect(node('228').inputs.get('sbox.ipvs-conn')).toMatchObject({ status: 'present', format: 'proc-ip_vs_conn' });
+      expect(toJson(node('234').ipvsConnTable)).toMatchObject({ present: true, format: 'empty', udpFlows: 0 });
+      expect(node('253').inputs.get('sbox.ipvs-conn')).toMatchObject({ status: 'invalid', message: expect.stringMatching(/^nodes\/253\/ingress_sbox\/ipvs-conn.txt:2: not a line of \/proc\/net\/ip_vs_conn/) });
+      expect(toJson(node('253').ipvsConnTable)).toMatchObject({ present: false });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    // A capture from before the collectors read it.
+    expect(snapshotOf('seed-cluster').nodes[0].inputs.get('sbox.ipvs-conn')).toMatchObject({ status: 'missing', file: 'nodes/228/ingress_sbox/ipvs-conn.txt' });
+  });
+
+  it("finds the task behind each ingress address: one that should be running first, else a shut-down one that had it", () => {
+    const dir = copyOf('seed-cluster');
+    try {
+      const tasks = JSON.parse(readFileSync(join(dir, 'cluster/tasks.json'), 'utf8')) as Record<string, unknown>[];
+      const [running] = tasks;
+      const attach = (addr: string) => [{ ...(running.NetworksAttachments as object[])[0], Addresses: [`${addr}/24`] }];
+      // Shut-down tasks of slot 1, as the manager keeps them: one had the running task's address before it, one another.
+      const old = (id: string, addr: string) => ({ ...running, ID: id, DesiredState: 'shutdown', Status: { State: 'shutdown', Message: 'shutdown' }, NetworksAttachments: attach(addr) });
+      writeFileSync(join(dir, 'cluster/tasks.json'), JSON.stringify([old('oldtask00000000000000000a1', '10.0.0.98'), running, old('oldtask00000000000000000a2', '10.0.0.88')]));
+      const byIp = buildSnapshot(readCapture(dir)).cluster.taskByIngressIp as Map<string, { id: string; desiredState: string }>;
+      expect([...byIp].map(([ip, t]) => [ip, t.id, t.desiredState])).toEqual([
+        ['10.0.0.98', 'qmpt38h7rk36evcywsm5pvaft', 'running'],
+        ['10.0.0.88', 'oldtask00000000000000000a2', 'shutdown'],
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,6 +1,7 @@
 import { parseInfo, parseNetwork, parseNodeLs, parseNodes, parseServices, parseTasks } from '../../src/parse/docker.js';
 import { parseIptables } from '../../src/parse/iptables.js';
 import { parseIpvs } from '../../src/parse/ipvs.js';
+import { parseIpvsConn } from '../../src/parse/ipvs-conn.js';
 import { parseAddr, parseNeigh, parseRoutes, parseSysctl } from '../../src/parse/net.js';
 import { parseFdb } from '../../src/parse/fdb.js';
 import { jsonValueLines, type Diagnostic, type Parsed } from '../../src/parse/types.js';
@@ -235,6 +236,8 @@ describe('text a person pasted or an editor saved', () => {
   const SAMPLES: [string, (c: string, f: string) => Parsed<unknown>, string][] = [
     ['iptables-save', parseIptables, IPTABLES],
     ['ipvsadm -Ln', parseIpvs, 'FWM  8282 rr\n  -> 10.0.0.98:0   Masq    1      0          0\n'],
+    ['/proc/net/ip_vs_conn', parseIpvsConn, 'Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData\nUDP C0A80001 9C41 C0A80002 0202 0A000058 0202 UDP             297\n'],
+    ['ipvsadm -Lnc', parseIpvsConn, 'IPVS connection entries\npro expire state       source             virtual            destination\nUDP 04:24  UDP         192.168.127.89:44117 192.168.127.89:514 192.168.129.116:514\n'],
     ['ip neigh', parseNeigh, '10.0.0.98 dev eth0 lladdr 02:42:0a:00:00:62 REACHABLE\n'],
     ['ip -j neigh', parseNeigh, '[{"dst": "10.0.0.98", "dev": "eth0", "state": ["REACHABLE"]}]'],
     ['bridge fdb show', parseFdb, '02:42:0a:00:00:62 dev vxlan0 dst 192.168.100.253 self permanent\n'],

@@ -47,7 +47,9 @@ describe('stylish report: short when all is well', () => {
     expect(text).not.toMatch(/^node /m);
     const s = out.input.summary;
     expect(last(text)).toBe(`${s.pass} pass, 0 warn, 0 fail, ${s.skip} skip, 0 error`);
-    expect(lines(text).length).toBeLessThan(40);
+    // Short: a header and the all-clear before the skips (which grow with each capture file the catalog reads).
+    expect(lines(text.slice(0, text.indexOf('\nNot checked'))).length).toBeLessThan(8);
+    expect(lines(text).length).toBeLessThan(50);
   });
 
   it('lists skips by reason, once for all the nodes and rules they share, with the node paths shown as nodes/*', () => {
@@ -56,10 +58,12 @@ describe('stylish report: short when all is well', () => {
     // The five rules that need host/addr.txt share one line; sbox-snat-present skips on two nodes only.
     expect(notChecked).toContain('○ skip advertise-addr-local, overlay-mtu-fits, rp-filter-loose-on-multihomed, vxlan-checksum-offload-safe, vxlan-device-not-stale on all 3 nodes: needs nodes/*/host/addr.txt, which is not in the capture');
     expect(notChecked).toContain('○ skip sbox-snat-present on 228, 253 (2 of 3 nodes): needs nodes/*/ingress_sbox/iptables-nat.txt, which is not in the capture');
+    // A capture older than the collectors' read of IPVS's connection table.
+    expect(notChecked).toContain('○ skip ipvs-udp-flows-current on all 3 nodes: needs nodes/*/ingress_sbox/ipvs-conn.txt, which is not in the capture');
     // One line per reason: fewer lines than rules skipped (each of which skips on several nodes).
     const skipped = Number(/Not checked (\d+) rules skipped/.exec(notChecked)![1]);
-    expect(skipped).toBe(16);
-    expect(notChecked.match(/○ skip/g)!.length).toBe(11);
+    expect(skipped).toBe(17);
+    expect(notChecked.match(/○ skip/g)!.length).toBe(12);
   });
 
   it('with --verbose lists every result of every node, each pass included', () => {

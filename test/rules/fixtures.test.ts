@@ -5,6 +5,7 @@ import { loadRules } from '../../src/rules/loader.js';
 import { evaluate } from '../../src/rules/evaluate.js';
 import type { Result, Status } from '../../src/rules/types.js';
 import { readCapture } from '../../src/capture/read.js';
+import { cutIpvsConn } from '../../src/collect/commands.js';
 import { buildSnapshot } from '../../src/model/build.js';
 import { fixture, FIXTURES, snapshotOf } from '../helpers/fixtures.js';
 
@@ -23,6 +24,8 @@ const SEED_SKIPS: Expected[] = ['228', '234', '253'].flatMap((n): Expected[] => 
   ['vxlan-checksum-offload-safe', n, 'skip'],
   // Nor `ip -d link show type vxlan` (host/vxlan.*): the vxlan-port fixtures add it.
   ['vxlan-port-not-shared', n, 'skip'],
+  // Nor IPVS's connection table (ingress_sbox/ipvs-conn.txt): the ipvs-udp fixtures add it with a UDP service.
+  ['ipvs-udp-flows-current', n, 'skip'],
 ]);
 
 /**
@@ -39,8 +42,9 @@ const LAB_OVERLAY_SKIPS: Expected[] = ['node1', 'node2', 'node3'].flatMap((n) =>
 
 /**
  * The working-mesh lab has no encrypted overlay: esp-allowed-for-encrypted does not apply there. Its
- * captures predate host/daemon.json, host/nmcli.txt, host/networkctl.txt and host/ethtool.txt:
- * docker-iptables-enabled, network-manager-leaves-docker and vxlan-checksum-offload-safe skip.
+ * captures predate host/daemon.json, host/nmcli.txt, host/networkctl.txt, host/ethtool.txt and
+ * ingress_sbox/ipvs-conn.txt: docker-iptables-enabled, network-manager-leaves-docker,
+ * vxlan-checksum-offload-safe and ipvs-udp-flows-current skip.
  */
 const LAB_SKIPS: Expected[] = ['node1', 'node2', 'node3'].flatMap((n): Expected[] => [
   ['esp-allowed-for-encrypted', n, 'skip'],
@@ -50,6 +54,8 @@ const LAB_SKIPS: Expected[] = ['node1', 'node2', 'node3'].flatMap((n): Expected[
   ['vxlan-checksum-offload-safe', n, 'skip'],
   // Nor host/vxlan.json until lab-fault-26.
   ['vxlan-port-not-shared', n, 'skip'],
+  // Nor ingress_sbox/ipvs-conn.txt (IPVS's UDP connection entries): its captures predate it.
+  ['ipvs-udp-flows-current', n, 'skip'],
 ]);
 /**
  * Rules that read only the node's own host files: each runs on every node whose capture asked for one
@@ -309,6 +315,20 @@ const EXPECTED: Record<string, Expected[]> = {
     ['docker-iptables-enabled', '253', 'pass'],
   ],
   'ok-host-daemon-json': ['228', '234', '253'].map((n): Expected => ['docker-iptables-enabled', n, 'pass']),
+  // IPVS's UDP flows (ingress_sbox/ipvs-conn.txt) of a syslog service on udp/514 after its update.
+  'ok-ipvs-udp-flows': ['228', '234', '253'].map((n): Expected => ['ipvs-udp-flows-current', n, 'pass']),
+  'broken-ipvs-udp-flow-nodest': [
+    ['ipvs-udp-flows-current', '228', 'warn'], // 2 flows to the deleted 10.0.0.88:514, expire_nodest_conn = 0
+    ['ipvs-sysctls-tuned', '228', 'warn'], // that same expire_nodest_conn = 0
+    ['ipvs-udp-flows-current', '234', 'pass'], // no UDP entry
+    ['ipvs-udp-flows-current', '253', 'pass'], // 1 flow to the deleted 10.0.0.88:514, expire_nodest_conn = 1: gone at its next packet
+  ],
+  'broken-ipvs-udp-flow-quiescent': [
+    ['ipvs-udp-flows-current', '234', 'warn'], // 2 flows to 10.0.0.88:514, left at weight 0, its task shut down
+    ['ipvs-backends-match-tasks', '234', 'fail'], // that same weight-0 destination: a backend no running task has
+    ['ipvs-udp-flows-current', '228', 'pass'],
+    ['ipvs-udp-flows-current', '253', 'pass'],
+  ],
   // Batch C: the swarm's services and networks (cluster views).
   // The service's VIP is on a removed network: the /32 every sbox holds is one no current VIP explains.
   'broken-swarm-vip-stale-ingress': [['vips-on-current-ingress', null, 'fail'], ...['228', '234', '253'].map((n): Expected => ['sbox-vips-match', n, 'warn'])],
@@ -642,6 +662,125 @@ describe('vxlan-checksum-offload-safe, one thing of broken-host-vxlan-csum-offlo
     it('is an error naming file and line for a line it cannot read', () => {
       edit(ETHTOOL, (t) => t.replace('scatter-gather: on\n', 'scatter-gather: on\nSegmentation fault\n'));
       expect(on228()).toMatchObject({ status: 'error', message: expect.stringMatching(/^cannot check: nodes\/228\/host\/ethtool.txt:11: not a line of 'ethtool -k'/) });
+    });
+  });
+});
+
+describe('ipvs-udp-flows-current, on its fixtures and one thing of them changed at a time', () => {
+  const rule = rules.filter((r) => r.spec.id === 'ipvs-udp-flows-current');
+  const on = (name: string, node: string) => results.get(name)!.filter((r) => r.rule === 'ipvs-udp-flows-current' && r.node === node);
+
+  it('warns of flows still held to a deleted destination with expire_nodest_conn = 0, naming node, destination, count, clients, expiry, service and lines', () => {
+    const [r] = on('broken-ipvs-udp-flow-nodest', '228').filter((x) => x.status === 'warn');
+    expect(r).toMatchObject({
+      subject: 'udp to 10.0.0.88:514',
+      message:
+        'ingress_sbox on node 228 still has 2 UDP flows through udp/514 (service syslog) to 10.0.0.88:514 (nodes/228/ingress_sbox/ipvs-conn.txt:1), which IPVS no longer has as a destination ' +
+        '(it is the address of task syslog.1 h5cz2m7ve4q9 on node 253, whose desired state is shutdown), and net.ipv4.vs.expire_nodest_conn = 0 (nodes/228/ingress_sbox/sysctl.txt:2): ' +
+        'the kernel drops every packet of these flows without renewing their entries, so their clients (192.168.100.31:51514, 192.168.0.1:40122) get nothing back until the entries expire, the last in 4:57',
+      evidence: { destination: '10.0.0.88:514', flows: 2, atLeast: false, clients: ['192.168.100.31:51514', '192.168.0.1:40122'], publishedPorts: [514], maxExpiresSeconds: 297, ipvsDestinations: [], expireNodestConn: '0', task: 'h5cz2m7ve4q9kx1wr8bo3n6ty', taskDesiredState: 'shutdown', services: ['syslog'] },
+      where: ['nodes/228/ingress_sbox/ipvs-conn.txt:1', 'nodes/228/ingress_sbox/ipvs-conn.txt:3', 'nodes/228/ingress_sbox/sysctl.txt:2'],
+    });
+    expect(r.remediation).toContain('On node 228, let the kernel expire these entries at their next packet: `nsenter --net=/run/docker/netns/ingress_sbox sysctl -w net.ipv4.vs.expire_nodest_conn=1`');
+    expect(r.remediation).toContain('4:57 after the capture at the latest');
+    expect(r.remediation).toContain('`nsenter --net=/run/docker/netns/ingress_sbox ipvsadm -Lnc | grep 10.0.0.88:514`');
+    expect(r.remediation).toContain('ipvsadm has no command that deletes one connection entry');
+    // The same destination with expire_nodest_conn = 1 (253): gone at the next packet.
+    expect(on('broken-ipvs-udp-flow-nodest', '253').map((x) => [x.status, x.message])).toEqual([
+      ['pass', '1 UDP flow to 10.0.0.88:514, no longer an IPVS destination, ends at its next packet: net.ipv4.vs.expire_nodest_conn = 1 makes the kernel expire its entry then and schedule it anew'],
+    ]);
+    expect(on('broken-ipvs-udp-flow-nodest', '234').map((x) => [x.status, x.message])).toEqual([['pass', 'ingress_sbox on node 234 has no UDP connection entry (nodes/234/ingress_sbox/ipvs-conn.txt): no UDP flow is held to a task']]);
+  });
+
+  it('warns of flows held to a weight-0 destination whose task is gone, whatever expire_nodest_conn says, and says how to delete it', () => {
+    const [r] = on('broken-ipvs-udp-flow-quiescent', '234').filter((x) => x.status === 'warn');
+    expect(r.subject).toBe('udp to 10.0.0.88:514');
+    expect(r.message).toBe(
+      'ingress_sbox on node 234 still sends 2 UDP flows through udp/514 (service syslog) to 10.0.0.88:514 (nodes/234/ingress_sbox/ipvs-conn.txt:1), a destination of weight 0 in IPVS FWM 8283 whose task is gone ' +
+        '(it is the address of task syslog.1 h5cz2m7ve4q9 on node 253, whose desired state is shutdown): the kernel keeps sending these flows there and renews their entries at every packet, ' +
+        'so their clients (192.168.100.31:51514, 192.168.100.35:33017) are blackholed for as long as they keep sending (an entry expires 300 s after its last packet; the longest has 4:59 left); ' +
+        'expire_nodest_conn does not apply to a destination that is still there',
+    );
+    expect(r.where).toEqual(['nodes/234/ingress_sbox/ipvs-conn.txt:1', 'nodes/234/ingress_sbox/ipvs-conn.txt:3', 'nodes/234/ingress_sbox/ipvs.txt:8']);
+    expect(r.evidence).toMatchObject({ ipvsDestinations: ['FWM 8283 10.0.0.88:0 weight 0'], expireNodestConn: '1' });
+    expect(r.remediation).toContain('On node 234, IPVS FWM 8283 still has 10.0.0.88 as a destination of weight 0');
+    expect(r.remediation).toContain('`nsenter --net=/run/docker/netns/ingress_sbox ipvsadm -d -f 8283 -r 10.0.0.88:0`; with net.ipv4.vs.expire_nodest_conn = 1 each flow');
+    expect(r.remediation).not.toMatch(/<[A-Z]+>|\$\{\{/);
+    // The flow to the new task (10.0.0.91) is plainly alive: no result of its own.
+    expect(on('broken-ipvs-udp-flow-quiescent', '234')).toHaveLength(1);
+  });
+
+  it('passes a node whose flows all go to live tasks with one result naming them, and a node with no UDP entry', () => {
+    expect(['228', '234', '253'].map((n) => on('ok-ipvs-udp-flows', n).map((x) => `${x.status} ${x.message}`))).toEqual([
+      ['pass the 2 UDP flows of ingress_sbox on node 228 (nodes/228/ingress_sbox/ipvs-conn.txt) go to 10.0.0.91:514, each in use in IPVS and held by a task that should run'],
+      ['pass ingress_sbox on node 234 has no UDP connection entry (nodes/234/ingress_sbox/ipvs-conn.txt): no UDP flow is held to a task'],
+      ['pass the one UDP flow of ingress_sbox on node 253 (nodes/253/ingress_sbox/ipvs-conn.txt) goes to 10.0.0.91:514, each in use in IPVS and held by a task that should run'],
+    ]);
+  });
+
+  it('skips a capture from before the collectors read the table, naming the file', () => {
+    expect(results.get('seed-cluster')!.find((r) => r.rule === 'ipvs-udp-flows-current' && r.node === '253')).toMatchObject({ status: 'skip', message: 'needs nodes/253/ingress_sbox/ipvs-conn.txt, which is not in the capture' });
+  });
+
+  describe('changed one thing at a time', () => {
+    let dir: string;
+    const make = (name: string) => {
+      dir = mkdtempSync(join(tmpdir(), 'md-udp-'));
+      cpSync(fixture(name), dir, { recursive: true });
+    };
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+    const edit = (file: string, fn: (t: string) => string) => writeFileSync(join(dir, file), fn(readFileSync(join(dir, file), 'utf8')));
+    const onNode = (node: string) => evaluate(rule, buildSnapshot(readCapture(dir))).filter((r) => r.node === node);
+    const tasks = (fn: (t: Record<string, unknown>) => Record<string, unknown>) => edit('cluster/tasks.json', (t) => JSON.stringify((JSON.parse(t) as Record<string, unknown>[]).map(fn)));
+
+    it('passes a weight-0 destination whose task still runs: its flows drain to it', () => {
+      make('broken-ipvs-udp-flow-quiescent');
+      tasks((t) => (t.ID === 'h5cz2m7ve4q9kx1wr8bo3n6ty' ? { ...t, DesiredState: 'running', Status: { State: 'running', Message: 'started' } } : t));
+      expect(onNode('234').map((r) => [r.status, r.message])).toEqual([
+        ['pass', '2 UDP flows through udp/514 (service syslog) go to 10.0.0.88:514, task syslog.1 h5cz2m7ve4q9 on node 253 (of weight 0 in IPVS FWM 8283: draining, its task still runs)'],
+      ]);
+    });
+
+    it('warns of a destination of non-zero weight no running task holds (a stale backend), naming its weight', () => {
+      make('broken-ipvs-udp-flow-quiescent');
+      edit('nodes/234/ingress_sbox/ipvs.txt', (t) => t.replace('-> 0A000058:0000      Masq    0', '-> 0A000058:0000      Masq    1'));
+      const [r] = onNode('234').filter((x) => x.status === 'warn');
+      expect(r.message).toMatch(/^ingress_sbox on node 234 sends 2 UDP flows through udp\/514 \(service syslog\) to 10\.0\.0\.88:514 \(nodes\/234\/ingress_sbox\/ipvs-conn.txt:1\), a destination of IPVS FWM 8283 weight 1 that no task that should run holds \(it is the address of task syslog.1 h5cz2m7ve4q9 on node 253, whose desired state is shutdown\): these flows, and new ones IPVS schedules there, go nowhere/);
+      expect(r.remediation).toContain('`docker service update --force syslog`');
+      // No task at all has the address: said so.
+      tasks((t) => (t.ID === 'h5cz2m7ve4q9kx1wr8bo3n6ty' ? { ...t, NetworksAttachments: [] } : t));
+      expect(onNode('234').find((x) => x.status === 'warn')!.message).toContain('that no task that should run holds (no task in cluster/tasks.json has it)');
+    });
+
+    it('says "at least" when the collectors cut the table', () => {
+      make('broken-ipvs-udp-flow-nodest');
+      const line = (i: number, dest: string) => `UDP C0A86420 ${(40000 + i).toString(16).toUpperCase()} C0A80002 0202 ${dest} 0202 UDP             ${200 + (i % 90)}`;
+      const lines = Array.from({ length: 2001 }, (_, i) => line(i, i % 400 === 0 ? '0A000058' : '0A00005B'));
+      writeFileSync(join(dir, 'nodes/228/ingress_sbox/ipvs-conn.txt'), cutIpvsConn(lines.join('\n')));
+      const rs = onNode('228');
+      expect(rs.map((r) => [r.status, r.subject])).toEqual([['warn', 'udp to 10.0.0.88:514']]);
+      expect(rs[0].message).toContain('still has at least 5 UDP flows through udp/514 (service syslog) to 10.0.0.88:514');
+      expect(rs[0].evidence).toMatchObject({ flows: 5, atLeast: true });
+      // All of them to the live task: one pass, saying "at least".
+      writeFileSync(join(dir, 'nodes/228/ingress_sbox/ipvs-conn.txt'), cutIpvsConn(lines.map((l) => l.replace(' 0A000058 ', ' 0A00005B ')).join('\n')));
+      expect(onNode('228').map((r) => `${r.status} ${r.message}`)).toEqual(['pass at least 2000 UDP flows of ingress_sbox on node 228 (nodes/228/ingress_sbox/ipvs-conn.txt) go to 10.0.0.91:514, each in use in IPVS and held by a task that should run']);
+    });
+
+    it("takes expire_nodest_conn missing from the sandbox's sysctls as the kernel's default, 0, and says so", () => {
+      make('broken-ipvs-udp-flow-nodest');
+      edit('nodes/228/ingress_sbox/sysctl.txt', (t) => t.replace('net.ipv4.vs.expire_nodest_conn = 0\n', ''));
+      const [r] = onNode('228').filter((x) => x.status === 'warn');
+      expect(r.message).toContain("net.ipv4.vs.expire_nodest_conn = 0 (not in nodes/228/ingress_sbox/sysctl.txt: the kernel's default)");
+      expect(r.where).toContain('nodes/228/ingress_sbox/sysctl.txt');
+    });
+
+    it('skips where the table was not captured, saying why; is an error naming file and line for a line it cannot read', () => {
+      make('ok-ipvs-udp-flows');
+      rmSync(join(dir, 'nodes/228/ingress_sbox/ipvs-conn.txt'));
+      writeFileSync(join(dir, 'nodes/228/errors.json'), JSON.stringify([{ file: 'ingress_sbox/ipvs-conn.txt', command: 'nsenter --net=/run/docker/netns/ingress_sbox grep -m 2001 ^UDP /proc/net/ip_vs_conn', error: 'grep: /proc/net/ip_vs_conn: No such file or directory' }]));
+      expect(onNode('228')).toMatchObject([{ status: 'skip', message: 'nodes/228/ingress_sbox/ipvs-conn.txt was not captured (nsenter --net=/run/docker/netns/ingress_sbox grep -m 2001 ^UDP /proc/net/ip_vs_conn: grep: /proc/net/ip_vs_conn: No such file or directory)' }]);
+      edit('nodes/253/ingress_sbox/ipvs-conn.txt', (t) => t.replace('UDP 04:58', 'UDP 4m58s'));
+      expect(onNode('253')).toMatchObject([{ status: 'error', message: expect.stringMatching(/^cannot check: nodes\/253\/ingress_sbox\/ipvs-conn.txt:4: not a line of \/proc\/net\/ip_vs_conn/) }]);
     });
   });
 });

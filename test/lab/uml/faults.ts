@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { netnsDir, overlayNetnsName } from '../../../src/collect/commands.js';
-import { guest, guestOk, lab, SBOX, shareOf, truth } from './mesh-lab.js';
+import { guest, guestOk, lab, ROOT, SBOX, shareOf, truth } from './mesh-lab.js';
 
 /*
  * The faults the working-mesh suite injects into the real guests, one at a time, each undone before
@@ -58,6 +58,8 @@ export interface Fault {
   undo: (saved: Saved) => Promise<void>;
   /** Why it cannot break traffic here, when it cannot. */
   note?: string;
+  /** Steps made from outside the guests (the lab's docker CLI, a client in its namespace), for the fixture's README. */
+  outside?: string[];
 }
 
 /** State saved before a fault, for an exact undo. */
@@ -132,6 +134,25 @@ async function nodeState(node: string): Promise<string> {
  * after this long at most.
  */
 const CONNTRACK_WINDOW_S = 300;
+
+/** The UDP service of the fault udp-flow-stuck: a Node.js echo server (the guest's own node, through a read-only bind of /), answering with its task's hostname. */
+const UDP_PORT = 9999;
+const UDP_SERVER = `const s=require('dgram').createSocket('udp4');s.on('message',(m,r)=>s.send(require('os').hostname()+' '+m,r.port,r.address));s.bind(${UDP_PORT})`;
+/** The stuck client's fixed source port, and the first of the fresh ones (one per try). */
+const UDP_CLIENT_PORT = 40000;
+const UDP_FRESH_PORT = 40001;
+const nodeAddr = (node: string) => `10.78.0.1${node.replace(/^node/, '')}`;
+
+const UDP_FLOW = join(ROOT, 'test/lab/uml/udp-flow.cjs');
+/** One UDP flow from the lab's namespace to a node's published UDP port (test/lab/uml/udp-flow.cjs). */
+async function udpFlow(node: string, srcPort: number, count: number): Promise<{ sent: number; replies: string[] }> {
+  return JSON.parse(await lab('ns', 'node', UDP_FLOW, nodeAddr(node), String(UDP_PORT), String(srcPort), String(count))) as { sent: number; replies: string[] };
+}
+
+async function udpServiceRunning(): Promise<boolean> {
+  const ps = await lab('docker', 'node1', 'service', 'ps', 'udp', '--filter', 'desired-state=running', '--format', '{{.CurrentState}}');
+  return /^Running/m.test(ps);
+}
 
 export const FAULTS: Fault[] = [
   {
@@ -434,6 +455,46 @@ export const FAULTS: Fault[] = [
     undo: async (s) => {
       await guestOk(s.node, ['sh', '-c', 'touch /run/mdlab/hold && pkill -TERM -x dockerd; while pgrep -x dockerd >/dev/null; do sleep 1; done; ip link delete vxlan.calico; rm -f /run/mdlab/hold']);
       await waitFor(`${FAULT_NODE} to be ready again`, 180, async () => (await nodeState(FAULT_NODE)) === 'ready');
+    },
+  },
+  {
+    // moby/moby#36878: IPVS keeps a UDP client's entry 300 s after its last datagram, so a client
+    // that keeps sending stays on the task it first reached. After a service update that task is
+    // gone; with expire_nodest_conn=0 (the kernel's default; libnetwork sets 1 in the sbox) IPVS
+    // keeps sending the flow to the old address. The traffic shows it (settle): the stuck flow gets
+    // no answer, a fresh one from another source port reaches the new task. Latent for the lab's
+    // truth (8080/tcp answers everywhere).
+    id: 'udp-flow-stuck',
+    title: "a UDP client's flow left on a task that is gone: service udp (9999/udp, ingress) updated while a client kept sending to node2, whose sbox has net.ipv4.vs.expire_nodest_conn = 0",
+    node: FAULT_NODE,
+    outside: [
+      `docker service create --name udp --constraint node.hostname==${TASK_NODE} --publish published=${UDP_PORT},target=${UDP_PORT},protocol=udp --mount type=bind,src=/,dst=/host,readonly ${'mdlab/web:1'} chroot /host /usr/local/bin/node -e "<a UDP echo server>"`,
+      `# from the lab's namespace: a client sending from port ${UDP_CLIENT_PORT} to ${nodeAddr(FAULT_NODE)}:${UDP_PORT} (answered), then`,
+      'docker service update --force udp',
+      `# the same client again: no answer; a client from a new source port (${UDP_FRESH_PORT} on): answered by the new task`,
+    ],
+    commands: () => ['nsenter --net=/run/docker/netns/ingress_sbox sysctl -w net.ipv4.vs.expire_nodest_conn=0'],
+    settle: async () => {
+      await lab('docker', 'node1', 'service', 'create', '--detach', '--name', 'udp', '--constraint', `node.hostname==${TASK_NODE}`,
+        '--publish', `published=${UDP_PORT},target=${UDP_PORT},protocol=udp`, '--mount', 'type=bind,src=/,dst=/host,readonly', 'mdlab/web:1', 'chroot', '/host', '/usr/local/bin/node', '-e', UDP_SERVER);
+      await waitFor(`the udp service to answer on ${FAULT_NODE}`, 240, async () => (await udpServiceRunning()) && (await udpFlow(FAULT_NODE, UDP_FRESH_PORT - 1, 2)).replies.length > 0);
+      const before = await udpFlow(FAULT_NODE, UDP_CLIENT_PORT, 2);
+      if (before.replies.length === 0) throw new Error(`the client's flow to ${FAULT_NODE}:${UDP_PORT} got no answer before the update`);
+      const old = before.replies[0].split(' ')[0];
+      await lab('docker', 'node1', 'service', 'update', '--detach', '--force', 'udp');
+      // A new source port each try: a flow that met the old task while it was going would stay there too.
+      let fresh = UDP_FRESH_PORT;
+      await waitFor('the updated udp task to answer a fresh flow', 240, async () => (await udpServiceRunning()) && (await udpFlow(FAULT_NODE, fresh++, 2)).replies.some((r) => !r.startsWith(`${old} `)));
+      // The stuck flow: still no answer, while its entry lives on (each datagram renews its 300 s).
+      const stuck = await udpFlow(FAULT_NODE, UDP_CLIENT_PORT, 3);
+      if (stuck.replies.length > 0) throw new Error(`the client's flow was not left on the old task: ${JSON.stringify(stuck)}`);
+    },
+    expect: [],
+    breaks: false,
+    warns: ['ipvs-udp-flows-current', 'ipvs-sysctls-tuned'],
+    undo: async (s) => {
+      await lab('docker', 'node1', 'service', 'rm', 'udp');
+      await guestOk(s.node, [...SBOX, 'sysctl', '-w', 'net.ipv4.vs.expire_nodest_conn=1']);
     },
   },
 ];

@@ -212,6 +212,7 @@ function readme(id: string, title: string, commands: string[], t: Record<string,
     fault ? `Fault: ${title}, on ${fault.node}, made with:` : title,
     '',
     ...(commands.length ? ['```sh', ...commands, '```', ''] : []),
+    ...(fault?.outside?.length ? ['and, from outside the guests (the lab\'s docker CLI and its network namespace):', '', '```sh', ...fault.outside, '```', ''] : []),
     `Traffic when it was captured (an HTTP GET of port 8080 on each node, from outside): ${answered}.`,
     '',
     fault

@@ -1,4 +1,4 @@
-import { driverLink, isIfname } from './commands.js';
+import { driverLink, isIfname, isModulesFile, MODULES_PATTERN } from './commands.js';
 
 /**
  * The only way mesh-doctor runs a program: read-only commands from a fixed list, through execa,
@@ -14,6 +14,8 @@ export interface CommandResult {
   missing: boolean;
   timedOut: boolean;
   ms: number;
+  /** The exit code; undefined when the program did not exit by itself (not found, timed out, stopped). */
+  code?: number;
 }
 
 /** An absolute path with no `.` or `..` part and no empty one: what it names is what it says. */
@@ -30,7 +32,13 @@ const READ_ONLY: Record<string, (args: string[]) => boolean> = {
   // Kernel state under /proc, and dockerd's configuration file (that path exactly; nothing else under
   // /etc is read). A path that climbs out (`/proc/../etc/shadow`) is not under /proc.
   cat: (a) => a.length > 0 && a.every((x) => (x.startsWith('/proc/') && plainPath(x)) || x === '/etc/docker/daemon.json'),
-  grep: (a) => a.length >= 3 && a[0] === '-r' && a[1] === '.' && a.slice(2).every((x) => x.startsWith('/proc/sys/') && plainPath(x)),
+  // Sysctls under /proc/sys; and the lines of the mesh's modules in one kernel's modules.builtin or
+  // modules.dep (that pattern exactly, that file of /lib/modules/<release>/ and no other).
+  grep: (a) =>
+    (a.length >= 3 && a[0] === '-r' && a[1] === '.' && a.slice(2).every((x) => x.startsWith('/proc/sys/') && plainPath(x))) ||
+    (a.length === 3 && a[0] === '-E' && a[1] === MODULES_PATTERN && isModulesFile(a[2])),
+  // The running kernel's release, for its modules folder.
+  uname: (a) => a.length === 1 && a[0] === '-r',
   // The node's own docker CLI, as the swarm probe runs it: info and network inspect only.
   docker: (a) =>
     a[0] === '-H' && /^unix:\/\/\/[\w./-]+$/.test(a[1] ?? '') &&
@@ -120,7 +128,7 @@ export async function runReadOnly(program: string, args: string[], timeoutMs: nu
   if (missing) return { ok: false, stdout: '', error: `${program}: command not found`, missing: true, timedOut: false, ms };
   if (r.exitCode !== 0) {
     const err = String(r.stderr ?? '').trim().split('\n').filter(Boolean).pop() ?? '';
-    return { ok: false, stdout: String(r.stdout ?? ''), error: err || `exited with code ${r.exitCode}`, missing: false, timedOut: false, ms };
+    return { ok: false, stdout: String(r.stdout ?? ''), error: err || `exited with code ${r.exitCode}`, missing: false, timedOut: false, ms, code: r.exitCode };
   }
-  return { ok: true, stdout: String(r.stdout), error: '', missing: false, timedOut: false, ms };
+  return { ok: true, stdout: String(r.stdout), error: '', missing: false, timedOut: false, ms, code: 0 };
 }

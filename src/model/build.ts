@@ -482,11 +482,11 @@ function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] 
     kernelModules: lazy(() =>
       kernelModules(
         { loaded: modulesLoaded, loadedInput: input('host.modules'), builtin: modulesBuiltin, builtinInput: input('host.modules-builtin'), dep: modulesDep, depInput: input('host.modules-dep'), release: info?.kernelVersion ?? '', backend },
-        {
+        () => ({
           host: host.parsed, sbox: sbox.parsed, ipvs, ipvsInput: input('sbox.ipvs'),
           hostSysctl: atByKey(batchA.hostSysctlEntries), sboxSysctl: atByKey(batchA.sboxSysctlEntries), hostSysctlInput: input('host.sysctl'),
           hostAddr, hostAddrFile: addrFile, fdb: overlayFdb, fdbFile: input('overlay.fdb').file,
-        },
+        }),
       ),
     ),
   };

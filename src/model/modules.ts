@@ -68,32 +68,74 @@ interface Requirement {
   absent?: (e: ModuleEvidence) => Proof | undefined;
 }
 
-/** The first rule of these tables of `data` that passes `test`, with where it is. */
-function findRule(data: IptablesData | undefined, tables: string[], test: (r: IptablesRule) => boolean): { rule: IptablesRule; at: string } | undefined {
-  for (const table of tables) {
-    for (const chain of data?.tables.get(table)?.values() ?? []) {
+/** Where each match, target and table is first used in one namespace's rules, and the rule's place in the scan. */
+interface RuleIndex {
+  match: Map<string, { at: string; pos: number }>;
+  target: Map<string, { at: string; pos: number }>;
+  table: Map<string, { at: string; pos: number }>;
+}
+type Use = ['match' | 'target' | 'table', string];
+const ruleIndexes = new WeakMap<IptablesData, RuleIndex>();
+const INDEXED_TABLES = ['nat', 'filter', 'mangle', 'raw'];
+
+/**
+ * One pass over a namespace's rules (tables in the order above), kept with its parsed data: each
+ * proof then looks up what it needs, where a scan per proof read a large node's thousands of rules
+ * once for every module nothing else shows. Nothing is made per rule but for a name seen first.
+ */
+function ruleIndex(data: IptablesData): RuleIndex {
+  let index = ruleIndexes.get(data);
+  if (index) return index;
+  const found: RuleIndex = (index = { match: new Map(), target: new Map(), table: new Map() });
+  let pos = 0;
+  for (const table of INDEXED_TABLES) {
+    for (const chain of data.tables.get(table)?.values() ?? []) {
+      const note = (map: Map<string, { at: string; pos: number }>, name: string, k: number) => {
+        if (!map.has(name)) map.set(name, { at: `${chain.file}:${chain.lineAt(k)}`, pos: pos + k });
+      };
       for (let k = 0; k < chain.size; k++) {
-        const r = chain.fieldsAt(k) ?? chain.ruleAt(k);
-        if (test(r)) return { rule: r, at: `${chain.file}:${chain.lineAt(k)}` };
+        const r: IptablesRule = chain.fieldsAt(k) ?? chain.ruleAt(k);
+        if (k === 0) note(found.table, table, k);
+        if (r.target !== '' && !found.target.has(r.target)) note(found.target, r.target, k);
+        const ms = r.matches;
+        for (let i = 0; i < ms.length; i++) if (!found.match.has(ms[i])) note(found.match, ms[i], k);
+        if ((r.dstType !== '' || r.srcType !== '') && !found.match.has('addrtype')) note(found.match, 'addrtype', k);
       }
+      pos += chain.size;
     }
+  }
+  ruleIndexes.set(data, index);
+  return index;
+}
+
+/** The first rule, of the host's then of the sbox's, that uses one of `uses`. */
+function firstUse(e: ModuleEvidence, uses: Use[]): string | undefined {
+  for (const data of [e.host, e.sbox]) {
+    if (!data) continue;
+    const index = ruleIndex(data);
+    let best: { at: string; pos: number } | undefined;
+    for (const [kind, name] of uses) {
+      const hit = index[kind].get(name);
+      if (hit && (!best || hit.pos < best.pos)) best = hit;
+    }
+    if (best) return best.at;
   }
   return undefined;
 }
 
 /** A rule of the host's or the sbox's that uses the module: proof that the kernel has it. */
-function ruleProof(what: string, test: (r: IptablesRule) => boolean, tables = ['nat', 'filter', 'mangle', 'raw']) {
+function ruleProof(what: string, uses: Use[]) {
   return (e: ModuleEvidence): Proof | undefined => {
-    const hit = findRule(e.host, tables, test) ?? findRule(e.sbox, tables, test);
-    return hit ? { how: `the kernel holds a rule with ${what} (${hit.at})`, at: hit.at } : undefined;
+    const at = firstUse(e, uses);
+    return at ? { how: `the kernel holds a rule with ${what} (${at})`, at } : undefined;
   };
 }
 
 /** A table with any rule in it: the kernel has that table (whichever module makes it). */
 function tableProof(table: string) {
   return (e: ModuleEvidence): Proof | undefined => {
-    const hit = findRule(e.host, [table], () => true) ?? findRule(e.sbox, [table], () => true);
-    return hit ? { how: `the kernel's ${table} table holds rules (${hit.at})`, at: hit.at } : undefined;
+    const at = firstUse(e, [['table', table]]);
+    return at ? { how: `the kernel's ${table} table holds rules (${at})`, at } : undefined;
   };
 }
 
@@ -131,23 +173,23 @@ const either = (...ps: ((e: ModuleEvidence) => Proof | undefined)[]) => (e: Modu
   return undefined;
 };
 
-const NAT_TARGETS = new Set(['DNAT', 'SNAT', 'MASQUERADE', 'REDIRECT']);
+const NAT_TARGETS = ['DNAT', 'SNAT', 'MASQUERADE', 'REDIRECT'];
 /** Matches and targets iptables-nft takes from the xt modules through nft_compat. */
-const XT_MATCHES = new Set(['addrtype', 'conntrack', 'state', 'ipvs', 'mark', 'multiport', 'comment']);
-const XT_TARGETS = new Set(['DNAT', 'SNAT', 'MASQUERADE', 'REDIRECT', 'MARK']);
+const XT_MATCHES = ['addrtype', 'conntrack', 'state', 'ipvs', 'mark', 'multiport', 'comment'];
+const XT_TARGETS = ['DNAT', 'SNAT', 'MASQUERADE', 'REDIRECT', 'MARK'];
 
 /** What the ingress path needs whatever the iptables backend (service_linux.go, drivers/overlay, drivers/bridge). */
 const COMMON: Requirement[] = [
   {
     module: 'ip_vs',
     config: 'CONFIG_IP_VS',
-    does: 'IPVS, which balances every published port inside ingress_sbox (one firewall-mark service per port)',
+    does: 'IPVS, which balances every published port inside ingress_sbox (one firewall-mark service per port): without it no published port answers on this node',
     present: either(
       (e) => (e.ipvsInput.status === 'present' ? { how: `ingress_sbox has /proc/net/ip_vs (${e.ipvsInput.file})`, at: e.ipvsInput.file } : undefined),
       sysctlProof('sbox', (k) => k.startsWith('net.ipv4.vs.'), 'IPVS'),
     ),
     absent: (e) =>
-      notFound(e.ipvsInput) ? { how: `ingress_sbox has no /proc/net/ip_vs (${e.ipvsInput.file}: ${e.ipvsInput.message})`, at: e.ipvsInput.file } : undefined,
+      notFound(e.ipvsInput) ? { how: `ingress_sbox has no /proc/net/ip_vs (${e.ipvsInput.file}: ${e.ipvsInput.error})`, at: e.ipvsInput.file } : undefined,
   },
   {
     module: 'ip_vs_rr',
@@ -165,12 +207,12 @@ const COMMON: Requirement[] = [
     needs: 'ip_vs',
     does:
       'the `-m ipvs` match of ingress_sbox\'s SNAT rule (nat POSTROUTING `-m ipvs --ipvs -j SNAT`): without it dockerd logs "Failed to add firewall mark rule in sbox", and connections balanced to a task on another node get no reply',
-    present: ruleProof('`-m ipvs`', (r) => r.matches.includes('ipvs')),
+    present: ruleProof('`-m ipvs`', [['match', 'ipvs']]),
   },
   {
     module: 'nf_conntrack',
     config: 'CONFIG_NF_CONNTRACK',
-    does: 'connection tracking, on which every NAT of the mesh rests (the DNAT to ingress_sbox, its SNAT, and IPVS\'s own entries)',
+    does: 'connection tracking, on which every NAT of the mesh rests (the DNAT to ingress_sbox, its SNAT, and IPVS\'s own entries): without it none of them applies',
     present: sysctlProof('host', (k) => k === 'net.netfilter.nf_conntrack_max' || k === 'net.netfilter.nf_conntrack_count', 'connection tracking'),
     absent: sysctlAbsent(['net.netfilter.nf_conntrack_max', 'net.netfilter.nf_conntrack_count'], 'connection tracking'),
   },
@@ -178,15 +220,15 @@ const COMMON: Requirement[] = [
     module: 'nf_nat',
     config: 'CONFIG_NF_NAT',
     needs: 'nf_conntrack',
-    does: "NAT: the DOCKER-INGRESS DNAT of each published port to ingress_sbox, and the sbox's SNAT",
-    present: ruleProof('a NAT target', (r) => NAT_TARGETS.has(r.target)),
+    does: "the NAT behind DOCKER-INGRESS's DNAT of each published port to ingress_sbox and the sbox's SNAT: without it dockerd can write neither",
+    present: ruleProof('a NAT target', NAT_TARGETS.map((t): Use => ['target', t])),
   },
   {
     module: 'xt_nat',
     config: 'CONFIG_NETFILTER_XT_NAT',
     needs: 'nf_nat',
-    does: 'the DNAT and SNAT targets of those rules',
-    present: ruleProof('a DNAT or SNAT target', (r) => r.target === 'DNAT' || r.target === 'SNAT'),
+    does: "the DNAT and SNAT targets: DOCKER-INGRESS's DNAT to ingress_sbox and the sbox's SNAT cannot be written without them",
+    present: ruleProof('a DNAT or SNAT target', [['target', 'DNAT'], ['target', 'SNAT']]),
   },
   {
     module: 'xt_MASQUERADE',
@@ -194,33 +236,33 @@ const COMMON: Requirement[] = [
     config: 'CONFIG_NETFILTER_XT_TARGET_MASQUERADE (CONFIG_IP_NF_TARGET_MASQUERADE, ipt_MASQUERADE, on older kernels)',
     needs: 'nf_nat',
     does: "the MASQUERADE target: dockerd adds nat POSTROUTING's `-o docker_gwbridge -j MASQUERADE` before any published port's DNAT, and stops there when it cannot",
-    present: ruleProof('the MASQUERADE target', (r) => r.target === 'MASQUERADE'),
+    present: ruleProof('the MASQUERADE target', [['target', 'MASQUERADE']]),
   },
   {
     module: 'xt_addrtype',
     config: 'CONFIG_NETFILTER_XT_MATCH_ADDRTYPE',
-    does: 'the `-m addrtype --dst-type LOCAL` jump from nat PREROUTING and OUTPUT to DOCKER-INGRESS, without which no published port is DNATed',
-    present: ruleProof('`-m addrtype`', (r) => r.matches.includes('addrtype') || r.dstType !== '' || r.srcType !== ''),
+    does: 'the `-m addrtype` match of the jump from nat PREROUTING and OUTPUT to DOCKER-INGRESS (`--dst-type LOCAL`): without it no published port is DNATed',
+    present: ruleProof('`-m addrtype`', [['match', 'addrtype']]),
   },
   {
     module: 'xt_mark',
     config: 'CONFIG_NETFILTER_XT_MARK',
-    does: "the MARK target with which ingress_sbox marks each published port for its IPVS service (mangle PREROUTING)",
-    present: ruleProof('the MARK target', (r) => r.target === 'MARK' || r.matches.includes('mark')),
+    does: "the MARK target with which ingress_sbox marks each published port for its IPVS service (mangle PREROUTING): without it no connection reaches IPVS",
+    present: ruleProof('the MARK target', [['target', 'MARK'], ['match', 'mark']]),
   },
   {
     module: 'xt_conntrack',
     config: 'CONFIG_NETFILTER_XT_MATCH_CONNTRACK',
     needs: 'nf_conntrack',
-    does: "the `-m conntrack --ctstate` rules dockerd adds in each task's namespace for its ingress ports and in FORWARD for the replies",
-    present: ruleProof('`-m conntrack`', (r) => r.matches.includes('conntrack')),
+    does: "the `-m conntrack --ctstate` match of the rules dockerd adds in each task's namespace for its ingress ports and in FORWARD for the replies: without it those rules cannot be written",
+    present: ruleProof('`-m conntrack`', [['match', 'conntrack']]),
   },
   {
     module: 'xt_REDIRECT',
     config: 'CONFIG_NETFILTER_XT_TARGET_REDIRECT',
     needs: 'nf_nat',
     does: 'the REDIRECT from the published port to the target port in each task\'s namespace: without it dockerd logs "Failed to add redirect rules" and the task does not answer on the mesh',
-    present: ruleProof('the REDIRECT target', (r) => r.target === 'REDIRECT'),
+    present: ruleProof('the REDIRECT target', [['target', 'REDIRECT']]),
   },
 ];
 
@@ -228,7 +270,7 @@ const LINKS: Requirement[] = [
   {
     module: 'bridge',
     config: 'CONFIG_BRIDGE',
-    does: "bridges: docker_gwbridge, which joins ingress_sbox to the host, and the ingress overlay's bridge in its namespace",
+    does: "the bridge device, of which docker_gwbridge (joining ingress_sbox to the host) and the ingress overlay's bridge are two: without it neither exists",
     present: either(interfaceProof((i) => i === 'docker_gwbridge' || i === 'docker0', 'the bridge'), sysctlProof('host', (k) => k.startsWith('net.bridge.'), 'the bridge module')),
   },
   {
@@ -236,20 +278,20 @@ const LINKS: Requirement[] = [
     config: 'CONFIG_BRIDGE_NETFILTER',
     needs: 'bridge',
     does:
-      'net.bridge.bridge-nf-call-iptables: dockerd sets up docker_gwbridge (inter-container communication off) only with it ("cannot restrict inter-container communication: please ensure that br_netfilter kernel module is loaded"), and without docker_gwbridge there is no ingress_sbox',
+      'what makes net.bridge.bridge-nf-call-iptables: dockerd sets up docker_gwbridge (inter-container communication off) only with it ("cannot restrict inter-container communication: please ensure that br_netfilter kernel module is loaded"), and without docker_gwbridge there is no ingress_sbox',
     present: sysctlProof('host', (k) => k === 'net.bridge.bridge-nf-call-iptables', 'br_netfilter'),
     absent: sysctlAbsent(['net.bridge.bridge-nf-call-iptables'], 'br_netfilter'),
   },
   {
     module: 'veth',
     config: 'CONFIG_VETH',
-    does: 'the veth pairs that connect ingress_sbox and every task to docker_gwbridge and to the overlay',
+    does: 'the veth pairs that connect ingress_sbox and every task to docker_gwbridge and to the overlay: without them there is no ingress_sbox',
     present: interfaceProof((i) => i.startsWith('veth'), 'the veth'),
   },
   {
     module: 'vxlan',
     config: 'CONFIG_VXLAN',
-    does: "the ingress overlay's VXLAN device, which carries balanced connections to tasks on other nodes",
+    does: "the ingress overlay's VXLAN device, which carries balanced connections to tasks on other nodes: without it the ingress network cannot be made",
     present: either(
       (e) => {
         const row = e.fdb?.entries.find((r) => /^(vxlan|vx-)/.test(r.device));
@@ -262,19 +304,19 @@ const LINKS: Requirement[] = [
 
 /** The tables dockerd writes to, as each backend makes them. */
 function tables(backend: IptablesBackend): Requirement[] {
-  const nat = "the nat table, where dockerd writes DOCKER-INGRESS's DNAT and ingress_sbox's SNAT";
-  const mangle = 'the mangle table, where ingress_sbox marks each published port (without it published ports fail: moby/moby#46636)';
-  const filter = "the filter table, where dockerd writes DOCKER-INGRESS's ACCEPT rules before any DNAT";
+  const nat = "the nat table, where dockerd writes DOCKER-INGRESS's DNAT and ingress_sbox's SNAT: without it no published port is DNATed";
+  const mangle = 'the mangle table, where ingress_sbox marks each published port for IPVS: without it no connection reaches IPVS (moby/moby#46636)';
+  const filter = "the filter table, where dockerd writes DOCKER-INGRESS's ACCEPT rules: without it dockerd stops before any published port's DNAT";
   if (backend === 'nft') {
     return [
-      { module: 'nf_tables', config: 'CONFIG_NF_TABLES', does: 'nf_tables, which holds iptables-nft\'s tables (the node\'s iptables is iptables-nft)', present: tableProof('nat') },
-      { module: 'nft_chain_nat', alternatives: ['nft_chain_nat_ipv4'], config: 'CONFIG_NFT_NAT', needs: 'nf_tables', does: `${nat} (iptables-nft's nat chains)`, present: tableProof('nat') },
+      { module: 'nf_tables', config: 'CONFIG_NF_TABLES', does: 'nf_tables, which holds the tables of iptables-nft, the node\'s iptables: without it dockerd writes no rule', present: tableProof('nat') },
+      { module: 'nft_chain_nat', alternatives: ['nft_chain_nat_ipv4'], config: 'CONFIG_NFT_NAT', needs: 'nf_tables', does: "iptables-nft's nat table, where dockerd writes DOCKER-INGRESS's DNAT and ingress_sbox's SNAT: without it no published port is DNATed", present: tableProof('nat') },
       {
         module: 'nft_compat',
         config: 'CONFIG_NFT_COMPAT',
         needs: 'nf_tables',
-        does: "iptables-nft's way to the xt matches and targets dockerd uses (addrtype, conntrack, ipvs, MARK, DNAT, SNAT)",
-        present: ruleProof('an xt match or target', (r) => r.matches.some((m) => XT_MATCHES.has(m)) || XT_TARGETS.has(r.target)),
+        does: "iptables-nft's way to the xt matches and targets dockerd uses (addrtype, conntrack, ipvs, MARK, DNAT, SNAT): without it none of those rules can be written",
+        present: ruleProof('an xt match or target', [...XT_MATCHES.map((m): Use => ['match', m]), ...XT_TARGETS.map((t): Use => ['target', t])]),
       },
     ];
   }
@@ -320,15 +362,17 @@ export function moduleSupport(i: InputModel): 'yes' | 'no' | '' {
  * Empty when none of the three module files is in the capture (captures made before they were read):
  * the rule then skips, saying so.
  */
-export function kernelModules(m: ModuleInputs, e: ModuleEvidence): unknown[] {
+export function kernelModules(m: ModuleInputs, evidence: ModuleEvidence | (() => ModuleEvidence)): unknown[] {
   const inputs = [m.loadedInput, m.builtinInput, m.depInput];
   if (inputs.every((i) => i.status === 'missing')) return [];
+  // The rest of the capture is gathered only for a node that has module files (not for old captures).
+  const e = typeof evidence === 'function' ? evidence() : evidence;
   const support = moduleSupport(m.loadedInput);
   const read = (i: InputModel) => i.status === 'present';
-  const noModules = `this kernel loads no modules (no /proc/modules: ${m.loadedInput.file}, ${m.loadedInput.message})`;
+  const noModules = `this kernel loads no modules (${m.loadedInput.file}: ${m.loadedInput.error})`;
   const unread = inputs.filter((i) => !read(i) && !(i === m.loadedInput && support === 'no') && !(i === m.depInput && support === 'no'));
   const release = m.release ? ` ${m.release}` : '';
-  const decided = new Map<string, { state: string; how: string }>();
+  const decided = new Map<string, { state: string; how: string; options: string[] }>();
   const out: unknown[] = [];
   for (const r of [...COMMON, ...tables(m.backend), ...LINKS]) {
     const names = [r.module, ...(r.alternatives ?? [])];
@@ -343,6 +387,7 @@ export function kernelModules(m: ModuleInputs, e: ModuleEvidence): unknown[] {
     let how: string;
     let where: string[];
     let found = '';
+    let byNeed = false;
     const loaded = hit(m.loaded);
     const builtin = loaded ? undefined : hit(m.builtin);
     const loadable = loaded || builtin || support === 'no' ? undefined : hit(m.dep);
@@ -371,17 +416,19 @@ export function kernelModules(m: ModuleInputs, e: ModuleEvidence): unknown[] {
       [state, where] = ['missing', [m.loadedInput.file, p.at]];
       how = `${noModules}, and ${p.how}`;
     } else if (need?.state === 'missing') {
-      [state, where] = ['missing', whereOf(out, r.needs!)];
+      [state, where, byNeed] = ['missing', whereOf(out, r.needs!), true];
       how = `it needs ${r.needs}, which kernel${release} does not have: ${need.how}`;
     } else {
       [state, where] = ['unknown', unread.map((i) => i.file)];
-      how = `cannot tell: ${unread.map((i) => `${i.file} was not read (${i.message})`).join('; ')}`;
+      how = `${unread.map((i) => `${i.file} was not read (${i.error || i.message})`).join('; ')}, and nothing else in the capture shows it`;
     }
-    decided.set(r.module, { state, how });
+    // The kernel options to set: this module's, and those of what it needs that is missing too.
+    const options = byNeed ? [...need!.options, r.config] : [r.config];
+    decided.set(r.module, { state, how, options });
     // ipvs-available fails where ingress_sbox has no /proc/net/ip_vs: IPVS missing is its finding.
     const reportedBy = r.module === 'ip_vs' && state === 'missing' && notFound(e.ipvsInput) ? 'ipvs-available' : '';
     const note = r.needs === 'ip_vs' && state === 'missing' && decided.get('ip_vs')?.state === 'missing' && notFound(e.ipvsInput) ? 'ipvs-available reports ip_vs itself' : '';
-    out.push(make('KernelModule', { module: r.module, alternatives: r.alternatives ?? [], found, state, how, config: r.config, does: r.does, reportedBy, note, where }));
+    out.push(make('KernelModule', { module: r.module, alternatives: r.alternatives ?? [], found, state, how, config: r.config, options, does: r.does, reportedBy, note, where }));
   }
   return out;
 }

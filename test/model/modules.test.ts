@@ -121,7 +121,7 @@ describe('where the modules folder was not read', () => {
     // A module no file shows: not guessed. The absence of a sysctl proves nothing where modules load on first use.
     expect(m.get('xt_REDIRECT')).toMatchObject({
       state: 'unknown',
-      how: 'cannot tell: nodes/n1/host/modules-builtin.txt was not read (grep -E ... /lib/modules/6.18.44-fc-v1272/modules.builtin: grep: /lib/modules/6.18.44-fc-v1272/modules.builtin: No such file or directory); nodes/n1/host/modules-dep.txt was not read (grep -E ... /lib/modules/6.18.44-fc-v1272/modules.dep: grep: /lib/modules/6.18.44-fc-v1272/modules.dep: No such file or directory)',
+      how: 'nodes/n1/host/modules-builtin.txt was not read (grep: /lib/modules/6.18.44-fc-v1272/modules.builtin: No such file or directory); nodes/n1/host/modules-dep.txt was not read (grep: /lib/modules/6.18.44-fc-v1272/modules.dep: No such file or directory), and nothing else in the capture shows it',
     });
     expect(m.get('nf_conntrack')?.state).toBe('unknown');
     expect([...m.values()].some((x) => x.state === 'missing')).toBe(false);
@@ -136,16 +136,17 @@ describe('where the modules folder was not read', () => {
         host: parseIptables(LEGACY_SAVE, N + 'host/iptables.txt').data,
       }),
     ));
-    const noModules = 'this kernel loads no modules (no /proc/modules: nodes/n1/host/modules.txt, cat /proc/modules: cat: /proc/modules: No such file or directory)';
+    const noModules = 'this kernel loads no modules (nodes/n1/host/modules.txt: cat: /proc/modules: No such file or directory)';
     expect(m.get('ip_vs')).toMatchObject({
       state: 'missing',
       reportedBy: 'ipvs-available',
-      how: `${noModules}, and ingress_sbox has no /proc/net/ip_vs (nodes/n1/ingress_sbox/ipvs.txt: nsenter --net=/run/docker/netns/ingress_sbox cat /proc/net/ip_vs: cat: /proc/net/ip_vs: No such file or directory)`,
+      how: `${noModules}, and ingress_sbox has no /proc/net/ip_vs (nodes/n1/ingress_sbox/ipvs.txt: cat: /proc/net/ip_vs: No such file or directory)`,
+      options: ['CONFIG_IP_VS'],
       where: ['nodes/n1/host/modules.txt', 'nodes/n1/ingress_sbox/ipvs.txt'],
     });
     // What needs IPVS (Kconfig: depends on IP_VS) is missing with it; ipvs-available reports ip_vs itself.
     for (const x of ['ip_vs_rr', 'xt_ipvs']) {
-      expect(m.get(x)).toMatchObject({ state: 'missing', reportedBy: '', note: 'ipvs-available reports ip_vs itself', where: ['nodes/n1/host/modules.txt', 'nodes/n1/ingress_sbox/ipvs.txt'] });
+      expect(m.get(x)).toMatchObject({ state: 'missing', reportedBy: '', note: 'ipvs-available reports ip_vs itself', where: ['nodes/n1/host/modules.txt', 'nodes/n1/ingress_sbox/ipvs.txt'], options: ['CONFIG_IP_VS', m.get(x)!.config] });
       expect(m.get(x)?.how).toBe(`it needs ip_vs, which kernel 6.1.0-13-amd64 does not have: ${m.get('ip_vs')!.how}`);
     }
     // sysctl.txt read, without the sysctls nf_conntrack and br_netfilter make: on this kernel, they are not there.
@@ -159,16 +160,18 @@ describe('where the modules folder was not read', () => {
 
   it('takes what needs a module found missing as missing too (no NAT without connection tracking)', () => {
     const m = byModule(kernelModules(inputs({ loaded: NO_PROC_MODULES, builtin: NO_FOLDER('modules.builtin'), dep: NO_FOLDER('modules.dep') }), evidence()));
-    expect(m.get('nf_conntrack')).toMatchObject({ state: 'missing', how: 'this kernel loads no modules (no /proc/modules: nodes/n1/host/modules.txt, cat /proc/modules: cat: /proc/modules: No such file or directory), and nodes/n1/host/sysctl.txt has no net.netfilter.nf_conntrack_max or net.netfilter.nf_conntrack_count, which connection tracking makes' });
+    expect(m.get('nf_conntrack')).toMatchObject({ state: 'missing', how: 'this kernel loads no modules (nodes/n1/host/modules.txt: cat: /proc/modules: No such file or directory), and nodes/n1/host/sysctl.txt has no net.netfilter.nf_conntrack_max or net.netfilter.nf_conntrack_count, which connection tracking makes' });
     expect(['nf_nat', 'xt_nat', 'xt_MASQUERADE', 'xt_conntrack', 'xt_REDIRECT'].map((x) => m.get(x)?.state)).toEqual(['missing', 'missing', 'missing', 'missing', 'missing']);
     expect(m.get('xt_nat')?.how).toMatch(/^it needs nf_nat, which kernel 6.1.0-13-amd64 does not have: it needs nf_conntrack, which/);
     expect(m.get('xt_nat')?.note).toBe('');
+    // The options to set: the chain down to the one the kernel lacks first.
+    expect(m.get('xt_nat')?.options).toEqual(['CONFIG_NF_CONNTRACK', 'CONFIG_NF_NAT', 'CONFIG_NETFILTER_XT_NAT']);
   });
 
   it('reads the modules folder of a kernel without /proc/modules as its built-in list (modules.dep is not loadable there)', () => {
     const m = byModule(kernelModules(inputs({ loaded: NO_PROC_MODULES, builtin: 'kernel/net/bridge/bridge.ko\n', dep: DEP_ALL.join('\n') }), evidence()));
     expect(m.get('bridge')?.state).toBe('built in');
-    expect(m.get('veth')).toMatchObject({ state: 'missing', how: 'this kernel loads no modules (no /proc/modules: nodes/n1/host/modules.txt, cat /proc/modules: cat: /proc/modules: No such file or directory), and it is not built in (nodes/n1/host/modules-builtin.txt)' });
+    expect(m.get('veth')).toMatchObject({ state: 'missing', options: ['CONFIG_VETH'], how: 'this kernel loads no modules (nodes/n1/host/modules.txt: cat: /proc/modules: No such file or directory), and it is not built in (nodes/n1/host/modules-builtin.txt)' });
   });
 });
 

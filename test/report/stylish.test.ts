@@ -56,10 +56,11 @@ describe('stylish report: short when all is well', () => {
     // The five rules that need host/addr.txt share one line; sbox-snat-present skips on two nodes only.
     expect(notChecked).toContain('○ skip advertise-addr-local, overlay-mtu-fits, rp-filter-loose-on-multihomed, vxlan-checksum-offload-safe, vxlan-device-not-stale on all 3 nodes: needs nodes/*/host/addr.txt, which is not in the capture');
     expect(notChecked).toContain('○ skip sbox-snat-present on 228, 253 (2 of 3 nodes): needs nodes/*/ingress_sbox/iptables-nat.txt, which is not in the capture');
+    expect(notChecked).toContain('○ skip kernel-modules-present on all 3 nodes: needs nodes/*/host/modules.txt, modules-builtin.txt and modules-dep.txt, which are not in the capture');
     // One line per reason: fewer lines than rules skipped (each of which skips on several nodes).
     const skipped = Number(/Not checked (\d+) rules skipped/.exec(notChecked)![1]);
-    expect(skipped).toBe(15);
-    expect(notChecked.match(/○ skip/g)!.length).toBe(10);
+    expect(skipped).toBe(16);
+    expect(notChecked.match(/○ skip/g)!.length).toBe(11);
   });
 
   it('with --verbose lists every result of every node, each pass included', () => {

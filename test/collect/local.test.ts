@@ -254,6 +254,11 @@ describe('captureLocal', () => {
       expect(readFileSync(join(host, 'modules-dep.txt'), 'utf8')).toBe('kernel/net/netfilter/ipvs/ip_vs.ko.zst: kernel/net/netfilter/nf_conntrack.ko.zst kernel/net/ipv4/netfilter/nf_defrag_ipv4.ko.zst\nkernel/net/netfilter/xt_REDIRECT.ko.zst: kernel/net/netfilter/nf_nat.ko.zst\n');
       const errors = JSON.parse(readFileSync(join(out, 'nodes/stub-node/errors.json'), 'utf8')) as { file: string }[];
       expect(errors.map((e) => e.file).filter((f) => f.startsWith('host/modules'))).toEqual([]);
+      // What the rule makes of them: loaded or loadable passes; ip_vs_rr, in none of the three, fails.
+      const results = runCheck({ dir: out, format: 'json', failOn: 'fail', color: false, verbose: false, toolVersion: 't' }).input.results.filter((x) => x.rule === 'kernel-modules-present');
+      expect(results.find((x) => x.subject === 'xt_ipvs')).toMatchObject({ status: 'pass', message: 'xt_ipvs is loaded (nodes/stub-node/host/modules.txt:1)' });
+      expect(results.find((x) => x.subject === 'xt_REDIRECT')?.status).toBe('pass');
+      expect(results.find((x) => x.subject === 'ip_vs_rr')).toMatchObject({ status: 'fail', where: ['nodes/stub-node/host/modules.txt', 'nodes/stub-node/host/modules-builtin.txt', 'nodes/stub-node/host/modules-dep.txt'] });
     } finally {
       rmSync(lib, { recursive: true, force: true });
       rmSync(join(root, 'proc-modules'), { force: true });

@@ -6,7 +6,7 @@ import { parseIptables } from '../../src/parse/iptables.js';
 import { parseIpvs } from '../../src/parse/ipvs.js';
 import { parseAddr } from '../../src/parse/net.js';
 
-type Mod = { module: string; alternatives: string[]; found: string; state: string; how: string; config: string; does: string; reportedBy: string; note: string; where: string[] };
+type Mod = { module: string; alternatives: string[]; found: string; state: string; how: string; config: string; options: string[]; does: string; reportedBy: string; note: string; where: string[] };
 
 const N = 'nodes/n1/';
 const present = (id: string, file: string): InputModel => ({ id, status: 'present', file: N + file, format: '', message: '', command: '', error: '', line: 0n });

@@ -286,6 +286,95 @@ function writeIpvsConn(d, node, flows, { ipvsadm = false } = {}) {
   writeFileSync(join(d, `nodes/${node}/ingress_sbox/ipvs-conn.txt`), [...head, ...lines].map((l) => `${l}\n`).join(''));
 }
 
+/*
+ * The kernel's modules (kernel-modules-present): host/modules.txt (/proc/modules or lsmod), and of
+ * /lib/modules/<release>/ the mesh's lines of modules.builtin and modules.dep, each given as its text
+ * or as [the error the node gave], which goes to errors.json with the collector's command.
+ */
+const { MODULES_PATTERN } = await import('../dist/collect/commands.js');
+function writeModules(d, node, release, { loaded, builtin, dep, errors = [] }) {
+  const info = JSON.parse(readFileSync(join(d, `nodes/${node}/info.json`), 'utf8'));
+  if (info.KernelVersion !== release) json(d, `nodes/${node}/info.json`, (i) => ({ ...i, KernelVersion: release }));
+  const all = [...readErrors(d, node), ...errors];
+  const files = [
+    ['host/modules.txt', 'cat /proc/modules', loaded],
+    ['host/modules-builtin.txt', `grep -E ${MODULES_PATTERN} /lib/modules/${release}/modules.builtin`, builtin],
+    ['host/modules-dep.txt', `grep -E ${MODULES_PATTERN} /lib/modules/${release}/modules.dep`, dep],
+  ];
+  for (const [file, command, v] of files) {
+    if (typeof v === 'string') writeFileSync(join(d, `nodes/${node}/${file}`), v);
+    else all.push({ file, command, error: v[0] });
+  }
+  writeFileSync(join(d, `nodes/${node}/errors.json`), JSON.stringify(all, null, 2) + '\n');
+}
+function readErrors(d, node) {
+  const p = join(d, `nodes/${node}/errors.json`);
+  return existsSync(p) ? JSON.parse(readFileSync(p, 'utf8')) : [];
+}
+/** A line of /proc/modules (name, size, use count, users, state, address): sizes and addresses as a 3.10 kernel prints them, written for these fixtures. */
+const procModule = (name, size, users = '-', count = users === '-' ? 0 : users.split(',').filter(Boolean).length) => `${name} ${size} ${count} ${users} Live 0xffffffffc0${(size % 0xfffff).toString(16).padStart(5, '0')}000`;
+/** modules.dep lines of a kernel with every module of the mesh's list loadable (module paths as the kernel tree lays them out; `.ko.xz` as CentOS 7 ships them). */
+const DEP_3_10 = [
+  'kernel/net/netfilter/ipvs/ip_vs.ko.xz: kernel/net/netfilter/nf_conntrack.ko.xz kernel/lib/libcrc32c.ko.xz',
+  'kernel/net/netfilter/ipvs/ip_vs_rr.ko.xz: kernel/net/netfilter/ipvs/ip_vs.ko.xz kernel/net/netfilter/nf_conntrack.ko.xz kernel/lib/libcrc32c.ko.xz',
+  'kernel/net/netfilter/xt_ipvs.ko.xz: kernel/net/netfilter/ipvs/ip_vs.ko.xz kernel/net/netfilter/nf_conntrack.ko.xz kernel/lib/libcrc32c.ko.xz',
+  'kernel/net/netfilter/nf_conntrack.ko.xz:',
+  'kernel/net/netfilter/nf_nat.ko.xz: kernel/net/netfilter/nf_conntrack.ko.xz',
+  'kernel/net/netfilter/xt_nat.ko.xz: kernel/net/netfilter/nf_nat.ko.xz kernel/net/netfilter/nf_conntrack.ko.xz',
+  'kernel/net/ipv4/netfilter/ipt_MASQUERADE.ko.xz: kernel/net/ipv4/netfilter/nf_nat_masquerade_ipv4.ko.xz kernel/net/ipv4/netfilter/nf_nat_ipv4.ko.xz kernel/net/netfilter/nf_nat.ko.xz kernel/net/netfilter/nf_conntrack.ko.xz',
+  'kernel/net/netfilter/xt_addrtype.ko.xz:',
+  'kernel/net/netfilter/xt_mark.ko.xz:',
+  'kernel/net/netfilter/xt_conntrack.ko.xz: kernel/net/netfilter/nf_conntrack.ko.xz',
+  'kernel/net/netfilter/xt_REDIRECT.ko.xz: kernel/net/netfilter/nf_nat_redirect.ko.xz kernel/net/netfilter/nf_nat.ko.xz kernel/net/netfilter/nf_conntrack.ko.xz',
+  'kernel/net/ipv4/netfilter/iptable_nat.ko.xz: kernel/net/ipv4/netfilter/nf_nat_ipv4.ko.xz kernel/net/netfilter/nf_nat.ko.xz kernel/net/netfilter/nf_conntrack.ko.xz kernel/net/ipv4/netfilter/ip_tables.ko.xz',
+  'kernel/net/ipv4/netfilter/iptable_mangle.ko.xz: kernel/net/ipv4/netfilter/ip_tables.ko.xz',
+  'kernel/net/ipv4/netfilter/iptable_filter.ko.xz: kernel/net/ipv4/netfilter/ip_tables.ko.xz',
+  'kernel/net/bridge/bridge.ko.xz: kernel/net/802/stp.ko.xz kernel/net/llc/llc.ko.xz',
+  'kernel/net/bridge/br_netfilter.ko.xz: kernel/net/bridge/bridge.ko.xz kernel/net/802/stp.ko.xz kernel/net/llc/llc.ko.xz',
+  'kernel/drivers/net/veth.ko.xz:',
+  'kernel/drivers/net/vxlan.ko.xz: kernel/net/ipv4/udp_tunnel.ko.xz kernel/net/ipv6/ip6_udp_tunnel.ko.xz',
+];
+/** The head of the `lsmod` posted in moby/libnetwork#2227 (a Rock64 swarm node), as far as the post shows complete lines. */
+const LSMOD_2227 = `Module                  Size  Used by
+ip_vs_rr               16384  2
+xt_ipvs                16384  2
+ip_vs                 110592  5 ip_vs_rr,xt_ipvs
+xt_REDIRECT            16384  1
+nf_nat_redirect        16384  1 xt_REDIRECT
+xt_nat                 16384  13
+xt_tcpudp              16384  15
+veth                   16384  0
+vxlan                  40960  0
+ip6_udp_tunnel         16384  1 vxlan
+udp_tunnel             16384  1 vxlan
+iptable_mangle         16384  2
+xt_mark                16384  3
+ipt_MASQUERADE         16384  3
+nf_nat_masquerade_ipv4    16384  1 ipt_MASQUERADE
+nf_conntrack_netlink    36864  0
+iptable_nat            16384  3
+nf_conntrack_ipv4      24576  6
+nf_defrag_ipv4         16384  1 nf_conntrack_ipv4
+nf_nat_ipv4            16384  1 iptable_nat
+xt_addrtype            16384  5
+iptable_filter         16384  2
+xt_conntrack           16384  5
+nf_nat                 20480  4 nf_nat_redirect,nf_nat_ipv4,xt_nat,nf_nat_masquerade_ipv4
+nf_conntrack          126976  7 ip_vs,nf_nat,nf_nat_ipv4,xt_conntrack,nf_nat_masquerade_ipv4,nf_conntrack_netlink,nf_conntrack_ipv4
+overlay                45056  1
+snd_soc_rockchip_hdmi_dp    16384  0
+snd_soc_rockchip_i2s    16384  4
+snd_soc_rockchip_spdif    16384  2
+rockchip_saradc        16384  0
+`;
+/** What this machine's kernel (6.18.44-fc-v1272, no loadable modules, no IPVS) gave the collectors, word for word. */
+const HERE = '6.18.44-fc-v1272';
+const HERE_ERRORS = {
+  loaded: ['cat: /proc/modules: No such file or directory'],
+  builtin: [`grep: /lib/modules/${HERE}/modules.builtin: No such file or directory`],
+  dep: [`grep: /lib/modules/${HERE}/modules.dep: No such file or directory`],
+};
+
 const variants = {
   'broken-dnat-target': {
     says: "Node 253's DOCKER-INGRESS DNATs tcp/8080 to 192.168.0.3, but ingress_sbox is 192.168.0.2 on docker_gwbridge (a stale rule after docker_gwbridge was recreated).",
@@ -849,6 +938,64 @@ const variants = {
     },
   },
 };
+
+Object.assign(variants, {
+  'broken-host-kernel-modules': {
+    says:
+      "Node 253 runs this machine's own kernel, 6.18.44-fc-v1272, built without loadable modules and without IPVS (`# CONFIG_MODULES is not set`, `# CONFIG_IP_VS is not set` in its /proc/config.gz): the collectors found no /proc/modules and no /lib/modules/6.18.44-fc-v1272 (errors.json holds cat's and grep's own words from this machine), and ingress_sbox has no /proc/net/ip_vs nor net.ipv4.vs (as in the swarm lab, test/lab: dockerd programmed no DOCKER-INGRESS DNAT and no sbox MARK). IPVS itself is ipvs-available's finding; kernel-modules-present adds that ip_vs_rr and xt_ipvs, which need IPVS, are not there either (a kernel that loads no modules has only what is built in), while the rest the mesh needs shows in the capture (rules using addrtype, conntrack, MASQUERADE, DNAT; net.netfilter.nf_conntrack_max = 262144 and net.bridge.bridge-nf-call-iptables = 1, this machine's values). Node 234 runs Moby Linux (4.9.36-moby, the Docker for AWS kernel of docker-archive/for-aws#92, whose netfilter is built in: dockerd's modprobe there says `module nf_nat not found in modules.dep`, linuxkit/linuxkit#3028) and was captured from a container without /lib/modules: its /proc/modules lists none of the mesh's modules, its rules show most of them in the kernel, but veth, vxlan and xt_REDIRECT nothing shows, so the rule cannot tell there and skips. Node 228 has no module files (a capture from before they were read).",
+    fails: 'kernel-modules-present on node 253 (ip_vs_rr and xt_ipvs), ipvs-available, published-port-has-dnat and published-port-has-mark on 253; kernel-modules-present skips on 234 (cannot tell) and 228 (not captured)',
+    make: (d) => {
+      unlinkSync(join(d, 'nodes/253/ingress_sbox/ipvs.txt'));
+      unlinkSync(join(d, 'nodes/253/ingress_sbox/sysctl.txt'));
+      writeFileSync(join(d, 'nodes/253/errors.json'), JSON.stringify([
+        { file: 'ingress_sbox/ipvs.txt', command: 'nsenter --net=/run/docker/netns/ingress_sbox cat /proc/net/ip_vs', error: 'cat: /proc/net/ip_vs: No such file or directory' },
+        { file: 'ingress_sbox/sysctl.txt', command: 'nsenter --net=/run/docker/netns/ingress_sbox grep -r . /proc/sys/net/ipv4/vs', error: 'grep: /proc/sys/net/ipv4/vs: No such file or directory' },
+      ], null, 2) + '\n');
+      edit(d, 'nodes/253/host/iptables-nat.txt', (t) => t.replace(/.*DNAT .*dpt:8080 to:192\.168\.0\.2:8080\n/, ''));
+      edit(d, 'nodes/253/ingress_sbox/iptables-mangle.txt', (t) => t.replace(/.*MARK set 0x205a\n/g, ''));
+      edit(d, 'nodes/253/host/sysctl.txt', (t) => t + 'net.netfilter.nf_conntrack_max = 262144\n');
+      writeModules(d, '253', HERE, HERE_ERRORS);
+      writeModules(d, '234', '4.9.36-moby', { loaded: '', builtin: ['grep: /lib/modules/4.9.36-moby/modules.builtin: No such file or directory'], dep: ['grep: /lib/modules/4.9.36-moby/modules.dep: No such file or directory'] });
+      edit(d, 'nodes/234/host/sysctl.txt', (t) => t + 'net.netfilter.nf_conntrack_max = 262144\n');
+    },
+  },
+  'broken-host-kernel-no-ip-vs-rr': {
+    says:
+      "Node 234's kernel has IPVS but not its round-robin scheduler, as Scaleway's docker kernels had in scaleway/kernel-tools#293 (IPVS added by #289, IP_VS_RR only by #295): ip_vs is loaded, but ip_vs_rr is in none of host/modules.txt (/proc/modules), modules-builtin.txt and modules-dep.txt. dockerd marks the published port in ingress_sbox, then cannot create its IPVS service (libnetwork gives every service the rr scheduler): /proc/net/ip_vs lists none, and tcp/8080 does not answer on 234. The module lines are written for this fixture (a CentOS 7 kernel's module paths, the seed's 3.10.0-1160.el7.x86_64), with ip_vs_rr's left out.",
+    fails: 'kernel-modules-present on node 234 (ip_vs_rr), and fwmark-has-backend there (the mark has no IPVS service)',
+    make: (d) => {
+      writeModules(d, '234', '3.10.0-1160.el7.x86_64', {
+        loaded: ['ip_vs 145497 2 xt_ipvs, Live 0xffffffffc0a4f000', 'xt_ipvs 12730 1 - Live 0xffffffffc0a48000'].join('\n') + '\n',
+        builtin: '',
+        dep: DEP_3_10.filter((l) => !l.startsWith('kernel/net/netfilter/ipvs/ip_vs_rr.')).join('\n') + '\n',
+      });
+      edit(d, 'nodes/234/ingress_sbox/ipvs.txt', (t) => t.replace(/FWM .*\n( +->.*\n)*/, ''));
+    },
+  },
+  'ok-host-kernel-modules': {
+    says:
+      "Every node has the modules the routing mesh needs, each shown a different way. 228 is the Rock64 node of moby/libnetwork#2227 (kernel 4.4.126-rockchip-ayufan-239, as the same reporter gave it in ayufan-rock64/linux-build#238): host/modules.txt is the `lsmod` posted there (its head, as far as its lines are complete), and modules-dep.txt lists bridge and br_netfilter as loadable (written for this fixture). 234's /proc/modules lists only the IPVS modules ingress_sbox uses (ip_vs, ip_vs_rr, xt_ipvs), and modules-dep.txt has every module of the list (a CentOS 7 kernel's module paths, written for this fixture): the others are loadable, and netfilter modules and link types load on first use. 253 was captured from a container without /lib/modules (grep: No such file), on a kernel with its netfilter core built in: /proc/modules lists xt_ipvs, veth, vxlan and xt_REDIRECT, and the rest shows in the capture (ingress_sbox's /proc/net/ip_vs and its rr service, the rules using addrtype, conntrack, MARK, DNAT and MASQUERADE, net.netfilter.nf_conntrack_max and net.bridge.bridge-nf-call-iptables). Nothing is broken.",
+    fails: 'nothing (kernel-modules-present passes on every node)',
+    make: (d) => {
+      writeModules(d, '228', '4.4.126-rockchip-ayufan-239', {
+        loaded: LSMOD_2227,
+        builtin: '',
+        dep: ['kernel/net/bridge/bridge.ko: kernel/net/802/stp.ko kernel/net/llc/llc.ko', 'kernel/net/bridge/br_netfilter.ko: kernel/net/bridge/bridge.ko kernel/net/802/stp.ko kernel/net/llc/llc.ko'].join('\n') + '\n',
+      });
+      writeModules(d, '234', '3.10.0-1160.el7.x86_64', {
+        loaded: [procModule('ip_vs_rr', 12600), procModule('xt_ipvs', 12730), procModule('ip_vs', 145497, 'ip_vs_rr,xt_ipvs,'), procModule('ext4', 579979, 'mbcache,jbd2,'), procModule('virtio_net', 28063)].join('\n') + '\n',
+        builtin: '',
+        dep: DEP_3_10.join('\n') + '\n',
+      });
+      writeModules(d, '253', '3.10.0-1160.el7.x86_64', {
+        loaded: [procModule('xt_ipvs', 12730), procModule('veth', 13410), procModule('vxlan', 49678), procModule('xt_REDIRECT', 12564), procModule('nf_nat_redirect', 12729, 'xt_REDIRECT,')].join('\n') + '\n',
+        builtin: ['grep: /lib/modules/3.10.0-1160.el7.x86_64/modules.builtin: No such file or directory'],
+        dep: ['grep: /lib/modules/3.10.0-1160.el7.x86_64/modules.dep: No such file or directory'],
+      });
+      edit(d, 'nodes/253/host/sysctl.txt', (t) => t + 'net.netfilter.nf_conntrack_max = 262144\n');
+    },
+  },
+});
 
 for (const [name, v] of Object.entries(variants)) {
   const dir = join(fixtures, name);

@@ -58,7 +58,7 @@ interface FolderSpec {
 const IPTABLES_NAMES = ['iptables.txt', 'iptables-nat.txt', 'iptables-filter.txt', 'iptables-mangle.txt', 'iptables-raw.txt'];
 const NODE_FOLDERS: Record<string, FolderSpec> = {
   '': { names: /^(info|errors)\.json$/, fixed: ['info.json'] },
-  host: { names: /^(iptables(-[a-z]+)?\.txt|sysctl\.txt|(addr|routes|vxlan)\.(txt|json)|daemon\.json|nmcli\.txt|networkctl\.txt|ethtool\.txt)$/, fixed: [...IPTABLES_NAMES, 'iptables-legacy.txt', 'sysctl.txt', 'addr.txt', 'routes.txt', 'vxlan.json', 'daemon.json', 'nmcli.txt', 'networkctl.txt', 'ethtool.txt'] },
+  host: { names: /^(iptables(-[a-z]+)?\.txt|sysctl\.txt|(addr|routes|vxlan)\.(txt|json)|daemon\.json|nmcli\.txt|networkctl\.txt|ethtool\.txt|modules(-builtin|-dep)?\.txt)$/, fixed: [...IPTABLES_NAMES, 'iptables-legacy.txt', 'sysctl.txt', 'addr.txt', 'routes.txt', 'vxlan.json', 'daemon.json', 'nmcli.txt', 'networkctl.txt', 'ethtool.txt', 'modules.txt', 'modules-builtin.txt', 'modules-dep.txt'] },
   ingress_sbox: { names: /^(iptables(-[a-z]+)?\.txt|ipvs(-timeout|-conn)?\.txt|sysctl\.txt|(neigh|addr)\.(txt|json))$/, fixed: [...IPTABLES_NAMES, 'ipvs.txt', 'ipvs-timeout.txt', 'ipvs-conn.txt', 'neigh.txt', 'addr.txt', 'sysctl.txt'] },
   // The ingress network's overlay namespace (/run/docker/netns/1-<id>): its neighbours and VXLAN FDB.
   ingress_overlay: { names: /^(neigh|fdb)\.(txt|json)$/, fixed: ['neigh.json', 'fdb.json'] },

@@ -17,6 +17,11 @@ export interface CaptureCommand {
   perDevice?: true;
   /** grep: exit 1 with nothing printed means no line matched, and the file is written empty (not an error). */
   noMatchIsEmpty?: true;
+  /**
+   * A grep of a file of the running kernel's modules folder (see KERNEL_MODULE_COMMANDS): argv's
+   * `<KREL>` is the kernel's release (`uname -r`); grep's exit 1 (no line matched) is an empty file (noMatchIsEmpty).
+   */
+  perKernel?: true;
 }
 
 /** Host sysctls the rules read (read from /proc/sys: per network namespace). */
@@ -66,7 +71,54 @@ export const HOST_COMMANDS: CaptureCommand[] = [
   // warns on stderr.
   { file: 'host/nmcli.txt', argv: ['nmcli', '-t', '-f', 'DEVICE,TYPE,STATE,CONNECTION', 'device'] },
   { file: 'host/networkctl.txt', argv: ['networkctl', 'list', '--no-pager', '--no-legend'] },
+  // The kernel modules loaded now (kernel-modules-present). Absent where the kernel was built without
+  // loadable modules (CONFIG_MODULES unset): cat's "No such file" goes to errors.json, and says so.
+  { file: 'host/modules.txt', argv: ['cat', '/proc/modules'] },
 ];
+
+/**
+ * The kernel modules the routing mesh needs, by every name one may go by (an iptables table's module
+ * for either backend, the MASQUERADE target's before and after Linux 5.2): the lines of the modules
+ * folder the capture keeps. kernel-modules-present says which of them each node must have and why
+ * (src/model/modules.ts).
+ */
+export const MESH_MODULES = [
+  'ip_vs', 'ip_vs_rr', 'xt_ipvs', 'nf_conntrack', 'nf_nat', 'xt_nat', 'xt_MASQUERADE', 'ipt_MASQUERADE', 'xt_addrtype', 'xt_mark',
+  'xt_conntrack', 'xt_REDIRECT', 'iptable_nat', 'iptable_mangle', 'iptable_filter', 'nf_tables', 'nft_compat', 'nft_chain_nat',
+  'nft_chain_nat_ipv4', 'bridge', 'br_netfilter', 'veth', 'vxlan',
+];
+/**
+ * A line of modules.builtin (`kernel/net/bridge/bridge.ko`) or modules.dep
+ * (`kernel/net/netfilter/ipvs/ip_vs_rr.ko.zst: kernel/net/netfilter/ipvs/ip_vs.ko.zst ...`) whose
+ * own module (the first path, not one it depends on) is one of MESH_MODULES. The same text for
+ * `grep -E` and for a JavaScript RegExp.
+ */
+export const MODULES_PATTERN = `^([^ :]*/)?(${MESH_MODULES.join('|')})\\.ko(\\.[a-z0-9]+)?(:|$)`;
+/** Where the modules of kernel release R are: /lib/modules/R (kmod's and depmod's default). */
+export const MODULES_DIR = '/lib/modules';
+/**
+ * Of the running kernel's modules folder, the lines of the mesh's modules: those built in
+ * (modules.builtin) and those that can be loaded (modules.dep, depmod's list of every module file).
+ * Filtered, not copied whole: modules.dep is hundreds of KB. Where the folder cannot be read (a
+ * container without /lib/modules, a kernel without modules), grep's error goes to errors.json.
+ */
+export const KERNEL_MODULE_COMMANDS: CaptureCommand[] = [
+  { file: 'host/modules-builtin.txt', argv: ['grep', '-E', MODULES_PATTERN, `${MODULES_DIR}/<KREL>/modules.builtin`], perKernel: true, noMatchIsEmpty: true },
+  { file: 'host/modules-dep.txt', argv: ['grep', '-E', MODULES_PATTERN, `${MODULES_DIR}/<KREL>/modules.dep`], perKernel: true, noMatchIsEmpty: true },
+];
+/** A kernel release (`uname -r`: 6.1.0-13-amd64, 6.6.31+rpt-rpi-v8) that may go into a path: one plain part. */
+export function isKernelRelease(s: string): boolean {
+  return /^[A-Za-z0-9._+~-]{1,64}$/.test(s) && s !== '.' && s !== '..';
+}
+/** A per-kernel command for one kernel release. */
+export function forKernel(c: CaptureCommand, release: string): string[] {
+  return c.argv.map((a) => a.replace('<KREL>', release));
+}
+/** Whether a path is modules.builtin or modules.dep of one kernel release's modules folder. */
+export function isModulesFile(path: string): boolean {
+  const m = /^\/lib\/modules\/([^/]+)\/modules\.(builtin|dep)$/.exec(path);
+  return !!m && isKernelRelease(m[1]);
+}
 
 /**
  * host/ethtool.txt: for each host interface that is a real device (has /sys/class/net/<IF>/device),

@@ -1,12 +1,13 @@
 import { setMaxListeners } from 'node:events';
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { release as osRelease } from 'node:os';
 import { basename, join } from 'node:path';
 import type { CaptureError } from '../capture/read.js';
 import { nodeDir, writeErrors, writeJson, writeMeta } from '../capture/write.js';
 import { dockerClient, dockerError } from './docker.js';
 import { UsageError } from '../util/errors.js';
 import { loadRunner, runReadOnly, searchPath, type CommandResult } from './run.js';
-import { driverLink, emptyMatch, ETHTOOL_COMMAND, ethtoolHeader, fileText, forDevice, HOST_COMMANDS, HOST_CONF_DIR, HOST_SYSCTLS, inNetns, inSbox, isIfname, keepConf, keepLegacy, NET_CLASS_DIR, netnsDir, OVERLAY_COMMANDS, overlayNetnsName, overlayNetnsPath, SBOX_COMMANDS, sboxPath, type CaptureCommand } from './commands.js';
+import { driverLink, emptyMatch, ETHTOOL_COMMAND, ethtoolHeader, fileText, forDevice, forKernel, HOST_COMMANDS, HOST_CONF_DIR, HOST_SYSCTLS, inNetns, inSbox, isIfname, isKernelRelease, keepConf, keepLegacy, KERNEL_MODULE_COMMANDS, NET_CLASS_DIR, netnsDir, OVERLAY_COMMANDS, overlayNetnsName, overlayNetnsPath, SBOX_COMMANDS, sboxPath, type CaptureCommand } from './commands.js';
 import { ingressIdOf, writeCluster } from './probe.js';
 
 export interface LocalCaptureOptions {
@@ -24,6 +25,8 @@ export interface LocalCaptureOptions {
   path?: string;
   /** The host's network interfaces, for host/ethtool.txt (default /sys/class/net). */
   sysClassNet?: string;
+  /** The running kernel's release, whose modules folder is read (default: os.release(), `uname -r`). */
+  kernelRelease?: string;
 }
 
 export interface StepTiming {
@@ -76,7 +79,10 @@ export async function captureLocal(o: LocalCaptureOptions): Promise<LocalCapture
   await loadRunner();
   const sbox = sboxPath(execRoot);
   const sboxExists = existsSync(sbox);
-  const early: CaptureCommand[] = [...HOST_COMMANDS, ...(sboxExists ? SBOX_COMMANDS.map((c) => inSbox(execRoot, c)) : [])];
+  // The kernel's modules folder, by its release (as `uname -r` prints it: Node reads the same uname).
+  const release = o.kernelRelease ?? osRelease();
+  const kernelFiles = isKernelRelease(release) ? KERNEL_MODULE_COMMANDS.map((c): CaptureCommand => ({ ...c, argv: forKernel(c, release) })) : [];
+  const early: CaptureCommand[] = [...HOST_COMMANDS, ...kernelFiles, ...(sboxExists ? SBOX_COMMANDS.map((c) => inSbox(execRoot, c)) : [])];
   step('iptables, addresses, routes, ingress_sbox');
   const earlyRuns = run(early);
   // Awaited below; until then (and when Docker fails first, never) its failure is not unhandled.
@@ -172,10 +178,14 @@ export async function captureLocal(o: LocalCaptureOptions): Promise<LocalCapture
     const results = [...(await earlyRuns), ...(await lateRuns)];
     jobs.forEach((j, i) => {
       const r = results[i];
-      // grep of IPVS's connection table exits 1 when the sbox has no UDP entry: an empty file, not an error.
+      // grep exits 1 when no line matched (no UDP entry in IPVS's connection table, none of the mesh's
+      // modules in modules.builtin): an empty file, not an error.
       if (r.ok || emptyMatch(j, r.exitCode, r.stdout, r.stderr)) writeFileSync(join(dir, j.file), fileText(j, r.stdout));
       else errors.push({ file: j.file, command: j.argv.join(' '), error: r.error });
     });
+    if (kernelFiles.length === 0) {
+      for (const j of KERNEL_MODULE_COMMANDS) errors.push({ file: j.file, command: j.argv.join(' '), error: `the kernel release (${JSON.stringify(release).slice(0, 80)}) is not one a path may hold: its modules folder was not read` });
+    }
     if (!sboxExists) {
       for (const j of SBOX_COMMANDS) {
         errors.push({ file: j.file, command: inSbox(execRoot, j).argv.join(' '), error: `the ingress_sbox netns ${sbox} does not exist on this node (no ingress sandbox; or set --exec-root)` });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { CaptureError } from '../capture/read.js';
 import { nodeDir, writeErrors, writeJson } from '../capture/write.js';
 import { obj } from '../util/obj.js';
-import { driverLink, emptyMatch, ETHTOOL_COMMAND, fileText, forDevice, HOST_COMMANDS, HOST_CONF_DIR, HOST_SYSCTLS, inNetns, inSbox, isNetworkId, keepLegacy, NET_CLASS_DIR, netnsDir, OVERLAY_COMMANDS, overlayNetnsPath, SBOX_COMMANDS, type CaptureCommand } from './commands.js';
+import { driverLink, emptyMatch, ETHTOOL_COMMAND, fileText, forDevice, forKernel, HOST_COMMANDS, HOST_CONF_DIR, HOST_SYSCTLS, inNetns, inSbox, isNetworkId, keepLegacy, KERNEL_MODULE_COMMANDS, NET_CLASS_DIR, netnsDir, OVERLAY_COMMANDS, overlayNetnsPath, SBOX_COMMANDS, type CaptureCommand } from './commands.js';
 import { isReadOnly } from './run.js';
 
 /*
@@ -111,6 +111,7 @@ export function probeCommands(execRoot: string, socket: string, ingressId = ''):
     { file: 'info.json', argv: dockerCli('info', '--format', '{{json .}}') },
     { file: 'networks/', argv: dockerCli('network', 'inspect', ...PROBE_NETWORKS), post: 'networks' },
     ...HOST_COMMANDS,
+    ...KERNEL_MODULE_COMMANDS,
     ETHTOOL_COMMAND,
     { file: 'host/iptables-legacy.txt', argv: ['iptables-legacy-save'] },
     // Plus every interface's conf folder (grepToSysctl keeps only rp_filter and route_localnet there).
@@ -148,8 +149,9 @@ export function probeInner(execRoot: string, socket: string, ingressId = ''): st
   for (const argv of commands.flatMap(runs)) {
     if (!isReadOnly(argv[0], argv.slice(1))) throw new Error(`probe command not known to be read-only: ${argv.join(' ')}`);
   }
-  const plain = commands.filter((c) => !c.netns && !c.perDevice);
+  const plain = commands.filter((c) => !c.netns && !c.perDevice && !c.perKernel);
   const perDevice = commands.filter((c) => c.perDevice);
+  const perKernel = commands.filter((c) => c.perKernel);
   const overlay = commands.filter((c) => c.netns === 'ingress-overlay');
   const dir = netnsDir(execRoot);
   const absent = (why: string, indent = '  ') => overlay.map((c) => `${indent}absent ${quote(c.file)} ${quote(why)}`);
@@ -185,17 +187,52 @@ export function probeInner(execRoot: string, socket: string, ingressId = ''): st
     `  echo "${MARK} end $1"`,
     '}',
     ...perDevice.flatMap((c, k) => deviceLoop(`md_dev${k}`, c)),
+    // grep's exit 1 (no line matched) is an empty file, not a failure.
+    'md_nomatch() {',
+    '  "$@"; r=$?',
+    '  [ "$r" -eq 1 ] && return 0',
+    '  return "$r"',
+    '}',
     `echo "${MARK} node $MD_NODE $MD_NODE_ID"`,
     ...plain.map((c) => `emit ${quote(c.file)} ${c.argv.map(quote).join(' ')}`),
+    ...kernelLines(perKernel),
     ...perDevice.map((c, k) => `emit ${quote(c.file)} md_dev${k}`),
     ...overlayLines,
     `echo "${MARK} done"`,
   ].join('\n');
 }
 
-/** The commands a probe command stands for, as the allowlist checks them (a per-device one: for a sample interface, with the read of its driver). */
+/**
+ * The commands a probe command stands for, as the allowlist checks them (a per-device one: for a
+ * sample interface, with the read of its driver; a per-kernel one: for a sample release, with uname).
+ */
 export function runs(c: CaptureCommand): string[][] {
-  return c.perDevice ? [forDevice(c, 'eth0'), ['readlink', driverLink('eth0')]] : [c.argv];
+  if (c.perDevice) return [forDevice(c, 'eth0'), ['readlink', driverLink('eth0')]];
+  if (c.perKernel) return [forKernel(c, '6.1.0-13-amd64'), ['uname', '-r']];
+  return [c.argv];
+}
+
+/** How errors.json names a command: a per-kernel one with the `$(uname -r)` the probe ran it with. */
+export function commandText(c: CaptureCommand): string {
+  return c.perKernel ? forKernel(c, '$(uname -r)').join(' ') : c.argv.join(' ');
+}
+
+/**
+ * The per-kernel commands, with the node's `uname -r` for `<KREL>` (only a release of the characters
+ * a path part may hold: else their files are reported, saying why).
+ */
+function kernelLines(cs: CaptureCommand[]): string[] {
+  if (cs.length === 0) return [];
+  const word = (a: string) => a.split('<KREL>').map((p) => (p ? quote(p) : '')).join('"$kr"');
+  return [
+    'kr=$(uname -r 2>/dev/null)',
+    "case $kr in ''|.|..|*[!A-Za-z0-9._+~-]*) kr= ;; esac",
+    'if [ -n "$kr" ]; then',
+    ...cs.map((c) => `  emit ${quote(c.file)} md_nomatch ${c.argv.map(word).join(' ')}`),
+    'else',
+    ...cs.map((c) => `  absent ${quote(c.file)} ${quote('uname -r printed no kernel release that a path may hold: the modules folder was not read')}`),
+    'fi',
+  ];
 }
 
 /** A word of a per-device command: `<IF>` becomes the loop's "$i", the rest is quoted. */
@@ -284,7 +321,7 @@ export function writeNode(outDir: string, host: string, commands: ReturnType<typ
   const errors: CaptureError[] = [];
   const hostIptables = out?.files.get('host/iptables.txt');
   for (const c of commands) {
-    const command = c.argv.join(' ');
+    const command = commandText(c);
     const f = out?.files.get(c.file);
     if (c.post === 'networks') {
       writeNetworks(dir, c, f, why, errors);

@@ -1,4 +1,4 @@
-import { driverLink, IPVS_CONN_COMMAND, isIfname } from './commands.js';
+import { driverLink, IPVS_CONN_COMMAND, isIfname, isModulesFile, MODULES_PATTERN } from './commands.js';
 
 /**
  * The only way mesh-doctor runs a program: read-only commands from a fixed list, through execa,
@@ -38,11 +38,16 @@ const READ_ONLY: Record<string, (args: string[]) => boolean> = {
   // Kernel state under /proc, and dockerd's configuration file (that path exactly; nothing else under
   // /etc is read). A path that climbs out (`/proc/../etc/shadow`) is not under /proc.
   cat: (a) => a.length > 0 && a.every((x) => (x.startsWith('/proc/') && plainPath(x)) || x === '/etc/docker/daemon.json'),
-  // Sysctls (`grep -r . /proc/sys/...`: every line of files under those paths), and the UDP lines of
-  // IPVS's connection table, at most so many (IPVS_CONN_COMMAND, exactly: its -m, pattern and path).
+  // Sysctls (`grep -r . /proc/sys/...`: every line of files under those paths); the UDP lines of
+  // IPVS's connection table, at most so many (IPVS_CONN_COMMAND, exactly: its -m, pattern and path);
+  // and the lines of the mesh's modules in one kernel's modules.builtin or modules.dep (that pattern
+  // exactly, that file of /lib/modules/<release>/ and no other).
   grep: (a) =>
     (a.length >= 3 && a[0] === '-r' && a[1] === '.' && a.slice(2).every((x) => x.startsWith('/proc/sys/') && plainPath(x))) ||
-    (a.length === IPVS_CONN_COMMAND.argv.length - 1 && a.every((x, i) => x === IPVS_CONN_COMMAND.argv[i + 1])),
+    (a.length === IPVS_CONN_COMMAND.argv.length - 1 && a.every((x, i) => x === IPVS_CONN_COMMAND.argv[i + 1])) ||
+    (a.length === 3 && a[0] === '-E' && a[1] === MODULES_PATTERN && isModulesFile(a[2])),
+  // The running kernel's release, for its modules folder.
+  uname: (a) => a.length === 1 && a[0] === '-r',
   // The node's own docker CLI, as the swarm probe runs it: info and network inspect only.
   docker: (a) =>
     a[0] === '-H' && /^unix:\/\/\/[\w./-]+$/.test(a[1] ?? '') &&

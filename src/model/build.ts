@@ -16,6 +16,8 @@ import { parseNetworkctl, parseNmcli, type NetmgrData } from '../parse/netmgr.js
 import { parseNetworkList, type SwarmNetwork } from '../parse/networks.js';
 import { parseDaemonJson, type DaemonJson } from '../parse/daemon-json.js';
 import { parseFdb, type FdbData } from '../parse/fdb.js';
+import { parseModuleFiles, parseProcModules, type ModulesData } from '../parse/modules.js';
+import { iptablesBackend, kernelModules, moduleSupport } from './modules.js';
 import { ingressOverlayNetns, overlayModel, underlayViews } from './overlay.js';
 import { registerSnapshot } from './registry.js';
 import { pushTo } from '../util/obj.js';
@@ -472,8 +474,32 @@ function buildNode(nf: NodeFiles): { node: NodeModel; diagnostics: Diagnostic[] 
   const overlayFdb = r.read<FdbData>('overlay.fdb', { files: jsonOrTxt('ingress_overlay/fdb'), parse: parseFdb });
   const overlay = overlayModel(overlayNeigh, r.inputs.get('overlay.neigh')!.file, overlayFdb, r.inputs.get('overlay.fdb')!.file, ing?.id ?? '');
 
+  // The kernel modules the mesh needs (kernel-modules-present): loaded, built in, loadable, and
+  // what the rest of the capture shows; derived when first read.
+  const modulesLoaded = r.read<ModulesData>('host.modules', { files: ['host/modules.txt'], parse: parseProcModules });
+  const modulesBuiltin = r.read<ModulesData>('host.modules-builtin', { files: ['host/modules-builtin.txt'], parse: parseModuleFiles });
+  const modulesDep = r.read<ModulesData>('host.modules-dep', { files: ['host/modules-dep.txt'], parse: parseModuleFiles });
+  const input = (id: string) => r.inputs.get(id)!;
+  const backend = iptablesBackend(['host/iptables.txt', 'host/iptables-nat.txt', 'host/iptables-filter.txt', 'host/iptables-mangle.txt'].map((f) => nf.files.get(f)).find((t) => t !== undefined));
+  const atByKey = (entries: Map<string, unknown>) => new Map([...(entries as Map<string, { at: string }>)].map(([k, v]) => [k, v.at]));
+  const kernel = {
+    kernelModuleSupport: moduleSupport(input('host.modules')),
+    kernelRelease: info?.kernelVersion ?? '',
+    kernelModules: lazy(() =>
+      kernelModules(
+        { loaded: modulesLoaded, loadedInput: input('host.modules'), builtin: modulesBuiltin, builtinInput: input('host.modules-builtin'), dep: modulesDep, depInput: input('host.modules-dep'), release: info?.kernelVersion ?? '', backend },
+        () => ({
+          host: host.parsed, sbox: sbox.parsed, ipvs, ipvsInput: input('sbox.ipvs'),
+          hostSysctl: atByKey(batchA.hostSysctlEntries), sboxSysctl: atByKey(batchA.sboxSysctlEntries), hostSysctlInput: input('host.sysctl'),
+          hostAddr, hostAddrFile: addrFile, fdb: overlayFdb, fdbFile: input('overlay.fdb').file,
+        }),
+      ),
+    ),
+  };
+
   const node = make<NodeModel>('Node', {
     ...hostFacts,
+    ...kernel,
     ...overlay,
     name: nf.name,
     hostname: info?.name ?? '',

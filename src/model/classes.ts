@@ -28,7 +28,7 @@ const LAZY_FIELDS: Record<string, readonly string[]> = {
   Node: [
     'ipvsBackends', 'ipvsBackendsByAddress', 'marks', 'markByPort', 'ingressDnat', 'ingressDnatByPort',
     'sboxVips', 'sboxVipByAddress', 'sboxIngressIfname', 'marksByValue', 'preroutingMarkValues', 'nodeOverlays',
-    'neighbours', 'neighbourByIp', 'netmgrDockerDevices', 'netmgrManaged',
+    'neighbours', 'neighbourByIp', 'netmgrDockerDevices', 'netmgrManaged', 'kernelModules',
   ],
   // The way to a drop: walked in full only when a rule reads it (a failure's evidence).
   Trace: ['hops'],

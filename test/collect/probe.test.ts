@@ -127,6 +127,61 @@ describe('the probe script', () => {
     rmSync(dir, { recursive: true });
   });
 
+  it("reads the kernel modules: /proc/modules, and the mesh's lines of modules.builtin and modules.dep of the node's own release", () => {
+    // The node's uname, cat and grep, stood in for: its modules folder is a temporary one, read by the
+    // real grep with the pattern the probe passed through its quoting.
+    const bin = mkdtempSync(join(tmpdir(), 'md-probe-bin-'));
+    const lib = mkdtempSync(join(tmpdir(), 'md-probe-lib-'));
+    const dir = mkdtempSync(join(tmpdir(), 'md-probe-cap-'));
+    const stub = (name: string, body: string) => writeFileSync(join(bin, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+    stub('cat', `[ "$1" = /proc/modules ] && printf 'ip_vs 177152 6 ip_vs_rr,xt_ipvs, Live 0x0000000000000000\\n' && exit 0; echo "cat: $1: No such file or directory" >&2; exit 1`);
+    stub('grep', `case "$3" in /lib/modules/6.1.0-13-amd64/modules.*) f='${lib}'/"\${3##*/}"; [ -f "$f" ] && exec /bin/grep "$1" "$2" "$f";; esac; echo "grep: $3: No such file or directory" >&2; exit 2`);
+    writeFileSync(join(lib, 'modules.builtin'), 'kernel/net/bridge/bridge.ko\nkernel/fs/ext4/ext4.ko\n');
+    writeFileSync(join(lib, 'modules.dep'), 'kernel/net/netfilter/ipvs/ip_vs_rr.ko.xz: kernel/net/netfilter/ipvs/ip_vs.ko.xz\nkernel/net/netfilter/ipvs/ip_vs_wrr.ko.xz: kernel/net/netfilter/ipvs/ip_vs.ko.xz\n');
+    const probe = (node: string, release: string) => {
+      stub('uname', `[ "$*" = -r ] && echo '${release}'`);
+      const out = parseProbeLog(execFileSync('sh', ['-c', probeInner('/run/docker', '/var/run/docker.sock')], { env: { PATH: `${bin}:/usr/bin:/bin`, MD_NODE: node, MD_NODE_ID: 'id' }, encoding: 'utf8' }));
+      writeNode(dir, node, probeCommands('/run/docker', '/var/run/docker.sock'), out, undefined);
+      return JSON.parse(readFileSync(join(dir, 'nodes', node, 'errors.json'), 'utf8')) as { file: string; command: string; error: string }[];
+    };
+    expect(probe('n1', '6.1.0-13-amd64').filter((e) => e.file.startsWith('host/modules'))).toEqual([]);
+    const host = join(dir, 'nodes/n1/host');
+    expect(readFileSync(join(host, 'modules.txt'), 'utf8')).toBe('ip_vs 177152 6 ip_vs_rr,xt_ipvs, Live 0x0000000000000000\n');
+    expect(readFileSync(join(host, 'modules-builtin.txt'), 'utf8')).toBe('kernel/net/bridge/bridge.ko\n');
+    expect(readFileSync(join(host, 'modules-dep.txt'), 'utf8')).toBe('kernel/net/netfilter/ipvs/ip_vs_rr.ko.xz: kernel/net/netfilter/ipvs/ip_vs.ko.xz\n');
+    // No line of the mesh's modules in modules.builtin (grep exits 1): an empty file, not an error.
+    writeFileSync(join(lib, 'modules.builtin'), 'kernel/fs/ext4/ext4.ko\n');
+    expect(probe('n2', '6.1.0-13-amd64').filter((e) => e.file.startsWith('host/modules'))).toEqual([]);
+    expect(readFileSync(join(dir, 'nodes/n2/host/modules-builtin.txt'), 'utf8')).toBe('');
+    // A release the folder does not have: grep's error, with the command as the probe ran it.
+    const errors = probe('n3', '6.9.0-other');
+    expect(errors.filter((e) => e.file.startsWith('host/modules-'))).toEqual(['builtin', 'dep'].map((f) => ({
+      file: `host/modules-${f}.txt`,
+      command: `grep -E ${probeCommands('/run/docker', '/var/run/docker.sock').find((c) => c.file === 'host/modules-dep.txt')!.argv[2]} /lib/modules/$(uname -r)/modules.${f}`,
+      error: `grep: /lib/modules/6.9.0-other/modules.${f}: No such file or directory`,
+    })));
+    // A release that is no plain path part is not put into one.
+    expect(probe('n4', '../../etc').filter((e) => e.file.startsWith('host/modules-')).map((e) => e.error)).toEqual([
+      'uname -r printed no kernel release that a path may hold: the modules folder was not read',
+      'uname -r printed no kernel release that a path may hold: the modules folder was not read',
+    ]);
+    rmSync(bin, { recursive: true });
+    rmSync(lib, { recursive: true });
+    rmSync(dir, { recursive: true });
+  });
+
+  it("records a kernel without loadable modules as such: this machine's has no /proc/modules and no /lib/modules", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'md-probe-cap-'));
+    const out = parseProbeLog(execFileSync('sh', ['-c', probeInner('/run/docker', '/var/run/docker.sock')], { env: { PATH: '/usr/bin:/bin', MD_NODE: 'here', MD_NODE_ID: 'id' }, encoding: 'utf8' }));
+    writeNode(dir, 'here', probeCommands('/run/docker', '/var/run/docker.sock'), out, undefined);
+    const errors = JSON.parse(readFileSync(join(dir, 'nodes/here/errors.json'), 'utf8')) as { file: string; command: string; error: string }[];
+    const release = execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim();
+    const has = (p: string) => existsSync(p);
+    if (!has('/proc/modules')) expect(errors.find((e) => e.file === 'host/modules.txt')).toEqual({ file: 'host/modules.txt', command: 'cat /proc/modules', error: 'cat: /proc/modules: No such file or directory' });
+    if (!has(`/lib/modules/${release}/modules.dep`)) expect(errors.find((e) => e.file === 'host/modules-dep.txt')?.error).toBe(`grep: /lib/modules/${release}/modules.dep: No such file or directory`);
+    rmSync(dir, { recursive: true });
+  });
+
   it('refuses to build a script around a command that is not read-only', () => {
     expect(() => probeScript('/run/docker', '/var/run/docker.sock; rm -rf /')).toThrow(/not known to be read-only/);
   });

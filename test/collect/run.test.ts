@@ -2,6 +2,9 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isReadOnly, runReadOnly, RefusedCommand } from '../../src/collect/run.js';
+import { MODULES_PATTERN } from '../../src/collect/commands.js';
+
+const PAT = MODULES_PATTERN;
 
 describe('the read-only command allowlist', () => {
   it.each([
@@ -32,6 +35,11 @@ describe('the read-only command allowlist', () => {
     // IPVS's connection table: its UDP lines, at most 2001 (IPVS_CONN_COMMAND), also inside the sbox.
     ['grep', ['-m', '2001', '^UDP', '/proc/net/ip_vs_conn']],
     ['nsenter', ['--net=/run/docker/netns/ingress_sbox', 'grep', '-m', '2001', '^UDP', '/proc/net/ip_vs_conn']],
+    // The kernel's modules: loaded, and the mesh's lines of one release's modules.builtin and modules.dep.
+    ['cat', ['/proc/modules']],
+    ['uname', ['-r']],
+    ['grep', ['-E', PAT, '/lib/modules/6.1.0-13-amd64/modules.dep']],
+    ['grep', ['-E', PAT, '/lib/modules/6.6.31+rpt-rpi-v8/modules.builtin']],
   ])('allows %s %j', (program, args) => {
     expect(isReadOnly(program, args as string[])).toBe(true);
   });
@@ -130,6 +138,27 @@ describe('the read-only command allowlist', () => {
     ['grep', ['^UDP', '/proc/net/ip_vs_conn']],
     ['grep', ['-m', '2001', '^UDP']],
     ['nsenter', ['--net=/run/docker/netns/ingress_sbox', 'grep', '-m', '2001', '^UDP', '/root/.ssh/id_rsa']],
+    // The modules folder: that pattern only, modules.builtin or modules.dep of one release, by a plain path.
+    ['grep', ['-E', '.', '/lib/modules/6.1.0-13-amd64/modules.dep']],
+    ['grep', ['-E', PAT + '|root', '/lib/modules/6.1.0-13-amd64/modules.dep']],
+    ['grep', ['-E', PAT, '/etc/shadow']],
+    ['grep', ['-E', PAT, '/lib/modules/../../etc/modules.dep']],
+    ['grep', ['-E', PAT, '/lib/modules/./modules.dep']],
+    ['grep', ['-E', PAT, '/lib/modules/../modules.dep']],
+    ['grep', ['-E', PAT, '/lib/modules//modules.dep']],
+    ['grep', ['-E', PAT, '/lib/modules/6.1.0-13-amd64/../../../etc/shadow']],
+    ['grep', ['-E', PAT, '/lib/modules/6.1.0-13-amd64/kernel/modules.dep']],
+    ['grep', ['-E', PAT, '/lib/modules/6.1.0-13-amd64/modules.dep.bin']],
+    ['grep', ['-E', PAT, '/lib/modules/6.1.0;reboot/modules.dep']],
+    ['grep', ['-E', PAT, '/lib/modules/6.1.0-13-amd64/modules.dep', '/etc/shadow']],
+    ['grep', ['-rE', PAT, '/lib/modules/6.1.0-13-amd64/modules.dep']],
+    ['grep', ['-E', PAT, '-f', '/lib/modules/6.1.0-13-amd64/modules.dep']],
+    ['grep', ['-r', '.', '/lib/modules/6.1.0-13-amd64/modules.dep']],
+    // uname: the release only.
+    ['uname', []],
+    ['uname', ['-a']],
+    ['uname', ['-r', '-n']],
+    ['uname', ['--help']],
   ])('refuses %s %j, before running anything', async (program, args) => {
     expect(isReadOnly(program, args as string[])).toBe(false);
     await expect(runReadOnly(program, args as string[], 1000)).rejects.toBeInstanceOf(RefusedCommand);

@@ -47,10 +47,15 @@ describe('the lab swarm, checked', () => {
     }
     // Nor did dockerd put DOCKER-INGRESS into filter: FORWARD's policy would drop a DNATed connection too.
     // Inside the sbox it stopped before the SNAT (its `-m ipvs` match needs IPVS) and the VIP's /32
-    // (a missing VIP only warns: published ports do not use it).
+    // (a missing VIP only warns: published ports do not use it). This kernel loads no modules (no
+    // /proc/modules, no /lib/modules): without IPVS built in, neither ip_vs_rr nor xt_ipvs is there
+    // (kernel-modules-present, twice per node; IPVS itself is ipvs-available's).
     expect(baseline.filter((r) => r.status === 'fail').map((r) => r.rule).sort()).toEqual(
-      ['forward-path-open', 'ipvs-available', 'published-port-has-dnat', 'published-port-has-mark', 'sbox-snat-present'].flatMap((r) => [r, r, r]),
+      ['forward-path-open', 'ipvs-available', 'kernel-modules-present', 'kernel-modules-present', 'published-port-has-dnat', 'published-port-has-mark', 'sbox-snat-present'].flatMap((r) => [r, r, r]).sort(),
     );
+    for (const node of NODES) {
+      expect(baseline.filter((r) => r.rule === 'kernel-modules-present' && r.node === node && r.status === 'fail').map((r) => r.subject)).toEqual(['ip_vs_rr', 'xt_ipvs']);
+    }
     expect(baseline.filter((r) => r.rule === 'sbox-vips-match').map((r) => r.status)).toEqual(['warn', 'warn', 'warn']);
     expect(baseline.filter((r) => r.status === 'error')).toEqual([]);
   });

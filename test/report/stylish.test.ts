@@ -60,10 +60,11 @@ describe('stylish report: short when all is well', () => {
     expect(notChecked).toContain('○ skip sbox-snat-present on 228, 253 (2 of 3 nodes): needs nodes/*/ingress_sbox/iptables-nat.txt, which is not in the capture');
     // A capture older than the collectors' read of IPVS's connection table.
     expect(notChecked).toContain('○ skip ipvs-udp-flows-current on all 3 nodes: needs nodes/*/ingress_sbox/ipvs-conn.txt, which is not in the capture');
+    expect(notChecked).toContain('○ skip kernel-modules-present on all 3 nodes: needs nodes/*/host/modules.txt, modules-builtin.txt and modules-dep.txt, which are not in the capture');
     // One line per reason: fewer lines than rules skipped (each of which skips on several nodes).
     const skipped = Number(/Not checked (\d+) rules skipped/.exec(notChecked)![1]);
-    expect(skipped).toBe(17);
-    expect(notChecked.match(/○ skip/g)!.length).toBe(12);
+    expect(skipped).toBe(18);
+    expect(notChecked.match(/○ skip/g)!.length).toBe(13);
   });
 
   it('with --verbose lists every result of every node, each pass included', () => {

@@ -26,6 +26,8 @@ const SEED_SKIPS: Expected[] = ['228', '234', '253'].flatMap((n): Expected[] => 
   ['vxlan-port-not-shared', n, 'skip'],
   // Nor IPVS's connection table (ingress_sbox/ipvs-conn.txt): the ipvs-udp fixtures add it with a UDP service.
   ['ipvs-udp-flows-current', n, 'skip'],
+  // Nor the kernel's modules (host/modules.txt, modules-builtin.txt, modules-dep.txt): the kernel fixtures add them.
+  ['kernel-modules-present', n, 'skip'],
 ]);
 
 /**
@@ -56,6 +58,8 @@ const LAB_SKIPS: Expected[] = ['node1', 'node2', 'node3'].flatMap((n): Expected[
   ['vxlan-port-not-shared', n, 'skip'],
   // Nor ingress_sbox/ipvs-conn.txt (IPVS's UDP connection entries): its captures predate it.
   ['ipvs-udp-flows-current', n, 'skip'],
+  // Nor the kernel's modules (host/modules*.txt).
+  ['kernel-modules-present', n, 'skip'],
 ]);
 /**
  * Rules that read only files of the node's own: each runs on every node whose capture asked for one
@@ -338,6 +342,25 @@ const EXPECTED: Record<string, Expected[]> = {
     ['ipvs-udp-flows-current', '228', 'pass'],
     ['ipvs-udp-flows-current', '253', 'pass'],
   ],
+  // The kernel's modules. 253: this machine's kernel (no loadable modules, no IPVS): ip_vs_rr and xt_ipvs
+  // fail (IPVS itself is ipvs-available's); 234: a container capture that cannot tell for veth, vxlan,
+  // xt_REDIRECT (skip); 228: not captured (the seed's skip).
+  'broken-host-kernel-modules': [
+    ['kernel-modules-present', '253', 'fail'], // ip_vs_rr
+    ['kernel-modules-present', '253', 'fail'], // xt_ipvs
+    ['kernel-modules-present', '234', 'skip'],
+    ['ipvs-available', '253', 'fail'],
+    ['published-port-has-dnat', '253', 'fail'],
+    ['published-port-has-mark', '253', 'fail'],
+    // IPVS and its sysctls not captured there (No such file).
+    ...['backend-in-arp', 'fwmark-has-backend', 'ipvs-backends-match-tasks', 'ipvs-service-has-mark', 'ipvs-conntrack-enabled', 'ipvs-sysctls-tuned'].map((r): Expected => [r, '253', 'skip']),
+  ],
+  // 234's kernel has IPVS but not its rr scheduler: the mark has no IPVS service.
+  'broken-host-kernel-no-ip-vs-rr': [
+    ['kernel-modules-present', '234', 'fail'],
+    ['fwmark-has-backend', '234', 'fail'],
+  ],
+  'ok-host-kernel-modules': ['228', '234', '253'].map((n): Expected => ['kernel-modules-present', n, 'pass']),
   // Batch C: the swarm's services and networks (cluster views).
   // The service's VIP is on a removed network: the /32 every sbox holds is one no current VIP explains.
   'broken-swarm-vip-stale-ingress': [['vips-on-current-ingress', null, 'fail'], ...['228', '234', '253'].map((n): Expected => ['sbox-vips-match', n, 'warn'])],
@@ -790,6 +813,103 @@ describe('ipvs-udp-flows-current, on its fixtures and one thing of them changed 
       expect(onNode('228')).toMatchObject([{ status: 'skip', message: 'nodes/228/ingress_sbox/ipvs-conn.txt was not captured (nsenter --net=/run/docker/netns/ingress_sbox grep -m 2001 ^UDP /proc/net/ip_vs_conn: grep: /proc/net/ip_vs_conn: No such file or directory)' }]);
       edit('nodes/253/ingress_sbox/ipvs-conn.txt', (t) => t.replace('UDP 04:58', 'UDP 4m58s'));
       expect(onNode('253')).toMatchObject([{ status: 'error', message: expect.stringMatching(/^cannot check: nodes\/253\/ingress_sbox\/ipvs-conn.txt:4: not a line of \/proc\/net\/ip_vs_conn/) }]);
+    });
+  });
+});
+
+describe('kernel-modules-present', () => {
+  const rule = rules.filter((r) => r.spec.id === 'kernel-modules-present');
+  const of = (name: string, node: string) => results.get(name)!.filter((x) => x.rule === 'kernel-modules-present' && x.node === node);
+
+  it("fails on this machine's kernel for what needs IPVS, naming the node, module, how it knows and where; leaves IPVS itself to ipvs-available", () => {
+    const rs = of('broken-host-kernel-modules', '253');
+    expect(rs.filter((r) => r.status === 'fail').map((r) => r.subject)).toEqual(['ip_vs_rr', 'xt_ipvs']);
+    // ip_vs is ipvs-available's finding there: no result of this rule repeats it.
+    expect(rs.some((r) => r.subject === 'ip_vs')).toBe(false);
+    const r = rs.find((x) => x.subject === 'xt_ipvs')!;
+    expect(r.message).toBe(
+      "node 253's kernel 6.18.44-fc-v1272 has no xt_ipvs: it needs ip_vs, which kernel 6.18.44-fc-v1272 does not have: this kernel loads no modules (nodes/253/host/modules.txt: cat: /proc/modules: No such file or directory), and ingress_sbox has no /proc/net/ip_vs (nodes/253/ingress_sbox/ipvs.txt: cat: /proc/net/ip_vs: No such file or directory). xt_ipvs is the `-m ipvs` match of ingress_sbox's SNAT rule (nat POSTROUTING `-m ipvs --ipvs -j SNAT`): without it dockerd logs \"Failed to add firewall mark rule in sbox\", and connections balanced to a task on another node get no reply (ipvs-available reports ip_vs itself); not known for xt_mark, xt_REDIRECT, iptable_mangle, veth, vxlan",
+    );
+    expect(r.where).toEqual(['nodes/253/host/modules.txt', 'nodes/253/ingress_sbox/ipvs.txt']);
+    expect(r.evidence).toMatchObject({ module: 'xt_ipvs', state: 'missing', options: ['CONFIG_IP_VS', 'CONFIG_NETFILTER_XT_MATCH_IPVS'], kernelRelease: '6.18.44-fc-v1272', loadsModules: 'no', alsoMissing: ['ip_vs_rr'] });
+    expect(r.remediation).toBe(
+      "On node 253, the kernel 6.18.44-fc-v1272 was built without loadable modules (it has no /proc/modules): boot one built with CONFIG_IP_VS and CONFIG_NETFILTER_XT_MATCH_IPVS set to y (built in). The kernel lacks ip_vs_rr as well: each has its own result. Then restart dockerd (`systemctl restart docker`): it programs the ingress rules, IPVS services and devices when it starts. moby's contrib/check-config.sh lists the kernel options Docker needs.",
+    );
+    // What the capture shows in the kernel passes, saying how it knows.
+    expect(rs.find((x) => x.subject === 'br_netfilter')).toMatchObject({ status: 'pass', message: 'net.bridge.bridge-nf-call-iptables exists, which only br_netfilter makes (nodes/253/host/sysctl.txt:4)' });
+  });
+
+  it('skips where it cannot tell (the folder not read, nothing else showing the module), naming the modules; and where nothing was captured', () => {
+    expect(of('broken-host-kernel-modules', '234')).toEqual([
+      expect.objectContaining({
+        status: 'skip',
+        message:
+          'cannot tell whether kernel 4.9.36-moby has xt_REDIRECT, veth, vxlan: nodes/234/host/modules-builtin.txt was not read (grep: /lib/modules/4.9.36-moby/modules.builtin: No such file or directory); nodes/234/host/modules-dep.txt was not read (grep: /lib/modules/4.9.36-moby/modules.dep: No such file or directory), and nothing else in the capture shows it; the other 15 modules the mesh needs are there',
+      }),
+    ]);
+    expect(of('seed-cluster', '253')).toEqual([
+      expect.objectContaining({
+        status: 'skip',
+        message: 'needs nodes/253/host/modules.txt, modules-builtin.txt and modules-dep.txt, which are not in the capture',
+      }),
+    ]);
+  });
+
+  it('fails for a module in none of the three files, naming them, and tells how to get it, load it and keep it', () => {
+    const r = of('broken-host-kernel-no-ip-vs-rr', '234').find((x) => x.status === 'fail')!;
+    expect(r).toMatchObject({ subject: 'ip_vs_rr', where: ['nodes/234/host/modules.txt', 'nodes/234/host/modules-builtin.txt', 'nodes/234/host/modules-dep.txt'] });
+    expect(r.message).toMatch(/^node 234's kernel 3\.10\.0-1160\.el7\.x86_64 has no ip_vs_rr: not loaded \(nodes\/234\/host\/modules\.txt\), not built in \(nodes\/234\/host\/modules-builtin\.txt\) and not among the modules kernel 3\.10\.0-1160\.el7\.x86_64 can load \(nodes\/234\/host\/modules-dep\.txt\)\. ip_vs_rr is IPVS's round-robin scheduler/);
+    expect(r.remediation).toContain('On node 234, get ip_vs_rr into the kernel 3.10.0-1160.el7.x86_64: install the package of kernel modules that holds it, or boot a kernel built with CONFIG_IP_VS_RR set (m for a module, y built in)');
+    expect(r.remediation).toContain('(`modprobe ip_vs_rr`)');
+    expect(r.remediation).toContain('(`echo ip_vs_rr > /etc/modules-load.d/ip_vs_rr.conf`)');
+    expect(r.remediation).not.toMatch(/<[A-Z]+>|\$\{\{/);
+    expect(of('broken-host-kernel-no-ip-vs-rr', '234').find((x) => x.subject === 'ip_vs')).toMatchObject({ status: 'pass', message: 'ip_vs is loaded (nodes/234/host/modules.txt:1)' });
+  });
+
+  it('passes a module loaded (lsmod of moby/libnetwork#2227), loadable, or shown in the kernel by the capture where the modules folder was not read', () => {
+    expect(of('ok-host-kernel-modules', '228').find((x) => x.subject === 'xt_MASQUERADE')?.message).toBe('ipt_MASQUERADE is loaded (nodes/228/host/modules.txt:15)');
+    expect(of('ok-host-kernel-modules', '234').find((x) => x.subject === 'vxlan')?.message).toBe('vxlan can be loaded: kernel/drivers/net/vxlan.ko.xz (nodes/234/host/modules-dep.txt:18); it loads when first used');
+    const on253 = of('ok-host-kernel-modules', '253');
+    expect(on253.find((x) => x.subject === 'xt_mark')?.message).toBe('the kernel holds a rule with the MARK target (nodes/253/ingress_sbox/iptables-mangle.txt:4)');
+    expect(on253.find((x) => x.subject === 'ip_vs_rr')?.message).toBe('an IPVS service uses rr (nodes/253/ingress_sbox/ipvs.txt:5)');
+    expect(on253).toHaveLength(18);
+  });
+
+  describe('on ok-host-kernel-modules, one thing changed at a time', () => {
+    let dir: string;
+    beforeEach(() => {
+      dir = mkdtempSync(join(tmpdir(), 'md-mod-'));
+      cpSync(fixture('ok-host-kernel-modules'), dir, { recursive: true });
+    });
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+    const edit = (file: string, fn: (t: string) => string) => writeFileSync(join(dir, file), fn(readFileSync(join(dir, file), 'utf8')));
+    const on = (node: string) => evaluate(rule, buildSnapshot(readCapture(dir))).filter((r) => r.node === node);
+
+    it('skips where the folder was not read and a module nothing else shows is not loaded (container without /lib/modules)', () => {
+      edit('nodes/253/host/modules.txt', (t) => t.replace(/^veth .*\n/m, ''));
+      expect(on('253')).toEqual([expect.objectContaining({ status: 'skip', message: expect.stringMatching(/^cannot tell whether kernel 3\.10\.0-1160\.el7\.x86_64 has veth: nodes\/253\/host\/modules-builtin\.txt was not read/) })]);
+    });
+
+    it("asks for iptables-nft's modules where the host says it runs it: its rules show them in the kernel, though the module files list none", () => {
+      edit('nodes/234/host/iptables.txt', (t) => t.replace(/^# Generated by iptables-save v1\.4\.21/gm, '# Generated by iptables-nft-save v1.8.7 (nf_tables)'));
+      const rs = on('234');
+      expect(rs.filter((r) => /^(iptable_|nf_tables|nft_)/.test(r.subject)).map((r) => [r.subject, r.status, r.message])).toEqual([
+        ['nf_tables', 'pass', "the kernel's nat table holds rules (nodes/234/host/iptables.txt:9)"],
+        ['nft_chain_nat', 'pass', "the kernel's nat table holds rules (nodes/234/host/iptables.txt:9)"],
+        ['nft_compat', 'pass', 'the kernel holds a rule with an xt match or target (nodes/234/host/iptables.txt:9)'],
+      ]);
+    });
+
+    it('takes modules.dep for loadable without /proc/modules (not captured): nothing is missing', () => {
+      rmSync(join(dir, 'nodes/234/host/modules.txt'));
+      expect(on('234').map((r) => r.status)).toEqual(Array(18).fill('pass'));
+    });
+
+    it('gives an error naming file and line for a line it cannot read, and checks nothing from that file', () => {
+      edit('nodes/234/host/modules-dep.txt', (t) => t.replace('kernel/net/netfilter/xt_mark.ko.xz:\n', 'xt_mark: loadable\n'));
+      expect(on('234')).toEqual([
+        expect.objectContaining({ status: 'error', message: "cannot check: nodes/234/host/modules-dep.txt:9: not a line of modules.builtin ('kernel/net/bridge/br_netfilter.ko') or modules.dep ('kernel/net/netfilter/xt_ipvs.ko: kernel/net/netfilter/ipvs/ip_vs.ko'): 'xt_mark: loadable'" }),
+      ]);
     });
   });
 });

@@ -36,6 +36,15 @@ export interface InputModel {
 }
 
 /**
+ * The collector tried to read the input and was told it is not there: "no such file" (ENOENT, a
+ * namespace or /proc file that does not exist), or Docker's "No such network" for networks/<NAME>.json.
+ * One test for the rules (CEL's notFound), the packet walk and the kernel modules' model.
+ */
+export function inputNotFound(i: InputModel | undefined): boolean {
+  return i?.status === 'uncaptured' && /no such (file|network)|ENOENT|does not exist/i.test(i.error);
+}
+
+/**
  * The iptables of one namespace; CEL calls rules() and hasChain() on it. Model objects for a chain's
  * rules are made on first use: a rule set reads a few chains, a node has hundreds of rules elsewhere.
  */

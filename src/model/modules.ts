@@ -1,4 +1,4 @@
-import type { InputModel } from './build.js';
+import { inputNotFound, type InputModel } from './build.js';
 import type { ModulesData } from '../parse/modules.js';
 import type { IptablesData, IptablesRule } from '../parse/iptables.js';
 import type { IpvsData } from '../parse/ipvs.js';
@@ -334,9 +334,9 @@ export function requiredModuleNames(): string[] {
   return [...new Set(all.flatMap((r) => [r.module, ...(r.alternatives ?? [])]))];
 }
 
-/** The collector tried to read the input and the node said "no such file" (as the CEL function notFound). */
+/** The collector tried to read the input and the node said it is not there (an error about a netns is the namespace's, not the file's). */
 function notFound(i: InputModel): boolean {
-  return i.status === 'uncaptured' && /no such file|ENOENT|does not exist/i.test(i.error) && !/netns/.test(i.error);
+  return inputNotFound(i) && !/netns/.test(i.error);
 }
 
 export interface ModuleInputs {
@@ -353,7 +353,7 @@ export interface ModuleInputs {
 /** Whether the kernel loads modules: 'yes' (/proc/modules read), 'no' (the node has no /proc/modules), '' (not known). */
 export function moduleSupport(i: InputModel): 'yes' | 'no' | '' {
   if (i.status === 'present') return 'yes';
-  return i.status === 'uncaptured' && /no such file|ENOENT/i.test(i.error) ? 'no' : '';
+  return inputNotFound(i) ? 'no' : '';
 }
 
 /**

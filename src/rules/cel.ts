@@ -1,7 +1,7 @@
 import { Environment } from '@marcbachmann/cel-js';
 import { celType, snapshotSchema } from '../model/schema.js';
 import { modelClass } from '../model/classes.js';
-import { iptablesHasChain, iptablesRules, ipv4InCidr, type IptablesModel, type InputModel, type NodeModel } from '../model/build.js';
+import { inputNotFound, iptablesHasChain, iptablesRules, ipv4InCidr, type IptablesModel, type InputModel, type NodeModel } from '../model/build.js';
 import { make } from '../model/classes.js';
 import { forwardToSbox, inputFrom, walkView } from '../trace/mesh.js';
 import { traceFields, traceForCheck } from '../trace/path.js';
@@ -43,7 +43,7 @@ export const FUNCTIONS: { signature: string; description: string; handler: (...a
   {
     signature: 'notFound(Input): bool',
     description: 'the collector tried to read the input and was told it is not there: "no such file" (ENOENT), or Docker\'s "No such network" for networks/<NAME>.json',
-    handler: ((i: InputModel) => i.status === 'uncaptured' && /no such (file|network)|ENOENT|does not exist/i.test(i.error)) as never,
+    handler: ((i: InputModel) => inputNotFound(i)) as never,
   },
   {
     signature: 'versionDelta(list<string>): string',

@@ -1,5 +1,5 @@
 import type { ClusterModel, InputModel, IptablesModel, NodeModel } from '../model/build.js';
-import { BAD_NEIGH, ipv4Number } from '../model/build.js';
+import { BAD_NEIGH, inputNotFound, ipv4Number } from '../model/build.js';
 import { snapshotOf } from '../model/registry.js';
 import { describeRule, hooksMemoKey, marked, reboundHop, walkHooks, walkHooksShared, type Hop, type Outcome, type HookStep, type Packet, type WalkResult } from './iptables.js';
 import type { IptablesData } from '../parse/iptables.js';
@@ -147,10 +147,6 @@ function input(node: NodeModel, id: string): InputModel | undefined {
 }
 const present = (node: NodeModel, id: string) => input(node, id)?.status === 'present';
 
-/** An input the collector looked for and the node said does not exist (the sbox namespace gone). */
-function notThere(i: InputModel | undefined): boolean {
-  return i?.status === 'uncaptured' && /no such file|ENOENT|does not exist/i.test(i.error);
-}
 
 /** One step of walking iptables hooks: its hops as the trace shows them, and how it goes on. */
 interface Group {
@@ -647,7 +643,7 @@ class NodeWalk {
     const masq = g.cont.action === 'MASQUERADE' || g.cont.action === 'SNAT';
 
     // 4. docker_gwbridge: is the DNAT's address ingress_sbox?
-    if (!sboxIp && notThere(input(node, 'sbox.ipvs'))) {
+    if (!sboxIp && inputNotFound(input(node, 'sbox.ipvs'))) {
       const i = input(node, 'sbox.ipvs');
       return this.stop(mkHop({ stage: 'sbox', where: 'ingress_sbox', effect: 'not there', detail: `ingress_sbox does not exist on this node (${i?.message || i?.error}): the DNAT sends ${this.key} to ${fwdDst}, where nothing answers`, file: i?.file ?? '', namedBy: 'sbox-present' }));
     }
@@ -658,8 +654,8 @@ class NodeWalk {
     const sbox = node.sbox as IptablesModel;
     if (!sbox.present && !present(node, 'sbox.ipvs')) {
       const i = input(node, 'sbox.ipvs');
-      const h = mkHop({ stage: 'sbox', where: 'ingress_sbox', effect: 'not there', detail: `ingress_sbox${notThere(i) ? ' does not exist on this node' : ' was not captured'}${i?.message ? ` (${i.message})` : ''}`, file: i?.file ?? '', namedBy: notThere(i) ? 'sbox-present' : '' });
-      return notThere(i) ? this.stop(h) : this.unsure(h);
+      const h = mkHop({ stage: 'sbox', where: 'ingress_sbox', effect: 'not there', detail: `ingress_sbox${inputNotFound(i) ? ' does not exist on this node' : ' was not captured'}${i?.message ? ` (${i.message})` : ''}`, file: i?.file ?? '', namedBy: inputNotFound(i) ? 'sbox-present' : '' });
+      return inputNotFound(i) ? this.stop(h) : this.unsure(h);
     }
 
     // 5. Into ingress_sbox: PREROUTING (the MARK), INPUT (the packet is for the sbox), then IPVS.

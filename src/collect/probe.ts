@@ -187,12 +187,6 @@ export function probeInner(execRoot: string, socket: string, ingressId = ''): st
     `  echo "${MARK} end $1"`,
     '}',
     ...perDevice.flatMap((c, k) => deviceLoop(`md_dev${k}`, c)),
-    // grep's exit 1 (no line matched) is an empty file, not a failure.
-    'md_nomatch() {',
-    '  "$@"; r=$?',
-    '  [ "$r" -eq 1 ] && return 0',
-    '  return "$r"',
-    '}',
     `echo "${MARK} node $MD_NODE $MD_NODE_ID"`,
     ...plain.map((c) => `emit ${quote(c.file)} ${c.argv.map(quote).join(' ')}`),
     ...kernelLines(perKernel),
@@ -228,7 +222,8 @@ function kernelLines(cs: CaptureCommand[]): string[] {
     'kr=$(uname -r 2>/dev/null)',
     "case $kr in ''|.|..|*[!A-Za-z0-9._+~-]*) kr= ;; esac",
     'if [ -n "$kr" ]; then',
-    ...cs.map((c) => `  emit ${quote(c.file)} md_nomatch ${c.argv.map(word).join(' ')}`),
+    // grep's exit 1 (no line matched) is written as an empty file by writeNode (noMatchIsEmpty).
+    ...cs.map((c) => `  emit ${quote(c.file)} ${c.argv.map(word).join(' ')}`),
     'else',
     ...cs.map((c) => `  absent ${quote(c.file)} ${quote('uname -r printed no kernel release that a path may hold: the modules folder was not read')}`),
     'fi',

@@ -195,6 +195,10 @@ export interface AddrData {
   addresses: Address[];
 }
 
+/** An interface's first line in `ip addr` and `ip link` (`4: flannel.1: <BROADCAST,...> mtu 1450 ... state UNKNOWN ...`): its name, and the rest. */
+const LINK_LINE = /^\d+:\s+([^:@\s]+)(?:@\S+)?:\s+<[^>]*>(.*)$/;
+const LINK_STATE = /\bstate\s+(\S+)/;
+
 /** `ip addr` or `ip -j addr`. */
 export function parseAddr(content: string, file: string): Parsed<AddrData> {
   const sink = new DiagnosticSink(file);
@@ -223,9 +227,9 @@ export function parseAddr(content: string, file: string): Parsed<AddrData> {
   for (const { no, text } of textLines(content)) {
     const t = text.trim();
     let m: RegExpExecArray | null;
-    if ((m = /^\d+:\s+([^:@\s]+)(?:@\S+)?:\s+<[^>]*>(.*)$/.exec(t))) {
+    if ((m = LINK_LINE.exec(t))) {
       const mtu = /\bmtu\s+(\d+)/.exec(m[2]);
-      const state = /\bstate\s+(\S+)/.exec(m[2]);
+      const state = LINK_STATE.exec(m[2]);
       if (mtu && !(mtu[1].length <= 10 && Number(mtu[1]) <= 0x7fffffff)) sink.error(no, `mtu ${mtu[1].slice(0, 20)} is out of range`);
       current = { ifname: m[1], mtu: mtu && mtu[1].length <= 10 && Number(mtu[1]) <= 0x7fffffff ? Number(mtu[1]) : 0, mac: '', state: state ? state[1] : '', line: no };
       data.interfaces.push(current);
@@ -401,8 +405,8 @@ export function parseVxlanLinks(content: string, file: string): Parsed<{ links: 
   for (const { no, text } of textLines(content)) {
     const t = text.trim();
     let m: RegExpExecArray | null;
-    if ((m = /^\d+:\s+([^:@\s]+)(?:@\S+)?:\s+<[^>]*>(.*)$/.exec(t))) {
-      const state = /\bstate\s+(\S+)/.exec(m[2]);
+    if ((m = LINK_LINE.exec(t))) {
+      const state = LINK_STATE.exec(m[2]);
       current = { ifname: m[1], state: state ? state[1] : '', line: no };
       devices++;
     } else if (/^vxlan(\s|$)/.test(t)) {

@@ -74,7 +74,7 @@ const NODE_FILE_RULES: Record<string, string[]> = {
   'network-manager-leaves-docker': ['host/nmcli.txt', 'host/networkctl.txt'],
   'ipvs-udp-flows-current': ['ingress_sbox/ipvs-conn.txt'],
 };
-function hasHostFile(name: string, node: string, rule: string): boolean {
+function capturedOwnFile(name: string, node: string, rule: string): boolean {
   const files = NODE_FILE_RULES[rule] ?? [];
   const dir = join(FIXTURES, name, 'nodes', node);
   const errors = existsSync(join(dir, 'errors.json')) ? (JSON.parse(readFileSync(join(dir, 'errors.json'), 'utf8')) as { file: string }[]).map((e) => e.file) : [];
@@ -430,7 +430,7 @@ describe('rules against the fixtures', () => {
     const got = results.get(name)!.filter((r) => r.status !== 'pass').map(key).sort();
     // A fixture's own entry for a rule on a node replaces the seed's (or lab's) skip there; 'pass' entries only do that.
     const skips = (name.startsWith('lab-') ? [...LAB_SKIPS, ...(stockKeepalive(name) ? LAB_STOCK_KEEPALIVE_WARNS : []), ...(hasOverlay(name) ? [] : LAB_OVERLAY_SKIPS)] : [...SEED_SKIPS, ...BATCH_A_SEED_SKIPS, ...SEED_OVERLAY_SKIPS]).filter(
-      ([r, n]) => !expected.some(([er, en]) => er === r && en === n) && !(r === 'ipvs-idle-timeout' && name.endsWith('-ipvs-idle-timeout')) && !hasHostFile(name, n!, r),
+      ([r, n]) => !expected.some(([er, en]) => er === r && en === n) && !(r === 'ipvs-idle-timeout' && name.endsWith('-ipvs-idle-timeout')) && !capturedOwnFile(name, n!, r),
     );
     const all = [...expected, ...skips].filter(([, , status]) => status !== 'pass');
     expect(got).toEqual(all.map(([rule, node, status]) => key({ rule, node, status })).sort());
